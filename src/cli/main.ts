@@ -1,0 +1,26 @@
+import { Command, CommanderError } from "commander";
+import { exitFor, note } from "./io.js";
+
+/** The `tickwright` command line. Returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("tickwright")
+    .description("market-data session engine: ingest, replay, serve and inspect bars")
+    .showHelpAfterError()
+    .exitOverride();
+  for (const register of await commands()) register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    const { code, message } = exitFor(err);
+    note(`tickwright: ${message}`);
+    return code;
+  }
+}
+
+type Register = (program: Command) => void;
+
+async function commands(): Promise<Register[]> {
+  return [];
+}

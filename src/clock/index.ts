@@ -1,0 +1,3 @@
+export type { Clock, TimerCallback, TimerHandle } from "./clock.js";
+export { LiveClock } from "./live.js";
+export { SimulatedClock } from "./simulated.js";

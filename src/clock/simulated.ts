@@ -1,0 +1,142 @@
+import { InvalidArgumentError } from "../model/errors.js";
+import type { Clock, TimerCallback, TimerHandle } from "./clock.js";
+
+interface Timer {
+  id: number;
+  at: number;
+  seq: number;
+  period: number;
+  fn: TimerCallback;
+  cancelled: boolean;
+}
+
+/**
+ * A clock that moves only when told to. The stream coordinator advances it from event to
+ * event; timers fire at their exact simulated times, in (time, creation order). Nothing here
+ * touches the wall clock, so a backtest is deterministic and runs as fast as the CPU allows.
+ */
+export class SimulatedClock implements Clock {
+  readonly kind = "simulated" as const;
+  private current: number;
+  private heap: Timer[] = [];
+  private byId = new Map<number, Timer>();
+  private nextId = 1;
+  private seq = 0;
+
+  constructor(start = 0) {
+    this.current = start;
+  }
+
+  now(): number {
+    return this.current;
+  }
+
+  at(at: number, fn: TimerCallback): TimerHandle {
+    return this.add(at, 0, fn);
+  }
+
+  every(periodMs: number, fn: TimerCallback, firstAt?: number): TimerHandle {
+    if (!(periodMs > 0)) throw new InvalidArgumentError(`timer period must be positive, got ${periodMs}`);
+    return this.add(firstAt ?? this.current + periodMs, periodMs, fn);
+  }
+
+  cancel(handle: TimerHandle): void {
+    const t = this.byId.get(handle.id);
+    if (t) {
+      t.cancelled = true;
+      this.byId.delete(handle.id);
+    }
+  }
+
+  /** Time of the earliest pending timer, or Infinity. */
+  nextTimerAt(): number {
+    this.dropCancelled();
+    return this.heap.length > 0 ? this.heap[0].at : Number.POSITIVE_INFINITY;
+  }
+
+  /** Number of pending timers. */
+  pending(): number {
+    return this.byId.size;
+  }
+
+  /** Moves the clock forward to `t` without firing anything. Going backwards throws. */
+  set(t: number): void {
+    if (t < this.current) {
+      throw new InvalidArgumentError(`clock cannot go back from ${this.current} to ${t}`);
+    }
+    this.current = t;
+  }
+
+  /**
+   * Fires, in order, every timer due at or before `t` (before `t` when `inclusive` is false),
+   * moving the clock to each timer's time first and awaiting async callbacks. The clock ends at
+   * `t` when `inclusive`, otherwise at the last fired timer's time (or where it was).
+   */
+  async advanceTo(t: number, inclusive = true): Promise<void> {
+    for (;;) {
+      this.dropCancelled();
+      const top = this.heap[0];
+      if (!top || top.at > t || (!inclusive && top.at === t)) break;
+      this.pop();
+      if (top.at > this.current) this.current = top.at;
+      if (top.period > 0) {
+        top.at += top.period;
+        top.seq = this.seq++;
+        this.pushHeap(top);
+      } else {
+        this.byId.delete(top.id);
+      }
+      const r = top.fn(this.current);
+      if (r !== undefined && typeof (r as Promise<void>).then === "function") await r;
+    }
+    if (inclusive && t > this.current) this.current = t;
+  }
+
+  private add(at: number, period: number, fn: TimerCallback): TimerHandle {
+    const timer: Timer = { id: this.nextId++, at, seq: this.seq++, period, fn, cancelled: false };
+    this.byId.set(timer.id, timer);
+    this.pushHeap(timer);
+    return { id: timer.id };
+  }
+
+  private dropCancelled(): void {
+    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
+  }
+
+  private less(a: Timer, b: Timer): boolean {
+    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
+  }
+
+  private pushHeap(t: Timer): void {
+    const h = this.heap;
+    h.push(t);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private pop(): Timer | undefined {
+    const h = this.heap;
+    const top = h[0];
+    const last = h.pop();
+    if (h.length > 0 && last) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.less(h[l], h[m])) m = l;
+        if (r < h.length && this.less(h[r], h[m])) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m], h[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./bar.js";
+export * from "./errors.js";
+export * from "./interval.js";
+export * from "./series.js";
+export * from "./time.js";

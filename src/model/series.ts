@@ -1,0 +1,213 @@
+import type { SessionBar } from "./bar.js";
+
+/**
+ * A growable columnar series of bars of one symbol and interval, kept in time order.
+ * Appends are amortized O(1) and allocation-free until capacity doubles; lookups by time
+ * are binary searches. Objects are made only by `at()`/`toBars()` at the API edge.
+ */
+export class BarSeries {
+  length = 0;
+  time: Float64Array;
+  open: Float64Array;
+  high: Float64Array;
+  low: Float64Array;
+  close: Float64Array;
+  volume: Float64Array;
+  /** Source one-minute bars held by each bar. */
+  count: Uint16Array;
+  /** Source one-minute bars the calendar expects in each bar. */
+  expected: Uint16Array;
+  flags: Uint8Array;
+
+  constructor(
+    readonly symbol: string,
+    readonly interval: string,
+    capacity = 64,
+  ) {
+    this.time = new Float64Array(capacity);
+    this.open = new Float64Array(capacity);
+    this.high = new Float64Array(capacity);
+    this.low = new Float64Array(capacity);
+    this.close = new Float64Array(capacity);
+    this.volume = new Float64Array(capacity);
+    this.count = new Uint16Array(capacity);
+    this.expected = new Uint16Array(capacity);
+    this.flags = new Uint8Array(capacity);
+  }
+
+  get capacity(): number {
+    return this.time.length;
+  }
+
+  /** Appends a bar; its time must not be before the last one (use `insert` for fills). */
+  push(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags = 0,
+    count = 1,
+    expected = 1,
+  ): void {
+    const i = this.length;
+    if (i === this.time.length) this.grow(i * 2);
+    this.time[i] = time;
+    this.open[i] = open;
+    this.high[i] = high;
+    this.low[i] = low;
+    this.close[i] = close;
+    this.volume[i] = volume;
+    this.flags[i] = flags;
+    this.count[i] = count;
+    this.expected[i] = expected;
+    this.length = i + 1;
+  }
+
+  /**
+   * Inserts a bar at its place in time order (for gap fills). Returns false, changing nothing,
+   * when a bar with that time is already there.
+   */
+  insert(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags = 0,
+    count = 1,
+    expected = 1,
+  ): boolean {
+    const at = this.lowerBound(time);
+    if (at < this.length && this.time[at] === time) return false;
+    if (at === this.length) {
+      this.push(time, open, high, low, close, volume, flags, count, expected);
+      return true;
+    }
+    if (this.length === this.time.length) this.grow(this.length * 2);
+    for (const col of this.columns()) col.copyWithin(at + 1, at, this.length);
+    this.time[at] = time;
+    this.open[at] = open;
+    this.high[at] = high;
+    this.low[at] = low;
+    this.close[at] = close;
+    this.volume[at] = volume;
+    this.flags[at] = flags;
+    this.count[at] = count;
+    this.expected[at] = expected;
+    this.length++;
+    return true;
+  }
+
+  /** Index of the first bar whose time is >= t (length when none). */
+  lowerBound(t: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.time[mid] < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Index of the first bar whose time is > t (length when none). */
+  upperBound(t: number): number {
+    let lo = 0;
+    let hi = this.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.time[mid] <= t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Drops every bar (keeps the allocated capacity). */
+  clear(): void {
+    this.length = 0;
+  }
+
+  /** Drops the first `n` bars. */
+  dropFirst(n: number): void {
+    if (n <= 0) return;
+    if (n >= this.length) {
+      this.length = 0;
+      return;
+    }
+    for (const col of this.columns()) col.copyWithin(0, n, this.length);
+    this.length -= n;
+  }
+
+  /** Row `i` as an object. */
+  at(i: number): SessionBar {
+    return {
+      symbol: this.symbol,
+      interval: this.interval,
+      time: this.time[i],
+      open: this.open[i],
+      high: this.high[i],
+      low: this.low[i],
+      close: this.close[i],
+      volume: this.volume[i],
+      flags: this.flags[i],
+      count: this.count[i],
+      expected: this.expected[i],
+    };
+  }
+
+  /** Rows [from, to) as objects. */
+  toBars(from = 0, to = this.length): SessionBar[] {
+    const out: SessionBar[] = [];
+    for (let i = Math.max(0, from); i < Math.min(to, this.length); i++) out.push(this.at(i));
+    return out;
+  }
+
+  /** Bytes held by the typed arrays. */
+  byteSize(): number {
+    let n = 0;
+    for (const col of this.columns()) n += col.byteLength;
+    return n;
+  }
+
+  private columns(): (Float64Array | Uint16Array | Uint8Array)[] {
+    return [
+      this.time,
+      this.open,
+      this.high,
+      this.low,
+      this.close,
+      this.volume,
+      this.count,
+      this.expected,
+      this.flags,
+    ];
+  }
+
+  private grow(capacity: number): void {
+    const cap = Math.max(capacity, 16);
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(cap);
+      b.set(a.subarray(0, this.length));
+      return b;
+    };
+    const u16 = (a: Uint16Array) => {
+      const b = new Uint16Array(cap);
+      b.set(a.subarray(0, this.length));
+      return b;
+    };
+    const u8 = new Uint8Array(cap);
+    u8.set(this.flags.subarray(0, this.length));
+    this.time = f64(this.time);
+    this.open = f64(this.open);
+    this.high = f64(this.high);
+    this.low = f64(this.low);
+    this.close = f64(this.close);
+    this.volume = f64(this.volume);
+    this.count = u16(this.count);
+    this.expected = u16(this.expected);
+    this.flags = u8;
+  }
+}

@@ -1,0 +1,55 @@
+import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+
+/** A range read: bars of these symbols and interval whose START lies in [from, to) (epoch ms UTC). */
+export interface BarQuery {
+  symbols: readonly string[];
+  interval: string;
+  from: number;
+  to: number;
+}
+
+/** A range read of quotes or ticks: rows whose time lies in [from, to). */
+export interface RangeQuery {
+  symbols: readonly string[];
+  from: number;
+  to: number;
+}
+
+/** What one symbol has stored at one interval. */
+export interface SymbolCoverage {
+  symbol: string;
+  interval: string;
+  first: number;
+  last: number;
+  count: number;
+}
+
+/**
+ * Reads and writes bars, quote bars and ticks. Bars are keyed by (symbol, interval, time):
+ * writing the same bar again replaces it, so re-ingesting data changes nothing. Each write
+ * call is one transaction: it lands whole or not at all. Reads come back ordered by
+ * (time, symbol).
+ */
+export interface Repository {
+  /** `duckdb` or `postgres`. */
+  readonly kind: string;
+  /** Creates the schema if missing. Idempotent; called by the factory. */
+  init(): Promise<void>;
+  /** Upserts bars of one interval in one transaction; returns rows written. */
+  writeBars(interval: string, bars: BarColumns): Promise<number>;
+  /** All bars of a range, as columns. */
+  readBars(query: BarQuery): Promise<BarColumns>;
+  /** The same rows as `readBars`, in chunks of about `chunkRows` rows, for large ranges. */
+  streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns>;
+  /** Upserts quote bars (keyed by symbol, time). */
+  writeQuotes(quotes: readonly QuoteBar[]): Promise<number>;
+  readQuotes(query: RangeQuery): Promise<QuoteBar[]>;
+  /** Appends trade ticks (ticks have no natural key; re-ingest replaces a symbol's range). */
+  writeTicks(ticks: readonly Tick[]): Promise<number>;
+  readTicks(query: RangeQuery): Promise<Tick[]>;
+  /** Symbols with stored bars (of `interval`, when given), sorted. */
+  symbols(interval?: string): Promise<string[]>;
+  /** What is stored per symbol and interval. */
+  coverage(symbol?: string): Promise<SymbolCoverage[]>;
+  close(): Promise<void>;
+}
