@@ -1,0 +1,21 @@
+export { DerivedBarBuilder, type DerivedBarBuilderOptions } from "./builder.js";
+export { DerivedCache } from "./cache.js";
+export {
+  checkTimeOrder,
+  type DeriveOptions,
+  deriveBars,
+  INHERITED_FLAGS,
+  type MinuteBars,
+} from "./derive.js";
+export {
+  type Anchor,
+  type Bucket,
+  type BucketOptions,
+  bucketOf,
+  IntervalPlan,
+  planSession,
+  toInterval,
+} from "./plan.js";
+export { derivedQuality } from "./quality.js";
+export { QuoteBarBuilder, QuoteSeries, type QuoteUpdate, quotesToBars } from "./quotes.js";
+export { TickBarBuilder, type TickBarOptions, type TicksToBarsOptions, ticksToBars } from "./ticks.js";
