@@ -1,0 +1,494 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import pg from "pg";
+import { from as copyFrom } from "pg-copy-streams";
+import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { InvalidArgumentError, StoreError } from "../model/errors.js";
+import { parseInterval } from "../model/interval.js";
+import { barCopyChunks, quoteCopyChunks, tickCopyChunks } from "./postgres-copy.js";
+import { backoffMs, isRetryable, type RetryOptions, withRetry } from "./postgres-retry.js";
+import {
+  CHUNK_TIME_MS,
+  deleteTickRangeSql,
+  insertTicksSql,
+  quoteSchema,
+  STAGING_DDL,
+  selectBarsSql,
+  tableDdl,
+  upsertBarsSql,
+  upsertQuotesSql,
+} from "./postgres-schema.js";
+import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+
+export type { RetryOptions } from "./postgres-retry.js";
+
+/** Options of a PostgreSQL repository; every one has a sane default. */
+export interface PostgresOptions {
+  /** Most connections the pool opens. Default 4. */
+  poolMax?: number;
+  /** Schema holding the tables. Default: the URL's `?schema=` parameter, else `public`. */
+  schema?: string;
+  /** Retry of calls that lose their connection. Default 5 attempts from 100 ms, doubling. */
+  retry?: RetryOptions;
+  /** `application_name` of the connections (a URL `application_name` wins). Default `tickwright`. */
+  applicationName?: string;
+  /** Server-side limit of one statement, ms. Default 300000. */
+  statementTimeoutMs?: number;
+  /** An idle pooled connection is closed after this long, ms. Default 10000. */
+  idleTimeoutMs?: number;
+  /** Giving up on opening a connection after this long, ms. Default 5000. */
+  connectionTimeoutMs?: number;
+  /** Rows per FETCH when `streamBars` is not told. Default 50000. */
+  chunkRows?: number;
+  /** Set false to keep plain tables even where TimescaleDB is available. Default true. */
+  timescale?: boolean;
+}
+
+/** How `init` laid out the tables. */
+export interface PostgresStorage {
+  /** True when bars, quotes and ticks are TimescaleDB hypertables. */
+  hypertables: boolean;
+  /** One line saying why (extension version, or why plain tables). */
+  note: string;
+}
+
+const INT8_OID = 20;
+const DEFAULT_CHUNK_ROWS = 50_000;
+const CURSOR = "tw_bars_cursor";
+
+/** Type parsers of this store's pools only: BIGINT (epoch ms, counts) as a JS number. */
+const types = {
+  getTypeParser(oid: number, format?: "text" | "binary") {
+    if (oid === INT8_OID && format !== "binary") return (text: string) => Number(text);
+    return pg.types.getTypeParser(oid, format as "text");
+  },
+} as pg.CustomTypesConfig;
+
+/**
+ * The Repository on a PostgreSQL server (TimescaleDB hypertables where the extension is
+ * there). Writes go through COPY into a per-connection staging table and one upserting
+ * INSERT, the whole call in one transaction; range reads stream through a server-side
+ * cursor. Calls that lose their connection are retried with exponential backoff and then
+ * fail with a StoreError carrying the cause.
+ */
+export class PostgresRepository implements Repository {
+  readonly kind = "postgres";
+  /** The schema holding the tables. */
+  readonly schema: string;
+  /** Filled by `init`. */
+  storage: PostgresStorage = { hypertables: false, note: "not initialized" };
+
+  private readonly s: string;
+  private readonly pool: pg.Pool;
+  private readonly retry: RetryOptions;
+  private readonly chunkRows: number;
+  private readonly timescale: boolean;
+  private readonly staged = new WeakSet<pg.PoolClient>();
+
+  private constructor(url: string, opts: PostgresOptions) {
+    const { connectionString, schema } = splitUrl(url);
+    this.schema = opts.schema ?? schema ?? "public";
+    this.s = quoteSchema(this.schema);
+    this.retry = opts.retry ?? {};
+    this.chunkRows = positive(opts.chunkRows ?? DEFAULT_CHUNK_ROWS, "chunkRows");
+    this.timescale = opts.timescale ?? true;
+    this.pool = new pg.Pool({
+      connectionString,
+      max: positive(opts.poolMax ?? 4, "poolMax"),
+      idleTimeoutMillis: opts.idleTimeoutMs ?? 10_000,
+      connectionTimeoutMillis: opts.connectionTimeoutMs ?? 5_000,
+      statement_timeout: opts.statementTimeoutMs ?? 300_000,
+      application_name: opts.applicationName ?? "tickwright",
+      types,
+    });
+    // A pooled connection the server drops must not crash the process: the pool discards
+    // idle ones, and a checked-out one fails its next query, which the caller retries.
+    this.pool.on("error", () => {});
+    this.pool.on("connect", (client) => client.on("error", () => {}));
+  }
+
+  /**
+   * Connects to `url` (`postgres://` or `postgresql://`; `?schema=name` picks the schema)
+   * and creates the schema if missing. Throws StoreError when the server cannot be
+   * reached after the retries.
+   */
+  static async open(url: string, opts: PostgresOptions = {}): Promise<PostgresRepository> {
+    const repo = new PostgresRepository(url, opts);
+    try {
+      await repo.init();
+    } catch (err) {
+      await repo.close();
+      throw err;
+    }
+    return repo;
+  }
+
+  /**
+   * Creates the schema, tables (hypertables where TimescaleDB is available) under an
+   * advisory lock, so two processes starting together do not race. Idempotent.
+   */
+  async init(): Promise<void> {
+    this.storage = await this.transaction("init", async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`tickwright.schema.${this.schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
+      for (const ddl of tableDdl(this.s)) await client.query(ddl);
+      return this.timescale
+        ? await this.hypertables(client)
+        : { hypertables: false, note: "plain tables (TimescaleDB turned off)" };
+    });
+  }
+
+  /** Converts the tables to hypertables when TimescaleDB can be had; otherwise plain tables and why. */
+  private async hypertables(client: pg.PoolClient): Promise<PostgresStorage> {
+    const available = await client.query<{ installed_version: string | null }>(
+      "SELECT installed_version FROM pg_available_extensions WHERE name = 'timescaledb'",
+    );
+    if (available.rows.length === 0) {
+      return { hypertables: false, note: "plain tables: TimescaleDB is not available on this server" };
+    }
+    await client.query("SAVEPOINT tw_timescale");
+    try {
+      if (available.rows[0].installed_version === null) {
+        await client.query("CREATE EXTENSION IF NOT EXISTS timescaledb");
+      }
+      for (const table of ["bars", "quotes", "ticks"]) {
+        await client.query(
+          `SELECT create_hypertable($1::regclass, 'time', chunk_time_interval => $2::bigint,
+            if_not_exists => true, migrate_data => true)`,
+          [`${this.s}.${table}`, CHUNK_TIME_MS],
+        );
+      }
+      const version = await client.query<{ v: string }>(
+        "SELECT extversion AS v FROM pg_extension WHERE extname = 'timescaledb'",
+      );
+      await client.query("RELEASE SAVEPOINT tw_timescale");
+      return {
+        hypertables: true,
+        note: `TimescaleDB ${version.rows[0]?.v ?? "?"} hypertables (7-day chunks)`,
+      };
+    } catch (err) {
+      await client.query("ROLLBACK TO SAVEPOINT tw_timescale");
+      return {
+        hypertables: false,
+        note: `plain tables: TimescaleDB could not be used (${(err as Error).message})`,
+      };
+    }
+  }
+
+  async writeBars(interval: string, bars: BarColumns): Promise<number> {
+    const name = parseInterval(interval).name;
+    if (bars.length === 0) return 0;
+    await this.transaction("writeBars", async (client) => {
+      await this.copy(client, "COPY pg_temp.tw_stage_bars FROM STDIN", barCopyChunks(bars));
+      await this.upsert(client, (dedupe) => upsertBarsSql(this.s, dedupe), [name]);
+    });
+    return bars.length;
+  }
+
+  async readBars(query: BarQuery): Promise<BarColumns> {
+    const chunks: BarColumns[] = [];
+    for await (const chunk of this.streamBars(query)) chunks.push(chunk);
+    return concatBars(chunks);
+  }
+
+  /**
+   * Streams a range through a server-side cursor, `chunkRows` rows per FETCH. When the
+   * connection is lost, the read resumes on a new one after the last row already handed
+   * out, so the consumer sees every row exactly once.
+   */
+  async *streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns> {
+    const n = positive(chunkRows ?? this.chunkRows, "chunkRows");
+    const name = parseInterval(query.interval).name;
+    if (query.symbols.length === 0 || !(query.from < query.to)) return;
+    const params: unknown[] = [query.symbols, name, query.from, query.to];
+    let resume = false;
+    let failures = 0;
+    for (;;) {
+      let client: pg.PoolClient | undefined;
+      let done = false;
+      try {
+        client = await this.pool.connect();
+        await client.query("BEGIN READ ONLY");
+        await client.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${selectBarsSql(this.s, resume)}`, params);
+        for (;;) {
+          const res = await client.query<unknown[]>({ text: `FETCH ${n} FROM ${CURSOR}`, rowMode: "array" });
+          const rows = res.rows;
+          if (rows.length === 0) break;
+          const chunk = rowsToBars(rows);
+          const last = chunk.length - 1;
+          params[4] = chunk.time[last];
+          params[5] = chunk.symbol[last];
+          resume = true;
+          failures = 0;
+          yield chunk;
+          if (rows.length < n) break;
+        }
+        await client.query("COMMIT");
+        done = true;
+      } catch (err) {
+        client?.release(err as Error);
+        client = undefined;
+        failures++;
+        if (!isRetryable(err)) throw new StoreError(`streamBars failed: ${(err as Error).message}`, err);
+        const attempts = Math.max(1, this.retry.attempts ?? 5);
+        if (failures >= attempts) {
+          throw new StoreError(
+            `streamBars failed after ${failures} attempt(s): ${(err as Error).message}`,
+            err,
+          );
+        }
+        const delay = backoffMs(failures, this.retry.baseDelayMs ?? 100, this.retry.maxDelayMs ?? 5000);
+        this.retry.onRetry?.(err, failures, delay);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      } finally {
+        // Reached with a live client when the read completed or the consumer stopped early.
+        if (client) await releaseAfter(client, done ? null : "ROLLBACK");
+      }
+      if (done) return;
+    }
+  }
+
+  async writeQuotes(quotes: readonly QuoteBar[]): Promise<number> {
+    if (quotes.length === 0) return 0;
+    await this.transaction("writeQuotes", async (client) => {
+      await this.copy(client, "COPY pg_temp.tw_stage_quotes FROM STDIN", quoteCopyChunks(quotes));
+      await this.upsert(client, (dedupe) => upsertQuotesSql(this.s, dedupe), []);
+    });
+    return quotes.length;
+  }
+
+  async readQuotes(query: RangeQuery): Promise<QuoteBar[]> {
+    if (query.symbols.length === 0 || !(query.from < query.to)) return [];
+    const res = await this.query<unknown[]>(
+      "readQuotes",
+      `SELECT symbol, "time", bid_open, bid_high, bid_low, bid_close, bid_size,
+        ask_open, ask_high, ask_low, ask_close, ask_size
+       FROM ${this.s}.quotes WHERE symbol = ANY($1::text[]) AND "time" >= $2 AND "time" < $3
+       ORDER BY "time", symbol`,
+      [query.symbols, query.from, query.to],
+    );
+    return res.rows.map((r) => ({
+      symbol: r[0] as string,
+      time: r[1] as number,
+      bidOpen: r[2] as number,
+      bidHigh: r[3] as number,
+      bidLow: r[4] as number,
+      bidClose: r[5] as number,
+      bidSize: r[6] as number,
+      askOpen: r[7] as number,
+      askHigh: r[8] as number,
+      askLow: r[9] as number,
+      askClose: r[10] as number,
+      askSize: r[11] as number,
+    }));
+  }
+
+  /**
+   * Writes ticks in one transaction: each symbol's stored ticks within the batch's time span
+   * are replaced by the batch, prints of one millisecond keeping their batch order.
+   */
+  async writeTicks(ticks: readonly Tick[]): Promise<number> {
+    if (ticks.length === 0) return 0;
+    await this.transaction("writeTicks", async (client) => {
+      await this.copy(client, "COPY pg_temp.tw_stage_ticks FROM STDIN", tickCopyChunks(ticks));
+      await client.query(deleteTickRangeSql(this.s));
+      await client.query(insertTicksSql(this.s));
+    });
+    return ticks.length;
+  }
+
+  async readTicks(query: RangeQuery): Promise<Tick[]> {
+    if (query.symbols.length === 0 || !(query.from < query.to)) return [];
+    const res = await this.query<unknown[]>(
+      "readTicks",
+      `SELECT symbol, "time", price, size, exchange, condition, suspicious
+       FROM ${this.s}.ticks WHERE symbol = ANY($1::text[]) AND "time" >= $2 AND "time" < $3
+       ORDER BY "time", symbol, seq`,
+      [query.symbols, query.from, query.to],
+    );
+    return res.rows.map((r) => {
+      const tick: Tick = {
+        symbol: r[0] as string,
+        time: r[1] as number,
+        price: r[2] as number,
+        size: r[3] as number,
+      };
+      if (r[4] !== null) tick.exchange = r[4] as string;
+      if (r[5] !== null) tick.condition = r[5] as string;
+      tick.suspicious = r[6] as boolean;
+      return tick;
+    });
+  }
+
+  async symbols(interval?: string): Promise<string[]> {
+    const res =
+      interval === undefined
+        ? await this.query<unknown[]>(
+            "symbols",
+            `SELECT DISTINCT symbol FROM ${this.s}.bars ORDER BY symbol`,
+            [],
+          )
+        : await this.query<unknown[]>(
+            "symbols",
+            `SELECT DISTINCT symbol FROM ${this.s}.bars WHERE "interval" = $1 ORDER BY symbol`,
+            [parseInterval(interval).name],
+          );
+    return res.rows.map((r) => r[0] as string);
+  }
+
+  async coverage(symbol?: string): Promise<SymbolCoverage[]> {
+    const where = symbol === undefined ? "" : "WHERE symbol = $1";
+    const res = await this.query<unknown[]>(
+      "coverage",
+      `SELECT symbol, "interval", min("time"), max("time"), count(*) FROM ${this.s}.bars ${where}
+       GROUP BY symbol, "interval" ORDER BY symbol, "interval"`,
+      symbol === undefined ? [] : [symbol],
+    );
+    return res.rows.map((r) => ({
+      symbol: r[0] as string,
+      interval: r[1] as string,
+      first: r[2] as number,
+      last: r[3] as number,
+      count: r[4] as number,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+
+  /** One statement with retries. */
+  private query<R extends unknown[]>(
+    what: string,
+    text: string,
+    values: unknown[],
+  ): Promise<pg.QueryResult<R>> {
+    return withRetry(what, this.retry, () => this.pool.query<R>({ text, values, rowMode: "array" }));
+  }
+
+  /**
+   * Runs `fn` in one transaction on one pooled connection, retried as a whole when the
+   * connection is lost. A connection that failed is discarded, never reused.
+   */
+  private transaction<T>(what: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    return withRetry(what, this.retry, async () => {
+      const client = await this.pool.connect();
+      try {
+        if (!this.staged.has(client)) {
+          for (const ddl of STAGING_DDL) await client.query(ddl);
+          this.staged.add(client);
+        }
+        await client.query("BEGIN");
+        const result = await fn(client);
+        await client.query("COMMIT");
+        client.release();
+        return result;
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+    });
+  }
+
+  /** Streams COPY text chunks into a staging table. */
+  private async copy(client: pg.PoolClient, sql: string, chunks: Iterable<string>): Promise<void> {
+    await pipeline(Readable.from(chunks, { objectMode: false }), client.query(copyFrom(sql)));
+  }
+
+  /** The fast upsert; if the batch repeats a key (SQLSTATE 21000), the deduplicating one instead. */
+  private async upsert(
+    client: pg.PoolClient,
+    sql: (dedupe: boolean) => string,
+    values: unknown[],
+  ): Promise<void> {
+    await client.query("SAVEPOINT tw_upsert");
+    try {
+      await client.query(sql(false), values);
+    } catch (err) {
+      if ((err as { code?: string }).code !== "21000") throw err;
+      await client.query("ROLLBACK TO SAVEPOINT tw_upsert");
+      await client.query(sql(true), values);
+    }
+  }
+}
+
+/** Separates tickwright's `?schema=` from the connection string pg reads. */
+function splitUrl(url: string): { connectionString: string; schema: string | undefined } {
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw new InvalidArgumentError(`not a PostgreSQL URL: "${url}" (expected postgres://...)`);
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`bad PostgreSQL URL: "${url}"`);
+  }
+  const schema = parsed.searchParams.get("schema") ?? undefined;
+  if (schema === undefined) return { connectionString: url, schema };
+  parsed.searchParams.delete("schema");
+  return { connectionString: parsed.toString(), schema };
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`${what} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** Ends the transaction (if any) and returns the connection; a connection that fails that is discarded. */
+async function releaseAfter(client: pg.PoolClient, sql: string | null): Promise<void> {
+  if (sql === null) {
+    client.release();
+    return;
+  }
+  try {
+    await client.query(sql);
+    client.release();
+  } catch (err) {
+    client.release(err as Error);
+  }
+}
+
+/** FETCHed rows (symbol, time, open, high, low, close, volume, trades, vwap, flags) as columns. */
+function rowsToBars(rows: unknown[][]): BarColumns {
+  const c = allocBarColumns(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    c.symbol[i] = r[0] as string;
+    c.time[i] = r[1] as number;
+    c.open[i] = r[2] as number;
+    c.high[i] = r[3] as number;
+    c.low[i] = r[4] as number;
+    c.close[i] = r[5] as number;
+    c.volume[i] = r[6] as number;
+    c.trades[i] = r[7] === null ? Number.NaN : (r[7] as number);
+    c.vwap[i] = r[8] === null ? Number.NaN : (r[8] as number);
+    c.flags[i] = r[9] as number;
+  }
+  c.length = rows.length;
+  return c;
+}
+
+/** Joins column chunks into one. */
+function concatBars(chunks: BarColumns[]): BarColumns {
+  if (chunks.length === 1) return chunks[0];
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = allocBarColumns(total);
+  let at = 0;
+  for (const c of chunks) {
+    for (let i = 0; i < c.length; i++) out.symbol[at + i] = c.symbol[i];
+    out.time.set(c.time.subarray(0, c.length), at);
+    out.open.set(c.open.subarray(0, c.length), at);
+    out.high.set(c.high.subarray(0, c.length), at);
+    out.low.set(c.low.subarray(0, c.length), at);
+    out.close.set(c.close.subarray(0, c.length), at);
+    out.volume.set(c.volume.subarray(0, c.length), at);
+    out.trades.set(c.trades.subarray(0, c.length), at);
+    out.vwap.set(c.vwap.subarray(0, c.length), at);
+    out.flags.set(c.flags.subarray(0, c.length), at);
+    at += c.length;
+  }
+  out.length = total;
+  return out;
+}
