@@ -1,0 +1,7 @@
+export { buildAlwaysOpen, buildFx } from "./continuous.js";
+export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFile } from "./json.js";
+export { calendarNames, getCalendar } from "./registry.js";
+export { EARLY_CLOSE, LATE_OPEN, type SessionColumns, SessionTableBuilder, TableCalendar } from "./table.js";
+export type { Calendar, MarketState, Session } from "./types.js";
+export { buildXnys, type XnysOptions, xnysEarlyCloses, xnysHolidays } from "./xnys.js";
+export { ZoneOffsets } from "./zone.js";

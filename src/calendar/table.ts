@@ -1,0 +1,249 @@
+import { InvalidArgumentError } from "../model/errors.js";
+import { type DateString, formatDay, MINUTE_MS, parseDate } from "../model/time.js";
+import type { Calendar, MarketState, Session } from "./types.js";
+
+/** Flag bits of a session in a table. */
+export const EARLY_CLOSE = 1;
+export const LATE_OPEN = 2;
+
+/** The columns of a session table: one entry per session, ordered by time. */
+export interface SessionColumns {
+  /** Label of each session, days since the epoch. */
+  readonly day: Int32Array;
+  readonly preOpen: Float64Array;
+  readonly open: Float64Array;
+  readonly close: Float64Array;
+  readonly postClose: Float64Array;
+  /** `EARLY_CLOSE` | `LATE_OPEN` bits. */
+  readonly flags: Uint8Array;
+}
+
+/**
+ * Collects sessions in time order into growable typed arrays, then checks them (each session
+ * well-formed, none overlapping the next, labels increasing) and hands out the columns.
+ */
+export class SessionTableBuilder {
+  private n = 0;
+  private day = new Int32Array(1024);
+  private preOpen = new Float64Array(1024);
+  private open = new Float64Array(1024);
+  private close = new Float64Array(1024);
+  private postClose = new Float64Array(1024);
+  private flags = new Uint8Array(1024);
+
+  /** Appends one session (times epoch ms UTC). */
+  push(day: number, preOpen: number, open: number, close: number, postClose: number, flags = 0): void {
+    if (this.n === this.day.length) this.grow();
+    const i = this.n++;
+    this.day[i] = day;
+    this.preOpen[i] = preOpen;
+    this.open[i] = open;
+    this.close[i] = close;
+    this.postClose[i] = postClose;
+    this.flags[i] = flags;
+  }
+
+  /** The checked columns, trimmed to the sessions pushed. */
+  build(calendarName: string): SessionColumns {
+    const n = this.n;
+    for (let i = 0; i < n; i++) {
+      const bad =
+        !(this.preOpen[i] <= this.open[i]) ||
+        !(this.open[i] < this.close[i]) ||
+        !(this.close[i] <= this.postClose[i]);
+      if (bad) {
+        throw new InvalidArgumentError(
+          `calendar ${calendarName}: session ${formatDay(this.day[i])} must have preOpen <= open < close <= postClose`,
+        );
+      }
+      if (i > 0 && !(this.day[i - 1] < this.day[i])) {
+        throw new InvalidArgumentError(
+          `calendar ${calendarName}: session ${formatDay(this.day[i])} is labelled no later than the session before it`,
+        );
+      }
+      if (i > 0 && this.postClose[i - 1] > this.preOpen[i]) {
+        throw new InvalidArgumentError(
+          `calendar ${calendarName}: session ${formatDay(this.day[i - 1])} overlaps session ${formatDay(this.day[i])}`,
+        );
+      }
+    }
+    return {
+      day: this.day.slice(0, n),
+      preOpen: this.preOpen.slice(0, n),
+      open: this.open.slice(0, n),
+      close: this.close.slice(0, n),
+      postClose: this.postClose.slice(0, n),
+      flags: this.flags.slice(0, n),
+    };
+  }
+
+  private grow(): void {
+    const size = this.day.length * 2;
+    const widen = <T extends Int32Array | Float64Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.day = widen(this.day, (k) => new Int32Array(k));
+    this.preOpen = widen(this.preOpen, (k) => new Float64Array(k));
+    this.open = widen(this.open, (k) => new Float64Array(k));
+    this.close = widen(this.close, (k) => new Float64Array(k));
+    this.postClose = widen(this.postClose, (k) => new Float64Array(k));
+    this.flags = widen(this.flags, (k) => new Uint8Array(k));
+  }
+}
+
+/** First index i in [0, n) with a[i] > t (n when none): a binary search over a sorted column. */
+function upperBound(a: Float64Array | Int32Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * A calendar answered from a precomputed session table (typed-array columns of epoch ms) by
+ * binary search: every lookup is O(log n) and allocation-free except the `Session` objects
+ * made at the edge, which are cached per session so the same session is always the same
+ * object. Every calendar in tickwright (XNYS, 24/7, 24/5, JSON-defined) is one of these.
+ */
+export class TableCalendar implements Calendar {
+  readonly firstDate: DateString;
+  readonly lastDate: DateString;
+  /** Number of sessions in the table. */
+  readonly length: number;
+  private readonly firstDay: number;
+  private readonly lastDay: number;
+  private readonly objects: Array<Session | undefined>;
+
+  /**
+   * @param coverFrom first day (days since epoch) the rules were applied to
+   * @param coverTo last day the rules were applied to; dates outside are refused
+   */
+  constructor(
+    readonly name: string,
+    readonly timeZone: string,
+    readonly columns: SessionColumns,
+    coverFrom: number,
+    coverTo: number,
+  ) {
+    this.length = columns.day.length;
+    this.firstDay = coverFrom;
+    this.lastDay = coverTo;
+    this.firstDate = formatDay(coverFrom);
+    this.lastDate = formatDay(coverTo);
+    this.objects = new Array(this.length);
+  }
+
+  sessions(from: DateString, to: DateString): Session[] {
+    const a = this.coveredDay(from, "from");
+    const b = this.coveredDay(to, "to");
+    const out: Session[] = [];
+    const day = this.columns.day;
+    for (let i = upperBound(day, a - 1); i < this.length && day[i] <= b; i++) out.push(this.session(i));
+    return out;
+  }
+
+  sessionOn(date: DateString): Session | undefined {
+    const i = this.indexOn(this.coveredDay(date, "date"));
+    return i < 0 ? undefined : this.session(i);
+  }
+
+  sessionAt(t: number, extended = false): Session | undefined {
+    const i = this.indexAt(t, extended);
+    return i < 0 ? undefined : this.session(i);
+  }
+
+  nextSession(t: number, extended = false): Session | undefined {
+    const i = upperBound(extended ? this.columns.preOpen : this.columns.open, t);
+    return i < this.length ? this.session(i) : undefined;
+  }
+
+  previousSession(t: number, extended = false): Session | undefined {
+    const i = upperBound(extended ? this.columns.postClose : this.columns.close, t) - 1;
+    return i >= 0 ? this.session(i) : undefined;
+  }
+
+  isOpen(t: number, extended = false): boolean {
+    return this.indexAt(t, extended) >= 0;
+  }
+
+  state(t: number): MarketState {
+    const c = this.columns;
+    const i = upperBound(c.preOpen, t) - 1;
+    if (i < 0 || t >= c.postClose[i]) return "closed";
+    if (t < c.open[i]) return "pre";
+    return t < c.close[i] ? "open" : "post";
+  }
+
+  nextOpen(t: number): number | undefined {
+    const i = upperBound(this.columns.open, t);
+    return i < this.length ? this.columns.open[i] : undefined;
+  }
+
+  nextClose(t: number): number | undefined {
+    const i = upperBound(this.columns.close, t);
+    return i < this.length ? this.columns.close[i] : undefined;
+  }
+
+  expectedMinutes(session: Session, extended = false): Float64Array {
+    const start = extended ? session.preOpen : session.open;
+    const minutes = new Float64Array(this.minuteCount(session, extended));
+    for (let k = 0; k < minutes.length; k++) minutes[k] = start + k * MINUTE_MS;
+    return minutes;
+  }
+
+  minuteCount(session: Session, extended = false): number {
+    const span = extended ? session.postClose - session.preOpen : session.close - session.open;
+    return Math.ceil(span / MINUTE_MS);
+  }
+
+  /**
+   * Index of the session containing t ([open, close), or [preOpen, postClose) with
+   * `extended`), or -1. The allocation-free form of `sessionAt` for hot paths.
+   */
+  indexAt(t: number, extended = false): number {
+    const c = this.columns;
+    const i = upperBound(extended ? c.preOpen : c.open, t) - 1;
+    return i >= 0 && t < (extended ? c.postClose : c.close)[i] ? i : -1;
+  }
+
+  /** Index of the session labelled `day` (days since epoch), or -1. */
+  indexOn(day: number): number {
+    const i = upperBound(this.columns.day, day) - 1;
+    return i >= 0 && this.columns.day[i] === day ? i : -1;
+  }
+
+  /** The session at table index `i` (cached: the same object on every call). */
+  session(i: number): Session {
+    let s = this.objects[i];
+    if (!s) {
+      const c = this.columns;
+      s = Object.freeze({
+        date: formatDay(c.day[i]),
+        preOpen: c.preOpen[i],
+        open: c.open[i],
+        close: c.close[i],
+        postClose: c.postClose[i],
+        earlyClose: (c.flags[i] & EARLY_CLOSE) !== 0,
+        lateOpen: (c.flags[i] & LATE_OPEN) !== 0,
+      });
+      this.objects[i] = s;
+    }
+    return s;
+  }
+
+  private coveredDay(date: DateString, what: string): number {
+    const day = parseDate(date, what);
+    if (day < this.firstDay || day > this.lastDay) {
+      throw new InvalidArgumentError(
+        `${what} ${date} is outside calendar ${this.name}, which covers ${this.firstDate} to ${this.lastDate}`,
+      );
+    }
+    return day;
+  }
+}
