@@ -1,3 +1,11 @@
+export {
+  type BoundaryEvent,
+  type BoundaryKind,
+  type BoundaryListener,
+  BoundaryManager,
+  type BoundaryOptions,
+  type BoundaryStatus,
+} from "./boundaries.js";
 export { buildAlwaysOpen, buildFx } from "./continuous.js";
 export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFile } from "./json.js";
 export { calendarNames, getCalendar } from "./registry.js";

@@ -49,11 +49,9 @@ function isDate(s: string): boolean {
   }
 }
 
-const date = z
-  .string()
-  .refine(isDate, {
-    error: (issue) => `expected a real date YYYY-MM-DD, got ${JSON.stringify(issue.input)}`,
-  });
+const date = z.string().refine(isDate, {
+  error: (issue) => `expected a real date YYYY-MM-DD, got ${JSON.stringify(issue.input)}`,
+});
 
 function isTimeZone(s: string): boolean {
   try {
