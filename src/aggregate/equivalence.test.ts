@@ -1,0 +1,224 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { Calendar, Session } from "../calendar/types.js";
+import { BarFlag, barProblem, type SessionBar } from "../model/bar.js";
+import { parseInterval } from "../model/interval.js";
+import { BarSeries } from "../model/series.js";
+import { MINUTE_MS, zoneOffsetMs } from "../model/time.js";
+import { fixtureCalendar } from "../testing/calendar-fixture.js";
+import { DerivedBarBuilder } from "./builder.js";
+import { deriveBars } from "./derive.js";
+
+const cal = fixtureCalendar(["2013-10-04", "2013-10-07", "2013-11-29"], {
+  earlyCloses: { "2013-11-29": "13:00" },
+});
+const SESSIONS = cal.sessions("2013-01-01", "2013-12-31");
+const INTERVALS = [
+  "1m",
+  "2m",
+  "3m",
+  "5m",
+  "8m",
+  "10m",
+  "15m",
+  "30m",
+  "45m",
+  "60m",
+  "96m",
+  "160m",
+  "480m",
+  "1d",
+];
+
+type Opts = { anchor: "session" | "clock"; extended: boolean };
+
+/** Reference: each bar's bucket by direct arithmetic, grouped in a Map. */
+function bruteForce(bars: SessionBar[], interval: string, calendar: Calendar, opts: Opts, upTo: number) {
+  const iv = parseInterval(interval);
+  const groups = new Map<number, { bars: SessionBar[]; end: number }>();
+  for (const bar of bars) {
+    if (bar.time + MINUTE_MS > upTo) continue;
+    const s = SESSIONS.find((x: Session) => bar.time >= x.preOpen && bar.time < x.postClose);
+    if (!s) continue;
+    const segments: [number, number][] = iv.daily
+      ? [[s.open, s.close]]
+      : opts.extended
+        ? [
+            [s.preOpen, s.open],
+            [s.open, s.close],
+            [s.close, s.postClose],
+          ]
+        : [[s.open, s.close]];
+    const seg = segments.find(([a, b]) => bar.time >= a && bar.time < b);
+    if (!seg) continue;
+    let start: number;
+    let end: number;
+    if (iv.daily) {
+      [start, end] = seg;
+    } else if (opts.anchor === "session") {
+      start = seg[0] + Math.floor((bar.time - seg[0]) / iv.ms) * iv.ms;
+      end = Math.min(start + iv.ms, seg[1]);
+    } else {
+      const off = zoneOffsetMs(calendar.timeZone, bar.time);
+      const local = Math.floor((bar.time + off) / iv.ms) * iv.ms;
+      start = Math.max(local - off, seg[0]);
+      end = Math.min(local + iv.ms - off, seg[1]);
+    }
+    const g = groups.get(start) ?? { bars: [], end };
+    g.bars.push(bar);
+    groups.set(start, g);
+  }
+  return [...groups.entries()].map(([start, { bars: g, end }]) => ({
+    time: start,
+    open: g[0].open,
+    high: Math.max(...g.map((b) => b.high)),
+    low: Math.min(...g.map((b) => b.low)),
+    close: g[g.length - 1].close,
+    volume: g.reduce((a, b) => a + b.volume, 0),
+    flags: g.reduce((a, b) => a | b.flags, 0) | (end > upTo ? BarFlag.Partial : 0),
+    count: g.length,
+    expected: (end - start) / MINUTE_MS,
+    end,
+  }));
+}
+
+const plain = (bars: SessionBar[]) => bars.map(({ symbol, interval, ...rest }) => rest);
+
+/** Random one-minute bars over the extended hours of 1-3 sessions, some minutes dropped. */
+const arbSeries = fc
+  .record({
+    sessions: fc.subarray(SESSIONS, { minLength: 1 }),
+    keep: fc.double({ min: 0.05, max: 1, noNaN: true }),
+    seed: fc.integer({ min: 1, max: 2 ** 30 }),
+  })
+  .map(({ sessions, keep, seed }) => {
+    let x = seed;
+    const rnd = () => {
+      x = (x * 48271) % 2147483647;
+      return x / 2147483647;
+    };
+    const series = new BarSeries("TEST", "1m", 16);
+    let price = 100;
+    for (const s of sessions) {
+      for (let t = s.preOpen; t < s.postClose; t += MINUTE_MS) {
+        if (rnd() > keep) continue;
+        const open = price;
+        const close = Math.round((price + (rnd() - 0.5) * 2) * 100) / 100;
+        const high = Math.max(open, close) + Math.round(rnd() * 50) / 100;
+        const low = Math.min(open, close) - Math.round(rnd() * 50) / 100;
+        const flags = rnd() < 0.05 ? BarFlag.Filled : rnd() < 0.02 ? BarFlag.Synthetic : 0;
+        series.push(t, open, high, low, close, Math.floor(rnd() * 10_000), flags);
+        price = close;
+      }
+    }
+    return series;
+  });
+
+const arbOpts = fc.record({
+  anchor: fc.constantFrom("session" as const, "clock" as const),
+  extended: fc.boolean(),
+});
+
+describe("derived bars: incremental = batch = brute force", () => {
+  it("batch equals brute force on random series with random gaps and intervals", () => {
+    fc.assert(
+      fc.property(arbSeries, fc.constantFrom(...INTERVALS), arbOpts, (series, interval, opts) => {
+        const got = deriveBars(series, interval, cal, opts).toBars();
+        const want = bruteForce(series.toBars(), interval, cal, opts, Number.POSITIVE_INFINITY);
+        expect(plain(got)).toEqual(want.map(({ end, ...b }) => b));
+        for (const b of got) expect(barProblem(b.open, b.high, b.low, b.close, b.volume)).toBeNull();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("batch up to a random clock flags the forming bucket partial and ignores bars not yet ended", () => {
+    fc.assert(
+      fc.property(
+        arbSeries,
+        fc.constantFrom(...INTERVALS),
+        arbOpts,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (series, interval, opts, at) => {
+          const first = series.time[0];
+          const last = series.time[series.length - 1] + MINUTE_MS;
+          const upTo = Math.round((first + (last - first) * at) / MINUTE_MS) * MINUTE_MS;
+          const want = bruteForce(series.toBars(), interval, cal, opts, upTo);
+          expect(plain(deriveBars(series, interval, cal, { ...opts, upTo }).toBars())).toEqual(
+            want.map(({ end, ...b }) => b),
+          );
+          expect(
+            plain(deriveBars(series, interval, cal, { ...opts, upTo, partial: "omit" }).toBars()),
+          ).toEqual(want.filter((b) => b.end <= upTo).map(({ end, ...b }) => b));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it("the builder, driven event by event like the engine, equals batch and completes no bar before its end", () => {
+    fc.assert(
+      fc.property(arbSeries, fc.constantFrom(...INTERVALS), arbOpts, (series, interval, opts) => {
+        const builder = new DerivedBarBuilder("TEST", interval, cal, { ...opts, capacity: 2 });
+        const completedAt: number[] = [];
+        let early = 0;
+        let i = 0;
+        // The clock jumps to the next event: a bar's end (the bar is delivered then) or the
+        // forming bucket's end (a timer flushes it). Data before timers at equal times.
+        for (;;) {
+          const nextBarEnd = i < series.length ? series.time[i] + MINUTE_MS : Number.POSITIVE_INFINITY;
+          const now = Math.min(nextBarEnd, builder.formingEnd);
+          if (now === Number.POSITIVE_INFINITY) break;
+          for (; i < series.length && series.time[i] + MINUTE_MS <= now; i++) {
+            const n = builder.add(
+              series.time[i],
+              series.open[i],
+              series.high[i],
+              series.low[i],
+              series.close[i],
+              series.volume[i],
+              series.flags[i],
+            );
+            for (let k = 0; k < n; k++) completedAt.push(now);
+          }
+          const flushed = builder.flushUpTo(now);
+          for (let k = 0; k < flushed; k++) completedAt.push(now);
+          if (builder.formingEnd <= now) early++;
+          const partial = builder.partial();
+          if (partial && !(partial.flags & BarFlag.Partial)) early++;
+        }
+        expect(early).toBe(0);
+        const batch = deriveBars(series, interval, cal, opts);
+        expect(plain(builder.series.toBars())).toEqual(plain(batch.toBars()));
+        expect(completedAt.length).toBe(builder.series.length);
+        const want = bruteForce(series.toBars(), interval, cal, opts, Number.POSITIVE_INFINITY);
+        want.forEach((b, k) => {
+          expect(completedAt[k]).toBeGreaterThanOrEqual(b.end);
+        });
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("the builder's completed bars and partial equal batch at every clock time", () => {
+    fc.assert(
+      fc.property(
+        arbSeries,
+        fc.constantFrom(...INTERVALS),
+        arbOpts,
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (series, interval, opts, at) => {
+          const first = series.time[0];
+          const last = series.time[series.length - 1] + MINUTE_MS;
+          const upTo = Math.round((first + (last - first) * at) / MINUTE_MS) * MINUTE_MS;
+          const builder = new DerivedBarBuilder("TEST", interval, cal, opts);
+          builder.rebuild(series, upTo);
+          const partial = builder.partial();
+          const got = [...builder.series.toBars(), ...(partial ? [partial] : [])];
+          expect(plain(got)).toEqual(plain(deriveBars(series, interval, cal, { ...opts, upTo }).toBars()));
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
