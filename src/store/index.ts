@@ -1,0 +1,64 @@
+import { mkdir } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { StoreError } from "../model/errors.js";
+import type { Repository } from "./types.js";
+
+export { concatBarColumns, DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
+export type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+
+/** Options for `openRepository`. */
+export interface OpenRepositoryOptions {
+  /** Create a missing DuckDB file (and its folder). Default true; false makes a missing file a StoreError. */
+  create?: boolean;
+}
+
+/** True for a PostgreSQL connection URL. */
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(target);
+}
+
+/**
+ * Opens a store and creates its schema: a `postgres://` or `postgresql://` URL opens the
+ * PostgreSQL store, anything else is a DuckDB file path (its folder is created) or `:memory:`.
+ */
+export async function openRepository(target: string, opts: OpenRepositoryOptions = {}): Promise<Repository> {
+  let repo: Repository;
+  if (isPostgresUrl(target)) {
+    repo = await openPostgres(target);
+  } else {
+    if (target !== ":memory:") {
+      const { existsSync } = await import("node:fs");
+      if (!existsSync(target)) {
+        if (opts.create === false) throw new StoreError(`no database at ${resolve(target)}`);
+        await mkdir(dirname(resolve(target)), { recursive: true });
+      }
+    }
+    const { DuckDbRepository } = await import("./duckdb.js");
+    repo = await DuckDbRepository.open(target);
+  }
+  try {
+    await repo.init();
+  } catch (err) {
+    await repo.close().catch(() => {});
+    throw err;
+  }
+  return repo;
+}
+
+interface PostgresModule {
+  PostgresRepository: { open(url: string): Promise<Repository> };
+}
+
+async function openPostgres(url: string): Promise<Repository> {
+  const specifier = "./postgres.js";
+  let mod: PostgresModule;
+  try {
+    mod = (await import(specifier)) as PostgresModule;
+  } catch (err) {
+    throw new StoreError(
+      `the PostgreSQL store is not available (src/store/postgres.ts): ${String(err)}`,
+      err,
+    );
+  }
+  return mod.PostgresRepository.open(url);
+}
