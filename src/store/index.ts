@@ -45,20 +45,7 @@ export async function openRepository(target: string, opts: OpenRepositoryOptions
   return repo;
 }
 
-interface PostgresModule {
-  PostgresRepository: { open(url: string): Promise<Repository> };
-}
-
 async function openPostgres(url: string): Promise<Repository> {
-  const specifier = "./postgres.js";
-  let mod: PostgresModule;
-  try {
-    mod = (await import(specifier)) as PostgresModule;
-  } catch (err) {
-    throw new StoreError(
-      `the PostgreSQL store is not available (src/store/postgres.ts): ${String(err)}`,
-      err,
-    );
-  }
-  return mod.PostgresRepository.open(url);
+  const { PostgresRepository } = await import("./postgres.js");
+  return PostgresRepository.open(url);
 }
