@@ -101,7 +101,7 @@ export class BoundaryManager {
     const now = this.clock.now();
     const from =
       fromTime ?? this.calendar.sessionAt(now, this.extended)?.[this.extended ? "preOpen" : "open"] ?? now;
-    this.pending = this.firstAtOrAfter(from);
+    this.pending = boundaryAtOrAfter(this.calendar, this.kinds, from);
     await this.fire();
   }
 
@@ -161,23 +161,38 @@ export class BoundaryManager {
     const following = this.calendar.nextSession(event.session.preOpen, true);
     return following ? this.event(following, 0) : undefined;
   }
+}
 
-  /** The first boundary whose time is >= t. */
-  private firstAtOrAfter(t: number): BoundaryEvent | undefined {
-    // A session ending exactly at t (24/7: yesterday's close is today's open) still has boundaries at t.
-    const ended = this.calendar.previousSession(t, true);
-    let session =
-      ended && ended.postClose === t
-        ? ended
-        : (this.calendar.sessionAt(t, true) ?? this.calendar.nextSession(t, true));
-    while (session) {
-      for (let k = 0; k < this.kinds.length; k++) {
-        if (timeOf(session, this.kinds[k]) >= t) return this.event(session, k);
-      }
-      session = this.calendar.nextSession(session.preOpen, true);
+/** The first boundary of `kinds` (in their emission order) whose time is >= t. */
+function boundaryAtOrAfter(
+  calendar: Calendar,
+  kinds: readonly BoundaryKind[],
+  t: number,
+): BoundaryEvent | undefined {
+  // A session ending exactly at t (24/7: yesterday's close is today's open) still has boundaries at t.
+  const ended = calendar.previousSession(t, true);
+  let session =
+    ended && ended.postClose === t ? ended : (calendar.sessionAt(t, true) ?? calendar.nextSession(t, true));
+  while (session) {
+    for (const type of kinds) {
+      const at = timeOf(session, type);
+      if (at >= t) return { type, at, session, calendar: calendar.name };
     }
-    return undefined;
+    session = calendar.nextSession(session.preOpen, true);
   }
+  return undefined;
+}
+
+/**
+ * The first session boundary strictly after instant t: preOpen, open, close or postClose
+ * (only open and close when `extended` is false). For "what happens next" questions.
+ */
+export function nextBoundary(calendar: Calendar, t: number, extended = true): BoundaryEvent | undefined {
+  return boundaryAtOrAfter(
+    calendar,
+    extended ? ["preOpen", "open", "close", "postClose"] : ["open", "close"],
+    t + 1,
+  );
 }
 
 function timeOf(session: Session, kind: BoundaryKind): number {

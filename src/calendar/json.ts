@@ -75,6 +75,7 @@ const lateOpen = z.union([clockTime, z.strictObject({ open: clockTime, pre: cloc
 export const calendarJsonSchema = z
   .strictObject({
     name: z.string().min(1),
+    description: z.string().optional(),
     timeZone: z
       .string()
       .refine(isTimeZone, { error: (issue) => `unknown IANA time zone ${JSON.stringify(issue.input)}` }),

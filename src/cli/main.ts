@@ -22,5 +22,5 @@ export async function main(argv: string[]): Promise<number> {
 type Register = (program: Command) => void;
 
 async function commands(): Promise<Register[]> {
-  return [];
+  return [(await import("./calendar.js")).register];
 }

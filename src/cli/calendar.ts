@@ -1,0 +1,154 @@
+import type { Command } from "commander";
+import type { TableCalendar } from "../calendar/table.js";
+import type { Session } from "../calendar/types.js";
+import { InvalidArgumentError } from "../model/errors.js";
+import { DAY_MS, isoUtc, parseDate, parseInstant, zoneOffsetMs } from "../model/time.js";
+import { out } from "./io.js";
+
+/** Options of `tickwright calendar`, as commander hands them over. */
+interface CalendarOptions {
+  from?: string;
+  to?: string;
+  at?: string;
+  format: string;
+}
+
+const FORMATS = ["csv", "json", "table"];
+
+/**
+ * `tickwright calendar NAME --from DATE --to DATE`: one row per session (date, regular and
+ * extended bounds in ISO-8601 UTC, regular minute count, early close);
+ * `tickwright calendar NAME --at INSTANT`: the market state then and the next boundary.
+ */
+export function register(program: Command): void {
+  program
+    .command("calendar")
+    .description("list a calendar's sessions, or tell the market state at an instant")
+    .argument("<name>", "XNYS (NYSE, XNAS, NASDAQ), 24/7, 24/5, or a .json calendar file")
+    .option("--from <date>", "first session date (YYYY-MM-DD)")
+    .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
+    .option("--at <instant>", "ISO-8601 instant (e.g. 2024-11-29T15:00:00Z) or epoch ms")
+    .option("--format <csv|json|table>", "output format", "table")
+    .action(async (name: string, opts: CalendarOptions) => calendarCommand(name, opts));
+}
+
+/**
+ * Runs `tickwright calendar`; bad input throws an `InvalidArgumentError` (exit 2). The calendar
+ * modules (and zod) load here, not at startup, so `tickwright --help` stays fast.
+ */
+export async function calendarCommand(name: string, opts: CalendarOptions): Promise<void> {
+  if (!FORMATS.includes(opts.format)) {
+    throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
+  }
+  if (opts.at !== undefined && (opts.from !== undefined || opts.to !== undefined)) {
+    throw new InvalidArgumentError("give either --at, or --from and --to, not both");
+  }
+  if (opts.at === undefined && opts.from === undefined) {
+    throw new InvalidArgumentError(
+      "give --from DATE [--to DATE] to list sessions, or --at INSTANT for the state",
+    );
+  }
+  const { getCalendar } = await import("../calendar/registry.js");
+  const calendar = getCalendar(name);
+  if (opts.at !== undefined) {
+    const { nextBoundary } = await import("../calendar/boundaries.js");
+    printState(calendar, parseInstant(opts.at, "--at"), opts.format, nextBoundary);
+    return;
+  }
+  const from = opts.from as string;
+  const to = opts.to ?? from;
+  if (parseDate(from, "--from") > parseDate(to, "--to")) {
+    throw new InvalidArgumentError(`--from ${from} is after --to ${to}`);
+  }
+  printSessions(calendar, calendar.sessions(from, to), opts.format);
+}
+
+function printSessions(calendar: TableCalendar, sessions: Session[], format: string): void {
+  const rows = sessions.map((s) => ({
+    date: s.date,
+    open: isoUtc(s.open),
+    close: isoUtc(s.close),
+    preOpen: isoUtc(s.preOpen),
+    postClose: isoUtc(s.postClose),
+    minutes: calendar.minuteCount(s),
+    earlyClose: s.earlyClose,
+    lateOpen: s.lateOpen,
+  }));
+  if (format === "json") {
+    out(JSON.stringify(rows, null, 2));
+  } else if (format === "csv") {
+    out("date,open,close,pre_open,post_close,minutes,early_close");
+    for (const r of rows) {
+      out([r.date, r.open, r.close, r.preOpen, r.postClose, r.minutes, r.earlyClose].join(","));
+    }
+  } else {
+    const tz = calendar.timeZone;
+    const table = [
+      ["date", `local (${tz})`, "open (UTC)", "close (UTC)", "minutes", "note"],
+      ...sessions.map((s) => [
+        s.date,
+        `${localTime(tz, s.preOpen)} ${localTime(tz, s.open)}-${localTime(tz, s.close)} ${localTime(tz, s.postClose)}`,
+        isoUtc(s.open),
+        isoUtc(s.close),
+        String(calendar.minuteCount(s)),
+        [s.earlyClose ? "early close" : "", s.lateOpen ? "late open" : ""].filter(Boolean).join(", "),
+      ]),
+    ];
+    const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+    for (const row of table)
+      out(
+        row
+          .map((cell, c) => cell.padEnd(widths[c]))
+          .join("  ")
+          .trimEnd(),
+      );
+    out(`${sessions.length} sessions`);
+  }
+}
+
+function printState(
+  calendar: TableCalendar,
+  t: number,
+  format: string,
+  nextBoundary: typeof import("../calendar/boundaries.js").nextBoundary,
+): void {
+  const state = calendar.state(t);
+  const session = calendar.sessionAt(t, true);
+  const next = nextBoundary(calendar, t);
+  const result = {
+    calendar: calendar.name,
+    at: isoUtc(t),
+    state,
+    session: session?.date ?? null,
+    next: next ? { type: next.type, at: isoUtc(next.at), session: next.session.date } : null,
+  };
+  if (format === "json") {
+    out(JSON.stringify(result, null, 2));
+  } else if (format === "csv") {
+    out("at,state,session,next,next_at,next_session");
+    out(
+      [
+        result.at,
+        state,
+        result.session ?? "",
+        next?.type ?? "",
+        result.next?.at ?? "",
+        result.next?.session ?? "",
+      ].join(","),
+    );
+  } else {
+    out(`${calendar.name} at ${result.at}: ${state}${session ? ` (session ${session.date})` : ""}`);
+    out(
+      next
+        ? `next: ${next.type} of ${next.session.date} at ${result.next?.at}`
+        : "next: none within the calendar",
+    );
+  }
+}
+
+/** `HH:MM` wall time of instant t in a zone. */
+function localTime(timeZone: string, t: number): string {
+  const local = t + zoneOffsetMs(timeZone, t);
+  const minutes = Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / 60_000);
+  return `${String(Math.floor(minutes / 60)).padStart(2, "0")}:${String(minutes % 60).padStart(2, "0")}`;
+}
