@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
 import { BarFlag } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { BarSeries } from "../model/series.js";
 import { MINUTE_MS } from "../model/time.js";
-import { fixtureCalendar } from "../testing/calendar-fixture.js";
 import { DerivedBarBuilder } from "./builder.js";
 import { deriveBars } from "./derive.js";
 
-const cal = fixtureCalendar(["2013-10-07", "2013-10-08"]);
+const cal = getCalendar("XNYS");
 const mon = cal.sessionOn("2013-10-07")!;
 const tue = cal.sessionOn("2013-10-08")!;
 const at = (session: typeof mon, minute: number) => session.open + minute * MINUTE_MS;
@@ -122,7 +122,13 @@ describe("DerivedBarBuilder", () => {
 
   it("skips bars between sessions without a calendar lookup per bar", () => {
     let lookups = 0;
-    const counting = { ...cal, sessionAt: (t: number, ext?: boolean) => (lookups++, cal.sessionAt(t, ext)) };
+    const counting = new Proxy(cal, {
+      get(target, prop) {
+        if (prop === "sessionAt") lookups++;
+        const value = Reflect.get(target, prop, target);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
     const b = new DerivedBarBuilder("SPY", "5m", counting);
     for (let t = mon.postClose; t < mon.postClose + 60 * MINUTE_MS; t += MINUTE_MS) b.add(t, 1, 1, 1, 1, 1);
     expect(lookups).toBe(1);

@@ -1,15 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns, BarFlag } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { BarSeries } from "../model/series.js";
 import { MINUTE_MS } from "../model/time.js";
-import { fixtureCalendar } from "../testing/calendar-fixture.js";
 import { deriveBars } from "./derive.js";
 import { derivedQuality } from "./quality.js";
 
-const cal = fixtureCalendar(["2013-10-07", "2013-10-08", "2013-11-29"], {
-  earlyCloses: { "2013-11-29": "13:00" },
-});
+const cal = getCalendar("XNYS");
 const mon = cal.sessionOn("2013-10-07")!;
 const early = cal.sessionOn("2013-11-29")!;
 

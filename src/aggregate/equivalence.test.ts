@@ -1,18 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import { BarFlag, barProblem, type SessionBar } from "../model/bar.js";
 import { parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { MINUTE_MS, zoneOffsetMs } from "../model/time.js";
-import { fixtureCalendar } from "../testing/calendar-fixture.js";
 import { DerivedBarBuilder } from "./builder.js";
 import { deriveBars } from "./derive.js";
 
-const cal = fixtureCalendar(["2013-10-04", "2013-10-07", "2013-11-29"], {
-  earlyCloses: { "2013-11-29": "13:00" },
-});
-const SESSIONS = cal.sessions("2013-01-01", "2013-12-31");
+const cal = getCalendar("XNYS");
+/** Sessions to draw from: plain days, an early close, either side of a DST change. */
+const SESSIONS = ["2013-10-04", "2013-10-07", "2013-11-01", "2013-11-04", "2013-11-29"].map(
+  (d) => cal.sessionOn(d)!,
+);
 const INTERVALS = [
   "1m",
   "2m",

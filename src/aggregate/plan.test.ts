@@ -1,10 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { calendarFromJson, getCalendar } from "../calendar/index.js";
 import { MINUTE_MS } from "../model/time.js";
-import { fixtureCalendar } from "../testing/calendar-fixture.js";
 import { bucketOf, IntervalPlan, planSession } from "./plan.js";
 
-const cal = fixtureCalendar(["2013-10-07", "2013-11-29"], { earlyCloses: { "2013-11-29": "13:00" } });
+const cal = getCalendar("XNYS");
 const monday = cal.sessionOn("2013-10-07")!;
 const early = cal.sessionOn("2013-11-29")!;
 const hhmm = (t: number) =>
@@ -81,12 +81,12 @@ describe("IntervalPlan", () => {
   });
 
   it("aligns clock buckets to local hours in a half-hour time zone", () => {
-    const nse = fixtureCalendar(["2024-03-08"], {
+    const nse = calendarFromJson({
+      name: "NSE-TEST",
       timeZone: "Asia/Kolkata",
-      preOpen: "09:15",
-      open: "09:15",
-      close: "15:30",
-      postClose: "15:30",
+      from: "2024-03-01",
+      to: "2024-03-31",
+      weekly: { fri: { open: "09:15", close: "15:30" } },
     });
     const plan = planSession(nse.sessionOn("2024-03-08")!, "60m", nse, { anchor: "clock" });
     expect(plan.buckets().map((b) => [new Date(b.start).toISOString().slice(11, 16), b.expected])).toEqual([
