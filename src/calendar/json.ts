@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { z } from "zod";
-import { InputError, TickwrightError } from "../model/errors.js";
-import { DAY_MS, parseDate } from "../model/time.js";
+import { InputError, InvalidArgumentError, TickwrightError } from "../model/errors.js";
+import { DAY_MS, formatDay, parseDate } from "../model/time.js";
 import { parseClockTime, weekday } from "./rules.js";
 import { EARLY_CLOSE, LATE_OPEN, SessionTableBuilder, TableCalendar } from "./table.js";
 import { ZoneOffsets } from "./zone.js";
@@ -21,9 +21,12 @@ import { ZoneOffsets } from "./zone.js";
  * A session is labelled by the date it closes on (the weekday key names that day). Times are
  * `HH:MM` local; `close` may be `24:00`. They are placed on the time line backwards from the
  * close: `open` is the latest such wall time before the close (so an open at or after the
- * close time means the session opened the day before), `pre` (default: open) the latest at or
- * before the open, `post` (default: close) the earliest at or after the close. Early closes
- * and late opens replace the close or open (and optionally post or pre) of one date.
+ * close time means the session opened the day before: 17:00 -> 16:00 is a futures session),
+ * `pre` (default: open) the latest at or before the open, `post` (default: close) the earliest
+ * at or after the close. An early close replaces the close of one date (and `post` when it
+ * gives one; otherwise the weekly after-hours end stays); it must lie between the regular open
+ * and close. A late open replaces the open (and `pre` when given) and must lie after the
+ * regular open. Sessions, with their pre- and after-hours, must not overlap.
  */
 
 const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -183,22 +186,34 @@ function build(cal: CalendarJson): TableCalendar {
   for (let day = firstDay; day <= lastDay; day++) {
     const regular = weekly[weekday(day)];
     if (!regular || holidays.has(day)) continue;
-    let { open: openMs, close: closeMs, pre: preMs, post: postMs } = regular;
+    const regularClose = zone.toUtc(day, regular.close);
+    const regularOpen = latestAtOrBefore(zone, day, regular.open, regularClose, true);
+    let { pre: preMs, post: postMs } = regular;
+    let open = regularOpen;
+    let close = regularClose;
     let flags = 0;
     const e = early.get(day);
     if (e !== undefined) {
-      closeMs = parseClockTime(typeof e === "string" ? e : e.close);
+      close = zone.toUtc(day, parseClockTime(typeof e === "string" ? e : e.close));
       if (typeof e !== "string" && e.post !== undefined) postMs = parseClockTime(e.post);
+      if (!(close > regularOpen && close < regularClose)) {
+        throw new InvalidArgumentError(
+          `earlyCloses.${formatDay(day)}: must lie between the regular open and the regular close`,
+        );
+      }
       flags |= EARLY_CLOSE;
     }
     const l = late.get(day);
     if (l !== undefined) {
-      openMs = parseClockTime(typeof l === "string" ? l : l.open);
+      open = latestAtOrBefore(zone, day, parseClockTime(typeof l === "string" ? l : l.open), close, true);
       if (typeof l !== "string" && l.pre !== undefined) preMs = parseClockTime(l.pre);
+      if (!(open > regularOpen)) {
+        throw new InvalidArgumentError(
+          `lateOpens.${formatDay(day)}: must lie between the regular open and the close`,
+        );
+      }
       flags |= LATE_OPEN;
     }
-    const close = zone.toUtc(day, closeMs);
-    const open = latestAtOrBefore(zone, day, openMs, close, true);
     const preOpen = preMs === undefined ? open : latestAtOrBefore(zone, day, preMs, open, false);
     const postClose = postMs === undefined ? close : earliestAtOrAfter(zone, day, postMs, close);
     table.push(day, preOpen, open, close, postClose, flags);
