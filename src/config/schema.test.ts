@@ -20,7 +20,11 @@ describe("config schema", () => {
   });
 
   it("names every bad key with its path", () => {
-    const r = configSchema.safeParse({ upkeep: { intervalSeconds: -1 }, derived: { intervals: ["7m"] }, bogus: 1 });
+    const r = configSchema.safeParse({
+      upkeep: { intervalSeconds: -1 },
+      derived: { intervals: ["7m"] },
+      bogus: 1,
+    });
     expect(r.success).toBe(false);
     const lines = formatIssues(r.error!);
     expect(lines).toContain("upkeep.intervalSeconds: must be positive");

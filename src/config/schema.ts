@@ -86,7 +86,11 @@ export const configSchema = z
         token: z.string().min(16, "must be at least 16 characters").optional(),
       })
       .prefault({}),
-    log: z.object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).prefault({}),
+    log: z
+      .object({
+        level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+      })
+      .prefault({}),
   })
   .strict();
 

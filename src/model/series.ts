@@ -165,6 +165,22 @@ export class BarSeries {
     return out;
   }
 
+  /** A copy holding exactly `length` rows (for history, where no more bars will come). */
+  compact(): BarSeries {
+    const c = new BarSeries(this.symbol, this.interval, Math.max(1, this.length));
+    c.time.set(this.time.subarray(0, this.length));
+    c.open.set(this.open.subarray(0, this.length));
+    c.high.set(this.high.subarray(0, this.length));
+    c.low.set(this.low.subarray(0, this.length));
+    c.close.set(this.close.subarray(0, this.length));
+    c.volume.set(this.volume.subarray(0, this.length));
+    c.count.set(this.count.subarray(0, this.length));
+    c.expected.set(this.expected.subarray(0, this.length));
+    c.flags.set(this.flags.subarray(0, this.length));
+    c.length = this.length;
+    return c;
+  }
+
   /** Bytes held by the typed arrays. */
   byteSize(): number {
     let n = 0;

@@ -1,0 +1,10 @@
+export {
+  configFromEnv,
+  configKeys,
+  envName,
+  gatherConfig,
+  loadConfig,
+  mergeConfig,
+  readConfigFile,
+} from "./load.js";
+export { type Config, type ConfigInput, configSchema, formatIssues } from "./schema.js";

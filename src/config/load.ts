@@ -1,0 +1,137 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { ConfigError } from "../model/errors.js";
+import { type Config, configSchema, formatIssues } from "./schema.js";
+
+type Plain = Record<string, unknown>;
+
+/** Where configuration comes from, in rising precedence after the defaults. */
+export interface ConfigSources {
+  /** A JSON or YAML file. */
+  file?: string;
+  /** Environment (TICKWRIGHT_* keys are read); default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Values from CLI flags, already shaped like the config (e.g. { upkeep: { enabled: false } }). */
+  flags?: Plain;
+}
+
+/** Reads a JSON or YAML config file into a plain object; a clear error names the file. */
+export function readConfigFile(path: string): Plain {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError([`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`]);
+  }
+  try {
+    const value = /\.ya?ml$/i.test(path) ? parseYaml(text) : JSON.parse(text);
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new Error("the top level must be an object");
+    }
+    return value as Plain;
+  } catch (err) {
+    throw new ConfigError([
+      `${path}: not valid ${/\.ya?ml$/i.test(path) ? "YAML" : "JSON"}: ${(err as Error).message}`,
+    ]);
+  }
+}
+
+/** Every leaf key path of the schema, e.g. `upkeep.intervalSeconds`, with its zod type name. */
+export function configKeys(): { path: string; type: string }[] {
+  const out: { path: string; type: string }[] = [];
+  const walk = (schema: z.ZodType, prefix: string) => {
+    let s = schema;
+    for (;;) {
+      const def = s._zod.def as { type: string; innerType?: z.ZodType };
+      if ((def.type === "default" || def.type === "prefault" || def.type === "optional") && def.innerType) {
+        s = def.innerType;
+      } else break;
+    }
+    const def = s._zod.def as { type: string; shape?: Record<string, z.ZodType> };
+    if (def.type === "object" && def.shape) {
+      for (const [k, v] of Object.entries(def.shape)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else {
+      out.push({ path: prefix, type: def.type });
+    }
+  };
+  walk(configSchema, "");
+  return out;
+}
+
+/** The environment variable of a key path: `upkeep.intervalSeconds` -> `TICKWRIGHT_UPKEEP_INTERVAL_SECONDS`. */
+export function envName(path: string): string {
+  return `TICKWRIGHT_${path
+    .replace(/\./g, "_")
+    .replace(/([a-z0-9])([A-Z])/g, "$1_$2")
+    .toUpperCase()}`;
+}
+
+function envValue(raw: string, type: string): unknown {
+  const t = raw.trim();
+  if (type === "boolean") return t === "true" || t === "1" ? true : t === "false" || t === "0" ? false : t;
+  if (type === "number") return t === "" ? t : Number(t);
+  if (type === "array")
+    return t.startsWith("[")
+      ? JSON.parse(t)
+      : t
+          .split(",")
+          .map((x) => x.trim())
+          .filter(Boolean);
+  if (type === "union") return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+  return t;
+}
+
+/** The TICKWRIGHT_* variables of an environment, shaped like the config. */
+export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
+  const out: Plain = {};
+  for (const { path, type } of configKeys()) {
+    const raw = env[envName(path)];
+    if (raw !== undefined) setPath(out, path, envValue(raw, type));
+  }
+  return out;
+}
+
+function setPath(target: Plain, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let o = target;
+  for (const k of keys.slice(0, -1)) o = (o[k] ??= {}) as Plain;
+  o[keys[keys.length - 1]] = value;
+}
+
+/** Deep-merges plain objects; later sources win; arrays are replaced, not merged. */
+export function mergeConfig(...sources: Plain[]): Plain {
+  const out: Plain = {};
+  for (const src of sources) {
+    for (const [k, v] of Object.entries(src)) {
+      if (v === undefined) continue;
+      const prev = out[k];
+      out[k] =
+        v &&
+        typeof v === "object" &&
+        !Array.isArray(v) &&
+        prev &&
+        typeof prev === "object" &&
+        !Array.isArray(prev)
+          ? mergeConfig(prev as Plain, v as Plain)
+          : v;
+    }
+  }
+  return out;
+}
+
+/** The merged but not yet validated configuration (defaults are applied by the schema). */
+export function gatherConfig(sources: ConfigSources = {}): Plain {
+  const file = sources.file ? readConfigFile(sources.file) : {};
+  return mergeConfig(file, configFromEnv(sources.env ?? process.env), sources.flags ?? {});
+}
+
+/**
+ * Loads the configuration: defaults, then the file, then TICKWRIGHT_* environment, then flags.
+ * Throws ConfigError listing every problem as `key.path: message`.
+ */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const r = configSchema.safeParse(gatherConfig(sources));
+  if (!r.success) throw new ConfigError(formatIssues(r.error));
+  return r.data;
+}

@@ -1,0 +1,238 @@
+import type { SimulatedClock } from "../clock/simulated.js";
+import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import { MINUTE_MS } from "../model/time.js";
+import type { Feed, FeedBatch } from "./types.js";
+
+/** Where the coordinator delivers events; a returned promise is awaited (backpressure). */
+export interface StreamSink {
+  bar(bars: BarColumns, i: number): void | Promise<void>;
+  quote(quote: QuoteBar): void | Promise<void>;
+  tick(tick: Tick): void | Promise<void>;
+}
+
+/** Rank of each kind at equal delivery times: bars, then quotes, then ticks. */
+const KIND_RANK = { bar: 0, quote: 1, tick: 2 } as const;
+
+class Cursor {
+  batch: FeedBatch | null = null;
+  i = 0;
+  n = 0;
+  headAt: number;
+  rank = 0;
+  needsLoad = true;
+
+  constructor(
+    readonly feed: Feed,
+    readonly seq: number,
+  ) {
+    this.headAt = feed.nextBatchAt();
+  }
+
+  /** Delivery time of row i of the current batch: bars and quote bars at their end, ticks at their time. */
+  deliverAt(i: number): number {
+    const b = this.batch!;
+    if (b.kind === "bar") return b.bars.time[i] + MINUTE_MS;
+    if (b.kind === "quote") return b.quotes[i].time + MINUTE_MS;
+    return b.ticks[i].time;
+  }
+
+  refresh(): void {
+    if (this.batch && this.i < this.n) {
+      this.headAt = this.deliverAt(this.i);
+      this.needsLoad = false;
+    } else {
+      this.batch = null;
+      this.headAt = this.feed.nextBatchAt();
+      this.needsLoad = true;
+    }
+  }
+}
+
+/** Pace: as fast as possible, or a multiple of real time. */
+export type Speed = "max" | number;
+
+/**
+ * Merges any number of feeds into one stream in (delivery time, kind, feed order, row order)
+ * order, drives the simulated clock from event to event and fires its timers: timers due
+ * before an event's time first, then the event(s), then timers due at that same time
+ * (data before timers at equal timestamps). A heap over feeds, not symbols: a repository
+ * feed already holds every symbol's rows sorted by (time, symbol), and all rows sharing a
+ * timestamp are delivered in one inner loop, so the cost per event is O(1) amortized plus
+ * O(log F) per (feed, timestamp) for F feeds.
+ */
+export class StreamCoordinator {
+  private heap: Cursor[] = [];
+  private seq = 0;
+  private paused: Promise<void> | null = null;
+  private resumeFn: (() => void) | null = null;
+  private stopped = false;
+  private wallStart = 0;
+  private simStart = Number.NaN;
+
+  constructor(
+    private readonly clock: SimulatedClock,
+    private readonly sink: StreamSink,
+    private speed: Speed = "max",
+  ) {}
+
+  /** Adds a feed; allowed while running (e.g. a symbol activated mid-session). */
+  addFeed(feed: Feed): void {
+    this.push(new Cursor(feed, this.seq++));
+  }
+
+  get isPaused(): boolean {
+    return this.paused !== null;
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  pause(): void {
+    if (this.paused) return;
+    this.paused = new Promise((r) => (this.resumeFn = r));
+  }
+
+  resume(): void {
+    this.resumeFn?.();
+    this.paused = null;
+    this.resumeFn = null;
+    this.simStart = Number.NaN;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.resume();
+  }
+
+  setSpeed(speed: Speed): void {
+    this.speed = speed;
+    this.simStart = Number.NaN;
+  }
+
+  /**
+   * Runs until every feed is exhausted, then fires the clock's timers up to `endAt`
+   * (boundaries of the last session). Resolves when done or stopped.
+   */
+  async run(endAt: number): Promise<void> {
+    const clock = this.clock;
+    while (!this.stopped) {
+      if (this.paused) await this.paused;
+      if (this.stopped) break;
+      const top = this.heap[0];
+      const t = top ? top.headAt : Number.POSITIVE_INFINITY;
+      if (t === Number.POSITIVE_INFINITY) break;
+      if (clock.nextTimerAt() < t) {
+        await clock.advanceTo(t, false);
+        continue;
+      }
+      if (top.needsLoad) {
+        this.pop();
+        if (t > clock.now()) clock.set(t);
+        top.batch = await top.feed.load();
+        top.i = 0;
+        top.n = top.batch ? batchLength(top.batch) : 0;
+        top.rank = top.batch ? KIND_RANK[top.batch.kind] : 0;
+        top.refresh();
+        if (top.headAt < clock.now() && !top.needsLoad) top.headAt = clock.now();
+        if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.push(top);
+        continue;
+      }
+      if (t > clock.now()) clock.set(t);
+      if (this.speed !== "max") await this.pace(t);
+      await this.deliverAll(clock.now());
+      await clock.advanceTo(clock.now(), true);
+    }
+    if (!this.stopped && endAt > clock.now()) await clock.advanceTo(endAt, true);
+  }
+
+  /** Delivers every loaded row due at or before `t` across feeds. */
+  private async deliverAll(t: number): Promise<void> {
+    const sink = this.sink;
+    for (;;) {
+      const c = this.heap[0];
+      if (!c || c.needsLoad || c.headAt > t || this.stopped) return;
+      this.pop();
+      const b = c.batch!;
+      let i = c.i;
+      if (b.kind === "bar") {
+        const bars = b.bars;
+        const time = bars.time;
+        const limit = t - MINUTE_MS;
+        while (i < c.n && time[i] <= limit) {
+          const r = sink.bar(bars, i++);
+          if (r) {
+            c.i = i;
+            await r;
+            if (this.stopped) return;
+          }
+        }
+      } else if (b.kind === "quote") {
+        while (i < c.n && b.quotes[i].time + MINUTE_MS <= t) {
+          const r = sink.quote(b.quotes[i++]);
+          if (r) await r;
+        }
+      } else {
+        while (i < c.n && b.ticks[i].time <= t) {
+          const r = sink.tick(b.ticks[i++]);
+          if (r) await r;
+        }
+      }
+      c.i = i;
+      c.refresh();
+      this.push(c);
+    }
+  }
+
+  private async pace(t: number): Promise<void> {
+    const speed = this.speed as number;
+    if (Number.isNaN(this.simStart)) {
+      this.simStart = t;
+      this.wallStart = performance.now();
+      return;
+    }
+    const due = this.wallStart + (t - this.simStart) / speed;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+  }
+
+  private less(a: Cursor, b: Cursor): boolean {
+    if (a.headAt !== b.headAt) return a.headAt < b.headAt;
+    if (a.rank !== b.rank) return a.rank < b.rank;
+    return a.seq < b.seq;
+  }
+
+  private push(c: Cursor): void {
+    const h = this.heap;
+    h.push(c);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i], h[p])) break;
+      [h[i], h[p]] = [h[p], h[i]];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (h.length === 0 || !last) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l], h[m])) m = l;
+      if (r < h.length && this.less(h[r], h[m])) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m], h[i]];
+      i = m;
+    }
+  }
+}
+
+function batchLength(b: FeedBatch): number {
+  return b.kind === "bar" ? b.bars.length : b.kind === "quote" ? b.quotes.length : b.ticks.length;
+}

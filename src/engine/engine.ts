@@ -1,0 +1,569 @@
+import { BoundaryManager, type BoundaryEvent as CalendarBoundary, getCalendar } from "../calendar/index.js";
+import type { Calendar, Session } from "../calendar/types.js";
+import type { Clock } from "../clock/clock.js";
+import { LiveClock } from "../clock/live.js";
+import { SimulatedClock } from "../clock/simulated.js";
+import { type Config, type ConfigInput, configSchema, formatIssues } from "../config/schema.js";
+import {
+  type Bar,
+  type BarColumns,
+  barProblem,
+  type QuoteBar,
+  type SessionBar,
+  type Tick,
+} from "../model/bar.js";
+import { ConfigError, InvalidArgumentError } from "../model/errors.js";
+import { type Interval, parseInterval } from "../model/interval.js";
+import type { BarSeries } from "../model/series.js";
+import { MINUTE_MS } from "../model/time.js";
+import { openRepository } from "../store/index.js";
+import type { Repository } from "../store/types.js";
+import { StreamCoordinator, type StreamSink } from "./coordinator.js";
+import { EventHub, eventIterator } from "./events.js";
+import { ListFeed, RepositoryFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
+import { loadHistory, type SymbolHistory } from "./history.js";
+import { Prefetcher, type PreparedSession } from "./prefetch.js";
+import { SessionData, type SymbolState } from "./session-data.js";
+import type { EngineEvent, EngineEventMap, Feed, FeedBatch, RunSummary } from "./types.js";
+
+/** Extra parts a caller may hand `createEngine` instead of having them built from config. */
+export interface EngineParts {
+  /** An open repository (the engine then does not close it). */
+  repository?: Repository;
+  /** A calendar object instead of `config.calendar`'s name. */
+  calendar?: Calendar;
+  /** Replay bars (and quotes/ticks) from the repository; default true in a backtest with symbols. */
+  replayStore?: boolean;
+  /** Also replay stored quote bars / ticks. */
+  quotes?: boolean;
+  ticks?: boolean;
+}
+
+/** A bar (or quote, tick) the engine refused, with why. */
+export interface Rejection {
+  symbol: string;
+  time: number;
+  reason: string;
+}
+
+const MAX_KEPT_REJECTIONS = 1000;
+
+/**
+ * The engine: one clock, the stream coordinator over every feed, each symbol's session data,
+ * derived bars, history, prefetch and session boundaries, wired from one configuration.
+ */
+export class Engine {
+  readonly session: SessionData;
+  readonly clock: Clock;
+  private readonly hub = new EventHub();
+  private readonly iterators: { end(): void }[] = [];
+  private readonly coordinator: StreamCoordinator | undefined;
+  private readonly boundaries: BoundaryManager;
+  private readonly prefetcher: Prefetcher;
+  private readonly intervals: Interval[];
+  private readonly extraFeeds: Feed[] = [];
+  private readonly sessions: Session[];
+  private readonly activeSymbols: string[];
+  private readonly pendingHistory = new Set<string>();
+  private readonly rejected = new Map<string, number>();
+  private readonly kept: Rejection[] = [];
+  private readonly barsOut = new Map<string, number>();
+  private barsIn = 0;
+  private quotesIn = 0;
+  private ticksIn = 0;
+  private window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
+  private runError: unknown;
+  private lastState: SymbolState | undefined;
+  private state: "idle" | "running" | "paused" | "stopped" | "done" = "idle";
+
+  constructor(
+    readonly config: Config,
+    readonly repository: Repository,
+    readonly calendar: Calendar,
+    private readonly parts: EngineParts,
+    symbols: string[],
+  ) {
+    this.intervals = config.derived.intervals.map(parseInterval).filter((iv) => iv.minutes > 1);
+    this.activeSymbols = symbols;
+    this.sessions = this.planSessions();
+    const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
+    const simulated = config.mode === "backtest" ? new SimulatedClock(start) : undefined;
+    this.clock = simulated ?? new LiveClock((err) => this.fail(err));
+    this.session = new SessionData(this.clock, calendar, {
+      extended: config.extended,
+      anchor: config.derived.anchor,
+      historySessions: config.history.sessions,
+      dailyBars: config.history.dailyBars,
+      cacheSize: config.derived.cacheSize,
+      activate: (symbol) => this.activate(symbol),
+    });
+    for (const symbol of symbols) this.session.ensure(symbol, this.intervals);
+    for (const symbol of symbols) this.pendingHistory.add(symbol);
+    this.prefetcher = new Prefetcher(
+      (session) => this.prepare(session),
+      () => this.clock.now(),
+    );
+    this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });
+    this.boundaries.on((ev) => this.onBoundary(ev));
+    if (simulated) this.coordinator = new StreamCoordinator(simulated, this.sink, config.speed);
+  }
+
+  /** Listens to one kind of event; returns a function that stops listening. */
+  on<K extends keyof EngineEventMap>(
+    type: K,
+    fn: (event: EngineEventMap[K]) => void | Promise<void>,
+  ): () => void {
+    return this.hub.on(type, fn);
+  }
+
+  /** Listens to every event. */
+  onAny(fn: (event: EngineEvent) => void | Promise<void>): () => void {
+    return this.hub.onAny(fn);
+  }
+
+  /** Every event as an async iterator, with backpressure (the replay waits for a slow consumer). */
+  events(): AsyncIterableIterator<EngineEvent> {
+    const it = eventIterator(this.hub);
+    this.iterators.push(it);
+    return it;
+  }
+
+  /** Adds in-memory data: one symbol's bars, quote bars or ticks, in time order. */
+  feed(symbol: string, kind: "bar" | "quote" | "tick", items: readonly (Bar | QuoteBar | Tick)[]): void {
+    if (this.state !== "idle") throw new InvalidArgumentError("feeds must be added before run()");
+    if (!this.session.has(symbol)) {
+      this.session.ensure(symbol, this.intervals);
+      this.activeSymbols.push(symbol);
+    }
+    this.extraFeeds.push(ListFeed.of(symbol, kind, items));
+  }
+
+  /** Makes a symbol active: loads its history and adds its stored data from now on. */
+  async activate(symbol: string): Promise<void> {
+    if (this.session.has(symbol)) return;
+    this.session.ensure(symbol, this.intervals);
+    this.activeSymbols.push(symbol);
+    const current = this.session.session;
+    if (!current) return;
+    const history = await loadHistory(
+      this.repository,
+      this.calendar,
+      [symbol],
+      current,
+      this.historyOptions(),
+    );
+    this.applyHistory(history);
+    const { start, end } = sessionWindow(current, this.config.extended);
+    const now = this.clock.now();
+    const bars = await this.repository.readBars({ symbols: [symbol], interval: "1m", from: start, to: end });
+    const s = this.session.state(symbol);
+    let i = 0;
+    for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.applyBar(s, bars, i, false);
+    if (i < bars.length && this.coordinator) {
+      this.coordinator.addFeed(
+        new ListFeed(`activate:${symbol}`, { kind: "bar", bars: sliceColumns(bars, i) }),
+      );
+    }
+  }
+
+  /**
+   * Replays to the end (backtest) and resolves with the summary; deterministic: the same
+   * inputs give the same events in the same order.
+   */
+  async run(): Promise<RunSummary> {
+    if (this.state !== "idle") throw new InvalidArgumentError(`run() called twice (state ${this.state})`);
+    if (!this.coordinator) throw new InvalidArgumentError("run() replays a backtest; live mode uses start()");
+    this.state = "running";
+    const t0 = performance.now();
+    this.planFromFeeds();
+    const coordinator = this.coordinator;
+    if (this.sessions.length > 0) {
+      if (this.config.prefetch.enabled) this.prefetcher.start(this.sessions[0]);
+      const loaders = repositoryLoaders(this.repository, () => this.activeSymbols, this.config.extended);
+      const source = this.config.prefetch.enabled ? this.prefetcher : undefined;
+      if (this.parts.replayStore !== false && this.activeSymbols.length > 0) {
+        coordinator.addFeed(
+          new RepositoryFeed("store:bars", "bar", this.sessions, this.config.extended, loaders.bar, source),
+        );
+        if (this.parts.quotes) {
+          coordinator.addFeed(
+            new RepositoryFeed(
+              "store:quotes",
+              "quote",
+              this.sessions,
+              this.config.extended,
+              loaders.quote,
+              source,
+            ),
+          );
+        }
+        if (this.parts.ticks) {
+          coordinator.addFeed(
+            new RepositoryFeed(
+              "store:ticks",
+              "tick",
+              this.sessions,
+              this.config.extended,
+              loaders.tick,
+              source,
+            ),
+          );
+        }
+      }
+    }
+    for (const f of this.extraFeeds) coordinator.addFeed(f);
+    await this.boundaries.start(this.clock.now());
+    const last = this.sessions[this.sessions.length - 1];
+    try {
+      await coordinator.run(last ? sessionWindow(last, true).end : this.clock.now());
+    } finally {
+      this.boundaries.stop();
+      for (const it of this.iterators) it.end();
+    }
+    if (this.runError) throw this.runError;
+    this.state = coordinator.isStopped ? "stopped" : "done";
+    return this.summary(performance.now() - t0);
+  }
+
+  pause(): void {
+    this.coordinator?.pause();
+    if (this.state === "running") this.state = "paused";
+  }
+
+  resume(): void {
+    this.coordinator?.resume();
+    if (this.state === "paused") this.state = "running";
+  }
+
+  stop(): void {
+    this.coordinator?.stop();
+    this.state = "stopped";
+  }
+
+  get isPaused(): boolean {
+    return this.state === "paused";
+  }
+
+  /** Rejected events so far: counts by reason and the first rejections kept. */
+  rejections(): { byReason: Record<string, number>; kept: Rejection[] } {
+    return { byReason: Object.fromEntries(this.rejected), kept: [...this.kept] };
+  }
+
+  /** Prefetch records of recent sessions. */
+  prefetchStatus(): ReturnType<Prefetcher["status"]> {
+    return this.prefetcher.status();
+  }
+
+  /** Sessions this run covers. */
+  plannedSessions(): readonly Session[] {
+    return this.sessions;
+  }
+
+  /** Closes the repository when the engine opened it. */
+  async close(): Promise<void> {
+    this.stop();
+    if (!this.parts.repository) await this.repository.close();
+  }
+
+  // ---- internals ----
+
+  private readonly sink: StreamSink = {
+    bar: (bars, i) => {
+      const symbol = bars.symbol[i];
+      let s = this.lastState;
+      if (!s || s.symbol !== symbol) {
+        if (!this.session.has(symbol)) return this.reject(symbol, bars.time[i], "inactive symbol");
+        s = this.lastState = this.session.state(symbol);
+      }
+      return this.applyBar(s, bars, i, true);
+    },
+    quote: (q) => {
+      if (!this.session.has(q.symbol)) return this.reject(q.symbol, q.time, "inactive symbol");
+      this.session.state(q.symbol).quote = q;
+      this.quotesIn++;
+      if (this.hub.has("quote")) return this.emit({ ...q, type: "quote", at: this.clock.now() });
+    },
+    tick: (t) => {
+      if (!this.session.has(t.symbol)) return this.reject(t.symbol, t.time, "inactive symbol");
+      this.session.state(t.symbol).trade = t;
+      this.ticksIn++;
+      if (this.hub.has("tick")) return this.emit({ ...t, type: "tick", at: this.clock.now() });
+    },
+  };
+
+  /** Applies one one-minute bar to a symbol's session; emits it and any derived bar it completes. */
+  private applyBar(s: SymbolState, bars: BarColumns, i: number, emit: boolean): void | Promise<void> {
+    const t = bars.time[i];
+    const open = bars.open[i];
+    const high = bars.high[i];
+    const low = bars.low[i];
+    const close = bars.close[i];
+    const volume = bars.volume[i];
+    const problem = barProblem(open, high, low, close, volume);
+    if (problem) return this.reject(s.symbol, t, problem, s);
+    if (t < this.window.start || t >= this.window.end) return this.reject(s.symbol, t, "outside session", s);
+    const series = s.bars;
+    if (series.length > 0 && t <= series.time[series.length - 1]) {
+      return this.reject(
+        s.symbol,
+        t,
+        t === series.time[series.length - 1] ? "duplicate time" : "out-of-order time",
+        s,
+      );
+    }
+    const flags = bars.flags[i];
+    series.push(t, open, high, low, close, volume, flags);
+    if (Number.isNaN(s.open)) s.open = open;
+    if (high > s.high) s.high = high;
+    if (low < s.low) s.low = low;
+    s.last = close;
+    s.volume += volume;
+    s.pv += volume * (Number.isNaN(bars.vwap[i]) ? (high + low + close) / 3 : bars.vwap[i]);
+    s.lastUpdate = this.clock.now();
+    this.barsIn++;
+    const events =
+      emit && this.hub.has("bar") ? [barEvent(series, series.length - 1, this.clock.now())] : undefined;
+    for (const b of s.builders.values()) {
+      const n = b.add(t, open, high, low, close, volume, flags);
+      if (n > 0) {
+        this.countOut(b.series.interval, n);
+        if (events)
+          for (let k = b.series.length - n; k < b.series.length; k++)
+            events.push(barEvent(b.series, k, this.clock.now()));
+      }
+    }
+    if (events) return this.emitInOrder(events, 0);
+  }
+
+  /** Emits events one after another, awaiting a listener's promise before the next event. */
+  private emitInOrder(events: EngineEvent[], from: number): void | Promise<void> {
+    for (let i = from; i < events.length; i++) {
+      const r = this.emit(events[i]);
+      if (r) return r.then(() => this.emitInOrder(events, i + 1));
+    }
+  }
+
+  private reject(symbol: string, time: number, reason: string, s?: SymbolState): void {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    if (this.kept.length < MAX_KEPT_REJECTIONS) this.kept.push({ symbol, time, reason });
+    if (s) s.rejected++;
+  }
+
+  private countOut(interval: string, n: number): void {
+    this.barsOut.set(interval, (this.barsOut.get(interval) ?? 0) + n);
+  }
+
+  private emit(event: EngineEvent): void | Promise<void> {
+    return this.hub.emit(event, (err) => this.handlerError(err));
+  }
+
+  private handlerError(err: unknown): void {
+    if (this.config.onHandlerError === "log") {
+      process.stderr.write(
+        `tickwright: event handler failed: ${err instanceof Error ? err.message : String(err)}\n`,
+      );
+      return;
+    }
+    this.fail(err);
+  }
+
+  private fail(err: unknown): void {
+    this.runError ??= err;
+    this.coordinator?.stop();
+  }
+
+  private async onBoundary(ev: CalendarBoundary): Promise<void> {
+    const session = ev.session;
+    const extended = this.config.extended;
+    if (ev.type === (extended ? "preOpen" : "open")) await this.startSession(session);
+    const ends = extended ? "postClose" : "close";
+    await this.emit({ type: ev.type, at: ev.at, calendar: this.calendar.name, date: session.date });
+    if (ev.type === ends && this.session.session?.date === session.date) {
+      for (const bar of this.session.flush(ev.at)) {
+        this.countOut(bar.interval, 1);
+        if (this.hub.has("bar")) await this.emit({ ...bar, type: "bar", at: ev.at });
+      }
+      this.accumulateQuality();
+      this.session.roll();
+      this.window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
+      await this.emit({ type: "roll", at: ev.at, calendar: this.calendar.name, date: session.date });
+      this.prefetcher.forget(session.date);
+    }
+  }
+
+  private async startSession(session: Session): Promise<void> {
+    this.session.startSession(session);
+    this.window = sessionWindow(session, this.config.extended);
+    const prepared = await this.prefetcher.result(session);
+    if (this.pendingHistory.size > 0) {
+      const history =
+        prepared?.history ??
+        (await loadHistory(
+          this.repository,
+          this.calendar,
+          [...this.pendingHistory],
+          session,
+          this.historyOptions(),
+        ));
+      this.applyHistory(history);
+    }
+    const next = this.calendar.nextSession(session.postClose, true);
+    if (next && this.config.prefetch.enabled && this.sessions.some((s) => s.date === next.date)) {
+      const at =
+        sessionWindow(next, this.config.extended).start - this.config.prefetch.windowMinutes * MINUTE_MS;
+      this.clock.at(Math.max(at, this.clock.now()), () => this.prefetcher.start(next));
+    }
+  }
+
+  private applyHistory(history: Map<string, SymbolHistory>): void {
+    for (const [symbol, h] of history) {
+      if (!this.session.has(symbol)) continue;
+      this.session.setHistory(symbol, h.slices, h.daily);
+      this.pendingHistory.delete(symbol);
+    }
+  }
+
+  /** Loads a session's feed data and the history of symbols that need it. */
+  private async prepare(session: Session): Promise<PreparedSession> {
+    const loaders = repositoryLoaders(this.repository, () => this.activeSymbols, this.config.extended);
+    const out: PreparedSession = { batches: new Map<string, FeedBatch>() };
+    const kinds: ("bar" | "quote" | "tick")[] = ["bar"];
+    if (this.parts.quotes) kinds.push("quote");
+    if (this.parts.ticks) kinds.push("tick");
+    const needHistory = [...this.pendingHistory];
+    const [batches, history] = await Promise.all([
+      Promise.all(kinds.map((k) => loaders[k](session))),
+      needHistory.length > 0
+        ? loadHistory(this.repository, this.calendar, needHistory, session, this.historyOptions())
+        : Promise.resolve(undefined),
+    ]);
+    for (let i = 0; i < kinds.length; i++) out.batches.set(kinds[i], batches[i]);
+    if (history) out.history = history;
+    return out;
+  }
+
+  private historyOptions() {
+    return {
+      sessions: this.config.history.sessions,
+      dailyBars: this.config.history.dailyBars,
+      extended: this.config.extended,
+    };
+  }
+
+  private planSessions(): Session[] {
+    const { from, to } = this.config;
+    if (from && to) {
+      if (from > to) throw new InvalidArgumentError(`from ${from} is after to ${to}`);
+      return this.calendar.sessions(from, to);
+    }
+    if (from || to) throw new InvalidArgumentError("give both from and to, or neither");
+    return [];
+  }
+
+  /** Sessions covering the extra feeds' data, when no from/to was configured. */
+  private planFromFeeds(): void {
+    if (this.sessions.length > 0 || this.extraFeeds.length === 0) return;
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const f of this.extraFeeds) {
+      if (!(f instanceof ListFeed)) continue;
+      const r = f.timeRange();
+      lo = Math.min(lo, r.min);
+      hi = Math.max(hi, r.max);
+    }
+    if (!Number.isFinite(lo)) return;
+    const first = this.calendar.sessionAt(lo, true) ?? this.calendar.nextSession(lo, true);
+    const last = this.calendar.sessionAt(hi, true) ?? this.calendar.previousSession(hi, true);
+    if (!first || !last || first.date > last.date) return;
+    this.sessions.push(...this.calendar.sessions(first.date, last.date));
+    (this.clock as SimulatedClock).set(Math.max(this.clock.now(), sessionWindow(first, true).start));
+  }
+
+  /** Adds the ending session's present and expected minutes to each symbol's run totals. */
+  private accumulateQuality(): void {
+    for (const symbol of this.session.symbols()) {
+      const m = this.session.metrics(symbol);
+      const acc = this.qualityTotals.get(symbol) ?? { present: 0, expected: 0 };
+      acc.present += m.present;
+      acc.expected += m.expected;
+      this.qualityTotals.set(symbol, acc);
+    }
+  }
+
+  private summary(wallMs: number): RunSummary {
+    const quality: Record<string, number> = {};
+    for (const symbol of this.session.symbols()) {
+      const acc = this.qualityTotals.get(symbol);
+      quality[symbol] = acc && acc.expected > 0 ? (acc.present / acc.expected) * 100 : 100;
+    }
+    const out: Record<string, number> = { "1m": this.barsIn };
+    for (const [k, v] of this.barsOut) out[k] = v;
+    return {
+      sessions: this.sessions.length,
+      symbols: this.session.symbols().length,
+      barsIn: this.barsIn,
+      barsOut: out,
+      quotesIn: this.quotesIn,
+      ticksIn: this.ticksIn,
+      gapsFound: 0,
+      gapsFilled: 0,
+      gapsAbandoned: 0,
+      quality,
+      wallMs,
+      barsPerSecond: wallMs > 0 ? (this.barsIn / wallMs) * 1000 : 0,
+      stopped: this.state === "stopped",
+    };
+  }
+
+  private readonly qualityTotals = new Map<string, { present: number; expected: number }>();
+}
+
+/** A bar event from row `i` of a series. */
+function barEvent(series: BarSeries, i: number, at: number): EngineEvent {
+  return {
+    type: "bar",
+    at,
+    symbol: series.symbol,
+    interval: series.interval,
+    time: series.time[i],
+    open: series.open[i],
+    high: series.high[i],
+    low: series.low[i],
+    close: series.close[i],
+    volume: series.volume[i],
+    flags: series.flags[i],
+    count: series.count[i],
+    expected: series.expected[i],
+  } satisfies SessionBar & { type: "bar"; at: number };
+}
+
+function sliceColumns(c: BarColumns, from: number): BarColumns {
+  return {
+    length: c.length - from,
+    symbol: c.symbol.slice(from),
+    time: c.time.subarray(from),
+    open: c.open.subarray(from),
+    high: c.high.subarray(from),
+    low: c.low.subarray(from),
+    close: c.close.subarray(from),
+    volume: c.volume.subarray(from),
+    trades: c.trades.subarray(from),
+    vwap: c.vwap.subarray(from),
+    flags: c.flags.subarray(from),
+  };
+}
+
+/**
+ * Builds an engine from configuration (any subset of keys; defaults filled in, validated):
+ * opens the store, resolves the calendar and symbols (`allSymbols` takes every stored one).
+ * `parts` hands over ready-made pieces instead (an open repository, a calendar object).
+ */
+export async function createEngine(options: ConfigInput = {}, parts: EngineParts = {}): Promise<Engine> {
+  const parsed = configSchema.safeParse(options);
+  if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+  const config = parsed.data;
+  const calendar = parts.calendar ?? getCalendar(config.calendar);
+  const repository = parts.repository ?? (await openRepository(config.db));
+  const symbols = config.allSymbols ? await repository.symbols("1m") : [...config.symbols];
+  return new Engine(config, repository, calendar, parts, symbols);
+}

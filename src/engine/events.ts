@@ -1,0 +1,108 @@
+import type { EngineEvent, EngineEventMap } from "./types.js";
+
+type Listener<E> = (event: E) => void | Promise<void>;
+
+/**
+ * Typed event hub. `emit` calls listeners in order and returns a promise only when some
+ * listener returned one, so synchronous strategies cost no microtask per event while async
+ * ones are awaited (backpressure). `has()` lets the producer skip building events nobody
+ * listens to.
+ */
+export class EventHub {
+  private readonly byType = new Map<string, Listener<EngineEvent>[]>();
+  private readonly any: Listener<EngineEvent>[] = [];
+
+  on<K extends keyof EngineEventMap>(type: K, fn: Listener<EngineEventMap[K]>): () => void {
+    const list = this.byType.get(type) ?? [];
+    list.push(fn as Listener<EngineEvent>);
+    this.byType.set(type, list);
+    return () => this.remove(list, fn as Listener<EngineEvent>);
+  }
+
+  /** Listens to every event. */
+  onAny(fn: Listener<EngineEvent>): () => void {
+    this.any.push(fn);
+    return () => this.remove(this.any, fn);
+  }
+
+  /** True when anybody listens to `type`. */
+  has(type: keyof EngineEventMap): boolean {
+    return this.any.length > 0 || (this.byType.get(type)?.length ?? 0) > 0;
+  }
+
+  emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
+    const list = this.byType.get(event.type);
+    let pending: Promise<void>[] | undefined;
+    const call = (fn: Listener<EngineEvent>) => {
+      try {
+        const r = fn(event);
+        if (r && typeof (r as Promise<void>).then === "function") {
+          (pending ??= []).push((r as Promise<void>).catch(onError));
+        }
+      } catch (err) {
+        onError(err);
+      }
+    };
+    if (list) for (let i = 0; i < list.length; i++) call(list[i]);
+    for (let i = 0; i < this.any.length; i++) call(this.any[i]);
+    if (pending) return Promise.all(pending).then(() => undefined);
+  }
+
+  private remove(list: Listener<EngineEvent>[], fn: Listener<EngineEvent>): void {
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  }
+}
+
+/**
+ * An async iterator over events with a bounded buffer: when the consumer falls `highWater`
+ * events behind, the producer's emit waits until it catches up.
+ */
+export function eventIterator(
+  hub: EventHub,
+  highWater = 1024,
+): AsyncIterableIterator<EngineEvent> & {
+  end(): void;
+} {
+  const queue: EngineEvent[] = [];
+  let wake: (() => void) | undefined;
+  let drained: (() => void) | undefined;
+  let ended = false;
+  const off = hub.onAny((event) => {
+    if (ended) return;
+    queue.push(event);
+    wake?.();
+    wake = undefined;
+    if (queue.length >= highWater) return new Promise<void>((r) => (drained = r));
+  });
+  const iterator = {
+    async next(): Promise<IteratorResult<EngineEvent>> {
+      for (;;) {
+        const event = queue.shift();
+        if (event) {
+          if (queue.length < highWater / 2) {
+            drained?.();
+            drained = undefined;
+          }
+          return { value: event, done: false };
+        }
+        if (ended) return { value: undefined, done: true };
+        await new Promise<void>((r) => (wake = r));
+      }
+    },
+    async return(): Promise<IteratorResult<EngineEvent>> {
+      iterator.end();
+      return { value: undefined, done: true };
+    },
+    end(): void {
+      ended = true;
+      off();
+      drained?.();
+      wake?.();
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
+}

@@ -1,0 +1,135 @@
+import type { Session } from "../calendar/types.js";
+import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import type { Repository } from "../store/types.js";
+import type { Feed, FeedBatch } from "./types.js";
+
+/**
+ * Events held in memory: one batch, loaded at once. For tests and for callers who hold
+ * data already (`engine.feed(symbol, kind, items)`). Items must be in time order; rows out of
+ * order are delivered and then rejected by the engine as out-of-order.
+ */
+export class ListFeed implements Feed {
+  private done = false;
+
+  constructor(
+    readonly name: string,
+    private readonly batch: FeedBatch,
+  ) {}
+
+  /** A feed of one symbol's bars, quote bars or ticks (the symbol is set on every item). */
+  static of(
+    symbol: string,
+    kind: "bar" | "quote" | "tick",
+    items: readonly (Bar | QuoteBar | Tick)[],
+  ): ListFeed {
+    const name = `list:${symbol}:${kind}`;
+    if (kind === "bar") {
+      return new ListFeed(name, {
+        kind,
+        bars: barsToColumns((items as Bar[]).map((b) => ({ ...b, symbol }))),
+      });
+    }
+    if (kind === "quote")
+      return new ListFeed(name, { kind, quotes: (items as QuoteBar[]).map((q) => ({ ...q, symbol })) });
+    return new ListFeed(name, { kind, ticks: (items as Tick[]).map((t) => ({ ...t, symbol })) });
+  }
+
+  nextBatchAt(): number {
+    return this.done ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  }
+
+  /** Earliest and latest event time held. */
+  timeRange(): { min: number; max: number } {
+    const b = this.batch;
+    let min = Number.POSITIVE_INFINITY;
+    let max = Number.NEGATIVE_INFINITY;
+    const see = (t: number) => {
+      if (t < min) min = t;
+      if (t > max) max = t;
+    };
+    if (b.kind === "bar") for (let i = 0; i < b.bars.length; i++) see(b.bars.time[i]);
+    else if (b.kind === "quote") for (const q of b.quotes) see(q.time);
+    else for (const t of b.ticks) see(t.time);
+    return { min, max };
+  }
+
+  async load(): Promise<FeedBatch | null> {
+    if (this.done) return null;
+    this.done = true;
+    return this.batch;
+  }
+}
+
+/** Reads one session's events of one kind from a repository. */
+export type SessionLoader = (session: Session) => Promise<FeedBatch>;
+
+/** Hands out data loaded ahead of time for a session, if any (see Prefetcher). */
+export interface PrefetchSource {
+  take(session: Session, kind: string): Promise<FeedBatch | undefined> | undefined;
+}
+
+/** The [start, end) window of a session the engine replays: regular, or extended. */
+export function sessionWindow(session: Session, extended: boolean): { start: number; end: number } {
+  return extended
+    ? { start: session.preOpen, end: session.postClose }
+    : { start: session.open, end: session.close };
+}
+
+/**
+ * Replays stored data a session at a time: at each session's start it takes the session's
+ * rows of every symbol (prefetched when ready, else read now), ordered by (time, symbol).
+ */
+export class RepositoryFeed implements Feed {
+  private next = 0;
+
+  constructor(
+    readonly name: string,
+    readonly kind: "bar" | "quote" | "tick",
+    private readonly sessions: readonly Session[],
+    private readonly extended: boolean,
+    private readonly loader: SessionLoader,
+    private readonly prefetch?: PrefetchSource,
+  ) {}
+
+  nextBatchAt(): number {
+    const s = this.sessions[this.next];
+    return s ? sessionWindow(s, this.extended).start : Number.POSITIVE_INFINITY;
+  }
+
+  async load(): Promise<FeedBatch | null> {
+    const session = this.sessions[this.next++];
+    if (!session) return null;
+    return (await this.prefetch?.take(session, this.kind)) ?? (await this.loader(session));
+  }
+}
+
+/** Session loaders reading bars, quotes or ticks of a symbol list from a repository. */
+export function repositoryLoaders(
+  repository: Repository,
+  symbols: () => readonly string[],
+  extended: boolean,
+): Record<"bar" | "quote" | "tick", SessionLoader> {
+  return {
+    bar: async (session) => {
+      const { start, end } = sessionWindow(session, extended);
+      return {
+        kind: "bar",
+        bars: await repository.readBars({ symbols: symbols(), interval: "1m", from: start, to: end }),
+      };
+    },
+    quote: async (session) => {
+      const { start, end } = sessionWindow(session, extended);
+      return {
+        kind: "quote",
+        quotes: await repository.readQuotes({ symbols: symbols(), from: start, to: end }),
+      };
+    },
+    tick: async (session) => {
+      const { start, end } = sessionWindow(session, extended);
+      return {
+        kind: "tick",
+        ticks: await repository.readTicks({ symbols: symbols(), from: start, to: end }),
+      };
+    },
+  };
+}

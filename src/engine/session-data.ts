@@ -1,0 +1,431 @@
+import { DerivedBarBuilder, DerivedCache, deriveBars } from "../aggregate/index.js";
+import type { Calendar, Session } from "../calendar/types.js";
+import type { Clock } from "../clock/clock.js";
+import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
+import { UnknownSymbolError } from "../model/errors.js";
+import { type Interval, parseInterval } from "../model/interval.js";
+import { BarSeries } from "../model/series.js";
+import { MINUTE_MS } from "../model/time.js";
+import { addDailyBar } from "./history.js";
+
+/** One past session of a symbol, kept in memory. */
+export interface SessionSlice {
+  session: Session;
+  bars: BarSeries;
+}
+
+/** Gap counters a symbol's metrics carry (kept current by upkeep). */
+export interface GapCounts {
+  /** Gaps found and not yet filled or abandoned. */
+  open: number;
+  filled: number;
+  abandoned: number;
+  /** Minutes missing right now in the current session. */
+  missingMinutes: number;
+}
+
+/** What `metrics(symbol)` returns: the current session so far. */
+export interface SymbolMetrics {
+  symbol: string;
+  session: string | null;
+  open: number | null;
+  high: number | null;
+  low: number | null;
+  last: number | null;
+  volume: number;
+  vwap: number | null;
+  barCount: number;
+  /** Regular-session minutes present whose end the clock has passed. */
+  present: number;
+  /** Regular-session minutes whose end the clock has passed. */
+  expected: number;
+  /** present / expected x 100 over regular-session minutes (100 when nothing is expected yet). */
+  barQuality: number;
+  gaps: GapCounts;
+  rejected: number;
+  lastUpdate: number | null;
+}
+
+/** Everything kept for one symbol. Internal to the engine; read through SessionData. */
+export class SymbolState {
+  /** Current session's one-minute bars. */
+  bars: BarSeries;
+  /** Derived-bar builders of the current session, by interval name. */
+  readonly builders = new Map<string, DerivedBarBuilder>();
+  /** Trailing sessions, oldest first. */
+  history: SessionSlice[] = [];
+  /** Trailing daily bars, oldest first. */
+  daily: BarSeries;
+  quote: QuoteBar | undefined;
+  trade: Tick | undefined;
+  open = Number.NaN;
+  high = Number.NEGATIVE_INFINITY;
+  low = Number.POSITIVE_INFINITY;
+  last = Number.NaN;
+  volume = 0;
+  pv = 0;
+  lastUpdate = Number.NaN;
+  rejected = 0;
+  readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
+
+  constructor(readonly symbol: string) {
+    this.bars = new BarSeries(symbol, "1m", 512);
+    this.daily = new BarSeries(symbol, "1d", 32);
+  }
+
+  resetMetrics(): void {
+    this.open = Number.NaN;
+    this.high = Number.NEGATIVE_INFINITY;
+    this.low = Number.POSITIVE_INFINITY;
+    this.last = Number.NaN;
+    this.volume = 0;
+    this.pv = 0;
+    this.gaps.open = 0;
+    this.gaps.missingMinutes = 0;
+  }
+
+  /** Bytes of typed arrays held (current session, history, daily, derived). */
+  byteSize(): number {
+    let n = this.bars.byteSize() + this.daily.byteSize();
+    for (const h of this.history) n += h.bars.byteSize();
+    for (const b of this.builders.values()) n += b.series.byteSize();
+    return n;
+  }
+}
+
+/** Options SessionData needs from the engine configuration. */
+export interface SessionDataOptions {
+  extended: boolean;
+  anchor: "session" | "clock";
+  historySessions: number;
+  dailyBars: number;
+  cacheSize: number;
+  /** Activates a symbol that is not active yet (loads history, subscribes its feed). */
+  activate: (symbol: string) => Promise<void>;
+}
+
+/**
+ * The in-memory state of every active symbol and the strategy's read API. Reads are
+ * synchronous and see only whole updates (the engine applies each event before the next
+ * callback runs), and nothing returned ends after the clock: one-minute bars are appended
+ * at their end, derived bars only when complete (a forming bar only through `partial`,
+ * flagged), history holds earlier sessions only.
+ */
+export class SessionData {
+  private readonly states = new Map<string, SymbolState>();
+  private readonly cache: DerivedCache;
+  private current: Session | undefined;
+  private expectedCache: { session: Session | undefined; minutes: Float64Array } = {
+    session: undefined,
+    minutes: new Float64Array(0),
+  };
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly calendar: Calendar,
+    private readonly options: SessionDataOptions,
+  ) {
+    this.cache = new DerivedCache(Math.max(1, options.cacheSize));
+  }
+
+  /** The session in progress (or last started), if any. */
+  get session(): Session | undefined {
+    return this.current;
+  }
+
+  /** Active symbols, sorted. */
+  symbols(): string[] {
+    return [...this.states.keys()].sort();
+  }
+
+  /** True when the symbol is active (its stream and history are loaded). */
+  has(symbol: string): boolean {
+    return this.states.has(symbol);
+  }
+
+  /** The last `n` completed bars of an interval, oldest first, reaching into history when needed. */
+  lastBars(symbol: string, n: number, interval = "1m"): SessionBar[] {
+    const s = this.state(symbol);
+    const iv = parseInterval(interval);
+    if (n <= 0) return [];
+    const today = this.seriesOf(s, iv);
+    if (today.length >= n) return today.toBars(today.length - n);
+    const parts: SessionBar[][] = [today.toBars()];
+    let have = today.length;
+    if (iv.daily) {
+      const d = s.daily;
+      parts.push(d.toBars(Math.max(0, d.length - (n - have))));
+    } else {
+      for (let h = s.history.length - 1; h >= 0 && have < n; h--) {
+        const past = this.historySeries(s, s.history[h], iv);
+        const take = Math.min(n - have, past.length);
+        parts.push(past.toBars(past.length - take));
+        have += take;
+      }
+    }
+    const out: SessionBar[] = [];
+    for (let p = parts.length - 1; p >= 0; p--) for (const b of parts[p]) out.push(b);
+    return out;
+  }
+
+  /** Completed bars of an interval starting at or after `time`, oldest first (history included). */
+  barsSince(symbol: string, time: number, interval = "1m"): SessionBar[] {
+    const s = this.state(symbol);
+    const iv = parseInterval(interval);
+    const out: SessionBar[] = [];
+    if (iv.daily) {
+      out.push(...s.daily.toBars(s.daily.lowerBound(time)));
+    } else {
+      for (const slice of s.history) {
+        if (slice.session.postClose <= time) continue;
+        const past = this.historySeries(s, slice, iv);
+        out.push(...past.toBars(past.lowerBound(time)));
+      }
+    }
+    const today = this.seriesOf(s, iv);
+    out.push(...today.toBars(today.lowerBound(time)));
+    return out;
+  }
+
+  /**
+   * The current session's completed bars of an interval. A symbol that is not active is
+   * activated first (history loaded, stream subscribed), so the caller gets data, not an error.
+   */
+  async bars(symbol: string, interval = "1m"): Promise<SessionBar[]> {
+    const iv = parseInterval(interval);
+    if (!this.states.has(symbol)) await this.options.activate(symbol);
+    return this.seriesOf(this.state(symbol), iv).toBars();
+  }
+
+  /** The forming bar of a derived interval, flagged partial, or undefined. */
+  partial(symbol: string, interval: string): SessionBar | undefined {
+    const iv = parseInterval(interval);
+    if (iv.minutes === 1) return undefined;
+    return this.builder(this.state(symbol), iv).partial();
+  }
+
+  /** Latest one-minute bar, quote and trade of a symbol. */
+  latest(symbol: string): { bar?: SessionBar; quote?: QuoteBar; trade?: Tick } {
+    const s = this.state(symbol);
+    const out: { bar?: SessionBar; quote?: QuoteBar; trade?: Tick } = {};
+    if (s.bars.length > 0) out.bar = s.bars.at(s.bars.length - 1);
+    else if (s.history.length > 0) {
+      const h = s.history[s.history.length - 1].bars;
+      if (h.length > 0) out.bar = h.at(h.length - 1);
+    }
+    if (s.quote) out.quote = s.quote;
+    if (s.trade) out.trade = s.trade;
+    return out;
+  }
+
+  /** The current session's figures for a symbol. */
+  metrics(symbol: string): SymbolMetrics {
+    const s = this.state(symbol);
+    const expected = this.expectedSoFar();
+    const present = this.presentRegular(s);
+    const num = (v: number) => (Number.isFinite(v) ? v : null);
+    return {
+      symbol,
+      session: this.current?.date ?? null,
+      open: num(s.open),
+      high: num(s.high),
+      low: num(s.low),
+      last: num(s.last),
+      volume: s.volume,
+      vwap: s.volume > 0 ? s.pv / s.volume : null,
+      barCount: s.bars.length,
+      present: Math.min(present, expected),
+      expected,
+      barQuality: expected > 0 ? (Math.min(present, expected) / expected) * 100 : 100,
+      gaps: { ...s.gaps },
+      rejected: s.rejected,
+      lastUpdate: num(s.lastUpdate),
+    };
+  }
+
+  /** The last `sessions` past sessions' bars of an interval, oldest first. */
+  history(symbol: string, sessions: number, interval = "1m"): { date: string; bars: SessionBar[] }[] {
+    const s = this.state(symbol);
+    const iv = parseInterval(interval);
+    const slices = s.history.slice(Math.max(0, s.history.length - sessions));
+    return slices.map((slice) => ({
+      date: slice.session.date,
+      bars: this.historySeries(s, slice, iv).toBars(),
+    }));
+  }
+
+  /** Session, clock and memory figures. */
+  status(): {
+    session: string | null;
+    now: number;
+    symbols: number;
+    memoryBytes: number;
+    memoryPerSymbolBytes: number;
+  } {
+    let bytes = 0;
+    for (const s of this.states.values()) bytes += s.byteSize();
+    return {
+      session: this.current?.date ?? null,
+      now: this.clock.now(),
+      symbols: this.states.size,
+      memoryBytes: bytes,
+      memoryPerSymbolBytes: this.states.size > 0 ? Math.round(bytes / this.states.size) : 0,
+    };
+  }
+
+  // ---- engine side ----
+
+  /** The state of an active symbol, created when missing. */
+  ensure(symbol: string, intervals: readonly Interval[]): SymbolState {
+    let s = this.states.get(symbol);
+    if (!s) {
+      s = new SymbolState(symbol);
+      this.states.set(symbol, s);
+    }
+    for (const iv of intervals) this.builder(s, iv);
+    return s;
+  }
+
+  /** The state of an active symbol; UnknownSymbolError otherwise. */
+  state(symbol: string): SymbolState {
+    const s = this.states.get(symbol);
+    if (!s) throw new UnknownSymbolError(symbol);
+    return s;
+  }
+
+  /** All active states. */
+  all(): IterableIterator<SymbolState> {
+    return this.states.values();
+  }
+
+  /** Starts a session: empties current bars and metrics, resets builders. */
+  startSession(session: Session): void {
+    this.current = session;
+    for (const s of this.states.values()) {
+      s.bars.clear();
+      s.resetMetrics();
+      for (const b of s.builders.values()) b.reset();
+    }
+  }
+
+  /**
+   * Completes every forming derived bar whose bucket ends by `t` (at the close, all of the
+   * session's); returns them so the engine can emit them.
+   */
+  flush(t: number): SessionBar[] {
+    const completed: SessionBar[] = [];
+    for (const s of this.states.values()) {
+      for (const b of s.builders.values()) {
+        const before = b.series.length;
+        b.flushUpTo(t);
+        for (let i = before; i < b.series.length; i++) completed.push(b.series.at(i));
+      }
+    }
+    return completed;
+  }
+
+  /**
+   * Ends the current session: moves its one-minute bars into history (dropping the oldest
+   * beyond the configured count), appends its daily bar, and empties the current session.
+   */
+  roll(): void {
+    const session = this.current;
+    if (!session) return;
+    for (const s of this.states.values()) {
+      if (s.bars.length > 0) {
+        addDailyBar(s.daily, s.bars, this.calendar);
+        this.trimDaily(s);
+        if (this.options.historySessions > 0) s.history.push({ session, bars: s.bars.compact() });
+        while (s.history.length > this.options.historySessions) {
+          const dropped = s.history.shift()!;
+          this.cache.invalidate(s.symbol, dropped.session.date);
+        }
+      }
+      s.bars.clear();
+      s.resetMetrics();
+      for (const b of s.builders.values()) b.reset();
+    }
+    this.current = undefined;
+  }
+
+  /** Replaces a symbol's history (loaded from the store at activation or session start). */
+  setHistory(symbol: string, slices: SessionSlice[], daily: BarSeries): void {
+    const s = this.state(symbol);
+    s.history = slices.slice(Math.max(0, slices.length - this.options.historySessions));
+    s.daily = daily;
+    this.trimDaily(s);
+    this.cache.invalidate(symbol);
+  }
+
+  /** Drops cached derived history of a symbol (after a fill changed a past session). */
+  invalidate(symbol: string, date?: string): void {
+    this.cache.invalidate(symbol, date);
+  }
+
+  /** Regular-session minutes of the current session whose end the clock has passed. */
+  expectedSoFar(): number {
+    const minutes = this.expectedMinutes();
+    const limit = this.clock.now() - MINUTE_MS;
+    let lo = 0;
+    let hi = minutes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (minutes[mid] <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The current session's expected regular-session minute starts (cached per session). */
+  expectedMinutes(): Float64Array {
+    if (this.expectedCache.session !== this.current) {
+      this.expectedCache = {
+        session: this.current,
+        minutes: this.current ? this.calendar.expectedMinutes(this.current, false) : new Float64Array(0),
+      };
+    }
+    return this.expectedCache.minutes;
+  }
+
+  /** The builder of a derived interval, created (and caught up) on first use: auto-activation. */
+  builder(s: SymbolState, iv: Interval): DerivedBarBuilder {
+    let b = s.builders.get(iv.name);
+    if (!b) {
+      b = new DerivedBarBuilder(s.symbol, iv, this.calendar, {
+        anchor: this.options.anchor,
+        extended: this.options.extended,
+      });
+      if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
+      s.builders.set(iv.name, b);
+    }
+    return b;
+  }
+
+  private seriesOf(s: SymbolState, iv: Interval): BarSeries {
+    return iv.minutes === 1 ? s.bars : this.builder(s, iv).series;
+  }
+
+  private presentRegular(s: SymbolState): number {
+    const session = this.current;
+    if (!session) return 0;
+    if (!this.options.extended) return s.bars.length;
+    return s.bars.lowerBound(session.close) - s.bars.lowerBound(session.open);
+  }
+
+  private historySeries(s: SymbolState, slice: SessionSlice, iv: Interval): BarSeries {
+    if (iv.minutes === 1) return slice.bars;
+    const hit = this.cache.get(s.symbol, iv.name, slice.session.date);
+    if (hit) return hit;
+    const series = deriveBars(slice.bars, iv, this.calendar, {
+      anchor: this.options.anchor,
+      extended: this.options.extended,
+    });
+    this.cache.set(s.symbol, iv.name, slice.session.date, series);
+    return series;
+  }
+
+  private trimDaily(s: SymbolState): void {
+    const extra = s.daily.length - this.options.dailyBars;
+    if (extra > 0) s.daily.dropFirst(extra);
+  }
+}

@@ -1,0 +1,111 @@
+import type { BarColumns, QuoteBar, SessionBar, Tick } from "../model/bar.js";
+
+/** A bar delivered by the engine: one-minute or derived, at clock time `at` (its end). */
+export interface BarEvent extends SessionBar {
+  type: "bar";
+  at: number;
+}
+
+/** A quote bar delivered at its end. */
+export interface QuoteEvent extends QuoteBar {
+  type: "quote";
+  at: number;
+}
+
+/** A trade tick delivered at its time. */
+export interface TickEvent extends Tick {
+  type: "tick";
+  at: number;
+}
+
+/** A calendar boundary as the engine saw it. `at` is the boundary's true time. */
+export interface BoundaryEvent {
+  type: "preOpen" | "open" | "close" | "postClose" | "roll";
+  at: number;
+  calendar: string;
+  date: string;
+}
+
+/** A gap's life: found, filled from a bar source, or given up on. */
+export interface GapEvent {
+  type: "gap" | "gapFilled" | "gapAbandoned";
+  at: number;
+  symbol: string;
+  /** First missing bar's start, epoch ms. */
+  start: number;
+  /** Exclusive end. */
+  end: number;
+  count: number;
+  retries: number;
+}
+
+/** Every event the engine emits, by `type`. */
+export type EngineEvent = BarEvent | QuoteEvent | TickEvent | BoundaryEvent | GapEvent;
+
+/** Map from event type to its event. */
+export interface EngineEventMap {
+  bar: BarEvent;
+  quote: QuoteEvent;
+  tick: TickEvent;
+  preOpen: BoundaryEvent;
+  open: BoundaryEvent;
+  close: BoundaryEvent;
+  postClose: BoundaryEvent;
+  roll: BoundaryEvent;
+  gap: GapEvent;
+  gapFilled: GapEvent;
+  gapAbandoned: GapEvent;
+}
+
+/** A batch of events a feed hands the coordinator, each already in time order. */
+export type FeedBatch =
+  | { kind: "bar"; bars: BarColumns }
+  | { kind: "quote"; quotes: readonly QuoteBar[] }
+  | { kind: "tick"; ticks: readonly Tick[] };
+
+/**
+ * A pull source of events for the stream coordinator (a backtest feed). The coordinator
+ * advances the clock to `nextBatchAt()` before calling `load()`, so a feed that loads a
+ * session at a time reads it no earlier than the session begins (unless prefetched).
+ * One-minute bars are delivered at their end, quotes bars likewise, ticks at their time.
+ */
+export interface Feed {
+  readonly name: string;
+  /** Earliest clock time the next batch can start; -Infinity: now; Infinity: exhausted. */
+  nextBatchAt(): number;
+  /** The next batch, or null when there is nothing more. */
+  load(): Promise<FeedBatch | null>;
+}
+
+/** Where a live adapter pushes what it receives. */
+export interface LiveSink {
+  bar(bar: import("../model/bar.js").Bar): void;
+  quote(quote: QuoteBar): void;
+  tick(tick: Tick): void;
+  /** Connection state changes; a disconnect's missing minutes become gaps for upkeep. */
+  connection(state: "connected" | "disconnected", at: number, detail?: string): void;
+}
+
+/** A push source of events in live mode (a market-data WebSocket, a replay-as-live player). */
+export interface LiveFeed {
+  readonly name: string;
+  start(sink: LiveSink, symbols: readonly string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** What a finished (or stopped) run did. */
+export interface RunSummary {
+  sessions: number;
+  symbols: number;
+  barsIn: number;
+  barsOut: Record<string, number>;
+  quotesIn: number;
+  ticksIn: number;
+  gapsFound: number;
+  gapsFilled: number;
+  gapsAbandoned: number;
+  quality: Record<string, number>;
+  wallMs: number;
+  barsPerSecond: number;
+  stopped: boolean;
+}
