@@ -22,5 +22,9 @@ export async function main(argv: string[]): Promise<number> {
 type Register = (program: Command) => void;
 
 async function commands(): Promise<Register[]> {
-  return [(await import("./calendar.js")).register, (await import("./replay.js")).register];
+  return [
+    (await import("./calendar.js")).register,
+    (await import("./replay.js")).register,
+    (await import("./gaps.js")).register,
+  ];
 }

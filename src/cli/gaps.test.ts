@@ -1,0 +1,147 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { getCalendar } from "../calendar/index.js";
+import { allocBarColumns } from "../model/bar.js";
+import { MINUTE_MS } from "../model/time.js";
+import { openRepository } from "../store/index.js";
+import { main } from "./main.js";
+
+/** Runs the CLI in-process; returns its exit code, stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(["node", "tickwright", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  }
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+const xnys = getCalendar("XNYS");
+let db: string;
+
+beforeAll(async () => {
+  db = join(mkdtempSync(join(tmpdir(), "tickwright-gaps-")), "bars.duckdb");
+  const times: number[] = [];
+  for (const date of ["2013-10-07", "2013-10-08"]) {
+    const s = xnys.sessionOn(date)!;
+    for (const t of xnys.expectedMinutes(s, true)) {
+      const m = (t - s.open) / MINUTE_MS;
+      if (date === "2013-10-08" && (m === 1 || m === 2 || m === 389 || m === -1)) continue;
+      times.push(t);
+    }
+  }
+  const c = allocBarColumns(times.length);
+  times.forEach((t, i) => {
+    c.symbol[i] = "SPY";
+    c.time[i] = t;
+    c.open[i] = c.high[i] = c.low[i] = c.close[i] = 170;
+    c.volume[i] = 100;
+  });
+  c.length = times.length;
+  const repo = await openRepository(db);
+  await repo.writeBars("1m", c);
+  await repo.close();
+});
+
+describe("tickwright gaps", () => {
+  it("prints per session expected, present, quality and gaps as one JSON array", async () => {
+    const r = await run(
+      "gaps",
+      "SPY",
+      "--from",
+      "2013-10-07",
+      "--to",
+      "2013-10-09",
+      "--db",
+      db,
+      "--format",
+      "json",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { date: "2013-10-07", expected: 390, present: 390, quality: 100, gaps: [] },
+      {
+        date: "2013-10-08",
+        expected: 390,
+        present: 387,
+        quality: (387 / 390) * 100,
+        gaps: [
+          { start: "2013-10-08T13:31:00Z", end: "2013-10-08T13:33:00Z", count: 2 },
+          { start: "2013-10-08T19:59:00Z", end: "2013-10-08T20:00:00Z", count: 1 },
+        ],
+      },
+      {
+        date: "2013-10-09",
+        expected: 390,
+        present: 0,
+        quality: 0,
+        gaps: [{ start: "2013-10-09T13:30:00Z", end: "2013-10-09T20:00:00Z", count: 390 }],
+      },
+    ]);
+  });
+
+  it("prints a table, counting extended hours with --extended", async () => {
+    const r = await run(
+      "gaps",
+      "SPY",
+      "--from",
+      "2013-10-08",
+      "--to",
+      "2013-10-08",
+      "--db",
+      db,
+      "--extended",
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")).toEqual([
+      "date        expected  present  quality  gaps",
+      "2013-10-08       960      956   99.58%  2013-10-08T13:29:00Z..2013-10-08T13:30:00Z (1), 2013-10-08T13:31:00Z..2013-10-08T13:33:00Z (2), 2013-10-08T19:59:00Z..2013-10-08T20:00:00Z (1)",
+      "SPY: 1 sessions, 4 of 960 minutes missing, quality 99.58%",
+      "",
+    ]);
+  });
+
+  it("exits 2 on a bad date or format, and 1 for a symbol the store does not hold", async () => {
+    const bad = await run("gaps", "SPY", "--from", "2013-10-32", "--to", "2013-10-09", "--db", db);
+    expect([bad.code, bad.stderr]).toEqual([2, 'tickwright: bad --from "2013-10-32": no such date\n']);
+    const fmt = await run(
+      "gaps",
+      "SPY",
+      "--from",
+      "2013-10-07",
+      "--to",
+      "2013-10-09",
+      "--db",
+      db,
+      "--format",
+      "csv",
+    );
+    expect(fmt.code).toBe(2);
+    const unknown = await run("gaps", "QQQ", "--from", "2013-10-07", "--to", "2013-10-09", "--db", db);
+    expect([unknown.code, unknown.stderr]).toEqual([1, "tickwright: unknown symbol: QQQ\n"]);
+  });
+
+  it("fails on a database file that does not exist instead of creating it", async () => {
+    const r = await run("gaps", "SPY", "--from", "2013-10-07", "--to", "2013-10-09", "--db", `${db}.missing`);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("no database at");
+  });
+});
