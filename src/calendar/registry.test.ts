@@ -1,0 +1,35 @@
+import { resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../model/errors.js";
+import { REPO_ROOT } from "../testing/deps.js";
+import { calendarNames, getCalendar } from "./registry.js";
+
+describe("getCalendar", () => {
+  it("finds XNYS under its aliases, case-insensitively, and builds it once", () => {
+    const xnys = getCalendar("XNYS");
+    for (const name of ["nyse", "XNAS", "Nasdaq", " xnys "]) expect(getCalendar(name)).toBe(xnys);
+    expect(xnys.name).toBe("XNYS");
+    expect(xnys.timeZone).toBe("America/New_York");
+  });
+
+  it("finds 24/7 (ALWAYS) and 24/5 (FX)", () => {
+    expect(getCalendar("always").name).toBe("24/7");
+    expect(getCalendar("24/7")).toBe(getCalendar("ALWAYS"));
+    expect(getCalendar("fx").name).toBe("24/5");
+  });
+
+  it("loads a .json path and caches it", () => {
+    const path = resolve(REPO_ROOT, "examples/calendars/futures-sample.json");
+    const cal = getCalendar(path);
+    expect(cal.name).toBe("FUTURES-SAMPLE");
+    expect(getCalendar(path)).toBe(cal);
+  });
+
+  it("refuses an unknown name with an InvalidArgumentError listing the known ones", () => {
+    expect(() => getCalendar("XLON")).toThrow(InvalidArgumentError);
+    expect(() => getCalendar("XLON")).toThrow(
+      'unknown calendar "XLON": known calendars are XNYS (NYSE, XNAS, NASDAQ), 24/7 (ALWAYS), 24/5 (FX), or the path of a .json calendar file',
+    );
+    expect(calendarNames()).toEqual(["XNYS (NYSE, XNAS, NASDAQ)", "24/7 (ALWAYS)", "24/5 (FX)"]);
+  });
+});
