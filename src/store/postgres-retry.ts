@@ -1,4 +1,4 @@
-import { StoreError } from "../model/errors.js";
+import { StoreError, TickwrightError } from "../model/errors.js";
 
 /** How a PostgreSQL call is retried when the connection is lost. */
 export interface RetryOptions {
@@ -51,7 +51,8 @@ export function backoffMs(retry: number, baseDelayMs: number, maxDelayMs: number
 
 /**
  * Runs `fn` until it succeeds, retrying retryable failures with exponential backoff. A
- * non-retryable error is rethrown as a StoreError at once; after the last attempt the last
+ * tickwright error (bad argument) is rethrown as it is, any other non-retryable error as a
+ * StoreError at once; after the last attempt the last
  * error is thrown as a StoreError naming `what` and the number of attempts, with the cause.
  */
 export async function withRetry<T>(
@@ -66,7 +67,7 @@ export async function withRetry<T>(
     try {
       return await fn(attempt);
     } catch (err) {
-      if (err instanceof StoreError) throw err;
+      if (err instanceof TickwrightError) throw err;
       if (!isRetryable(err)) {
         throw new StoreError(`${what} failed: ${messageOf(err)}`, err);
       }

@@ -59,7 +59,7 @@ export function tableDdl(s: string): string[] {
       size DOUBLE PRECISION NOT NULL,
       exchange TEXT,
       condition TEXT,
-      suspicious BOOLEAN NOT NULL DEFAULT false,
+      suspicious BOOLEAN,
       PRIMARY KEY (symbol, "time", seq)
     )`,
   ];
@@ -87,7 +87,7 @@ export const STAGING_DDL = [
   `CREATE TEMP TABLE IF NOT EXISTS tw_stage_ticks (
     ord INTEGER NOT NULL, symbol TEXT COLLATE "C" NOT NULL, "time" BIGINT NOT NULL,
     price DOUBLE PRECISION NOT NULL, size DOUBLE PRECISION NOT NULL,
-    exchange TEXT, condition TEXT, suspicious BOOLEAN NOT NULL
+    exchange TEXT, condition TEXT, suspicious BOOLEAN
   ) ON COMMIT DELETE ROWS`,
 ];
 
@@ -103,27 +103,47 @@ function updateSet(columns: string): string {
 }
 
 /**
- * Moves staged bars into `bars` with interval $1. `dedupe` keeps only the last row of each
- * (symbol, time) in the batch: needed when the batch repeats a key, which plain ON CONFLICT
- * refuses (SQLSTATE 21000).
+ * How staged rows move into a keyed table, fastest first. A fresh range (no stored row of a
+ * staged symbol within the batch's time span) goes in with a plain INSERT; otherwise, or when
+ * that meets a key after all (a concurrent writer: SQLSTATE 23505), INSERT ... ON CONFLICT
+ * DO UPDATE; when the batch repeats a key, which ON CONFLICT refuses (21000), the same keeping
+ * only the last staged row of each key.
  */
-export function upsertBarsSql(s: string, dedupe: boolean): string {
-  const source = dedupe
-    ? `SELECT DISTINCT ON (symbol, "time") symbol, "time", ${BAR_VALUES} FROM pg_temp.tw_stage_bars ORDER BY symbol, "time", ord DESC`
-    : `SELECT symbol, "time", ${BAR_VALUES} FROM pg_temp.tw_stage_bars`;
-  return `INSERT INTO ${s}.bars (symbol, "interval", "time", ${BAR_VALUES})
-    SELECT symbol, $1::text, "time", ${BAR_VALUES} FROM (${source}) AS staged
-    ON CONFLICT (symbol, "interval", "time") DO UPDATE SET ${updateSet(BAR_VALUES)}`;
+export interface MoveSql {
+  /** One row, one column `overlap`: true when stored rows may collide with the batch (an index probe per symbol). */
+  overlap: string;
+  insert: string;
+  upsert: string;
+  dedupe: string;
 }
 
-/** Moves staged quotes into `quotes`; `dedupe` as for bars. */
-export function upsertQuotesSql(s: string, dedupe: boolean): string {
-  const source = dedupe
-    ? `SELECT DISTINCT ON (symbol, "time") symbol, "time", ${QUOTE_VALUES} FROM pg_temp.tw_stage_quotes ORDER BY symbol, "time", ord DESC`
-    : `SELECT symbol, "time", ${QUOTE_VALUES} FROM pg_temp.tw_stage_quotes`;
-  return `INSERT INTO ${s}.quotes (symbol, "time", ${QUOTE_VALUES})
-    SELECT symbol, "time", ${QUOTE_VALUES} FROM (${source}) AS staged
-    ON CONFLICT (symbol, "time") DO UPDATE SET ${updateSet(QUOTE_VALUES)}`;
+function moveSql(s: string, table: string, stage: string, values: string, interval: boolean): MoveSql {
+  const key = interval ? `symbol, "interval", "time"` : `symbol, "time"`;
+  const keyValues = interval ? `symbol, $1::text, "time"` : `symbol, "time"`;
+  const last = `(SELECT DISTINCT ON (symbol, "time") * FROM pg_temp.${stage} ORDER BY symbol, "time", ord DESC) AS staged`;
+  const insert = (from: string) =>
+    `INSERT INTO ${s}.${table} (${key}, ${values}) SELECT ${keyValues}, ${values} FROM ${from}`;
+  const onConflict = `ON CONFLICT (${key}) DO UPDATE SET ${updateSet(values)}`;
+  return {
+    overlap: `SELECT EXISTS (
+        SELECT 1 FROM (SELECT symbol, min("time") AS lo, max("time") AS hi FROM pg_temp.${stage} GROUP BY symbol) AS r
+        WHERE EXISTS (SELECT 1 FROM ${s}.${table} AS t
+          WHERE t.symbol = r.symbol ${interval ? `AND t."interval" = $1` : ""} AND t."time" BETWEEN r.lo AND r.hi)
+      ) AS overlap`,
+    insert: insert(`pg_temp.${stage}`),
+    upsert: `${insert(`pg_temp.${stage}`)} ${onConflict}`,
+    dedupe: `${insert(last)} ${onConflict}`,
+  };
+}
+
+/** Moves staged bars into `bars`, with the interval as $1. */
+export function barMoveSql(s: string): MoveSql {
+  return moveSql(s, "bars", "tw_stage_bars", BAR_VALUES, true);
+}
+
+/** Moves staged quotes into `quotes` (no parameters). */
+export function quoteMoveSql(s: string): MoveSql {
+  return moveSql(s, "quotes", "tw_stage_quotes", QUOTE_VALUES, false);
 }
 
 /** Deletes each staged symbol's stored ticks within the staged time span (re-ingest replaces). */
@@ -142,10 +162,22 @@ export function insertTicksSql(s: string): string {
     FROM pg_temp.tw_stage_ticks`;
 }
 
-/** The bar range query behind readBars/streamBars; `resume` adds a keyset bound after ($5, $6). */
-export function selectBarsSql(s: string, resume: boolean): string {
-  return `SELECT symbol, "time", ${BAR_VALUES} FROM ${s}.bars
-    WHERE symbol = ANY($1::text[]) AND "interval" = $2 AND "time" >= $3 AND "time" < $4
-    ${resume ? `AND ("time", symbol) > ($5::bigint, $6::text)` : ""}
-    ORDER BY "time", symbol`;
+/**
+ * The bar range query behind readBars/streamBars. Parameters in order: the symbols (text[],
+ * left out when `allSymbols`), interval, from, to, and with `resume` the (time, symbol) of the
+ * last row already read, so a retried read carries on after it.
+ */
+export function selectBarsSql(s: string, allSymbols: boolean, resume: boolean): string {
+  let n = 0;
+  const where = allSymbols ? [] : [`symbol = ANY($${++n}::text[])`];
+  where.push(`"interval" = $${++n}`, `"time" >= $${++n}`, `"time" < $${++n}`);
+  if (resume) where.push(`("time", symbol) > ($${++n}::bigint, $${++n}::text)`);
+  return `SELECT symbol, "time", ${BAR_VALUES} FROM ${s}.bars WHERE ${where.join(" AND ")} ORDER BY "time", symbol`;
+}
+
+/** The WHERE of quote and tick range reads: symbols (left out when `allSymbols`), from, to. */
+export function rangeWhere(allSymbols: boolean): string {
+  return allSymbols
+    ? `"time" >= $1 AND "time" < $2`
+    : `symbol = ANY($1::text[]) AND "time" >= $2 AND "time" < $3`;
 }

@@ -6,7 +6,6 @@ import { allocBarColumns, type BarColumns } from "../model/bar.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { type PostgresOptions, PostgresRepository } from "./postgres.js";
-import { copyText } from "./postgres-copy.js";
 import { backoffMs, isRetryable, withRetry } from "./postgres-retry.js";
 import { quoteSchema } from "./postgres-schema.js";
 
@@ -63,13 +62,6 @@ function sortedTuples(c: BarColumns): unknown[][] {
 }
 
 describe("COPY text and retry rules", () => {
-  it("escapes backslash, tab, newline and carriage return in COPY text, and NULL as \\N", () => {
-    expect(copyText("BRK.B")).toBe("BRK.B");
-    expect(copyText("a\\b\tc\nd\re")).toBe("a\\\\b\\tc\\nd\\re");
-    expect(copyText(null)).toBe("\\N");
-    expect(copyText(undefined)).toBe("\\N");
-  });
-
   it("accepts only lower-case identifiers as schema names", () => {
     expect(quoteSchema("tw_test_1")).toBe('"tw_test_1"');
     for (const bad of ["Public", "1abc", "a-b", 'x"; drop table bars; --', "", "a".repeat(64)]) {
@@ -273,7 +265,7 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("PostgreSQL store", () =
       repeated.volume[to] = batch.volume[from];
     }
     repeated.length = 4;
-    expect(await repo.writeBars("1m", repeated)).toBe(4);
+    expect(await repo.writeBars("1m", repeated)).toBe(3);
     const back = await repo.readBars({ symbols: ["SPY"], interval: "1m", from: T0, to: T0 + 3 * MIN });
     expect(Array.from(back.close)).toEqual([batch.close[0], 2, batch.close[2]]);
   });
@@ -309,6 +301,19 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("PostgreSQL store", () =
     expect(tuples(back)).toEqual(sortedTuples(c));
     expect(Object.is(back.open[1], -0)).toBe(true);
     expect(Object.is(back.vwap[1], -0)).toBe(true);
+  });
+
+  it("refuses a bar time that is not an integer, naming the row, and stores nothing of the batch", async () => {
+    const { repo } = await openFresh();
+    const batch = bars(["SPY"], 3);
+    batch.time[2] += 0.5;
+    const err = await repo.writeBars("1m", batch).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidArgumentError);
+    expect((err as Error).message).toBe(
+      `bar row 2: time ${T0 + 2 * MIN + 0.5} is not an integer epoch-ms value`,
+    );
+    expect(await repo.coverage()).toEqual([]);
+    expect(await repo.writeBars("1m", bars(["SPY"], 3))).toBe(3);
   });
 
   it("writes a batch larger than one COPY chunk and reads it back in chunks", async () => {

@@ -8,15 +8,17 @@ import { parseInterval } from "../model/interval.js";
 import { barCopyChunks, quoteCopyChunks, tickCopyChunks } from "./postgres-copy.js";
 import { backoffMs, isRetryable, type RetryOptions, withRetry } from "./postgres-retry.js";
 import {
+  barMoveSql,
   CHUNK_TIME_MS,
   deleteTickRangeSql,
   insertTicksSql,
+  type MoveSql,
+  quoteMoveSql,
   quoteSchema,
+  rangeWhere,
   STAGING_DDL,
   selectBarsSql,
   tableDdl,
-  upsertBarsSql,
-  upsertQuotesSql,
 } from "./postgres-schema.js";
 import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
 
@@ -178,11 +180,10 @@ export class PostgresRepository implements Repository {
   async writeBars(interval: string, bars: BarColumns): Promise<number> {
     const name = parseInterval(interval).name;
     if (bars.length === 0) return 0;
-    await this.transaction("writeBars", async (client) => {
-      await this.copy(client, "COPY pg_temp.tw_stage_bars FROM STDIN", barCopyChunks(bars));
-      await this.upsert(client, (dedupe) => upsertBarsSql(this.s, dedupe), [name]);
+    return this.transaction("writeBars", async (client) => {
+      await this.copy(client, "COPY pg_temp.tw_stage_bars FROM STDIN (FORMAT binary)", barCopyChunks(bars));
+      return this.move(client, barMoveSql(this.s), [name]);
     });
-    return bars.length;
   }
 
   async readBars(query: BarQuery): Promise<BarColumns> {
@@ -192,15 +193,20 @@ export class PostgresRepository implements Repository {
   }
 
   /**
-   * Streams a range through a server-side cursor, `chunkRows` rows per FETCH. When the
+   * Streams a range through a server-side cursor, `chunkRows` rows per FETCH (the last chunk
+   * shorter); an empty `query.symbols` means every symbol. When the
    * connection is lost, the read resumes on a new one after the last row already handed
    * out, so the consumer sees every row exactly once.
    */
   async *streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns> {
     const n = positive(chunkRows ?? this.chunkRows, "chunkRows");
     const name = parseInterval(query.interval).name;
-    if (query.symbols.length === 0 || !(query.from < query.to)) return;
-    const params: unknown[] = [query.symbols, name, query.from, query.to];
+    const from = msBound(query.from);
+    const to = msBound(query.to);
+    if (!(from < to)) return;
+    const all = query.symbols.length === 0;
+    const params: unknown[] = all ? [name, from, to] : [query.symbols, name, from, to];
+    const base = params.length;
     let resume = false;
     let failures = 0;
     for (;;) {
@@ -209,15 +215,18 @@ export class PostgresRepository implements Repository {
       try {
         client = await this.pool.connect();
         await client.query("BEGIN READ ONLY");
-        await client.query(`DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${selectBarsSql(this.s, resume)}`, params);
+        await client.query(
+          `DECLARE ${CURSOR} NO SCROLL CURSOR FOR ${selectBarsSql(this.s, all, resume)}`,
+          params,
+        );
         for (;;) {
           const res = await client.query<unknown[]>({ text: `FETCH ${n} FROM ${CURSOR}`, rowMode: "array" });
           const rows = res.rows;
           if (rows.length === 0) break;
           const chunk = rowsToBars(rows);
           const last = chunk.length - 1;
-          params[4] = chunk.time[last];
-          params[5] = chunk.symbol[last];
+          params[base] = chunk.time[last];
+          params[base + 1] = chunk.symbol[last];
           resume = true;
           failures = 0;
           yield chunk;
@@ -250,22 +259,25 @@ export class PostgresRepository implements Repository {
 
   async writeQuotes(quotes: readonly QuoteBar[]): Promise<number> {
     if (quotes.length === 0) return 0;
-    await this.transaction("writeQuotes", async (client) => {
-      await this.copy(client, "COPY pg_temp.tw_stage_quotes FROM STDIN", quoteCopyChunks(quotes));
-      await this.upsert(client, (dedupe) => upsertQuotesSql(this.s, dedupe), []);
+    return this.transaction("writeQuotes", async (client) => {
+      await this.copy(
+        client,
+        "COPY pg_temp.tw_stage_quotes FROM STDIN (FORMAT binary)",
+        quoteCopyChunks(quotes),
+      );
+      return this.move(client, quoteMoveSql(this.s), []);
     });
-    return quotes.length;
   }
 
   async readQuotes(query: RangeQuery): Promise<QuoteBar[]> {
-    if (query.symbols.length === 0 || !(query.from < query.to)) return [];
+    const { all, params, empty } = rangeParams(query);
+    if (empty) return [];
     const res = await this.query<unknown[]>(
       "readQuotes",
       `SELECT symbol, "time", bid_open, bid_high, bid_low, bid_close, bid_size,
         ask_open, ask_high, ask_low, ask_close, ask_size
-       FROM ${this.s}.quotes WHERE symbol = ANY($1::text[]) AND "time" >= $2 AND "time" < $3
-       ORDER BY "time", symbol`,
-      [query.symbols, query.from, query.to],
+       FROM ${this.s}.quotes WHERE ${rangeWhere(all)} ORDER BY "time", symbol`,
+      params,
     );
     return res.rows.map((r) => ({
       symbol: r[0] as string,
@@ -290,7 +302,11 @@ export class PostgresRepository implements Repository {
   async writeTicks(ticks: readonly Tick[]): Promise<number> {
     if (ticks.length === 0) return 0;
     await this.transaction("writeTicks", async (client) => {
-      await this.copy(client, "COPY pg_temp.tw_stage_ticks FROM STDIN", tickCopyChunks(ticks));
+      await this.copy(
+        client,
+        "COPY pg_temp.tw_stage_ticks FROM STDIN (FORMAT binary)",
+        tickCopyChunks(ticks),
+      );
       await client.query(deleteTickRangeSql(this.s));
       await client.query(insertTicksSql(this.s));
     });
@@ -298,13 +314,13 @@ export class PostgresRepository implements Repository {
   }
 
   async readTicks(query: RangeQuery): Promise<Tick[]> {
-    if (query.symbols.length === 0 || !(query.from < query.to)) return [];
+    const { all, params, empty } = rangeParams(query);
+    if (empty) return [];
     const res = await this.query<unknown[]>(
       "readTicks",
       `SELECT symbol, "time", price, size, exchange, condition, suspicious
-       FROM ${this.s}.ticks WHERE symbol = ANY($1::text[]) AND "time" >= $2 AND "time" < $3
-       ORDER BY "time", symbol, seq`,
-      [query.symbols, query.from, query.to],
+       FROM ${this.s}.ticks WHERE ${rangeWhere(all)} ORDER BY "time", symbol, seq`,
+      params,
     );
     return res.rows.map((r) => {
       const tick: Tick = {
@@ -315,7 +331,7 @@ export class PostgresRepository implements Repository {
       };
       if (r[4] !== null) tick.exchange = r[4] as string;
       if (r[5] !== null) tick.condition = r[5] as string;
-      tick.suspicious = r[6] as boolean;
+      if (r[6] !== null) tick.suspicious = r[6] as boolean;
       return tick;
     });
   }
@@ -390,25 +406,21 @@ export class PostgresRepository implements Repository {
     });
   }
 
-  /** Streams COPY text chunks into a staging table. */
-  private async copy(client: pg.PoolClient, sql: string, chunks: Iterable<string>): Promise<void> {
+  /** Streams binary COPY data into a staging table. */
+  private async copy(client: pg.PoolClient, sql: string, chunks: Iterable<Buffer>): Promise<void> {
     await pipeline(Readable.from(chunks, { objectMode: false }), client.query(copyFrom(sql)));
   }
 
-  /** The fast upsert; if the batch repeats a key (SQLSTATE 21000), the deduplicating one instead. */
-  private async upsert(
-    client: pg.PoolClient,
-    sql: (dedupe: boolean) => string,
-    values: unknown[],
-  ): Promise<void> {
-    await client.query("SAVEPOINT tw_upsert");
-    try {
-      await client.query(sql(false), values);
-    } catch (err) {
-      if ((err as { code?: string }).code !== "21000") throw err;
-      await client.query("ROLLBACK TO SAVEPOINT tw_upsert");
-      await client.query(sql(true), values);
+  /** Moves the staged batch into its table (see MoveSql); returns the rows written (distinct keys). */
+  private async move(client: pg.PoolClient, sql: MoveSql, values: unknown[]): Promise<number> {
+    const probe = await client.query<{ overlap: boolean }>(sql.overlap, values);
+    if (!probe.rows[0].overlap) {
+      const n = await unless(client, "23505", sql.insert, values);
+      if (n !== null) return n;
     }
+    const n = await unless(client, "21000", sql.upsert, values);
+    if (n !== null) return n;
+    return (await client.query(sql.dedupe, values)).rowCount ?? 0;
   }
 }
 
@@ -429,10 +441,46 @@ function splitUrl(url: string): { connectionString: string; schema: string | und
   return { connectionString: parsed.toString(), schema };
 }
 
+/** Epoch-ms bounds of JavaScript dates; range bounds are clamped to them (so ±Infinity work). */
+const MAX_MS = 8.64e15;
+
+/** A range bound as an integer the BIGINT comparison takes: clamped, rounded up (times are integers). */
+function msBound(t: number): number {
+  if (Number.isNaN(t)) throw new InvalidArgumentError("range bound is NaN");
+  return Math.ceil(Math.min(MAX_MS, Math.max(-MAX_MS, t)));
+}
+
+/** Parameters of a quote or tick range read: [symbols,] from, to; `empty` when from >= to. */
+function rangeParams(query: RangeQuery): { all: boolean; params: unknown[]; empty: boolean } {
+  const all = query.symbols.length === 0;
+  const from = msBound(query.from);
+  const to = msBound(query.to);
+  return { all, params: all ? [from, to] : [query.symbols, from, to], empty: !(from < to) };
+}
+
 function positive(n: number, what: string): number {
   if (!Number.isInteger(n) || n < 1)
     throw new InvalidArgumentError(`${what} must be a positive integer, got ${n}`);
   return n;
+}
+
+/** Runs `sql` in a savepoint and returns its row count; null, rolled back, when it fails with SQLSTATE `code`. */
+async function unless(
+  client: pg.PoolClient,
+  code: string,
+  sql: string,
+  values: unknown[],
+): Promise<number | null> {
+  await client.query("SAVEPOINT tw_move");
+  try {
+    const n = (await client.query(sql, values)).rowCount ?? 0;
+    await client.query("RELEASE SAVEPOINT tw_move");
+    return n;
+  } catch (err) {
+    if ((err as { code?: string }).code !== code) throw err;
+    await client.query("ROLLBACK TO SAVEPOINT tw_move");
+    return null;
+  }
 }
 
 /** Ends the transaction (if any) and returns the connection; a connection that fails that is discarded. */
