@@ -201,6 +201,42 @@ export function repositoryContract(
       expect(rows(five)).toEqual([row("SPY", T0, 4)]);
     });
 
+    it("reads every symbol of the interval when the symbol list is empty", async () => {
+      await repo.writeBars("1m", columns([row("SPY", T0, 1), row("AAPL", T0 + MIN, 2), row("MSFT", T0, 3)]));
+      await repo.writeBars("5m", columns([row("QQQ", T0, 4)]));
+      const back = await repo.readBars({ symbols: [], interval: "1m", from: T0, to: T0 + 2 * MIN });
+      expect(rows(back)).toEqual([row("MSFT", T0, 3), row("SPY", T0, 1), row("AAPL", T0 + MIN, 2)]);
+      await repo.writeQuotes([quote("SPY", T0, 1), quote("AAPL", T0, 2)]);
+      expect(await repo.readQuotes({ symbols: [], from: T0, to: T0 + MIN })).toEqual([
+        quote("AAPL", T0, 2),
+        quote("SPY", T0, 1),
+      ]);
+    });
+
+    it("writes the last of a key repeated inside one batch and counts distinct keys", async () => {
+      const batch = [row("SPY", T0, 1), row("SPY", T0 + MIN, 2), row("SPY", T0, 3), row("AAPL", T0, 4)];
+      expect(await repo.writeBars("1m", columns(batch))).toBe(3);
+      const back = await repo.readBars({
+        symbols: ["SPY", "AAPL"],
+        interval: "1m",
+        from: T0,
+        to: T0 + 2 * MIN,
+      });
+      expect(rows(back)).toEqual([row("AAPL", T0, 4), row("SPY", T0, 3), row("SPY", T0 + MIN, 2)]);
+      expect(await repo.writeQuotes([quote("SPY", T0, 1), quote("SPY", T0, 2)])).toBe(1);
+      expect(await repo.readQuotes({ symbols: ["SPY"], from: T0, to: T0 + MIN })).toEqual([
+        quote("SPY", T0, 2),
+      ]);
+    });
+
+    it("fills a missing bar inside a stored range", async () => {
+      const all = [0, 1, 2, 3, 4, 5].map((k) => row("SPY", T0 + k * MIN, 100 + k));
+      await repo.writeBars("1m", columns(all.filter((_, k) => k !== 3)));
+      expect(await repo.writeBars("1m", columns([all[3]]))).toBe(1);
+      const back = await repo.readBars({ symbols: ["SPY"], interval: "1m", from: T0, to: T0 + 6 * MIN });
+      expect(rows(back)).toEqual(all);
+    });
+
     it("streams in chunks that join to exactly readBars", async () => {
       const written: Row[] = [];
       for (let k = 0; k < 53; k++) {
@@ -294,6 +330,30 @@ export function repositoryContract(
       await repo.writeTicks(written);
       expect(await repo.readTicks(query)).toEqual(written);
       expect(await repo.readTicks({ symbols: ["SPY"], from: T0 + 1, to: T0 + 1000 })).toEqual([written[3]]);
+    });
+
+    it("round-trips ticks without exchange, condition or suspicious flag, leaving them absent", async () => {
+      const written: Tick[] = [
+        { symbol: "SPY", time: T0, price: 167.43, size: 100 },
+        { symbol: "AAPL", time: T0 + 1, price: 482.1, size: 5, suspicious: true },
+      ];
+      await repo.writeTicks(written);
+      const back = await repo.readTicks({ symbols: [], from: T0, to: T0 + 2 });
+      expect(back).toEqual(written);
+      expect(Object.keys(back[0]).sort()).toEqual(["price", "size", "symbol", "time"]);
+    });
+
+    it("replaces a symbol's stored ticks within the span of a re-written batch only", async () => {
+      const tick = (time: number, price: number): Tick => ({ symbol: "SPY", time, price, size: 1 });
+      await repo.writeTicks([tick(T0, 1), tick(T0 + 10, 2), tick(T0 + 20, 3), tick(T0 + 30, 4)]);
+      await repo.writeTicks([tick(T0 + 10, 5), tick(T0 + 15, 6), tick(T0 + 20, 7)]);
+      expect(await repo.readTicks({ symbols: ["SPY"], from: T0, to: T0 + 100 })).toEqual([
+        tick(T0, 1),
+        tick(T0 + 10, 5),
+        tick(T0 + 15, 6),
+        tick(T0 + 20, 7),
+        tick(T0 + 30, 4),
+      ]);
     });
 
     it("lists stored symbols and their coverage per interval", async () => {
