@@ -1,9 +1,10 @@
-import { existsSync } from "node:fs";
 import fc from "fast-check";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
+import { openRepository } from "./index.js";
+import { PostgresRepository } from "./postgres.js";
 import type { Repository } from "./types.js";
 
 const MIN = 60_000;
@@ -443,20 +444,11 @@ export function repositoryContract(
   });
 }
 
-/** The DuckDB store, through the factory every command uses. */
-async function openDuckDb(): Promise<Repository> {
-  const factory = "./index.js";
-  const { openRepository } = (await import(factory)) as {
-    openRepository(target: string): Promise<Repository>;
-  };
-  return openRepository(":memory:");
-}
-
-// The DuckDB store is written beside this one; its contract runs once src/store/index.ts is there.
-const hasDuckDbStore = existsSync(new URL("./index.ts", import.meta.url));
-describe.skipIf(!hasDuckDbStore)("DuckDB", () => {
-  repositoryContract("DuckDB :memory:", openDuckDb, (repo) => repo.close());
-});
+repositoryContract(
+  "DuckDB :memory:",
+  () => openRepository(":memory:"),
+  (repo) => repo.close(),
+);
 
 const pgAvailable = await hasPostgres();
 
@@ -475,13 +467,12 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("PostgreSQL", () => {
   repositoryContract(
     "PostgreSQL",
     async () => {
-      const { PostgresRepository } = await import("./postgres.js");
       const schema = `tw_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
       return PostgresRepository.open(TEST_PG_URL, { schema });
     },
     async (repo) => {
       await repo.close();
-      await dropSchema((repo as import("./postgres.js").PostgresRepository).schema);
+      await dropSchema((repo as PostgresRepository).schema);
     },
   );
 });

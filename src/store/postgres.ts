@@ -86,6 +86,7 @@ export class PostgresRepository implements Repository {
   private readonly chunkRows: number;
   private readonly timescale: boolean;
   private readonly staged = new WeakSet<pg.PoolClient>();
+  private initialized = false;
 
   private constructor(url: string, opts: PostgresOptions) {
     const { connectionString, schema } = splitUrl(url);
@@ -127,9 +128,11 @@ export class PostgresRepository implements Repository {
 
   /**
    * Creates the schema, tables (hypertables where TimescaleDB is available) under an
-   * advisory lock, so two processes starting together do not race. Idempotent.
+   * advisory lock, so two processes starting together do not race. Idempotent; a second
+   * call on the same repository does nothing.
    */
   async init(): Promise<void> {
+    if (this.initialized) return;
     this.storage = await this.transaction("init", async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`tickwright.schema.${this.schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
@@ -138,6 +141,7 @@ export class PostgresRepository implements Repository {
         ? await this.hypertables(client)
         : { hypertables: false, note: "plain tables (TimescaleDB turned off)" };
     });
+    this.initialized = true;
   }
 
   /** Converts the tables to hypertables when TimescaleDB can be had; otherwise plain tables and why. */
@@ -426,7 +430,7 @@ export class PostgresRepository implements Repository {
 
 /** Separates tickwright's `?schema=` from the connection string pg reads. */
 function splitUrl(url: string): { connectionString: string; schema: string | undefined } {
-  if (!/^postgres(ql)?:\/\//.test(url)) {
+  if (!/^postgres(ql)?:\/\//i.test(url)) {
     throw new InvalidArgumentError(`not a PostgreSQL URL: "${url}" (expected postgres://...)`);
   }
   let parsed: URL;
