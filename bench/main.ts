@@ -1,7 +1,10 @@
 import { cpus } from "node:os";
 import type { BenchGroup, Figure } from "./harness.js";
 
-const groups: Array<() => Promise<BenchGroup>> = [];
+const groups: Array<() => Promise<BenchGroup>> = [
+  async () => (await import("./aggregate.js")).default,
+  () => import("./calendar.js").then((m) => m.default),
+];
 
 /**
  * `npm run bench` prints a table of every figure; `npm run bench -- --json` one JSON object

@@ -89,6 +89,15 @@ describe("deriveBars", () => {
     expect(deriveBars(fullSession(mon), "5m", cal, { upTo, partial: "omit" }).length).toBe(1);
   });
 
+  it("writes into a given series, clearing it first", () => {
+    const into = new BarSeries("SPY", "5m", 4);
+    into.push(1, 1, 1, 1, 1, 1);
+    const out = deriveBars(fullSession(mon), "5m", cal, { into });
+    expect(out).toBe(into);
+    expect(out.length).toBe(78);
+    expect(out.toBars()).toEqual(deriveBars(fullSession(mon), "5m", cal).toBars());
+  });
+
   it("rejects duplicate or out-of-order bars, naming the index", () => {
     const s = new BarSeries("SPY", "1m");
     s.push(mon.open, 1, 1, 1, 1, 1);

@@ -33,6 +33,11 @@ export interface DeriveOptions extends BucketOptions {
   partial?: "flag" | "omit";
   /** The output series' symbol (default: the input's). */
   symbol?: string;
+  /**
+   * Write into this series instead of a new one (it is cleared first; its symbol and interval
+   * are the caller's business). Reusing one series saves allocating its columns per call.
+   */
+  into?: BarSeries;
 }
 
 /** Source flags a derived bar inherits (OR over its source bars). */
@@ -43,6 +48,22 @@ function symbolOf(bars: MinuteBars, given: string | undefined): string {
   const s = bars.symbol;
   if (typeof s === "string") return s;
   return (s && bars.length > 0 ? s[0] : undefined) ?? "";
+}
+
+const plans = new Map<string, IntervalPlan>();
+
+/**
+ * A plan per (time zone, interval, anchor, extended), reused across `deriveBars` calls (which
+ * are synchronous, so one plan is never laid out twice at once): its columns are allocated once.
+ */
+function cachedPlan(iv: Interval, timeZone: string, opts: BucketOptions): IntervalPlan {
+  const key = `${timeZone}|${iv.name}|${opts.anchor ?? "session"}|${opts.extended === true}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = new IntervalPlan(iv, timeZone, opts);
+    plans.set(key, plan);
+  }
+  return plan;
 }
 
 /** Throws when the bar times are not strictly increasing (out of order or duplicated). */
@@ -81,8 +102,10 @@ export function deriveBars(
   checkTimeOrder(time, n);
   while (n > 0 && time[n - 1] + MINUTE_MS > upTo) n--;
 
-  const out = new BarSeries(symbolOf(bars1m, opts.symbol), iv.name, Math.ceil(n / iv.minutes) + 8);
-  const plan = new IntervalPlan(iv, calendar.timeZone, opts);
+  const out =
+    opts.into ?? new BarSeries(symbolOf(bars1m, opts.symbol), iv.name, Math.ceil(n / iv.minutes) + 8);
+  out.clear();
+  const plan = cachedPlan(iv, calendar.timeZone, opts);
   const starts = plan.starts;
   const ends = plan.ends;
   let i = 0;
