@@ -1,0 +1,59 @@
+import type { Repository } from "../store/types.js";
+import type { TimeFormat } from "./timestamps.js";
+
+/** The input formats `ingest` reads. */
+export type IngestFormat = "csv" | "parquet" | "lean" | "polygon";
+
+export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon"];
+
+/** A row the importer refused: where it was, why, and the row as written. */
+export interface Rejection {
+  file: string;
+  /** Physical line number in the file (a header is line 1); for Parquet, the 1-based row number. */
+  line: number;
+  reason: string;
+  raw: string;
+}
+
+/** Progress of an ingest, reported after every chunk read. */
+export interface IngestProgress {
+  file: string;
+  /** Index of the file among all files (0-based) and how many there are. */
+  fileIndex: number;
+  files: number;
+  /** Bytes read of all files so far and in total (on disk; compressed for zip and gz). */
+  bytesDone: number;
+  bytesTotal: number;
+  rowsRead: number;
+}
+
+/** Options of `ingest`. */
+export interface IngestOptions {
+  format: IngestFormat;
+  repository: Repository;
+  /** Symbol of every row of a CSV/Parquet file without a symbol column. */
+  symbol?: string;
+  /** How CSV/Parquet time fields are written (default `auto`). */
+  timeFormat?: TimeFormat;
+  /** IANA zone of times written without an offset. */
+  tz?: string;
+  /** Interval of CSV/Parquet bars (default `1m`); LEAN and Polygon files carry their own. */
+  interval?: string;
+  /** Rows per write transaction (default 262,144). */
+  batchRows?: number;
+  onProgress?: (progress: IngestProgress) => void;
+}
+
+/** What an ingest did. */
+export interface IngestSummary {
+  files: number;
+  /** Data rows seen (headers and blank lines not counted). */
+  rowsRead: number;
+  /** Rows written to the store (bars, quote bars and ticks). */
+  rowsStored: number;
+  rejected: number;
+  byReason: Record<string, number>;
+  rejects: Rejection[];
+  /** Files found in a folder that are not of the format (e.g. LEAN second bars), left alone. */
+  skipped: string[];
+}
