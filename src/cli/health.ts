@@ -1,0 +1,93 @@
+import type { Command } from "commander";
+import { out } from "./io.js";
+
+/** Options of `tickwright health`. */
+interface HealthOptions {
+  url: string;
+  token?: string;
+  json?: boolean;
+  timeout?: string;
+}
+
+interface ComponentReport {
+  status: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * `tickwright health --url URL`: asks a server's /health and prints a summary. Exit 0 when
+ * ok, 1 when degraded or down, 2 when the server cannot be reached (or refuses the token).
+ */
+export function register(program: Command): void {
+  program
+    .command("health")
+    .description("ask a running server for its health: exit 0 ok, 1 degraded or down, 2 unreachable")
+    .requiredOption("--url <url>", "server address, e.g. http://127.0.0.1:8080")
+    .option("--token <token>", "bearer token (default TICKWRIGHT_SERVER_TOKEN)")
+    .option("--timeout <seconds>", "give up after this many seconds", "5")
+    .option("--json", "print the health report as JSON")
+    .action(async (opts: HealthOptions) => {
+      process.exitCode = await healthCommand(opts);
+    });
+}
+
+async function healthCommand(opts: HealthOptions): Promise<number> {
+  let url: URL;
+  try {
+    url = new URL("/health", opts.url);
+  } catch {
+    out(`unreachable: bad --url "${opts.url}"`);
+    return 2;
+  }
+  const token = opts.token ?? process.env.TICKWRIGHT_SERVER_TOKEN;
+  const seconds = Number(opts.timeout ?? 5);
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout((seconds > 0 ? seconds : 5) * 1000),
+    });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    out(`unreachable: ${url.origin} (${cause})`);
+    return 2;
+  }
+  if (res.status === 401) {
+    out(`unreachable: ${url.origin} refused the token (401); give --token`);
+    return 2;
+  }
+  let body: { status?: string; at?: number; components?: Record<string, ComponentReport> };
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    out(`unreachable: ${url.origin} answered ${res.status} without a health report`);
+    return 2;
+  }
+  if (opts.json) out(JSON.stringify(body));
+  else printHealth(url.origin, body);
+  return body.status === "ok" ? 0 : 1;
+}
+
+function printHealth(
+  origin: string,
+  h: { status?: string; at?: number; components?: Record<string, ComponentReport> },
+): void {
+  const at = typeof h.at === "number" ? ` at ${new Date(h.at).toISOString()}` : "";
+  out(`${origin}: ${h.status ?? "unknown"}${at}`);
+  const components = Object.entries(h.components ?? {});
+  const w = Math.max(10, ...components.map(([name]) => name.length));
+  for (const [name, c] of components) {
+    out(`  ${name.padEnd(w)}  ${String(c.status).padEnd(8)}  ${summarize(c.details ?? {})}`);
+  }
+}
+
+/** Scalar details as `key=value`, at most 6 of them, nested objects and lists left out. */
+function summarize(details: Record<string, unknown>): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(details)) {
+    if (v === null || typeof v === "object") continue;
+    parts.push(`${k}=${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v)}`);
+    if (parts.length === 6) break;
+  }
+  return parts.join(" ");
+}

@@ -1,0 +1,370 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { getCalendar } from "../calendar/index.js";
+import type { Calendar } from "../calendar/types.js";
+import type { Engine } from "../engine/engine.js";
+import type { SessionBar } from "../model/bar.js";
+import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
+import type { BarSeries } from "../model/series.js";
+import type { Repository } from "../store/types.js";
+import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
+import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
+import { readHealth } from "./health.js";
+import { EngineMetrics } from "./metrics.js";
+import {
+  BadRequestError,
+  barsQuery,
+  checkSpan,
+  eventsQuery,
+  parseParams,
+  qualityQuery,
+  sessionsQuery,
+  symbolPath,
+} from "./params.js";
+import { qualityGrid, recentSessions } from "./quality.js";
+import { EventBroadcaster } from "./sse.js";
+import { readStoredBars } from "./stored-bars.js";
+
+/** What `buildServer` serves. */
+export interface ServerOptions {
+  engine: Engine;
+  /** Where stored bars are read (default: the engine's repository). */
+  repository?: Repository;
+  /** The calendar of `/api/sessions` without `calendar` and of stored ranges (default: the engine's). */
+  calendar?: Calendar;
+  /** Bearer token; when set every route requires it (header, or the dashboard's login cookie). */
+  token?: string;
+  /** `false` (default) for no logs, `true` or pino options for fastify's pino logger, or a pino logger. */
+  logger?: boolean | { level?: string } | FastifyBaseLogger;
+  /** Prometheus process/Node.js metrics (event-loop lag, heap). Default true. */
+  defaultMetrics?: boolean;
+  /** Bytes an `/api/events` client may have queued before it is dropped. Default 1 MiB. */
+  sseMaxBufferedBytes?: number;
+}
+
+/** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
+export const MAX_SPAN_DAYS = { intraday: 366, daily: 366 * 40 };
+const STORED_SYMBOLS_TTL_MS = 5000;
+
+/**
+ * The HTTP server of one engine (fastify, pino logs): health, readiness, Prometheus metrics,
+ * the query API, live events and the dashboard. Every parameter is validated (400 with
+ * `{ error, field }`); with a token every route requires `Authorization: Bearer <token>`.
+ * Not yet listening: call `app.listen` (or use `startServer`, which refuses to bind beyond
+ * loopback without a token), or `app.inject` in tests.
+ */
+export function buildServer(opts: ServerOptions): FastifyInstance {
+  const { engine, token } = opts;
+  const repository = opts.repository ?? engine.repository;
+  const calendar = opts.calendar ?? engine.calendar;
+  const app = Fastify(loggerOption(opts.logger));
+  const metrics = new EngineMetrics(engine, { defaultMetrics: opts.defaultMetrics });
+  const events = new EventBroadcaster(engine, {
+    maxBufferedBytes: opts.sseMaxBufferedBytes,
+    onDrop: () => metrics.sseDropped.inc(),
+    onClients: (n) => metrics.sseClients.set(n),
+  });
+  let dashboard: DashboardAssets | undefined;
+  let started = engine.session.session !== undefined;
+  const offStarted = engine.onAny((e) => {
+    if (!started && (e.type === "open" || e.type === "preOpen" || e.type === "roll")) {
+      started = engine.session.session !== undefined || e.type === "roll";
+    }
+  });
+  let stored: { at: number; symbols: Set<string> } | undefined;
+  const storedSymbols = async (): Promise<Set<string>> => {
+    const now = Date.now();
+    if (!stored || now - stored.at > STORED_SYMBOLS_TTL_MS) {
+      stored = { at: now, symbols: new Set(await repository.symbols()) };
+    }
+    return stored.symbols;
+  };
+
+  app.addContentTypeParser(
+    "application/x-www-form-urlencoded",
+    { parseAs: "string", bodyLimit: 4096 },
+    (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+
+  if (token) {
+    app.addHook("onRequest", async (req, reply) => {
+      if (req.method === "POST" && req.url === "/login") return;
+      const given = bearerToken(req.headers.authorization) ?? cookieValue(req.headers.cookie, TOKEN_COOKIE);
+      if (tokenMatches(given, token)) return;
+      if (req.method === "GET" && req.url === "/") {
+        return reply.code(401).type("text/html; charset=utf-8").headers(pageHeaders()).send(loginPage());
+      }
+      return reply
+        .code(401)
+        .header("www-authenticate", 'Bearer realm="tickwright"')
+        .send({ error: "missing or wrong bearer token", field: "authorization" });
+    });
+    app.post("/login", async (req, reply) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const given = typeof body.token === "string" ? body.token : undefined;
+      if (!tokenMatches(given, token)) {
+        return reply.code(401).type("text/html; charset=utf-8").headers(pageHeaders()).send(loginPage(true));
+      }
+      return reply
+        .code(303)
+        .header(
+          "set-cookie",
+          `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+        )
+        .header("location", "/")
+        .send();
+    });
+  }
+
+  app.setErrorHandler((err, req, reply) => {
+    if (err instanceof BadRequestError) return reply.code(400).send({ error: err.message, field: err.field });
+    if (err instanceof UnknownSymbolError)
+      return reply.code(400).send({ error: err.message, field: "symbol" });
+    if (err instanceof InvalidArgumentError)
+      return reply.code(400).send({ error: err.message, field: "(query)" });
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: (err as Error).message, field: "(request)" });
+    }
+    req.log.error(err);
+    return reply.code(500).send({ error: "internal error" });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send({ error: `no route ${req.method} ${req.url.split("?")[0]}`, field: "(path)" });
+  });
+
+  app.addHook("preClose", async () => {
+    events.close();
+    metrics.close();
+    offStarted();
+  });
+
+  app.get("/health", async (_req, reply) => {
+    const h = readHealth(engine);
+    return reply.code(h.status === "down" ? 503 : 200).send(h);
+  });
+
+  app.get("/ready", async (_req, reply) => {
+    const h = readHealth(engine);
+    const ready = started && h.status !== "down";
+    const reason = !started ? "no session started yet" : h.status === "down" ? "engine is down" : undefined;
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ ready, session: engine.session.session?.date ?? null, ...(reason ? { reason } : {}) });
+  });
+
+  app.get("/metrics", async (_req, reply) => {
+    const text = await metrics.text();
+    return reply.type(metrics.contentType).send(text);
+  });
+
+  app.get("/api/symbols", async () => {
+    const now = engine.clock.now();
+    const session = engine.session.session;
+    const market = calendar.state(now);
+    return {
+      now,
+      calendar: calendar.name,
+      timeZone: calendar.timeZone,
+      market,
+      session: session?.date ?? null,
+      symbols: engine.session.symbols().map((symbol) => {
+        const m = engine.session.metrics(symbol);
+        const last = engine.session.latest(symbol).bar;
+        return {
+          symbol,
+          state: !session ? "closed" : m.barCount > 0 ? market : "waiting",
+          barQuality: m.barQuality,
+          present: m.present,
+          expected: m.expected,
+          gaps: m.gaps,
+          barCount: m.barCount,
+          volume: m.volume,
+          last: last
+            ? {
+                time: last.time,
+                open: last.open,
+                high: last.high,
+                low: last.low,
+                close: last.close,
+                volume: last.volume,
+              }
+            : null,
+          lastUpdate: m.lastUpdate,
+        };
+      }),
+    };
+  });
+
+  app.get("/api/bars", async (req) => {
+    const q = parseParams(barsQuery, req.query);
+    const hasRange = q.from !== undefined || q.to !== undefined;
+    if (q.n !== undefined && hasRange) throw new BadRequestError("give n, or from and to, not both", "n");
+    if (q.n !== undefined) {
+      if (!engine.session.has(q.symbol)) {
+        throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
+      }
+      const bars = engine.session.lastBars(q.symbol, q.n, q.interval);
+      return { symbol: q.symbol, interval: q.interval, source: "session", bars: bars.map(barJson) };
+    }
+    if (!q.from || !q.to) {
+      throw new BadRequestError(
+        "give n (recent bars from the session) or from and to (stored bars)",
+        q.from ? "to" : q.to ? "from" : "n",
+      );
+    }
+    checkSpan(q.from, q.to, q.interval === "1d" ? MAX_SPAN_DAYS.daily : MAX_SPAN_DAYS.intraday);
+    if (!(await storedSymbols()).has(q.symbol)) {
+      throw new BadRequestError(`unknown symbol: ${q.symbol} (nothing stored)`, "symbol");
+    }
+    const r = await readStoredBars(
+      repository,
+      calendar,
+      q.symbol,
+      q.interval,
+      q.from,
+      q.to,
+      q.extended ?? engine.config.extended,
+    );
+    return { symbol: q.symbol, interval: q.interval, source: r.source, bars: seriesJson(r.bars) };
+  });
+
+  app.get("/api/metrics/:symbol", async (req) => {
+    const { symbol } = parseParams(symbolPath, req.params);
+    if (!engine.session.has(symbol)) {
+      throw new BadRequestError(`unknown symbol: ${symbol} (not active in the session)`, "symbol");
+    }
+    return engine.session.metrics(symbol);
+  });
+
+  app.get("/api/sessions", async (req) => {
+    const q = parseParams(sessionsQuery, req.query);
+    checkSpan(q.from, q.to, MAX_SPAN_DAYS.daily);
+    const cal = namedCalendar(q.calendar, calendar);
+    return { calendar: cal.name, timeZone: cal.timeZone, sessions: cal.sessions(q.from, q.to) };
+  });
+
+  app.get("/api/quality", async (req) => {
+    const q = parseParams(qualityQuery, req.query);
+    let from = q.from;
+    let to = q.to;
+    if (!from || !to) {
+      if (from || to) throw new BadRequestError("give both from and to, or neither", from ? "to" : "from");
+      const planned = engine.plannedSessions();
+      const span = planned.length > 0 ? planned : recentSessions(calendar, engine.clock.now(), 20);
+      if (span.length === 0) return { dates: [], symbols: [], quality: [], gaps: [], truncated: false };
+      from = span[0].date;
+      to = span[span.length - 1].date;
+    }
+    checkSpan(from, to, MAX_SPAN_DAYS.intraday);
+    const active = engine.session.symbols();
+    const symbols = q.symbols ?? (active.length > 0 ? active : [...(await storedSymbols())].sort());
+    return {
+      from,
+      to,
+      ...(await qualityGrid(
+        repository,
+        calendar,
+        symbols,
+        from,
+        to,
+        engine.clock.now(),
+        engine.config.extended,
+      )),
+    };
+  });
+
+  app.get("/api/events", async (req, reply) => {
+    const q = parseParams(eventsQuery, req.query);
+    reply.hijack();
+    events.add(reply.raw, {
+      symbols: q.symbols ? new Set(q.symbols) : undefined,
+      intervals: q.intervals ? new Set(q.intervals) : undefined,
+    });
+  });
+
+  const asset = (name: keyof DashboardAssets, type: string) => async (_req: unknown, reply: FastifyReply) => {
+    dashboard ??= loadDashboard();
+    return reply.type(type).headers(pageHeaders()).header("cache-control", "no-cache").send(dashboard[name]);
+  };
+  app.get("/", asset("html", "text/html; charset=utf-8"));
+  app.get("/dashboard/app.js", asset("js", "text/javascript; charset=utf-8"));
+  app.get("/dashboard/style.css", asset("css", "text/css; charset=utf-8"));
+  app.get("/vendor/lightweight-charts.js", asset("charts", "text/javascript; charset=utf-8"));
+
+  return app;
+}
+
+/** Security headers of the dashboard's pages: scripts and data only from this server. */
+function pageHeaders(): Record<string, string> {
+  return {
+    "content-security-policy":
+      "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+  };
+}
+
+function loggerOption(logger: ServerOptions["logger"]) {
+  if (logger && typeof logger === "object" && "child" in logger) return { loggerInstance: logger };
+  return { logger: logger ?? false };
+}
+
+/**
+ * A calendar an HTTP client named: the server's own, or a built-in one by name. Calendar
+ * files are not opened on a client's say-so.
+ */
+function namedCalendar(name: string | undefined, own: Calendar): Calendar {
+  if (name === undefined || name.toUpperCase() === own.name.toUpperCase()) return own;
+  if (/\.json$/i.test(name.trim()))
+    throw new BadRequestError("calendar files cannot be named over HTTP", "calendar");
+  try {
+    return getCalendar(name);
+  } catch (err) {
+    throw new BadRequestError((err as Error).message, "calendar");
+  }
+}
+
+/** A bar as the API returns it. */
+export interface BarJson {
+  time: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+  flags: number;
+  count: number;
+  expected: number;
+}
+
+function barJson(b: SessionBar): BarJson {
+  return {
+    time: b.time,
+    open: b.open,
+    high: b.high,
+    low: b.low,
+    close: b.close,
+    volume: b.volume,
+    flags: b.flags,
+    count: b.count,
+    expected: b.expected,
+  };
+}
+
+function seriesJson(s: BarSeries): BarJson[] {
+  const out = new Array<BarJson>(s.length);
+  for (let i = 0; i < s.length; i++) {
+    out[i] = {
+      time: s.time[i],
+      open: s.open[i],
+      high: s.high[i],
+      low: s.low[i],
+      close: s.close[i],
+      volume: s.volume[i],
+      flags: s.flags[i],
+      count: s.count[i],
+      expected: s.expected[i],
+    };
+  }
+  return out;
+}

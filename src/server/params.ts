@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { parseInterval } from "../model/interval.js";
+import { parseDate } from "../model/time.js";
+
+/** A request parameter that does not validate: answered 400 `{ error, field }`. */
+export class BadRequestError extends Error {
+  constructor(
+    message: string,
+    readonly field: string,
+  ) {
+    super(message);
+    this.name = "BadRequestError";
+  }
+}
+
+/** Ticker-like: letters and digits first, then at most 31 of letters, digits and `. _ - : / ^ =`. */
+export const symbolParam = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:\-/^=]{0,31}$/,
+    "expected a symbol: letters, digits and . _ - : / ^ =, at most 32 characters",
+  );
+
+/** An interval name as `parseInterval` accepts it (`1m`, `5m`, `1h`, `1d`, ...), canonicalized. */
+export const intervalParam = z.string().transform((s, ctx) => {
+  try {
+    return parseInterval(s).name;
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+/** A real calendar date `YYYY-MM-DD`. */
+export const dateParam = z.string().superRefine((s, ctx) => {
+  try {
+    parseDate(s);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: (err as Error).message });
+  }
+});
+
+const booleanParam = z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1");
+
+/** A comma-separated list of symbols. */
+export const symbolListParam = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter((x) => x.length > 0),
+  )
+  .pipe(z.array(symbolParam).max(1000, "at most 1000 symbols"));
+
+/** The most bars one `n` request returns. */
+export const MAX_N = 10_000;
+
+/** `/api/bars`: `symbol&interval&n` (session data) or `symbol&interval&from&to` (stored). */
+export const barsQuery = z
+  .object({
+    symbol: symbolParam,
+    interval: intervalParam.default("1m"),
+    n: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(MAX_N).optional(),
+    from: dateParam.optional(),
+    to: dateParam.optional(),
+    extended: booleanParam.optional(),
+  })
+  .strict();
+
+/** `/api/sessions`. */
+export const sessionsQuery = z
+  .object({ calendar: z.string().min(1).max(64).optional(), from: dateParam, to: dateParam })
+  .strict();
+
+/** `/api/quality`. */
+export const qualityQuery = z
+  .object({ symbols: symbolListParam.optional(), from: dateParam.optional(), to: dateParam.optional() })
+  .strict();
+
+/** `/api/events`. */
+export const eventsQuery = z
+  .object({
+    symbols: symbolListParam.optional(),
+    intervals: z
+      .string()
+      .transform((s) => s.split(",").map((x) => x.trim()))
+      .pipe(z.array(intervalParam))
+      .optional(),
+  })
+  .strict();
+
+/** `/api/metrics/:symbol`. */
+export const symbolPath = z.object({ symbol: symbolParam }).strict();
+
+/**
+ * Validates request parameters against a schema; the first problem becomes a BadRequestError
+ * naming its field (`symbol`, `interval`, ... or the unknown parameter).
+ */
+export function parseParams<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const r = schema.safeParse(input ?? {});
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0];
+    return fail(`unknown parameter "${key}"`, key);
+  }
+  const names = issue.path.filter((p): p is string => typeof p === "string");
+  const field = names.length > 0 ? names.join(".") : "(query)";
+  const message = issue.code === "invalid_type" && issue.input === undefined ? "required" : issue.message;
+  return fail(`${field}: ${message}`, field);
+}
+
+function fail(message: string, field: string): never {
+  throw new BadRequestError(message, field);
+}
+
+/** Throws a BadRequestError when `from` is after `to` or the span exceeds `maxDays`. */
+export function checkSpan(from: string, to: string, maxDays: number): void {
+  const days = parseDate(to) - parseDate(from);
+  if (days < 0) throw new BadRequestError(`from ${from} is after to ${to}`, "from");
+  if (days > maxDays) throw new BadRequestError(`from..to spans ${days} days; at most ${maxDays}`, "to");
+}
