@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
+import { main } from "./main.js";
+
+/** Runs the CLI in-process; returns its exit code, stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(["node", "tickwright", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  }
+}
+
+describe("tickwright db init", () => {
+  it("exits 2 naming --db when it is missing", async () => {
+    const r = await run("db", "init");
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("tickwright: give --db: a postgres:// URL or a DuckDB file\n");
+  });
+
+  it("creates the tables of a DuckDB file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tw-db-init-"));
+    try {
+      const file = join(dir, "sub", "market.duckdb");
+      const r = await run("db", "init", "--db", file);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(`DuckDB ${file}: tables ready\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+const pgAvailable = await hasPostgres();
+
+describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("tickwright db init on PostgreSQL", () => {
+  const schema = `tw_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+
+  afterAll(async () => {
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  it("creates the schema and tables, says whether hypertables were used, and hides the password", async () => {
+    const url = new URL(TEST_PG_URL);
+    url.password = "s3cret";
+    url.searchParams.set("schema", schema);
+    const r = await run("db", "init", "--db", url.toString());
+    const client = new pg.Client({ connectionString: TEST_PG_URL });
+    await client.connect();
+    try {
+      const timescale = await client.query(
+        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'",
+      );
+      const tables = await client.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
+        [schema],
+      );
+      expect(r.code).toBe(0);
+      expect(r.stdout).not.toContain("s3cret");
+      const shown = url.toString().replace(":s3cret@", ":***@");
+      if (timescale.rows.length === 0) {
+        expect(r.stdout).toBe(
+          `PostgreSQL ${shown}, schema ${schema}: plain tables: TimescaleDB is not available on this server\n`,
+        );
+      } else {
+        expect(r.stdout).toMatch(
+          new RegExp(`^PostgreSQL .*, schema ${schema}: TimescaleDB \\S+ hypertables`),
+        );
+      }
+      expect(tables.rows.map((t) => t.table_name)).toEqual(["bars", "quotes", "ticks"]);
+    } finally {
+      await client.end();
+    }
+    const again = await run("db", "init", "--db", url.toString());
+    expect([again.code, again.stdout]).toEqual([0, r.stdout]);
+  });
+
+  it("rejects a schema name that is not a plain identifier with exit 2", async () => {
+    const r = await run("db", "init", "--db", `${TEST_PG_URL}?schema=Bad-Name`);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'tickwright: bad PostgreSQL schema "Bad-Name": expected a lower-case identifier (a-z, 0-9, _; not starting with a digit)\n',
+    );
+  });
+});
