@@ -18,6 +18,7 @@ import type { BarSeries } from "../model/series.js";
 import { MINUTE_MS } from "../model/time.js";
 import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
+import { type BarSource, RepositoryBarSource, Upkeep, type UpkeepHost } from "../upkeep/upkeep.js";
 import { StreamCoordinator, type StreamSink } from "./coordinator.js";
 import { EventHub, eventIterator } from "./events.js";
 import { ListFeed, RepositoryFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
@@ -37,6 +38,8 @@ export interface EngineParts {
   /** Also replay stored quote bars / ticks. */
   quotes?: boolean;
   ticks?: boolean;
+  /** Where upkeep fetches missing bars (default: the repository). */
+  barSource?: BarSource;
 }
 
 /** A bar (or quote, tick) the engine refused, with why. */
@@ -47,6 +50,7 @@ export interface Rejection {
 }
 
 const MAX_KEPT_REJECTIONS = 1000;
+const EMPTY = new Float64Array(0);
 
 /**
  * The engine: one clock, the stream coordinator over every feed, each symbol's session data,
@@ -60,6 +64,8 @@ export class Engine {
   private readonly coordinator: StreamCoordinator | undefined;
   private readonly boundaries: BoundaryManager;
   private readonly prefetcher: Prefetcher;
+  /** Periodic gap detection and filling; undefined when `upkeep.enabled` is false. */
+  readonly upkeep: Upkeep | undefined;
   private readonly intervals: Interval[];
   private readonly extraFeeds: Feed[] = [];
   private readonly sessions: Session[];
@@ -104,6 +110,9 @@ export class Engine {
       () => this.clock.now(),
     );
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });
+    this.upkeep = config.upkeep.enabled
+      ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(repository), config.upkeep)
+      : undefined;
     this.boundaries.on((ev) => this.onBoundary(ev));
     if (simulated) this.coordinator = new StreamCoordinator(simulated, this.sink, config.speed);
   }
@@ -213,11 +222,13 @@ export class Engine {
     }
     for (const f of this.extraFeeds) coordinator.addFeed(f);
     await this.boundaries.start(this.clock.now());
+    this.upkeep?.start();
     const last = this.sessions[this.sessions.length - 1];
     try {
       await coordinator.run(last ? sessionWindow(last, true).end : this.clock.now());
     } finally {
       this.boundaries.stop();
+      this.upkeep?.stop();
       for (const it of this.iterators) it.end();
     }
     if (this.runError) throw this.runError;
@@ -266,6 +277,55 @@ export class Engine {
   }
 
   // ---- internals ----
+
+  private upkeepHost(): UpkeepHost {
+    return {
+      clock: this.clock,
+      states: () => this.session.all(),
+      state: (symbol) => (this.session.has(symbol) ? this.session.state(symbol) : undefined),
+      expectedMinutes: () => (this.session.session ? this.session.expectedMinutes() : EMPTY),
+      seriesFor: (state, time) => {
+        const current = this.session.session;
+        if (current && time >= current.preOpen && time < current.postClose) return state.bars;
+        return state.history.find((h) => time >= h.session.preOpen && time < h.session.postClose)?.bars;
+      },
+      changed: (state, time) => this.barsChanged(state, time),
+      flushDerived: () => this.flushDerived(),
+      emit: (event) => this.emit(event),
+      isPaused: () => this.coordinator?.isPaused ?? false,
+    };
+  }
+
+  /** After bars were inserted (a gap fill): rebuild derived bars and metrics, drop cached history. */
+  private barsChanged(s: SymbolState, time: number): void {
+    const current = this.session.session;
+    if (current && time >= current.preOpen && time < current.postClose) {
+      const now = this.clock.now();
+      for (const b of s.builders.values()) b.rebuild(s.bars, now);
+      this.session.recomputeMetrics(s);
+    } else {
+      const slice = s.history.find((h) => time >= h.session.preOpen && time < h.session.postClose);
+      this.session.invalidate(s.symbol, slice?.session.date);
+    }
+  }
+
+  /** Completes derived bars whose bucket ended with minutes missing (upkeep calls this each cycle). */
+  private flushDerived(): void | Promise<void> {
+    const now = this.clock.now();
+    const events: EngineEvent[] = [];
+    const listening = this.hub.has("bar");
+    for (const s of this.session.all()) {
+      for (const b of s.builders.values()) {
+        if (b.formingEnd > now) continue;
+        const n = b.flushUpTo(now);
+        if (n === 0) continue;
+        this.countOut(b.series.interval, n);
+        if (listening)
+          for (let k = b.series.length - n; k < b.series.length; k++) events.push(barEvent(b.series, k, now));
+      }
+    }
+    if (events.length > 0) return this.emitInOrder(events, 0);
+  }
 
   private readonly sink: StreamSink = {
     bar: (bars, i) => {
@@ -318,7 +378,7 @@ export class Engine {
     if (low < s.low) s.low = low;
     s.last = close;
     s.volume += volume;
-    s.pv += volume * (Number.isNaN(bars.vwap[i]) ? (high + low + close) / 3 : bars.vwap[i]);
+    s.pv += volume * ((high + low + close) / 3);
     s.lastUpdate = this.clock.now();
     this.barsIn++;
     const events =
@@ -379,6 +439,7 @@ export class Engine {
     const ends = extended ? "postClose" : "close";
     await this.emit({ type: ev.type, at: ev.at, calendar: this.calendar.name, date: session.date });
     if (ev.type === ends && this.session.session?.date === session.date) {
+      await this.upkeep?.cycle();
       for (const bar of this.session.flush(ev.at)) {
         this.countOut(bar.interval, 1);
         if (this.hub.has("bar")) await this.emit({ ...bar, type: "bar", at: ev.at });
@@ -393,6 +454,7 @@ export class Engine {
 
   private async startSession(session: Session): Promise<void> {
     this.session.startSession(session);
+    this.upkeep?.newSession();
     this.window = sessionWindow(session, this.config.extended);
     const prepared = await this.prefetcher.result(session);
     if (this.pendingHistory.size > 0) {
@@ -497,6 +559,7 @@ export class Engine {
       quality[symbol] = acc && acc.expected > 0 ? (acc.present / acc.expected) * 100 : 100;
     }
     const out: Record<string, number> = { "1m": this.barsIn };
+    const gaps = this.upkeep?.status();
     for (const [k, v] of this.barsOut) out[k] = v;
     return {
       sessions: this.sessions.length,
@@ -505,9 +568,9 @@ export class Engine {
       barsOut: out,
       quotesIn: this.quotesIn,
       ticksIn: this.ticksIn,
-      gapsFound: 0,
-      gapsFilled: 0,
-      gapsAbandoned: 0,
+      gapsFound: gaps?.gapsFound ?? 0,
+      gapsFilled: gaps?.gapsFilled ?? 0,
+      gapsAbandoned: gaps?.gapsAbandoned ?? 0,
       quality,
       wallMs,
       barsPerSecond: wallMs > 0 ? (this.barsIn / wallMs) * 1000 : 0,

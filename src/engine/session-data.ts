@@ -33,6 +33,7 @@ export interface SymbolMetrics {
   low: number | null;
   last: number | null;
   volume: number;
+  /** Volume-weighted typical price ((high + low + close) / 3) of the session's bars. */
   vwap: number | null;
   barCount: number;
   /** Regular-session minutes present whose end the clock has passed. */
@@ -355,6 +356,23 @@ export class SessionData {
     s.daily = daily;
     this.trimDaily(s);
     this.cache.invalidate(symbol);
+  }
+
+  /** Recomputes a symbol's session figures from its bars (after bars were inserted). */
+  recomputeMetrics(s: SymbolState): void {
+    const b = s.bars;
+    s.open = b.length > 0 ? b.open[0] : Number.NaN;
+    s.high = Number.NEGATIVE_INFINITY;
+    s.low = Number.POSITIVE_INFINITY;
+    s.volume = 0;
+    s.pv = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b.high[i] > s.high) s.high = b.high[i];
+      if (b.low[i] < s.low) s.low = b.low[i];
+      s.volume += b.volume[i];
+      s.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
+    }
+    s.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
   }
 
   /** Drops cached derived history of a symbol (after a fill changed a past session). */

@@ -1,0 +1,369 @@
+import type { Clock, TimerHandle } from "../clock/clock.js";
+import type { SymbolState } from "../engine/session-data.js";
+import type { GapEvent } from "../engine/types.js";
+import { type Bar, BarFlag, barProblem } from "../model/bar.js";
+import type { BarSeries } from "../model/series.js";
+import { MINUTE_MS } from "../model/time.js";
+import type { Repository } from "../store/types.js";
+
+/** Where missing bars are fetched from: the repository, or a provider's REST endpoint. */
+export interface BarSource {
+  /** One-minute bars of a symbol whose start lies in [from, to). */
+  fetchBars(symbol: string, from: number, to: number): Promise<Bar[]>;
+}
+
+/** A BarSource reading one-minute bars from a repository. */
+export class RepositoryBarSource implements BarSource {
+  constructor(private readonly repository: Repository) {}
+
+  async fetchBars(symbol: string, from: number, to: number): Promise<Bar[]> {
+    const c = await this.repository.readBars({ symbols: [symbol], interval: "1m", from, to });
+    const out: Bar[] = [];
+    for (let i = 0; i < c.length; i++) {
+      out.push({
+        symbol,
+        time: c.time[i],
+        open: c.open[i],
+        high: c.high[i],
+        low: c.low[i],
+        close: c.close[i],
+        volume: c.volume[i],
+      });
+    }
+    return out;
+  }
+}
+
+/** A gap's life. */
+export type GapState = "open" | "retrying" | "filled" | "abandoned";
+
+/** One tracked gap: a range of missing one-minute bars of one symbol. */
+export interface TrackedGap {
+  symbol: string;
+  /** First missing bar's start. */
+  start: number;
+  /** Exclusive end. */
+  end: number;
+  count: number;
+  state: GapState;
+  retries: number;
+  foundAt: number;
+  resolvedAt?: number;
+  lastError?: string;
+}
+
+/** Upkeep settings (config `upkeep.*`). */
+export interface UpkeepOptions {
+  intervalSeconds: number;
+  fillGaps: boolean;
+  maxRetries: number;
+  backoffSeconds: number;
+  timeoutSeconds: number;
+  synthesizeAbandoned: boolean;
+}
+
+/** What upkeep needs from the engine. */
+export interface UpkeepHost {
+  readonly clock: Clock;
+  /** Active symbols' states. */
+  states(): Iterable<SymbolState>;
+  /** One active symbol's state. */
+  state(symbol: string): SymbolState | undefined;
+  /** Expected minute starts of the session in progress (empty between sessions). */
+  expectedMinutes(): Float64Array;
+  /** The series holding a minute (current session or a past session kept in history). */
+  seriesFor(state: SymbolState, time: number): BarSeries | undefined;
+  /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
+  changed(state: SymbolState, time: number): void;
+  /** Completes derived bars whose end the clock passed; returns a promise when listeners are async. */
+  flushDerived(): void | Promise<void>;
+  emit(event: GapEvent): void | Promise<void>;
+  isPaused(): boolean;
+}
+
+/** Upkeep's state for health and metrics. */
+export interface UpkeepStatus {
+  enabled: boolean;
+  cycles: number;
+  lastCycleAt: number | null;
+  lastCycleMicros: number;
+  gapsFound: number;
+  gapsFilled: number;
+  gapsAbandoned: number;
+  openGaps: number;
+  /** True while fills are failing (the bar source throws or hangs), until one succeeds. */
+  degraded: boolean;
+  lastError: string | null;
+}
+
+interface Scan {
+  /** Next expected-minute index to check. */
+  next: number;
+  expected: Float64Array;
+}
+
+/**
+ * Periodic data upkeep on the engine's clock: finds missing minutes of every active symbol
+ * (incrementally: each cycle looks only at minutes that ended since the last one), groups them
+ * into gaps, fills them from a bar source with exponential backoff on the same clock, marks
+ * filled bars, and gives up after `maxRetries` (optionally filling with flat synthetic bars).
+ * A source that throws or hangs (past `timeoutSeconds`) is a failed attempt, never a stopped
+ * stream; upkeep reports itself degraded until a fill succeeds again.
+ */
+export class Upkeep {
+  private readonly gaps = new Map<string, TrackedGap[]>();
+  private readonly scans = new Map<string, Scan>();
+  private readonly timers = new Set<TimerHandle>();
+  private timer: TimerHandle | undefined;
+  private cycles = 0;
+  private lastCycleAt: number | null = null;
+  private lastCycleMicros = 0;
+  private found = 0;
+  private filled = 0;
+  private abandoned = 0;
+  private failing = 0;
+  private lastError: string | null = null;
+
+  constructor(
+    private readonly host: UpkeepHost,
+    private readonly source: BarSource | undefined,
+    private readonly options: UpkeepOptions,
+  ) {}
+
+  /** Starts the periodic cycle on the host's clock. */
+  start(firstAt?: number): void {
+    if (this.timer) return;
+    this.timer = this.host.clock.every(this.options.intervalSeconds * 1000, () => this.cycle(), firstAt);
+  }
+
+  stop(): void {
+    if (this.timer) this.host.clock.cancel(this.timer);
+    this.timer = undefined;
+    for (const t of this.timers) this.host.clock.cancel(t);
+    this.timers.clear();
+  }
+
+  /** A new session starts: forgets scan positions and the gaps already resolved. */
+  newSession(): void {
+    this.scans.clear();
+    for (const [symbol, list] of this.gaps) {
+      const open = list.filter((g) => g.state === "open" || g.state === "retrying");
+      if (open.length > 0) this.gaps.set(symbol, open);
+      else this.gaps.delete(symbol);
+    }
+  }
+
+  /** One cycle: detect new gaps, attempt fills that are due, complete derived bars. Skipped while paused. */
+  async cycle(): Promise<void> {
+    if (this.host.isPaused()) return;
+    const t0 = performance.now();
+    const now = this.host.clock.now();
+    const expected = this.host.expectedMinutes();
+    const fresh: TrackedGap[] = [];
+    if (expected.length > 0) {
+      for (const s of this.host.states()) this.scan(s, expected, now, fresh);
+    }
+    for (const gap of fresh) {
+      await this.host.emit(gapEvent("gap", gap, now));
+      if (this.options.fillGaps && this.source) await this.attempt(gap);
+      else if (!this.options.fillGaps) this.updateCounts(gap.symbol);
+    }
+    await this.host.flushDerived();
+    this.cycles++;
+    this.lastCycleAt = now;
+    this.lastCycleMicros = (performance.now() - t0) * 1000;
+  }
+
+  /** Gaps of a symbol (all states), oldest first. */
+  gapsOf(symbol: string): readonly TrackedGap[] {
+    return this.gaps.get(symbol) ?? [];
+  }
+
+  status(): UpkeepStatus {
+    let open = 0;
+    for (const list of this.gaps.values())
+      for (const g of list) if (g.state === "open" || g.state === "retrying") open++;
+    return {
+      enabled: true,
+      cycles: this.cycles,
+      lastCycleAt: this.lastCycleAt,
+      lastCycleMicros: this.lastCycleMicros,
+      gapsFound: this.found,
+      gapsFilled: this.filled,
+      gapsAbandoned: this.abandoned,
+      openGaps: open,
+      degraded: this.failing > 0,
+      lastError: this.lastError,
+    };
+  }
+
+  /** Walks the expected minutes that ended since the last cycle; records missing ones as gaps. */
+  private scan(s: SymbolState, expected: Float64Array, now: number, fresh: TrackedGap[]): void {
+    let scan = this.scans.get(s.symbol);
+    if (!scan || scan.expected !== expected) {
+      scan = { next: 0, expected };
+      this.scans.set(s.symbol, scan);
+    }
+    const limit = now - MINUTE_MS;
+    if (scan.next >= expected.length || expected[scan.next] > limit) return;
+    const bars = s.bars;
+    let b = bars.lowerBound(expected[scan.next]);
+    let list = this.gaps.get(s.symbol);
+    let last = list?.[list.length - 1];
+    let changed = false;
+    for (; scan.next < expected.length && expected[scan.next] <= limit; scan.next++) {
+      const t = expected[scan.next];
+      while (b < bars.length && bars.time[b] < t) b++;
+      if (b < bars.length && bars.time[b] === t) continue;
+      changed = true;
+      if (last && last.end === t && (last.state === "open" || last.state === "retrying")) {
+        last.end = t + MINUTE_MS;
+        last.count++;
+        continue;
+      }
+      last = {
+        symbol: s.symbol,
+        start: t,
+        end: t + MINUTE_MS,
+        count: 1,
+        state: "open",
+        retries: 0,
+        foundAt: now,
+      };
+      fresh.push(last);
+      this.found++;
+      if (!list) this.gaps.set(s.symbol, (list = []));
+      list.push(last);
+    }
+    if (changed) this.updateCounts(s.symbol);
+  }
+
+  /** Asks the source for a gap's bars; on failure retries later with backoff, or gives up. */
+  private async attempt(gap: TrackedGap): Promise<void> {
+    const now = this.host.clock.now();
+    let bars: Bar[];
+    try {
+      bars = await this.withTimeout(this.source!.fetchBars(gap.symbol, gap.start, gap.end));
+    } catch (err) {
+      this.failing++;
+      this.lastError = err instanceof Error ? err.message : String(err);
+      gap.lastError = this.lastError;
+      return this.retryLater(gap, now);
+    }
+    if (this.failing > 0) this.failing = 0;
+    const missing = this.insert(gap, bars, now);
+    if (missing === 0) {
+      gap.state = "filled";
+      gap.resolvedAt = now;
+      this.filled++;
+      this.updateCounts(gap.symbol);
+      await this.host.emit(gapEvent("gapFilled", gap, now));
+      return;
+    }
+    gap.lastError = `source returned ${gap.count - missing} of ${gap.count} bars`;
+    return this.retryLater(gap, now);
+  }
+
+  /** Inserts the source's bars that belong to the gap; returns how many minutes are still missing. */
+  private insert(gap: TrackedGap, bars: readonly Bar[], now: number): number {
+    const state = this.stateOf(gap.symbol);
+    if (!state) return gap.count;
+    const series = this.host.seriesFor(state, gap.start);
+    if (!series) return gap.count;
+    let inserted = false;
+    for (const bar of bars) {
+      if (bar.time < gap.start || bar.time >= gap.end || bar.time + MINUTE_MS > now) continue;
+      if (barProblem(bar.open, bar.high, bar.low, bar.close, bar.volume)) continue;
+      if (series.insert(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, BarFlag.Filled))
+        inserted = true;
+    }
+    if (inserted) this.host.changed(state, gap.start);
+    let missing = 0;
+    for (let t = gap.start; t < gap.end; t += MINUTE_MS) {
+      const i = series.lowerBound(t);
+      if (i >= series.length || series.time[i] !== t) missing++;
+    }
+    return missing;
+  }
+
+  private async retryLater(gap: TrackedGap, now: number): Promise<void> {
+    gap.retries++;
+    if (gap.retries > this.options.maxRetries) {
+      gap.state = "abandoned";
+      gap.resolvedAt = now;
+      this.abandoned++;
+      if (this.options.synthesizeAbandoned) this.synthesize(gap, now);
+      this.updateCounts(gap.symbol);
+      await this.host.emit(gapEvent("gapAbandoned", gap, now));
+      return;
+    }
+    gap.state = "retrying";
+    this.updateCounts(gap.symbol);
+    const delay = this.options.backoffSeconds * 1000 * 2 ** (gap.retries - 1);
+    const handle = this.host.clock.at(now + delay, async () => {
+      this.timers.delete(handle);
+      if (gap.state === "retrying") await this.attempt(gap);
+    });
+    this.timers.add(handle);
+  }
+
+  /** Fills an abandoned gap with flat zero-volume bars at the last close, flagged synthetic. */
+  private synthesize(gap: TrackedGap, now: number): void {
+    const state = this.stateOf(gap.symbol);
+    const series = state && this.host.seriesFor(state, gap.start);
+    if (!state || !series) return;
+    const before = series.lowerBound(gap.start) - 1;
+    const after = series.lowerBound(gap.end);
+    const price =
+      before >= 0 ? series.close[before] : after < series.length ? series.open[after] : Number.NaN;
+    if (Number.isNaN(price)) return;
+    for (let t = gap.start; t < gap.end && t + MINUTE_MS <= now; t += MINUTE_MS) {
+      series.insert(t, price, price, price, price, 0, BarFlag.Synthetic);
+    }
+    this.host.changed(state, gap.start);
+  }
+
+  private withTimeout<T>(p: Promise<T>): Promise<T> {
+    const ms = this.options.timeoutSeconds * 1000;
+    let handle: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      handle = setTimeout(() => reject(new Error(`bar source did not answer within ${ms} ms`)), ms);
+      handle.unref?.();
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(handle));
+  }
+
+  private stateOf(symbol: string): SymbolState | undefined {
+    return this.host.state(symbol);
+  }
+
+  /** Recomputes a symbol's gap counters in its metrics. */
+  private updateCounts(symbol: string): void {
+    const state = this.stateOf(symbol);
+    if (!state) return;
+    let open = 0;
+    let filled = 0;
+    let abandoned = 0;
+    let missing = 0;
+    const sessionStart = this.host.expectedMinutes()[0] ?? Number.POSITIVE_INFINITY;
+    for (const g of this.gaps.get(symbol) ?? []) {
+      const current = g.start >= sessionStart;
+      if (g.state === "filled") filled++;
+      else if (g.state === "abandoned") {
+        abandoned++;
+        if (current && !this.options.synthesizeAbandoned) missing += g.count;
+      } else {
+        open++;
+        if (current) missing += g.count;
+      }
+    }
+    state.gaps.open = open;
+    state.gaps.filled = filled;
+    state.gaps.abandoned = abandoned;
+    state.gaps.missingMinutes = missing;
+  }
+}
+
+function gapEvent(type: GapEvent["type"], g: TrackedGap, at: number): GapEvent {
+  return { type, at, symbol: g.symbol, start: g.start, end: g.end, count: g.count, retries: g.retries };
+}
