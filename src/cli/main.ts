@@ -27,7 +27,6 @@ async function commands(): Promise<Register[]> {
     (await import("./replay.js")).register,
     (await import("./gaps.js")).register,
     (await import("./db.js")).register,
-    (await import("./db.js")).register,
     (await import("./validate-config.js")).register,
     (await import("./serve.js")).register,
     (await import("./health.js")).register,
