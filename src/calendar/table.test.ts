@@ -164,6 +164,16 @@ describe("TableCalendar edges", () => {
     expect(cal.minuteCount(s, true)).toBe(780);
   });
 
+  it("writes expected minutes into a reused buffer, refusing one too small", () => {
+    const buffer = new Float64Array(1000);
+    expect(cal.writeExpectedMinutes(s, buffer)).toBe(210);
+    expect(buffer.subarray(0, 210)).toEqual(cal.expectedMinutes(s));
+    expect(cal.writeExpectedMinutes(s, buffer, true)).toBe(780);
+    expect(() => cal.writeExpectedMinutes(s, new Float64Array(100))).toThrow(
+      "buffer of 100 is too small for the 210 minutes of 2024-11-29",
+    );
+  });
+
   it("refuses bad dates in sessions() and sessionOn()", () => {
     expect(() => cal.sessions("2024-02-30", "2024-03-01")).toThrow('bad from "2024-02-30": no such date');
     expect(() => cal.sessionOn("2024/01/02")).toThrow("expected YYYY-MM-DD");

@@ -191,10 +191,26 @@ export class TableCalendar implements Calendar {
   }
 
   expectedMinutes(session: Session, extended = false): Float64Array {
-    const start = extended ? session.preOpen : session.open;
     const minutes = new Float64Array(this.minuteCount(session, extended));
-    for (let k = 0; k < minutes.length; k++) minutes[k] = start + k * MINUTE_MS;
+    this.writeExpectedMinutes(session, minutes, extended);
     return minutes;
+  }
+
+  /**
+   * Writes the expected one-minute bar starts of a session into `out` (from index 0) and
+   * returns their count: `expectedMinutes` without the allocation, for hot paths that reuse
+   * a buffer. `out` must hold `minuteCount(session, extended)` numbers.
+   */
+  writeExpectedMinutes(session: Session, out: Float64Array, extended = false): number {
+    const start = extended ? session.preOpen : session.open;
+    const n = this.minuteCount(session, extended);
+    if (out.length < n) {
+      throw new InvalidArgumentError(
+        `buffer of ${out.length} is too small for the ${n} minutes of ${session.date}`,
+      );
+    }
+    for (let k = 0; k < n; k++) out[k] = start + k * MINUTE_MS;
+    return n;
   }
 
   minuteCount(session: Session, extended = false): number {

@@ -1,8 +1,11 @@
 import { InvalidArgumentError } from "../model/errors.js";
 import { DAY_MS, zoneOffsetMs } from "../model/time.js";
 
-/** Sampling step when searching a zone's offset transitions; shorter than any real DST period. */
-const STEP_MS = 14 * DAY_MS;
+/**
+ * Sampling step when searching a zone's offset transitions: shorter than any DST period or
+ * DST suspension since 1970 (the shortest, Morocco's Ramadan suspensions, last about 29 days).
+ */
+const STEP_MS = 21 * DAY_MS;
 
 const fastFormatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -97,7 +100,9 @@ export class ZoneOffsets {
         const sampled = offsetNow(timeZone, sampleAt);
         // More than one switch may hide in one step: find each, left to right.
         while (sampled !== prevOffset) {
-          const switchAt = firstChange(timeZone, prevAt, sampleAt, prevOffset);
+          const switchAt =
+            sameSwitchAYearOn(timeZone, transitions, prevAt, sampleAt, prevOffset) ??
+            firstChange(timeZone, prevAt, sampleAt, prevOffset);
           prevOffset = offsetNow(timeZone, switchAt);
           prevAt = switchAt;
           transitions.push(switchAt);
@@ -142,6 +147,12 @@ export class ZoneOffsets {
    */
   toUtc(day: number, msOfDay: number): number {
     const local = day * DAY_MS + msOfDay;
+    // Fast path: local and its UTC instant both lie in the offset span of the last lookup.
+    const k = this.hint;
+    const lo = k === 0 ? this.fromMs : Math.max(this.fromMs, this.transitions[k - 1]);
+    const hi = k === this.transitions.length ? this.toMs + 1 : Math.min(this.toMs + 1, this.transitions[k]);
+    const guess = local - this.offsets[k];
+    if (local >= lo && local < hi && guess >= lo && guess < hi) return guess;
     const first = local - this.offsetAt(local);
     const second = local - this.offsetAt(first);
     if (first === second) return first;
@@ -156,6 +167,28 @@ export class ZoneOffsets {
 }
 
 const QUARTER_HOUR_MS = 900_000;
+
+/**
+ * Most zones switch on the same weekday rule every year ("second Sunday in March, 07:00 UTC"),
+ * so a switch 52 or 53 weeks after one already found is tried first: two `Intl` calls confirm
+ * it, instead of a bisection. Returns undefined when no such guess lies in (lo, hi] and holds.
+ */
+function sameSwitchAYearOn(
+  timeZone: string,
+  found: readonly number[],
+  lo: number,
+  hi: number,
+  before: number,
+): number | undefined {
+  for (let i = found.length - 1; i >= 0 && found[i] >= lo - 380 * DAY_MS; i--) {
+    for (const weeks of [52, 53]) {
+      const guess = found[i] + weeks * 7 * DAY_MS;
+      if (guess <= lo || guess > hi) continue;
+      if (offsetNow(timeZone, guess - 1000) === before && offsetNow(timeZone, guess) !== before) return guess;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The first whole second in (lo, hi] whose offset differs from `before` (which holds at lo).
