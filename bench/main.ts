@@ -2,6 +2,7 @@ import { cpus } from "node:os";
 import type { BenchGroup, Figure } from "./harness.js";
 
 const groups: Array<() => Promise<BenchGroup>> = [
+  async () => (await import("./aggregate.js")).default,
   () => import("./calendar.js").then((m) => m.default),
 ];
 
