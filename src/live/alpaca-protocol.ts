@@ -13,18 +13,28 @@ export type AlpacaChannel = "bars" | "trades" | "quotes";
 /** One element of a stream message array; `T` is its type (success, error, subscription, b, t, q, ...). */
 export type AlpacaMessage = { T: string } & Record<string, unknown>;
 
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * An RFC-3339 timestamp (Alpaca sends nanoseconds, `2021-02-22T15:51:44.208123456Z`) as epoch
  * ms; digits below the millisecond are truncated. `what` names the field in the error.
  */
 export function parseRfc3339(text: unknown, what = "t"): number {
-  if (typeof text !== "string" || !RFC3339.test(text)) {
-    throw new LiveFeedError(`${what}: expected an RFC-3339 timestamp, got ${JSON.stringify(text)}`);
+  const m = typeof text === "string" ? RFC3339.exec(text) : null;
+  if (!m) throw new LiveFeedError(`${what}: expected an RFC-3339 timestamp, got ${JSON.stringify(text)}`);
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  const ms = Date.parse(m[0]);
+  if (
+    day.getUTCMonth() !== mo - 1 ||
+    day.getUTCDate() !== d ||
+    h > 23 ||
+    mi > 59 ||
+    s > 59 ||
+    Number.isNaN(ms)
+  ) {
+    throw new LiveFeedError(`${what}: no such time ${JSON.stringify(text)}`);
   }
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new LiveFeedError(`${what}: no such time ${JSON.stringify(text)}`);
   return ms;
 }
 
