@@ -1,3 +1,8 @@
+/**
+ * Calendars: the sessions of a market (regular and extended bounds, holidays, early closes,
+ * DST) as precomputed tables answered by binary search, and the boundary manager that emits
+ * preOpen/open/close/postClose/roll on the engine's clock. Start with `getCalendar(name)`.
+ */
 export {
   type BoundaryEvent,
   type BoundaryKind,
@@ -5,6 +10,7 @@ export {
   BoundaryManager,
   type BoundaryOptions,
   type BoundaryStatus,
+  nextBoundary,
 } from "./boundaries.js";
 export { buildAlwaysOpen, buildFx } from "./continuous.js";
 export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFile } from "./json.js";
