@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../clock/simulated.js";
 import { isoUtc } from "../model/time.js";
-import { type BoundaryEvent, BoundaryManager } from "./boundaries.js";
+import { type BoundaryEvent, BoundaryManager, nextBoundary } from "./boundaries.js";
 import { getCalendar } from "./registry.js";
 
 const xnys = getCalendar("XNYS");
@@ -208,5 +208,25 @@ describe("BoundaryManager on a simulated clock", () => {
       "preOpen 2024-01-03 2024-01-03T00:00:00Z",
       "open 2024-01-03 2024-01-03T00:00:00Z",
     ]);
+  });
+});
+
+describe("nextBoundary", () => {
+  const next = (iso: string, extended?: boolean) => {
+    const b = nextBoundary(xnys, at(iso), extended);
+    return b && `${b.type} ${b.session.date} ${isoUtc(b.at)}`;
+  };
+
+  it("is the first boundary strictly after t, across a holiday and a weekend", () => {
+    expect(next("2024-11-29T14:30:00Z")).toBe("close 2024-11-29 2024-11-29T18:00:00Z");
+    expect(next("2024-11-29T14:29:59Z")).toBe("open 2024-11-29 2024-11-29T14:30:00Z");
+    expect(next("2024-11-29T18:00:00Z")).toBe("postClose 2024-11-29 2024-11-29T22:00:00Z");
+    expect(next("2024-11-29T18:00:00Z", false)).toBe("open 2024-12-02 2024-12-02T14:30:00Z");
+    expect(next("2024-11-27T23:00:00Z")).toBe("postClose 2024-11-27 2024-11-28T01:00:00Z");
+    expect(next("2024-11-28T01:00:00Z")).toBe("preOpen 2024-11-29 2024-11-29T09:00:00Z");
+  });
+
+  it("is undefined past the end of the calendar", () => {
+    expect(nextBoundary(xnys, at("2051-01-01T00:00:00Z"))).toBeUndefined();
   });
 });
