@@ -4,6 +4,7 @@ import type { BenchGroup, Figure } from "./harness.js";
 const groups: Array<() => Promise<BenchGroup>> = [
   async () => (await import("./aggregate.js")).default,
   () => import("./calendar.js").then((m) => m.default),
+  async () => (await import("./postgres.js")).default,
 ];
 
 /**
