@@ -26,7 +26,12 @@ afterEach(async () => {
 /** An engine over in-memory list feeds only (the store is empty; upkeep off unless configured). */
 async function listEngine(feeds: Record<string, Bar[]>, config: Parameters<typeof createEngine>[0] = {}) {
   const engine = await createEngine(
-    { derived: { intervals: ["5m", "1d"] }, prefetch: { enabled: false }, upkeep: { enabled: false }, ...config },
+    {
+      derived: { intervals: ["5m", "1d"] },
+      prefetch: { enabled: false },
+      upkeep: { enabled: false },
+      ...config,
+    },
     { repository: await memoryRepo() },
   );
   for (const [symbol, bars] of Object.entries(feeds)) engine.feed(symbol, "bar", bars);

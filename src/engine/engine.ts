@@ -5,6 +5,7 @@ import { LiveClock } from "../clock/live.js";
 import { SimulatedClock } from "../clock/simulated.js";
 import { type Config, type ConfigInput, configSchema, formatIssues } from "../config/schema.js";
 import {
+  allocBarColumns,
   type Bar,
   type BarColumns,
   barProblem,
@@ -22,10 +23,19 @@ import { type BarSource, RepositoryBarSource, Upkeep, type UpkeepHost } from "..
 import { StreamCoordinator, type StreamSink } from "./coordinator.js";
 import { EventHub, eventIterator } from "./events.js";
 import { ListFeed, RepositoryFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
+import { type ComponentHealth, eventLoopLag, type Health, LatencyRecorder, worst } from "./health.js";
 import { loadHistory, type SymbolHistory } from "./history.js";
 import { Prefetcher, type PreparedSession } from "./prefetch.js";
 import { SessionData, type SymbolState } from "./session-data.js";
-import type { EngineEvent, EngineEventMap, Feed, FeedBatch, RunSummary } from "./types.js";
+import type {
+  EngineEvent,
+  EngineEventMap,
+  Feed,
+  FeedBatch,
+  LiveFeed,
+  LiveSink,
+  RunSummary,
+} from "./types.js";
 
 /** Extra parts a caller may hand `createEngine` instead of having them built from config. */
 export interface EngineParts {
@@ -80,7 +90,15 @@ export class Engine {
   private window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
   private runError: unknown;
   private lastState: SymbolState | undefined;
-  private state: "idle" | "running" | "paused" | "stopped" | "done" = "idle";
+  private state: "idle" | "running" | "paused" | "stopped" | "done" | "live" = "idle";
+  /** Durations of the engine's store reads (replay, history, prefetch, fills). */
+  private readonly reads = new LatencyRecorder();
+  /** The repository's reads, timed for health. */
+  private readonly reader: Pick<Repository, "readBars" | "readQuotes" | "readTicks">;
+  private liveFeed: LiveFeed | undefined;
+  private liveChain: Promise<void> = Promise.resolve();
+  private connection: { state: "connected" | "disconnected"; at: number; detail?: string } | undefined;
+  private readonly liveRow: BarColumns = allocBarColumns(1);
 
   constructor(
     readonly config: Config,
@@ -90,6 +108,11 @@ export class Engine {
     symbols: string[],
   ) {
     this.intervals = config.derived.intervals.map(parseInterval).filter((iv) => iv.minutes > 1);
+    this.reader = {
+      readBars: (q) => this.reads.time(() => repository.readBars(q)),
+      readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
+      readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
+    };
     this.activeSymbols = symbols;
     this.sessions = this.planSessions();
     const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
@@ -111,7 +134,7 @@ export class Engine {
     );
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });
     this.upkeep = config.upkeep.enabled
-      ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(repository), config.upkeep)
+      ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(this.reader), config.upkeep)
       : undefined;
     this.boundaries.on((ev) => this.onBoundary(ev));
     if (simulated) this.coordinator = new StreamCoordinator(simulated, this.sink, config.speed);
@@ -164,7 +187,7 @@ export class Engine {
     this.applyHistory(history);
     const { start, end } = sessionWindow(current, this.config.extended);
     const now = this.clock.now();
-    const bars = await this.repository.readBars({ symbols: [symbol], interval: "1m", from: start, to: end });
+    const bars = await this.reader.readBars({ symbols: [symbol], interval: "1m", from: start, to: end });
     const s = this.session.state(symbol);
     let i = 0;
     for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.applyBar(s, bars, i, false);
@@ -188,7 +211,7 @@ export class Engine {
     const coordinator = this.coordinator;
     if (this.sessions.length > 0) {
       if (this.config.prefetch.enabled) this.prefetcher.start(this.sessions[0]);
-      const loaders = repositoryLoaders(this.repository, () => this.activeSymbols, this.config.extended);
+      const loaders = repositoryLoaders(this.reader, () => this.activeSymbols, this.config.extended);
       const source = this.config.prefetch.enabled ? this.prefetcher : undefined;
       if (this.parts.replayStore !== false && this.activeSymbols.length > 0) {
         coordinator.addFeed(
@@ -246,8 +269,17 @@ export class Engine {
     if (this.state === "paused") this.state = "running";
   }
 
+  /** Stops a replay (it resolves with what it did) or live mode. */
   stop(): void {
     this.coordinator?.stop();
+    if (this.liveFeed) {
+      const feed = this.liveFeed;
+      this.liveFeed = undefined;
+      this.boundaries.stop();
+      this.upkeep?.stop();
+      if (this.clock instanceof LiveClock) this.clock.cancelAll();
+      void feed.stop();
+    }
     this.state = "stopped";
   }
 
@@ -268,6 +300,112 @@ export class Engine {
   /** Sessions this run covers. */
   plannedSessions(): readonly Session[] {
     return this.sessions;
+  }
+
+  /**
+   * Live mode: runs on the wall clock, takes what `feed` pushes, emits boundaries as they come,
+   * and keeps upkeep filling gaps (a disconnect's missing minutes included). Resolves once the
+   * feed has started; `stop()` ends it.
+   */
+  async startLive(feed: LiveFeed): Promise<void> {
+    if (this.config.mode !== "live") throw new InvalidArgumentError('startLive() needs mode "live"');
+    if (this.state !== "idle") throw new InvalidArgumentError(`startLive() called in state ${this.state}`);
+    this.state = "live";
+    this.liveFeed = feed;
+    await this.boundaries.start();
+    this.upkeep?.start();
+    await feed.start(this.liveSink, this.activeSymbols);
+  }
+
+  private readonly liveSink: LiveSink = {
+    bar: (bar) =>
+      this.live(() => {
+        const row = this.liveRow;
+        row.symbol[0] = bar.symbol;
+        row.time[0] = bar.time;
+        row.open[0] = bar.open;
+        row.high[0] = bar.high;
+        row.low[0] = bar.low;
+        row.close[0] = bar.close;
+        row.volume[0] = bar.volume;
+        row.flags[0] = 0;
+        row.length = 1;
+        return this.sink.bar(row, 0);
+      }),
+    quote: (q) => this.live(() => this.sink.quote(q)),
+    tick: (t) => this.live(() => this.sink.tick(t)),
+    connection: (state, at, detail) => {
+      this.connection = { state, at, detail };
+    },
+  };
+
+  /** Applies pushed live events one after another, in arrival order, awaiting async handlers. */
+  private live(apply: () => void | Promise<void>): void {
+    this.liveChain = this.liveChain.then(apply).catch((err) => this.handlerError(err));
+  }
+
+  /** Each component's condition; `status` is the worst. */
+  health(): Health {
+    const now = this.clock.now();
+    const failed = this.runError !== undefined;
+    const engine: ComponentHealth = {
+      status: failed ? "down" : "ok",
+      details: {
+        mode: this.config.mode,
+        state: this.state,
+        clock: now,
+        barsIn: this.barsIn,
+        rejected: Object.fromEntries(this.rejected),
+        eventLoopLagMs: eventLoopLag(),
+        ...(failed ? { error: String((this.runError as Error)?.message ?? this.runError) } : {}),
+        ...(this.connection ? { connection: this.connection } : {}),
+      },
+    };
+    const store: ComponentHealth = {
+      status:
+        this.reads.failures > 0 && this.reads.lastError !== null && this.reads.count === 0 ? "down" : "ok",
+      details: {
+        kind: this.repository.kind,
+        reads: this.reads.count,
+        failures: this.reads.failures,
+        lastError: this.reads.lastError,
+        readLatencyMs: this.reads.percentiles(),
+      },
+    };
+    const u = this.upkeep?.status();
+    const upkeep: ComponentHealth = u
+      ? { status: u.degraded ? "degraded" : "ok", details: { ...u } }
+      : { status: "ok", details: { enabled: false } };
+    const records = this.prefetcher.status();
+    const lastPrefetch = records[records.length - 1];
+    const prefetch: ComponentHealth = {
+      status: lastPrefetch?.state === "failed" ? "degraded" : "ok",
+      details: {
+        enabled: this.config.prefetch.enabled,
+        fallbacks: this.prefetcher.fallbacks,
+        sessions: records,
+      },
+    };
+    const b = this.boundaries.status();
+    const boundaries: ComponentHealth = {
+      status: "ok",
+      details: {
+        calendar: b.calendar,
+        state: b.state,
+        last: b.last && brief(b.last),
+        next: b.next && brief(b.next),
+      },
+    };
+    const st = this.session.status();
+    const limit = this.config.limits.memoryPerSymbolMB * 1024 * 1024;
+    const quality: Record<string, number> = {};
+    for (const symbol of this.session.symbols()) quality[symbol] = this.session.metrics(symbol).barQuality;
+    const sessionHealth: ComponentHealth = {
+      status: st.memoryPerSymbolBytes > limit ? "degraded" : "ok",
+      details: { ...st, quality },
+    };
+    const components = { engine, store, upkeep, prefetch, boundaries, session: sessionHealth };
+    return { status: worst(Object.values(components).map((c) => c.status)), at: now, components };
   }
 
   /** Closes the repository when the engine opened it. */
@@ -487,7 +625,7 @@ export class Engine {
 
   /** Loads a session's feed data and the history of symbols that need it. */
   private async prepare(session: Session): Promise<PreparedSession> {
-    const loaders = repositoryLoaders(this.repository, () => this.activeSymbols, this.config.extended);
+    const loaders = repositoryLoaders(this.reader, () => this.activeSymbols, this.config.extended);
     const out: PreparedSession = { batches: new Map<string, FeedBatch>() };
     const kinds: ("bar" | "quote" | "tick")[] = ["bar"];
     if (this.parts.quotes) kinds.push("quote");
@@ -496,7 +634,7 @@ export class Engine {
     const [batches, history] = await Promise.all([
       Promise.all(kinds.map((k) => loaders[k](session))),
       needHistory.length > 0
-        ? loadHistory(this.repository, this.calendar, needHistory, session, this.historyOptions())
+        ? loadHistory(this.reader, this.calendar, needHistory, session, this.historyOptions())
         : Promise.resolve(undefined),
     ]);
     for (let i = 0; i < kinds.length; i++) out.batches.set(kinds[i], batches[i]);
@@ -579,6 +717,14 @@ export class Engine {
   }
 
   private readonly qualityTotals = new Map<string, { present: number; expected: number }>();
+}
+
+function brief(e: { type: string; at: number; session: Session }): {
+  type: string;
+  at: number;
+  date: string;
+} {
+  return { type: e.type, at: e.at, date: e.session.date };
 }
 
 /** A bar event from row `i` of a series. */

@@ -105,7 +105,7 @@ export class RepositoryFeed implements Feed {
 
 /** Session loaders reading bars, quotes or ticks of a symbol list from a repository. */
 export function repositoryLoaders(
-  repository: Repository,
+  repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks">,
   symbols: () => readonly string[],
   extended: boolean,
 ): Record<"bar" | "quote" | "tick", SessionLoader> {

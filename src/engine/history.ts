@@ -32,7 +32,7 @@ export function sessionsBefore(calendar: Calendar, session: Session, n: number):
  * bars when they were loaded.
  */
 export async function loadHistory(
-  repository: Repository,
+  repository: Pick<Repository, "readBars">,
   calendar: Calendar,
   symbols: readonly string[],
   session: Session,

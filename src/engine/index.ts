@@ -1,6 +1,7 @@
 export { type Speed, StreamCoordinator, type StreamSink } from "./coordinator.js";
 export { createEngine, Engine, type EngineParts, type Rejection } from "./engine.js";
 export { EventHub, eventIterator } from "./events.js";
+export { type ComponentHealth, type Health, type HealthStatus, LatencyRecorder } from "./health.js";
 export { ListFeed, RepositoryFeed, sessionWindow } from "./feeds.js";
 export { loadHistory, type SymbolHistory, sessionsBefore } from "./history.js";
 export { eventLine, JsonlWriter } from "./jsonl.js";

@@ -14,7 +14,7 @@ export interface BarSource {
 
 /** A BarSource reading one-minute bars from a repository. */
 export class RepositoryBarSource implements BarSource {
-  constructor(private readonly repository: Repository) {}
+  constructor(private readonly repository: Pick<Repository, "readBars">) {}
 
   async fetchBars(symbol: string, from: number, to: number): Promise<Bar[]> {
     const c = await this.repository.readBars({ symbols: [symbol], interval: "1m", from, to });
