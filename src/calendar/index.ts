@@ -17,5 +17,5 @@ export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFi
 export { calendarNames, getCalendar } from "./registry.js";
 export { EARLY_CLOSE, LATE_OPEN, type SessionColumns, SessionTableBuilder, TableCalendar } from "./table.js";
 export type { Calendar, MarketState, Session } from "./types.js";
-export { buildXnys, type XnysOptions, xnysEarlyCloses, xnysHolidays } from "./xnys.js";
+export { buildXnys, type XnysOptions, xnysEarlyCloses, xnysHolidays, xnysLateOpens } from "./xnys.js";
 export { ZoneOffsets } from "./zone.js";

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DAY_MS, formatDay, isoUtc, parseDate } from "../model/time.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
 import { weekday } from "./rules.js";
-import { buildXnys, xnysEarlyCloses, xnysHolidays } from "./xnys.js";
+import { buildXnys, xnysEarlyCloses, xnysHolidays, xnysLateOpens } from "./xnys.js";
 
 const cal = buildXnys();
 
@@ -262,6 +262,25 @@ describe("XNYS history", () => {
       expect(isoUtc(cal.sessionOn(d)!.close)).toBe(`${d}T18:00:00Z`);
     }
     expect(cal.sessionOn("2008-12-26")!.earlyClose).toBe(false);
+  });
+
+  it("models the unscheduled late opens and early closes since 1990", () => {
+    const blizzard = cal.sessionOn("1996-01-08")!;
+    expect([blizzard.open, blizzard.close].map(isoUtc)).toEqual([
+      "1996-01-08T16:00:00Z",
+      "1996-01-08T19:00:00Z",
+    ]);
+    expect(blizzard).toMatchObject({ earlyClose: true, lateOpen: true });
+    expect(cal.minuteCount(blizzard)).toBe(180);
+    expect(isoUtc(blizzard.preOpen)).toBe("1996-01-08T09:00:00Z");
+    expect(isoUtc(cal.sessionOn("2002-09-11")!.open)).toBe("2002-09-11T16:00:00Z");
+    expect(isoUtc(cal.sessionOn("1997-10-27")!.close)).toBe("1997-10-27T20:30:00Z");
+    expect(cal.minuteCount(cal.sessionOn("2001-09-17")!)).toBe(387);
+    expect(cal.minuteCount(cal.sessionOn("2005-06-01")!)).toBe(386);
+    expect(dates(xnysLateOpens(2001))).toEqual(["2001-09-17", "2001-10-08"]);
+    expect(xnysLateOpens(2024).size).toBe(0);
+    const since2007 = cal.sessions("2007-01-01", "2026-12-31");
+    expect(since2007.filter((s) => s.lateOpen)).toEqual([]);
   });
 
   it("closed early on Friday July 5 before 2013 and Wednesday July 3 from 2013", () => {

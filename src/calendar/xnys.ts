@@ -14,18 +14,20 @@ import {
   THURSDAY,
   weekday,
 } from "./rules.js";
-import { EARLY_CLOSE, SessionTableBuilder, TableCalendar } from "./table.js";
+import { EARLY_CLOSE, LATE_OPEN, SessionTableBuilder, TableCalendar } from "./table.js";
 import { ZoneOffsets } from "./zone.js";
 
 /**
  * The New York Stock Exchange (also used for Nasdaq, whose sessions are the same), built from
  * rules rather than a list. The rules follow exchange_calendars' XNYS calendar
  * (exchange_calendar_xnys.py and us_holidays.py), restricted to 1971 onwards, the first
- * year in which today's Monday holidays (Presidents Day, Memorial Day) apply.
+ * year in which today's Monday holidays (Presidents Day, Memorial Day) apply; plus the
+ * unscheduled late opens and early closes since 1990, which it leaves out.
  *
  * Hours (America/New_York): pre-market 04:00, regular 09:30-16:00, after-hours to 20:00.
  * On an early-close day the after-hours session ends four hours after the early close
- * (17:00 after a 13:00 close), as NYSE Arca's late trading session does.
+ * (17:00 after a 13:00 close), as NYSE Arca's late trading session does; a late open keeps
+ * the 04:00 pre-market start.
  */
 
 const TIME_ZONE = "America/New_York";
@@ -43,11 +45,7 @@ const EARLY_CLOSE_BEFORE_1993 = 14 * HOUR;
 export const XNYS_FIRST_YEAR = 1971;
 export const XNYS_LAST_YEAR = 2099;
 
-/**
- * Unscheduled full-day closures: national days of mourning, weather, blackouts, 9/11.
- * (exchange_calendars' adhoc list from 1971; the 1996-01-08 blizzard was a late open at
- * 11:00 that it does not model, and neither does tickwright.)
- */
+/** Unscheduled full-day closures: days of mourning, weather, blackouts, 9/11 (exchange_calendars' list from 1971). */
 const UNSCHEDULED_CLOSURES: ReadonlyArray<readonly [string, string]> = [
   ["1972-12-28", "Day of mourning: Harry S. Truman"],
   ["1973-01-25", "Day of mourning: Lyndon B. Johnson"],
@@ -66,8 +64,32 @@ const UNSCHEDULED_CLOSURES: ReadonlyArray<readonly [string, string]> = [
   ["2025-01-09", "Day of mourning: Jimmy Carter"],
 ];
 
-/** One-off 13:00 closes that no yearly rule produces. */
+/** One-off 13:00 closes that no yearly rule produces (exchange_calendars). */
 const UNSCHEDULED_EARLY_CLOSES = ["1997-12-26", "1999-12-31", "2003-12-26"];
+
+const HH_MM = (h: number, m: number) => (h * 60 + m) * 60_000;
+
+/**
+ * Unscheduled late opens and early closes since 1990, which exchange_calendars leaves out;
+ * from pandas_market_calendars' NYSE history (after NYSE's own list of closings), checked
+ * against press reports for 1996-01-08 and 2002-09-11. Times are New York wall clock.
+ */
+const UNSCHEDULED_HOURS: ReadonlyArray<{ date: string; open?: number; close?: number; why: string }> = [
+  { date: "1990-12-27", open: HH_MM(9, 31), why: "Con Edison transformer explosion" },
+  { date: "1991-01-17", open: HH_MM(9, 31), why: "moment of silence, troops in the Gulf" },
+  { date: "1991-02-25", open: HH_MM(9, 31), why: "moment of silence, troops in the Gulf" },
+  { date: "1994-02-11", close: HH_MM(14, 30), why: "snowstorm" },
+  { date: "1995-12-18", open: HH_MM(10, 30), why: "computer systems trouble" },
+  { date: "1996-01-08", open: HH_MM(11, 0), close: HH_MM(14, 0), why: "blizzard" },
+  { date: "1997-10-27", close: HH_MM(15, 30), why: "circuit breaker" },
+  { date: "2001-09-17", open: HH_MM(9, 33), why: "moment of silence, September 11" },
+  { date: "2001-10-08", open: HH_MM(9, 31), why: "moment of silence, Operation Enduring Freedom" },
+  { date: "2002-09-11", open: HH_MM(12, 0), why: "first anniversary of September 11" },
+  { date: "2003-03-20", open: HH_MM(9, 32), why: "moment of silence, Operation Iraqi Freedom" },
+  { date: "2004-06-07", open: HH_MM(9, 32), why: "moment of silence, Ronald Reagan" },
+  { date: "2005-06-01", close: HH_MM(15, 56), why: "systems communication problem" },
+  { date: "2006-12-27", open: HH_MM(9, 32), why: "moment of silence, Gerald Ford" },
+];
 
 /** A `YYYY-MM-DD` as its year and day since the epoch. */
 function yearAndDay(text: string): { year: number; day: number } {
@@ -76,6 +98,7 @@ function yearAndDay(text: string): { year: number; day: number } {
 
 const CLOSURE_DAYS = UNSCHEDULED_CLOSURES.map(([date, name]) => ({ ...yearAndDay(date), name }));
 const EARLY_CLOSE_DAYS = UNSCHEDULED_EARLY_CLOSES.map(yearAndDay);
+const HOURS_DAYS = UNSCHEDULED_HOURS.map((h) => ({ ...yearAndDay(h.date), ...h }));
 
 /**
  * Full-day closures of one year, day (since epoch) -> name: the regular holidays with their
@@ -109,7 +132,7 @@ export function xnysHolidays(year: number): Map<number, string> {
 
 /**
  * Early closes of one year, day (since epoch) -> close in ms after local midnight (13:00
- * from 1993, 14:00 before). Days that are holidays are left out.
+ * from 1993, 14:00 before, and the odd unscheduled one). Days that are holidays are left out.
  */
 export function xnysEarlyCloses(year: number, holidays = xnysHolidays(year)): Map<number, number> {
   const early = year >= 1993 ? EARLY_CLOSE_1993 : EARLY_CLOSE_BEFORE_1993;
@@ -133,6 +156,14 @@ export function xnysEarlyCloses(year: number, holidays = xnysHolidays(year)): Ma
   const christmasEve = dayOf(year, 12, 24);
   if (weekday(christmasEve) >= MONDAY && weekday(christmasEve) <= THURSDAY) add(christmasEve, early);
   for (const c of EARLY_CLOSE_DAYS) if (c.year === year) add(c.day, EARLY_CLOSE_1993);
+  for (const h of HOURS_DAYS) if (h.year === year && h.close !== undefined) add(h.day, h.close);
+  return out;
+}
+
+/** Late opens of one year (all unscheduled), day (since epoch) -> open in ms after local midnight. */
+export function xnysLateOpens(year: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const h of HOURS_DAYS) if (h.year === year && h.open !== undefined) out.set(h.day, h.open);
   return out;
 }
 
@@ -169,19 +200,21 @@ export function buildXnys(options: XnysOptions = {}): TableCalendar {
   for (let year = firstYear; year <= lastYear; year++) {
     const holidays = xnysHolidays(year);
     const earlyCloses = xnysEarlyCloses(year, holidays);
+    const lateOpens = xnysLateOpens(year);
     const end = dayOf(year, 12, 31);
     for (let day = dayOf(year, 1, 1); day <= end; day++) {
       const wd = weekday(day);
       if (wd === SATURDAY || wd === SUNDAY || holidays.has(day)) continue;
       const early = earlyCloses.get(day);
+      const late = lateOpens.get(day);
       const close = early ?? CLOSE;
       table.push(
         day,
         zone.toUtc(day, PRE_OPEN),
-        zone.toUtc(day, OPEN),
+        zone.toUtc(day, late ?? OPEN),
         zone.toUtc(day, close),
         zone.toUtc(day, close + AFTER_HOURS),
-        early === undefined ? 0 : EARLY_CLOSE,
+        (early === undefined ? 0 : EARLY_CLOSE) | (late === undefined ? 0 : LATE_OPEN),
       );
     }
   }
