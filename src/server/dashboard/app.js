@@ -33,23 +33,29 @@ async function getJson(path) {
 
 // ---- time formatting in the exchange's zone ----
 
-let dateTimeFormat = new Intl.DateTimeFormat("en-CA", { timeZone: "UTC" });
+const formats = {};
 function setTimeZone(zone) {
-  if (zone === state.timeZone) return;
+  if (zone === state.timeZone && formats.full) return;
   state.timeZone = zone;
-  dateTimeFormat = new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  });
+  const f = (opts) => new Intl.DateTimeFormat("en-CA", { timeZone: zone, hourCycle: "h23", ...opts });
+  formats.full = f({ year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit" });
+  formats.time = f({ hour: "2-digit", minute: "2-digit" });
+  formats.day = f({ month: "short", day: "numeric" });
+  formats.month = f({ year: "numeric", month: "short" });
+  formats.year = f({ year: "numeric" });
 }
+setTimeZone("UTC");
 function formatTime(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "-";
-  return dateTimeFormat.format(new Date(ms)).replace(",", "");
+  return formats.full.format(new Date(ms)).replace(",", "");
+}
+/** Time-axis labels in the exchange's zone (lightweight-charts tick mark types 0..4). */
+function tickMark(seconds, type) {
+  const d = new Date(seconds * 1000);
+  if (type === 0) return formats.year.format(d);
+  if (type === 1) return formats.month.format(d);
+  if (type === 2) return formats.day.format(d);
+  return formats.time.format(d);
 }
 
 // ---- chart ----
@@ -58,7 +64,7 @@ const chart = LWC.createChart(el("chart"), {
   autoSize: true,
   layout: { background: { color: "#ffffff" }, textColor: "#1d2430" },
   grid: { vertLines: { color: "#f1f3f5" }, horzLines: { color: "#f1f3f5" } },
-  timeScale: { timeVisible: true, secondsVisible: false },
+  timeScale: { timeVisible: true, secondsVisible: false, tickMarkFormatter: tickMark },
   localization: { timeFormatter: (t) => formatTime(t * 1000) },
 });
 const candleSeries = chart.addSeries(LWC.CandlestickSeries, {
@@ -120,7 +126,8 @@ async function loadChart() {
   for (const b of state.pending) applyBar(b);
   state.pending = [];
   markChart();
-  chart.timeScale().scrollToRealTime();
+  if (state.candles < 120) chart.timeScale().fitContent();
+  else chart.timeScale().scrollToRealTime();
 }
 
 // ---- live events ----
@@ -142,13 +149,23 @@ function openEvents() {
       if (e.symbol !== state.symbol || e.interval !== state.interval) return;
       if (state.loading) state.pending.push(e);
       else applyBar(e);
-    } else {
-      refreshSymbols();
     }
+    soon(refreshSymbols);
   };
 }
 
 // ---- symbols table ----
+
+const scheduled = new Set();
+/** Runs `fn` at most once per 500 ms however many events ask for it. */
+function soon(fn) {
+  if (scheduled.has(fn)) return;
+  scheduled.add(fn);
+  setTimeout(() => {
+    scheduled.delete(fn);
+    fn();
+  }, 500);
+}
 
 function pct(v) {
   return v === null || v === undefined ? "-" : `${Number(v).toFixed(1)}%`;
