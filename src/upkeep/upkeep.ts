@@ -96,6 +96,16 @@ export interface UpkeepStatus {
   lastError: string | null;
 }
 
+/** Minutes found missing in one cycle, and the tracked gap they belong to. */
+interface Finding {
+  gap: TrackedGap;
+  start: number;
+  end: number;
+  count: number;
+  /** The gap was created by this finding (not a continuation of one still being retried). */
+  isNew: boolean;
+}
+
 interface Scan {
   /** Next expected-minute index to check. */
   next: number;
@@ -159,14 +169,21 @@ export class Upkeep {
     const t0 = performance.now();
     const now = this.host.clock.now();
     const expected = this.host.expectedMinutes();
-    const fresh: TrackedGap[] = [];
+    const found: Finding[] = [];
     if (expected.length > 0) {
-      for (const s of this.host.states()) this.scan(s, expected, now, fresh);
+      for (const s of this.host.states()) this.scan(s, expected, now, found);
     }
-    for (const gap of fresh) {
-      await this.host.emit(gapEvent("gap", gap, now));
-      if (this.options.fillGaps && this.source) await this.attempt(gap);
-      else if (!this.options.fillGaps) this.updateCounts(gap.symbol);
+    for (const f of found) {
+      await this.host.emit({
+        type: "gap",
+        at: now,
+        symbol: f.gap.symbol,
+        start: f.start,
+        end: f.end,
+        count: f.count,
+        retries: 0,
+      });
+      if (f.isNew && this.options.fillGaps && this.source) await this.attempt(f.gap);
     }
     await this.host.flushDerived();
     this.cycles++;
@@ -197,8 +214,12 @@ export class Upkeep {
     };
   }
 
-  /** Walks the expected minutes that ended since the last cycle; records missing ones as gaps. */
-  private scan(s: SymbolState, expected: Float64Array, now: number, fresh: TrackedGap[]): void {
+  /**
+   * Walks the expected minutes that ended since the last cycle. Each run of newly missing
+   * minutes is one finding (reported as a `gap` event); a run that continues a gap still being
+   * retried joins it, so one fill covers both.
+   */
+  private scan(s: SymbolState, expected: Float64Array, now: number, found: Finding[]): void {
     let scan = this.scans.get(s.symbol);
     if (!scan || scan.expected !== expected) {
       scan = { next: 0, expected };
@@ -210,32 +231,40 @@ export class Upkeep {
     let b = bars.lowerBound(expected[scan.next]);
     let list = this.gaps.get(s.symbol);
     let last = list?.[list.length - 1];
-    let changed = false;
+    let finding: Finding | undefined;
     for (; scan.next < expected.length && expected[scan.next] <= limit; scan.next++) {
       const t = expected[scan.next];
       while (b < bars.length && bars.time[b] < t) b++;
       if (b < bars.length && bars.time[b] === t) continue;
-      changed = true;
-      if (last && last.end === t && (last.state === "open" || last.state === "retrying")) {
-        last.end = t + MINUTE_MS;
-        last.count++;
+      if (finding && finding.end === t) {
+        finding.end += MINUTE_MS;
+        finding.count++;
+        finding.gap.end += MINUTE_MS;
+        finding.gap.count++;
         continue;
       }
-      last = {
-        symbol: s.symbol,
-        start: t,
-        end: t + MINUTE_MS,
-        count: 1,
-        state: "open",
-        retries: 0,
-        foundAt: now,
-      };
-      fresh.push(last);
-      this.found++;
-      if (!list) this.gaps.set(s.symbol, (list = []));
-      list.push(last);
+      if (last && last.end === t && (last.state === "open" || last.state === "retrying")) {
+        last.end += MINUTE_MS;
+        last.count++;
+        finding = { gap: last, start: t, end: t + MINUTE_MS, count: 1, isNew: false };
+      } else {
+        last = {
+          symbol: s.symbol,
+          start: t,
+          end: t + MINUTE_MS,
+          count: 1,
+          state: "open",
+          retries: 0,
+          foundAt: now,
+        };
+        if (!list) this.gaps.set(s.symbol, (list = []));
+        list.push(last);
+        this.found++;
+        finding = { gap: last, start: t, end: t + MINUTE_MS, count: 1, isNew: true };
+      }
+      found.push(finding);
     }
-    if (changed) this.updateCounts(s.symbol);
+    if (finding) this.updateCounts(s.symbol);
   }
 
   /** Asks the source for a gap's bars; on failure retries later with backoff, or gives up. */
