@@ -111,7 +111,7 @@ export async function importCsvBars(
   let line = 0;
   let rows = 0;
   let carry: Buffer | null = null;
-  let symbolBytes: Uint8Array = new Uint8Array(0);
+  const symbols = new SymbolInterner();
   let symbol = opts.symbol ?? "";
 
   const rawLine = (b: Uint8Array, s: number, e: number) =>
@@ -153,14 +153,7 @@ export async function importCsvBars(
         return;
       }
     }
-    if (m.symbol >= 0) {
-      const ss = fs[m.symbol];
-      const se = fe[m.symbol];
-      if (!sameBytes(b, ss, se, symbolBytes)) {
-        symbol = text(b, ss, se);
-        symbolBytes = b.slice(ss, se);
-      }
-    }
+    if (m.symbol >= 0) symbol = symbols.get(b, fs[m.symbol], fe[m.symbol]);
     const problem = batcher.add(symbol, t, open, high, low, close, volume, trades, vwap);
     if (problem !== null) rejects.add(file, line, problem, rawLine(b, s, e));
   };
@@ -260,8 +253,27 @@ export async function importCsvBars(
   return rows;
 }
 
-function sameBytes(b: Uint8Array, s: number, e: number, prev: Uint8Array): boolean {
-  if (e - s !== prev.length) return false;
-  for (let k = 0; k < prev.length; k++) if (b[s + k] !== prev[k]) return false;
-  return true;
+/**
+ * Symbol strings by their bytes: a row's symbol field is hashed (FNV-1a) and compared in
+ * place, so a file interleaving many symbols makes one string per symbol, not per row.
+ */
+class SymbolInterner {
+  private readonly byHash = new Map<number, string>();
+
+  get(b: Uint8Array, s: number, e: number): string {
+    while (s < e && b[s] === 32) s++;
+    while (e > s && b[e - 1] === 32) e--;
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    const key = h & 0x3fffffff;
+    const hit = this.byHash.get(key);
+    if (hit !== undefined && hit.length === e - s) {
+      let same = true;
+      for (let k = 0; k < hit.length && same; k++) same = hit.charCodeAt(k) === b[s + k];
+      if (same) return hit;
+    }
+    const str = text(b, s, e);
+    if (hit === undefined && str.length === e - s) this.byHash.set(key, str);
+    return str;
+  }
 }
