@@ -15,7 +15,7 @@ describe("parseNumber", () => {
     expect(num("1e3")).toBe(1000);
     expect(num("0.1")).toBe(0.1);
     expect(num("81489219")).toBe(81489219);
-    expect(num("12345678901234567890")).toBe(12345678901234567890);
+    expect(num("12345678901234567890")).toBe(Number("12345678901234567890"));
   });
 
   it("returns NaN for empty or non-numeric fields", () => {
