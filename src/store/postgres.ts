@@ -68,10 +68,12 @@ const types = {
 
 /**
  * The Repository on a PostgreSQL server (TimescaleDB hypertables where the extension is
- * there). Writes go through COPY into a per-connection staging table and one upserting
- * INSERT, the whole call in one transaction; range reads stream through a server-side
- * cursor. Calls that lose their connection are retried with exponential backoff and then
- * fail with a StoreError carrying the cause.
+ * there). A write is one transaction: binary COPY into a per-connection staging table, then
+ * one INSERT into the table (plain for a fresh range, ON CONFLICT DO UPDATE where stored rows
+ * may collide), so it lands whole or not at all and re-writing changes nothing. Range reads
+ * stream through a server-side cursor. Calls that lose their connection are retried as a
+ * whole with exponential backoff (reads resume after the last row handed out), then fail
+ * with a StoreError carrying the cause.
  */
 export class PostgresRepository implements Repository {
   readonly kind = "postgres";
