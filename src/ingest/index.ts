@@ -8,6 +8,15 @@ export {
   importCsvBars,
   mapColumns,
 } from "./csv.js";
+export {
+  DEFAULT_GENERATE_START,
+  type GeneratedSession,
+  type GenerateOptions,
+  generateBars,
+  mulberry32,
+  sessionsFrom,
+  syntheticSymbols,
+} from "./generate.js";
 export { DEFAULT_BATCH_ROWS, expandPaths, ingest, parseFormat } from "./ingest.js";
 export { classifyLeanPath, importLeanFile, LEAN_PRICE_SCALE, LEAN_TIME_ZONE, type LeanFile } from "./lean.js";
 export { importParquetBars } from "./parquet.js";
