@@ -109,6 +109,13 @@ describe("deriveBars", () => {
     );
   });
 
+  it("rejects a bar without a valid time", () => {
+    const s = new BarSeries("SPY", "1m");
+    s.push(mon.open, 1, 1, 1, 1, 1);
+    s.push(Number.NaN, 1, 1, 1, 1, 1);
+    expect(() => deriveBars(s, "5m", cal)).toThrow("one-minute bar at index 1 has no valid time (NaN)");
+  });
+
   it("yields nothing for no bars, or bars outside every session", () => {
     expect(deriveBars(new BarSeries("X", "1m"), "5m", cal).length).toBe(0);
     const night = new BarSeries("X", "1m");

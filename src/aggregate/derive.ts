@@ -66,16 +66,15 @@ function cachedPlan(iv: Interval, timeZone: string, opts: BucketOptions): Interv
   return plan;
 }
 
-/** Throws when the bar times are not strictly increasing (out of order or duplicated). */
-export function checkTimeOrder(time: ArrayLike<number>, length: number): void {
-  for (let i = 1; i < length; i++) {
-    if (!(time[i] > time[i - 1])) {
-      const what = time[i] === time[i - 1] ? "duplicate" : "out-of-order";
-      throw new InvalidArgumentError(
-        `${what} one-minute bar at index ${i}: ${isoUtc(time[i])} after ${isoUtc(time[i - 1])}`,
-      );
-    }
-  }
+/** The error for bar `i` whose time is not after bar `i - 1`'s (or is not a number). */
+function orderError(time: ArrayLike<number>, i: number): InvalidArgumentError {
+  const t = time[i];
+  if (!Number.isFinite(t))
+    return new InvalidArgumentError(`one-minute bar at index ${i} has no valid time (${t})`);
+  const what = t === time[i - 1] ? "duplicate" : "out-of-order";
+  return new InvalidArgumentError(
+    `${what} one-minute bar at index ${i}: ${isoUtc(t)} after ${isoUtc(time[i - 1])}`,
+  );
 }
 
 /**
@@ -99,22 +98,25 @@ export function deriveBars(
   const upTo = opts.upTo ?? Number.POSITIVE_INFINITY;
   const omitPartial = opts.partial === "omit";
   let n = bars1m.length;
-  checkTimeOrder(time, n);
-  while (n > 0 && time[n - 1] + MINUTE_MS > upTo) n--;
-
   const out =
     opts.into ?? new BarSeries(symbolOf(bars1m, opts.symbol), iv.name, Math.ceil(n / iv.minutes) + 8);
   out.clear();
   const plan = cachedPlan(iv, calendar.timeZone, opts);
   const starts = plan.starts;
   const ends = plan.ends;
+  let prev = Number.NEGATIVE_INFINITY;
+  let idleUntil = Number.NEGATIVE_INFINITY;
   let i = 0;
   while (i < n) {
-    const session = calendar.sessionAt(time[i], true);
+    const first = time[i];
+    if (!(first > prev)) throw orderError(time, i);
+    if (first + MINUTE_MS > upTo) break;
+    const session = first < idleUntil ? undefined : calendar.sessionAt(first, true);
     if (!session) {
-      const next = calendar.nextSession(time[i], true);
-      if (!next) break;
-      while (i < n && time[i] < next.preOpen) i++;
+      if (first >= idleUntil)
+        idleUntil = calendar.nextSession(first, true)?.preOpen ?? Number.POSITIVE_INFINITY;
+      prev = first;
+      i++;
       continue;
     }
     plan.layout(session);
@@ -131,11 +133,17 @@ export function deriveBars(
     let flags = 0;
     for (; i < n; i++) {
       const t = time[i];
+      if (!(t > prev)) throw orderError(time, i);
       if (t >= sessionEnd) break;
+      if (t + MINUTE_MS > upTo) {
+        n = i;
+        break;
+      }
+      prev = t;
       while (b < buckets && ends[b] <= t) b++;
       if (b === buckets || t < starts[b]) continue;
       if (b !== fb) {
-        if (fb >= 0) emit(out, starts[fb], o, h, l, c, v, flags, count, plan.expected[fb], ends[fb] > upTo);
+        if (fb >= 0) emitBar(out, plan, fb, o, h, l, c, v, flags, count, upTo, omitPartial);
         fb = b;
         o = open[i];
         h = high[i];
@@ -153,24 +161,27 @@ export function deriveBars(
         if (srcFlags) flags |= srcFlags[i] & INHERITED_FLAGS;
       }
     }
-    if (fb >= 0) emit(out, starts[fb], o, h, l, c, v, flags, count, plan.expected[fb], ends[fb] > upTo);
+    if (fb >= 0) emitBar(out, plan, fb, o, h, l, c, v, flags, count, upTo, omitPartial);
   }
   return out;
+}
 
-  function emit(
-    series: BarSeries,
-    start: number,
-    o: number,
-    h: number,
-    l: number,
-    c: number,
-    v: number,
-    flags: number,
-    count: number,
-    expected: number,
-    forming: boolean,
-  ): void {
-    if (forming && omitPartial) return;
-    series.push(start, o, h, l, c, v, forming ? flags | BarFlag.Partial : flags, count, expected);
-  }
+/** Appends bucket `b`'s bar; a bucket ending after `upTo` is flagged Partial, or left out. */
+function emitBar(
+  out: BarSeries,
+  plan: IntervalPlan,
+  b: number,
+  o: number,
+  h: number,
+  l: number,
+  c: number,
+  v: number,
+  flags: number,
+  count: number,
+  upTo: number,
+  omitPartial: boolean,
+): void {
+  const forming = plan.ends[b] > upTo;
+  if (forming && omitPartial) return;
+  out.push(plan.starts[b], o, h, l, c, v, forming ? flags | BarFlag.Partial : flags, count, plan.expected[b]);
 }

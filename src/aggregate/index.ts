@@ -1,7 +1,6 @@
 export { DerivedBarBuilder, type DerivedBarBuilderOptions } from "./builder.js";
 export { DerivedCache } from "./cache.js";
 export {
-  checkTimeOrder,
   type DeriveOptions,
   deriveBars,
   INHERITED_FLAGS,
