@@ -1,0 +1,132 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { main } from "../cli/main.js";
+import { hasPostgres, hasSharedData, LEAN_ROOT, skipWithout, TEST_PG_URL } from "../testing/deps.js";
+import { openRepository } from "./index.js";
+
+/** Runs the CLI in-process; returns its exit code, stdout and stderr. */
+async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stdout += String(chunk);
+    return true;
+  });
+  vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+    stderr += String(chunk);
+    return true;
+  });
+  try {
+    const code = await main(["node", "tickwright", ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    vi.restoreAllMocks();
+    process.exitCode = undefined;
+  }
+}
+
+const ready = hasSharedData() && (await hasPostgres());
+
+/**
+ * Every command taking `--db` gives the same output from PostgreSQL as from DuckDB once the
+ * LEAN sample data is ingested into each.
+ */
+describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("--db postgres:// in the CLI", () => {
+  const schema = `tw_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const pgUrl = `${TEST_PG_URL}?schema=${schema}`;
+  const dir = mkdtempSync(join(tmpdir(), "tw-pg-cli-"));
+  const duckFile = join(dir, "market.duckdb");
+
+  beforeAll(async () => {
+    const { ingest } = await import("../ingest/index.js");
+    for (const target of [duckFile, pgUrl]) {
+      const repository = await openRepository(target);
+      try {
+        await ingest([LEAN_ROOT], { format: "lean", repository });
+      } finally {
+        await repository.close();
+      }
+    }
+  }, 300_000);
+
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await admin.end();
+  });
+
+  it("audits gaps identically", async () => {
+    const args = ["gaps", "SPY", "--from", "2013-10-04", "--to", "2013-10-11", "--format", "json"];
+    const fromDuck = await run(...args, "--db", duckFile);
+    const fromPg = await run(...args, "--db", pgUrl);
+    expect(fromDuck.code).toBe(0);
+    expect(fromPg).toEqual(fromDuck);
+    expect(JSON.parse(fromPg.stdout).length).toBe(6);
+  });
+
+  it("replays to identical events", async () => {
+    const summaries: Record<string, unknown>[] = [];
+    const events: string[] = [];
+    for (const [name, db] of [
+      ["duck", duckFile],
+      ["pg", pgUrl],
+    ]) {
+      const file = join(dir, `${name}.jsonl`);
+      const r = await run(
+        "replay",
+        "--db",
+        db,
+        "--symbols",
+        "SPY",
+        "--from",
+        "2013-10-07",
+        "--to",
+        "2013-10-11",
+      );
+      expect([r.code, r.stderr]).toEqual([0, ""]);
+      const j = await run(
+        "replay",
+        "--db",
+        db,
+        "--symbols",
+        "SPY",
+        "--from",
+        "2013-10-07",
+        "--to",
+        "2013-10-11",
+        "--derived",
+        "5m,1d",
+        "--json",
+        "--no-progress",
+        "--out",
+        file,
+      );
+      expect(j.code).toBe(0);
+      const { wallMs: _w, barsPerSecond: _b, ...summary } = JSON.parse(j.stdout);
+      summaries.push(summary);
+      events.push(readFileSync(file, "utf8"));
+    }
+    expect(summaries[1]).toEqual(summaries[0]);
+    expect(summaries[0]).toMatchObject({ sessions: 5, barsIn: 1950 });
+    expect(events[1]).toBe(events[0]);
+    const kinds = new Map<string, number>();
+    for (const line of events[0].trim().split("\n")) {
+      const kind = String(JSON.parse(line).type);
+      kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
+    }
+    // 1950 one-minute bars, 390 five-minute and 5 daily bars over five sessions.
+    expect(Object.fromEntries(kinds)).toEqual({
+      preOpen: 5,
+      open: 5,
+      bar: 2345,
+      close: 5,
+      roll: 5,
+      postClose: 5,
+    });
+  });
+});
