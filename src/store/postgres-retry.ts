@@ -14,8 +14,12 @@ export interface RetryOptions {
 
 const NODE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENOTCONN"]);
 
-/** SQLSTATEs worth another try: the server went away or is (re)starting, or a transient conflict. */
-const SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "40001", "40P01"]);
+/**
+ * SQLSTATEs worth another try: the server went away or is (re)starting, too many connections,
+ * an idle-in-transaction timeout (a slow stream consumer: the read resumes), or a transient
+ * serialization conflict or deadlock.
+ */
+const SQLSTATES = new Set(["57P01", "57P02", "57P03", "53300", "25P03", "40001", "40P01"]);
 
 const MESSAGES = [
   "connection terminated",

@@ -74,6 +74,10 @@ describe("COPY text and retry rules", () => {
     expect(isRetryable(coded("terminating connection due to administrator command", "57P01"))).toBe(true);
     expect(isRetryable(coded("the database system is starting up", "57P03"))).toBe(true);
     expect(isRetryable(coded("connection failure", "08006"))).toBe(true);
+    expect(isRetryable(coded("terminating connection due to idle-in-transaction timeout", "25P03"))).toBe(
+      true,
+    );
+    expect(isRetryable(coded("canceling statement due to statement timeout", "57014"))).toBe(false);
     expect(isRetryable(coded("connect ECONNREFUSED 127.0.0.1:1", "ECONNREFUSED"))).toBe(true);
     expect(isRetryable(coded("read ECONNRESET", "ECONNRESET"))).toBe(true);
     expect(isRetryable(new Error("Connection terminated unexpectedly"))).toBe(true);
