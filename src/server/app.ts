@@ -44,6 +44,7 @@ export interface ServerOptions {
 /** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
 export const MAX_SPAN_DAYS = { intraday: 366, daily: 366 * 40 };
 const STORED_SYMBOLS_TTL_MS = 5000;
+const JSON_TYPE = "application/json; charset=utf-8";
 
 /**
  * The HTTP server of one engine (fastify, pino logs): health, readiness, Prometheus metrics,
@@ -195,7 +196,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     };
   });
 
-  app.get("/api/bars", async (req) => {
+  app.get("/api/bars", async (req, reply) => {
     const q = parseParams(barsQuery, req.query);
     const hasRange = q.from !== undefined || q.to !== undefined;
     if (q.n !== undefined && hasRange) throw new BadRequestError("give n, or from and to, not both", "n");
@@ -204,7 +205,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
       }
       const bars = engine.session.lastBars(q.symbol, q.n, q.interval);
-      return { symbol: q.symbol, interval: q.interval, source: "session", bars: bars.map(barJson) };
+      return reply.type(JSON_TYPE).send(barsBody(q.symbol, q.interval, "session", bars));
     }
     if (!q.from || !q.to) {
       throw new BadRequestError(
@@ -225,7 +226,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       q.to,
       q.extended ?? engine.config.extended,
     );
-    return { symbol: q.symbol, interval: q.interval, source: r.source, bars: seriesJson(r.bars) };
+    return reply.type(JSON_TYPE).send(barsBody(q.symbol, q.interval, r.source, r.bars));
   });
 
   app.get("/api/metrics/:symbol", async (req) => {
@@ -324,7 +325,7 @@ function namedCalendar(name: string | undefined, own: Calendar): Calendar {
   }
 }
 
-/** A bar as the API returns it. */
+/** A bar as the API returns it (one element of `bars` in `/api/bars`). */
 export interface BarJson {
   time: number;
   open: number;
@@ -337,34 +338,27 @@ export interface BarJson {
   expected: number;
 }
 
-function barJson(b: SessionBar): BarJson {
-  return {
-    time: b.time,
-    open: b.open,
-    high: b.high,
-    low: b.low,
-    close: b.close,
-    volume: b.volume,
-    flags: b.flags,
-    count: b.count,
-    expected: b.expected,
-  };
-}
+/** A finite number as JSON, anything else as null. */
+const num = (x: number) => (Number.isFinite(x) ? String(x) : "null");
 
-function seriesJson(s: BarSeries): BarJson[] {
-  const out = new Array<BarJson>(s.length);
-  for (let i = 0; i < s.length; i++) {
-    out[i] = {
-      time: s.time[i],
-      open: s.open[i],
-      high: s.high[i],
-      low: s.low[i],
-      close: s.close[i],
-      volume: s.volume[i],
-      flags: s.flags[i],
-      count: s.count[i],
-      expected: s.expected[i],
-    };
+/**
+ * The `/api/bars` answer as JSON text, written straight from the bars (no intermediate
+ * objects, no generic serializer: this is the hot route of a dashboard or a polling client).
+ */
+function barsBody(symbol: string, interval: string, source: string, bars: SessionBar[] | BarSeries): string {
+  const parts = new Array<string>(bars.length);
+  const objects = Array.isArray(bars) ? bars : undefined;
+  const series = Array.isArray(bars) ? undefined : bars;
+  for (let i = 0; i < bars.length; i++) {
+    if (objects) {
+      const b = objects[i];
+      parts[i] =
+        `{"time":${num(b.time)},"open":${num(b.open)},"high":${num(b.high)},"low":${num(b.low)},"close":${num(b.close)},"volume":${num(b.volume)},"flags":${b.flags},"count":${b.count},"expected":${b.expected}}`;
+    } else {
+      const c = series!;
+      parts[i] =
+        `{"time":${num(c.time[i])},"open":${num(c.open[i])},"high":${num(c.high[i])},"low":${num(c.low[i])},"close":${num(c.close[i])},"volume":${num(c.volume[i])},"flags":${c.flags[i]},"count":${c.count[i]},"expected":${c.expected[i]}}`;
+    }
   }
-  return out;
+  return `{"symbol":${JSON.stringify(symbol)},"interval":"${interval}","source":"${source}","bars":[${parts.join(",")}]}`;
 }
