@@ -62,6 +62,9 @@ export interface AlpacaFeedStats {
   ignored: number;
 }
 
+/** How long stop() waits for the server to answer its close frame. */
+const CLOSE_WAIT_MS = 2_000;
+
 type Phase = "welcome" | "auth" | "subscribe" | "streaming";
 
 interface QuoteState {
@@ -190,7 +193,12 @@ export class AlpacaFeed implements LiveFeed {
     this.connected = false;
     if (!ws || ws.readyState === WebSocket.CLOSED) return;
     await new Promise<void>((resolve) => {
-      ws.once("close", () => resolve());
+      // A peer that never answers the close frame is cut off after CLOSE_WAIT_MS.
+      const cutoff = this.clock.at(this.clock.now() + CLOSE_WAIT_MS, () => ws.terminate());
+      ws.once("close", () => {
+        this.clock.cancel(cutoff);
+        resolve();
+      });
       if (ws.readyState === WebSocket.OPEN) ws.close(1000, "stop");
       else ws.terminate();
     });
