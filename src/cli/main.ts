@@ -23,6 +23,9 @@ type Register = (program: Command) => void;
 
 async function commands(): Promise<Register[]> {
   return [
+    (await import("./ingest.js")).register,
+    (await import("./bars.js")).register,
+    (await import("./generate.js")).register,
     (await import("./calendar.js")).register,
     (await import("./replay.js")).register,
     (await import("./gaps.js")).register,

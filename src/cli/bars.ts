@@ -1,0 +1,195 @@
+import { existsSync } from "node:fs";
+import type { Command } from "commander";
+import type { Calendar, Session } from "../calendar/types.js";
+import type { BarColumns } from "../model/bar.js";
+import { isoUtc } from "../model/time.js";
+import type { Repository } from "../store/types.js";
+import { DEFAULT_DB } from "./ingest.js";
+import { note, out } from "./io.js";
+
+/** Options of `tickwright bars`, as commander hands them over. */
+interface BarsOptions {
+  interval: string;
+  from?: string;
+  to?: string;
+  db: string;
+  format: string;
+  extended?: boolean;
+  calendar: string;
+}
+
+const FORMATS = ["csv", "json", "table"];
+
+/** Bars as printed: one row per bar, `time` its start. */
+export interface PrintedBars {
+  length: number;
+  time: ArrayLike<number>;
+  open: ArrayLike<number>;
+  high: ArrayLike<number>;
+  low: ArrayLike<number>;
+  close: ArrayLike<number>;
+  volume: ArrayLike<number>;
+}
+
+/**
+ * `tickwright bars SYMBOL --interval 1m --from DATE --to DATE`: a symbol's bars over the
+ * sessions dated --from..--to (inclusive) of the calendar, regular hours only unless
+ * `--extended`. Stored intervals are read as stored; others are derived from stored 1m bars.
+ * Output: CSV (`time,open,high,low,close,volume`, time ISO-8601 UTC), JSON or a table.
+ */
+export function register(program: Command): void {
+  program
+    .command("bars")
+    .description("print a symbol's bars over a range of session dates")
+    .argument("<symbol>", "symbol, e.g. SPY")
+    .option("--interval <interval>", "1m, 5m, 15m, 60m, 1d, ...", "1m")
+    .option("--from <date>", "first session date (YYYY-MM-DD)")
+    .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
+    .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
+    .option("--format <csv|json|table>", "output format", "csv")
+    .option("--extended", "include pre-market and after-hours bars")
+    .option("--calendar <name>", "the symbol's exchange calendar", "XNYS")
+    .action(async (symbol: string, opts: BarsOptions) => barsCommand(symbol, opts));
+}
+
+/** Runs `tickwright bars`. Bad options throw InvalidArgumentError (exit 2). */
+export async function barsCommand(symbol: string, opts: BarsOptions): Promise<void> {
+  const { InvalidArgumentError, InputError } = await import("../model/errors.js");
+  const { parseInterval } = await import("../model/interval.js");
+  const { parseDate } = await import("../model/time.js");
+  if (!FORMATS.includes(opts.format)) {
+    throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
+  }
+  const interval = parseInterval(opts.interval);
+  if (opts.from === undefined) throw new InvalidArgumentError("--from DATE is required (YYYY-MM-DD)");
+  const from = opts.from;
+  const to = opts.to ?? from;
+  if (parseDate(from, "--from") > parseDate(to, "--to")) {
+    throw new InvalidArgumentError(`--from ${from} is after --to ${to}`);
+  }
+  const { getCalendar } = await import("../calendar/registry.js");
+  const calendar = getCalendar(opts.calendar);
+  const extended = opts.extended === true;
+  const sessions = calendar.sessions(from, to);
+  const range = `${symbol} ${interval.name} bars in ${from}..${to}`;
+  if (sessions.length === 0) {
+    note(`no ${calendar.name} sessions in ${from}..${to}: no bars`);
+    print(opts.format, emptyColumns());
+    return;
+  }
+  const isFile = opts.db !== ":memory:" && !/^postgres(ql)?:\/\//i.test(opts.db);
+  if (isFile && !existsSync(opts.db)) {
+    throw new InputError(`no database at ${opts.db} (ingest or generate data first, or pass --db)`);
+  }
+  const { openRepository } = await import("../store/index.js");
+  const repo = await openRepository(opts.db);
+  let bars: PrintedBars;
+  try {
+    bars = await readSessionBars(repo, symbol, interval.name, calendar, sessions, extended);
+  } finally {
+    await repo.close();
+  }
+  if (bars.length === 0) note(`no ${range}${extended ? "" : " (regular hours)"} in ${opts.db}`);
+  print(opts.format, bars);
+}
+
+/**
+ * A symbol's bars of `interval` over the given sessions: read as stored when the store has
+ * that interval for the symbol, else derived from its stored 1m bars. Only bars starting
+ * inside a session (regular, or extended with `extended`) are kept.
+ */
+export async function readSessionBars(
+  repo: Repository,
+  symbol: string,
+  interval: string,
+  calendar: Calendar,
+  sessions: readonly Session[],
+  extended: boolean,
+): Promise<PrintedBars> {
+  const coverage = await repo.coverage(symbol);
+  const first = sessions[0];
+  const last = sessions[sessions.length - 1];
+  const range = { from: extended ? first.preOpen : first.open, to: extended ? last.postClose : last.close };
+  if (coverage.some((c) => c.interval === interval)) {
+    const stored = await repo.readBars({ symbols: [symbol], interval, ...range });
+    return inSessions(stored, sessions, extended);
+  }
+  if (!coverage.some((c) => c.interval === "1m")) return inSessions(emptyColumns(), sessions, extended);
+  const minutes = await repo.readBars({ symbols: [symbol], interval: "1m", ...range });
+  const { deriveBars } = await import("../aggregate/index.js");
+  const derived = deriveBars(minutes, interval, calendar, { extended, symbol });
+  return inSessions(derived, sessions, extended);
+}
+
+function emptyColumns(): PrintedBars {
+  return { length: 0, time: [], open: [], high: [], low: [], close: [], volume: [] };
+}
+
+/** Keeps the bars whose start lies in one of the (time-ordered) sessions' hours. */
+function inSessions(
+  bars: PrintedBars | BarColumns,
+  sessions: readonly Session[],
+  extended: boolean,
+): PrintedBars {
+  const keep: number[] = [];
+  let k = 0;
+  for (let i = 0; i < bars.length; i++) {
+    const t = bars.time[i];
+    while (k < sessions.length && t >= (extended ? sessions[k].postClose : sessions[k].close)) k++;
+    if (k === sessions.length) break;
+    if (t >= (extended ? sessions[k].preOpen : sessions[k].open)) keep.push(i);
+  }
+  const pick = (col: ArrayLike<number>) => Float64Array.from(keep, (i) => col[i]);
+  return {
+    length: keep.length,
+    time: pick(bars.time),
+    open: pick(bars.open),
+    high: pick(bars.high),
+    low: pick(bars.low),
+    close: pick(bars.close),
+    volume: pick(bars.volume),
+  };
+}
+
+const COLUMNS = ["time", "open", "high", "low", "close", "volume"] as const;
+
+function rowOf(bars: PrintedBars, i: number): string[] {
+  return [
+    isoUtc(bars.time[i]),
+    String(bars.open[i]),
+    String(bars.high[i]),
+    String(bars.low[i]),
+    String(bars.close[i]),
+    String(bars.volume[i]),
+  ];
+}
+
+function print(format: string, bars: PrintedBars): void {
+  if (format === "json") {
+    const rows = [];
+    for (let i = 0; i < bars.length; i++) {
+      rows.push({
+        time: isoUtc(bars.time[i]),
+        open: bars.open[i],
+        high: bars.high[i],
+        low: bars.low[i],
+        close: bars.close[i],
+        volume: bars.volume[i],
+      });
+    }
+    out(JSON.stringify(rows, null, 2));
+    return;
+  }
+  const lines: string[][] = [];
+  for (let i = 0; i < bars.length; i++) lines.push(rowOf(bars, i));
+  if (format === "csv") {
+    const text = [COLUMNS.join(","), ...lines.map((r) => r.join(","))].join("\n");
+    out(text);
+    return;
+  }
+  const widths = COLUMNS.map((c, j) => Math.max(c.length, ...lines.map((r) => r[j].length)));
+  const fmtRow = (r: readonly string[]) =>
+    r.map((v, j) => (j === 0 ? v.padEnd(widths[j]) : v.padStart(widths[j]))).join("  ");
+  out(fmtRow(COLUMNS));
+  for (const r of lines) out(fmtRow(r));
+}

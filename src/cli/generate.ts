@@ -1,0 +1,95 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "../model/errors.js";
+import { DEFAULT_DB } from "./ingest.js";
+import { list, out } from "./io.js";
+
+/** Options of `tickwright generate`, as commander hands them over. */
+interface GenerateCliOptions {
+  symbols: string;
+  days: string;
+  db: string;
+  seed: string;
+  missingRate: string;
+  extended?: boolean;
+  start?: string;
+}
+
+/** Rows per write transaction when storing generated bars. */
+const WRITE_ROWS = 262_144;
+
+/**
+ * `tickwright generate --symbols N --days D --db FILE`: synthetic one-minute bars on the XNYS
+ * calendar (see generateBars), written to the store. Deterministic for a seed.
+ */
+export function register(program: Command): void {
+  program
+    .command("generate")
+    .description("write realistic synthetic 1m bars (seeded random walks on the XNYS calendar)")
+    .option("--symbols <n|list>", "how many symbols (SYM001, ...) or a comma-separated list of names", "5")
+    .option("--days <n>", "sessions to generate", "5")
+    .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
+    .option("--seed <n>", "random seed", "1")
+    .option("--missing-rate <r>", "probability that a minute bar is missing, in [0, 1)", "0")
+    .option("--extended", "also pre-market and after-hours minutes")
+    .option("--start <date>", "first session on or after this date (YYYY-MM-DD)", "2024-01-02")
+    .action(async (opts: GenerateCliOptions) => generateCommand(opts));
+}
+
+function wholeNumber(text: string, what: string, min: number): number {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= min)) throw badNumber(text, what, `a whole number >= ${min}`);
+  return n;
+}
+
+function badNumber(text: string, what: string, expected: string): Error {
+  return new InvalidArgumentError(`bad ${what} "${text}": expected ${expected}`);
+}
+
+/** Runs `tickwright generate`. */
+export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
+  const symbols = /^\d+$/.test(opts.symbols.trim())
+    ? wholeNumber(opts.symbols, "--symbols", 1)
+    : list(opts.symbols);
+  const days = wholeNumber(opts.days, "--days", 1);
+  const seed = wholeNumber(opts.seed, "--seed", 0);
+  const missingRate = Number(opts.missingRate);
+  if (!(missingRate >= 0 && missingRate < 1))
+    throw badNumber(opts.missingRate, "--missing-rate", "a number in [0, 1)");
+  const { generateBars } = await import("../ingest/generate.js");
+  const { concatBarColumns, openRepository } = await import("../store/index.js");
+  const started = process.hrtime.bigint();
+  const sessions = generateBars({
+    symbols,
+    days,
+    seed,
+    missingRate,
+    extended: opts.extended,
+    start: opts.start,
+  });
+  const repo = await openRepository(opts.db);
+  let rows = 0;
+  try {
+    let pending: (typeof sessions)[number]["bars"][] = [];
+    let pendingRows = 0;
+    const flush = async () => {
+      if (pendingRows === 0) return;
+      rows += await repo.writeBars("1m", pending.length === 1 ? pending[0] : concatBarColumns(pending));
+      pending = [];
+      pendingRows = 0;
+    };
+    for (const s of sessions) {
+      pending.push(s.bars);
+      pendingRows += s.bars.length;
+      if (pendingRows >= WRITE_ROWS) await flush();
+    }
+    await flush();
+  } finally {
+    await repo.close();
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const names = typeof symbols === "number" ? `${symbols} symbols` : symbols.join(", ");
+  out(
+    `generated ${rows.toLocaleString("en-US")} one-minute bars of ${names} over ${sessions.length} sessions ` +
+      `(${sessions[0].session.date} to ${sessions[sessions.length - 1].session.date}, seed ${seed}) into ${opts.db} in ${seconds.toFixed(2)} s`,
+  );
+}
