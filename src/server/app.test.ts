@@ -1,14 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { inflateRawSync } from "node:zlib";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { createEngine, type Engine } from "../engine/engine.js";
-import { allocBarColumns, type BarColumns } from "../model/bar.js";
+import { ingest } from "../ingest/index.js";
 import { ConfigError } from "../model/errors.js";
-import { parseDate, zonedToUtc } from "../model/time.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
 import { buildServer } from "./app.js";
@@ -16,60 +14,15 @@ import { startServer } from "./listen.js";
 import { startServe } from "./serve.js";
 
 const xnys = getCalendar("XNYS");
-const NY = "America/New_York";
 const DATES = ["2013-10-04", "2013-10-07", "2013-10-08", "2013-10-09", "2013-10-10", "2013-10-11"];
-const PRICE = 10_000;
 const TOKEN = "a-test-token-of-32-characters-xx";
 
-/** The one deflated entry of a single-file LEAN zip, split into CSV rows. */
-function leanRows(path: string): string[][] {
-  const buf = readFileSync(resolve(LEAN_ROOT, path));
-  const method = buf.readUInt16LE(8);
-  const size = buf.readUInt32LE(18);
-  const start = 30 + buf.readUInt16LE(26) + buf.readUInt16LE(28);
-  const data = buf.subarray(start, start + size);
-  return (method === 8 ? inflateRawSync(data) : data)
-    .toString("utf8")
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().split(","));
-}
-
-/** A LEAN minute trade file of SPY as bar columns (New York ms of day -> epoch ms UTC). */
-function leanMinutes(date: string): BarColumns {
-  const lines = leanRows(`equity/usa/minute/spy/${date.replaceAll("-", "")}_trade.zip`);
-  const day = parseDate(date);
-  return columns(lines.map((f) => [zonedToUtc(NY, day, Number(f[0])), ...f.slice(1, 6).map(Number)]));
-}
-
-/** SPY's vendor daily bars of the six dates, stamped at New York midnight. */
-function leanDaily(): BarColumns {
-  const rows = leanRows("equity/usa/daily/spy.zip")
-    .map((f) => ({ date: `${f[0].slice(0, 4)}-${f[0].slice(4, 6)}-${f[0].slice(6, 8)}`, f }))
-    .filter((r) => DATES.includes(r.date));
-  return columns(
-    rows.map(({ date, f }) => [zonedToUtc(NY, parseDate(date), 0), ...f.slice(1, 6).map(Number)]),
-  );
-}
-
-function columns(rows: number[][]): BarColumns {
-  const c = allocBarColumns(rows.length);
-  rows.forEach(([t, o, h, l, cl, v], i) => {
-    c.symbol[i] = "SPY";
-    c.time[i] = t;
-    c.open[i] = o / PRICE;
-    c.high[i] = h / PRICE;
-    c.low[i] = l / PRICE;
-    c.close[i] = cl / PRICE;
-    c.volume[i] = v;
-  });
-  c.length = rows.length;
-  return c;
-}
-
+/** Ingests SPY's LEAN minute files (six sessions) and, with `daily`, its vendor daily bars. */
 async function ingestSpy(repo: Repository, daily: boolean): Promise<void> {
-  for (const date of DATES) await repo.writeBars("1m", leanMinutes(date));
-  if (daily) await repo.writeBars("1d", leanDaily());
+  const paths = [resolve(LEAN_ROOT, "equity/usa/minute/spy")];
+  if (daily) paths.push(resolve(LEAN_ROOT, "equity/usa/daily/spy.zip"));
+  const summary = await ingest(paths, { format: "lean", repository: repo });
+  expect(summary.rejected).toBe(0);
 }
 
 /** Parses Prometheus text exposition; throws naming the first line that is not valid. */
