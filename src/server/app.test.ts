@@ -181,6 +181,8 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("HTTP API over r
     expect(samples.get("tickwright_symbols_active")).toBe(1);
     expect(samples.get('tickwright_health_status{component="overall"}')).toBe(0);
     expect([...samples.keys()].every((k) => k.startsWith("tickwright_"))).toBe(true);
+    expect(samples.get("tickwright_upkeep_cycle_duration_seconds_count")).toBe(1);
+    expect(samples.get("tickwright_prefetch_load_seconds_count")).toBe(2);
   });
 
   it("lists sessions of the engine's calendar and of a named one", async () => {

@@ -1,7 +1,7 @@
 export { type BarJson, buildServer, MAX_SPAN_DAYS, type ServerOptions } from "./app.js";
 export { bearerToken, isLoopback, tokenMatches } from "./auth.js";
 export { chartsLibraryPath, dashboardDir, loadDashboard } from "./dashboard.js";
-export { type ComponentHealth, type Health, readHealth } from "./health.js";
+export { type ComponentHealth, type Health, type HealthStatus, readHealth } from "./health.js";
 export { type RunningServer, type StartOptions, startServer } from "./listen.js";
 export { EngineMetrics, type EngineMetricsOptions, METRIC_PREFIX } from "./metrics.js";
 export { BadRequestError } from "./params.js";

@@ -149,7 +149,7 @@ export class EngineMetrics {
         const h = self.health();
         this.set({ component: "overall" }, STATUS_VALUE[h.status]);
         for (const [component, c] of Object.entries(h.components)) {
-          this.set({ component }, STATUS_VALUE[c.status] ?? 2);
+          this.set({ component }, STATUS_VALUE[c.status]);
         }
         self.observeUpkeep(h);
         self.observePrefetch();
@@ -229,15 +229,15 @@ export class EngineMetrics {
 
   /**
    * Records the last upkeep cycle's duration when the cycle count moved since the last look
-   * (health details `cycles` and `lastCycleMs` of the upkeep component).
+   * (upkeep health details `cycles` and `lastCycleMicros`): one sample per scrape, so at
+   * replay speed the histogram samples the cycles rather than holding every one.
    */
   private observeUpkeep(h: Health): void {
-    const d = h.components.upkeep?.details;
-    if (!d) return;
+    const d = h.components.upkeep.details;
     const cycles = typeof d.cycles === "number" ? d.cycles : Number.NaN;
-    const ms = typeof d.lastCycleMs === "number" ? d.lastCycleMs : Number.NaN;
+    const micros = typeof d.lastCycleMicros === "number" ? d.lastCycleMicros : Number.NaN;
     if (!Number.isFinite(cycles) || cycles === this.upkeepCycles) return;
     this.upkeepCycles = cycles;
-    if (Number.isFinite(ms)) this.upkeepSeconds.observe(ms / 1000);
+    if (Number.isFinite(micros)) this.upkeepSeconds.observe(micros / 1e6);
   }
 }
