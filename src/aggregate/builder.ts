@@ -38,7 +38,10 @@ export class DerivedBarBuilder {
   private idleUntil = Number.NEGATIVE_INFINITY;
   private last = Number.NEGATIVE_INFINITY;
   private b = 0;
+  /** Index of the forming bucket in the plan, -1 when none. */
   private fb = -1;
+  /** End of the forming bucket, -Infinity when none. */
+  private end = Number.NEGATIVE_INFINITY;
   private o = 0;
   private h = 0;
   private l = 0;
@@ -60,7 +63,7 @@ export class DerivedBarBuilder {
 
   /** The end time of the forming bucket (Infinity when none), so the engine knows when to flush. */
   get formingEnd(): number {
-    return this.fb >= 0 ? this.plan.ends[this.fb] : Number.POSITIVE_INFINITY;
+    return this.fb >= 0 ? this.end : Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -78,43 +81,18 @@ export class DerivedBarBuilder {
     volume: number,
     flags = 0,
   ): number {
-    if (!(time > this.last)) {
-      throw new InvalidArgumentError(
-        `${this.symbol} ${this.interval.name}: one-minute bar ${isoUtc(time)} is not after ${isoUtc(this.last)}`,
-      );
-    }
-    this.last = time;
-    let done = 0;
-    if (time >= this.sessionEnd) {
-      if (this.fb >= 0) done += this.complete();
-      if (!this.enterSession(time)) return done;
-    }
-    const plan = this.plan;
-    const ends = plan.ends;
-    let b = this.b;
-    while (b < plan.length && ends[b] <= time) b++;
-    this.b = b;
-    if (this.fb >= 0 && this.fb !== b) done += this.complete();
-    if (b === plan.length || time < plan.starts[b]) return done;
-    if (this.fb < 0) {
-      this.fb = b;
-      this.o = open;
-      this.h = high;
-      this.l = low;
-      this.c = close;
-      this.v = volume;
-      this.count = 1;
-      this.flags = flags & INHERITED_FLAGS;
-    } else {
+    // Fast path, small enough to be inlined at the caller: the bar falls in the forming bucket.
+    if (time > this.last && time < this.end) {
+      this.last = time;
       if (high > this.h) this.h = high;
       if (low < this.l) this.l = low;
       this.c = close;
       this.v += volume;
       this.count++;
       this.flags |= flags & INHERITED_FLAGS;
+      return time + MINUTE_MS >= this.end ? this.complete() : 0;
     }
-    if (time + MINUTE_MS >= ends[b]) done += this.complete();
-    return done;
+    return this.addSlow(time, open, high, low, close, volume, flags);
   }
 
   /**
@@ -122,7 +100,7 @@ export class DerivedBarBuilder {
    * minutes missing, or the session closed). Returns bars completed (0 or 1).
    */
   flushUpTo(t: number): number {
-    return this.fb >= 0 && this.plan.ends[this.fb] <= t ? this.complete() : 0;
+    return this.fb >= 0 && this.end <= t ? this.complete() : 0;
   }
 
   /** The forming bar, flagged BarFlag.Partial, or undefined. */
@@ -160,10 +138,48 @@ export class DerivedBarBuilder {
   reset(): void {
     this.series.clear();
     this.fb = -1;
+    this.end = Number.NEGATIVE_INFINITY;
     this.b = 0;
     this.last = Number.NEGATIVE_INFINITY;
     this.sessionEnd = Number.NEGATIVE_INFINITY;
     this.idleUntil = Number.NEGATIVE_INFINITY;
+  }
+
+  /** A bar that starts a bucket, changes session, lies outside the session, or is out of order. */
+  private addSlow(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags: number,
+  ): number {
+    if (!(time > this.last)) {
+      throw new InvalidArgumentError(
+        `${this.symbol} ${this.interval.name}: one-minute bar ${isoUtc(time)} is not after ${isoUtc(this.last)}`,
+      );
+    }
+    this.last = time;
+    let done = this.fb >= 0 ? this.complete() : 0;
+    if (time >= this.sessionEnd && !this.enterSession(time)) return done;
+    const plan = this.plan;
+    const ends = plan.ends;
+    let b = this.b;
+    while (b < plan.length && ends[b] <= time) b++;
+    this.b = b;
+    if (b === plan.length || time < plan.starts[b]) return done;
+    this.fb = b;
+    this.end = ends[b];
+    this.o = open;
+    this.h = high;
+    this.l = low;
+    this.c = close;
+    this.v = volume;
+    this.count = 1;
+    this.flags = flags & INHERITED_FLAGS;
+    if (time + MINUTE_MS >= this.end) done += this.complete();
+    return done;
   }
 
   private enterSession(time: number): boolean {
@@ -194,6 +210,7 @@ export class DerivedBarBuilder {
       this.plan.expected[fb],
     );
     this.fb = -1;
+    this.end = Number.NEGATIVE_INFINITY;
     return 1;
   }
 }
