@@ -5,7 +5,6 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { main } from "../cli/main.js";
 import { hasPostgres, hasSharedData, LEAN_ROOT, skipWithout, TEST_PG_URL } from "../testing/deps.js";
-import { openRepository } from "./index.js";
 
 /** Runs the CLI in-process; returns its exit code, stdout and stderr. */
 async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -32,7 +31,7 @@ const ready = hasSharedData() && (await hasPostgres());
 
 /**
  * Every command taking `--db` gives the same output from PostgreSQL as from DuckDB once the
- * LEAN sample data is ingested into each.
+ * LEAN sample data is ingested into each with `tickwright ingest`.
  */
 describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("--db postgres:// in the CLI", () => {
   const schema = `tw_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
@@ -41,14 +40,18 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("--db postg
   const duckFile = join(dir, "market.duckdb");
 
   beforeAll(async () => {
-    const { ingest } = await import("../ingest/index.js");
-    for (const target of [duckFile, pgUrl]) {
-      const repository = await openRepository(target);
-      try {
-        await ingest([LEAN_ROOT], { format: "lean", repository });
-      } finally {
-        await repository.close();
-      }
+    for (const db of [duckFile, pgUrl]) {
+      const r = await run(
+        "ingest",
+        LEAN_ROOT,
+        "--format",
+        "lean",
+        "--db",
+        db,
+        "--rejects",
+        join(dir, "rejects.csv"),
+      );
+      expect(r.code).toBe(0);
     }
   }, 300_000);
 
@@ -59,6 +62,24 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("--db postg
     await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin.end();
   });
+
+  it.each(["1m", "5m", "1d"])(
+    "prints byte-identical %s bars CSV for SPY 2013-10-04..2013-10-11",
+    async (interval) => {
+      const args = ["bars", "SPY", "--interval", interval, "--from", "2013-10-04", "--to", "2013-10-11"];
+      const fromDuck = await run(...args, "--db", duckFile);
+      const fromPg = await run(...args, "--db", pgUrl);
+      expect([fromDuck.code, fromDuck.stderr]).toEqual([0, ""]);
+      expect(fromPg).toEqual(fromDuck);
+      const lines = fromPg.stdout.trimEnd().split("\n");
+      expect(lines[0]).toBe("time,open,high,low,close,volume");
+      // Six sessions of regular hours: 390 one-minute, 78 five-minute bars or one daily bar each.
+      expect(lines.length - 1).toBe({ "1m": 6 * 390, "5m": 6 * 78, "1d": 6 }[interval]);
+      // The daily file's 2013-10-07 bar, as ../shared/data/README states it.
+      if (interval === "1d")
+        expect(lines[2]).toBe("2013-10-07T13:30:00Z,167.43,168.45,167.25,167.42,81489219");
+    },
+  );
 
   it("audits gaps identically", async () => {
     const args = ["gaps", "SPY", "--from", "2013-10-04", "--to", "2013-10-11", "--format", "json"];
