@@ -1,0 +1,58 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { run } from "./cli.fixture.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tw-cli-generate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+describe("tickwright generate", () => {
+  it("writes deterministic bars that bars reads back, and says what it wrote", async () => {
+    const a = join(dir, "gen-a.duckdb");
+    const b = join(dir, "gen-b.duckdb");
+    const r = await run("generate", "--symbols", "3", "--days", "2", "--seed", "11", "--db", a);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^generated 2,340 one-minute bars of 3 symbols over 2 sessions \(2024-01-02 to 2024-01-03, seed 11\) into .*gen-a\.duckdb in [\d.]+ s\n$/,
+    );
+    await run("generate", "--symbols", "3", "--days", "2", "--seed", "11", "--db", b);
+    const fromA = await run("bars", "SYM002", "--from", "2024-01-02", "--to", "2024-01-03", "--db", a);
+    const fromB = await run("bars", "SYM002", "--from", "2024-01-02", "--to", "2024-01-03", "--db", b);
+    expect(fromA.stdout.trim().split("\n").length).toBe(781);
+    expect(fromA.stdout).toBe(fromB.stdout);
+  });
+
+  it("takes a list of symbol names and a missing rate", async () => {
+    const db = join(dir, "gen-names.duckdb");
+    const r = await run(
+      "generate",
+      "--symbols",
+      "SPY,QQQ",
+      "--days",
+      "1",
+      "--missing-rate",
+      "0.5",
+      "--db",
+      db,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("of SPY, QQQ over 1 sessions");
+    const bars = await run("bars", "QQQ", "--from", "2024-01-02", "--db", db);
+    const n = bars.stdout.trim().split("\n").length - 1;
+    expect(n).toBeGreaterThan(150);
+    expect(n).toBeLessThan(240);
+  });
+
+  it("exits 2 on bad numbers", async () => {
+    const r = await run("generate", "--days", "0", "--db", join(dir, "x.duckdb"));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('tickwright: bad --days "0": expected a whole number >= 1\n');
+    const m = await run("generate", "--missing-rate", "2", "--db", join(dir, "x.duckdb"));
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain('bad --missing-rate "2"');
+  });
+});
