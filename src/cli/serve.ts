@@ -4,8 +4,8 @@ import { note } from "./io.js";
 
 /**
  * `tickwright serve`: replays the stored data as if live (paced at --speed x real time, 60 by
- * default) and serves health, metrics, the query API, live events and the dashboard until
- * SIGINT or SIGTERM.
+ * default), or with --live runs on the wall clock from a live feed, and serves health,
+ * metrics, the query API, live events and the dashboard until SIGINT or SIGTERM.
  */
 export function register(program: Command): void {
   program
@@ -24,10 +24,17 @@ export function register(program: Command): void {
     .option("--calendar <name>", "calendar name or JSON file")
     .option("--token <token>", "bearer token every request must carry (or TICKWRIGHT_SERVER_TOKEN)")
     .option("--config <file>", "configuration file (JSON or YAML)")
-    .option("--live", "live mode with a market-data adapter instead of a replay")
+    .option("--live", "live mode: the wall clock and a live feed instead of a replay")
+    .option(
+      "--feed <alpaca|replay>",
+      "live feed: alpaca (keys in APCA_API_KEY_ID, APCA_API_SECRET_KEY) or replay",
+      "alpaca",
+    )
+    .option("--alpaca-feed <iex|sip>", "Alpaca data feed", "iex")
+    .option("--alpaca-url <url>", "Alpaca stream host (default Alpaca's)")
     .action(async (opts: ServeOptions) => {
       const { startServe } = await import("../server/serve.js");
-      const handle = await startServe(opts, note);
+      const handle = await startServe(opts, { log: note });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);

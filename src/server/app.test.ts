@@ -245,7 +245,7 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("tickwright serv
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("replays the stored range while answering /health, /metrics and /api/bars over real HTTP", async () => {
-    const h = await startServe({ db: join(dir, "x.duckdb"), port: "0", speed: "max" }, undefined, false);
+    const h = await startServe({ db: join(dir, "x.duckdb"), port: "0", speed: "max" }, { logger: false });
     try {
       expect(h.engine.plannedSessions().map((s) => s.date)).toEqual(DATES);
       expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
