@@ -37,7 +37,7 @@ export function toInterval(interval: Interval | string): Interval {
  * The buckets of one interval over one session, as columns (`starts`, `ends`, `expected`),
  * in time order. A session's minutes are contiguous ([open, close), and [preOpen, postClose)
  * extended, as `Session` defines them), so each bucket expects (end - start) / 1 minute bars;
- * a daily bucket is [open, close) and expects the calendar's `minuteCount`. `layout()` reuses
+ * a daily bucket is [open, close), so it expects the calendar's regular `minuteCount`. `layout()` reuses
  * the buffers, so a builder re-plans at each session without allocating once warm.
  */
 export class IntervalPlan {

@@ -238,7 +238,10 @@ export interface QuoteUpdate {
   askSize: number;
 }
 
-/** One-minute quote bars from quote updates (batch); the same bars a QuoteBarBuilder completes. */
+/**
+ * One-minute quote bars from quote updates (batch); the same bars a QuoteBarBuilder completes.
+ * Updates at or after `upTo` are ignored and a minute not ended by `upTo` is left out.
+ */
 export function quotesToBars(
   symbol: string,
   updates: readonly QuoteUpdate[],
