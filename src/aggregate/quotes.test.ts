@@ -79,6 +79,20 @@ describe("QuoteBarBuilder", () => {
     expect(b.formingEnd).toBe(Number.POSITIVE_INFINITY);
   });
 
+  it("leaves out updates at or after upTo and the minute it has not ended", () => {
+    const updates = [
+      q(0, 10, 1, 10.01, 1),
+      q(MINUTE_MS + 1, 10.02, 1, 10.03, 1),
+      q(2 * MINUTE_MS, 11, 1, 11.01, 1),
+    ];
+    const bars = quotesToBars("SPY", updates, { upTo: T0 + 2 * MINUTE_MS });
+    expect(bars.toBars().map((b) => [b.time - T0, b.bidClose])).toEqual([
+      [0, 10],
+      [MINUTE_MS, 10.02],
+    ]);
+    expect(quotesToBars("SPY", updates, { upTo: T0 + MINUTE_MS + 5 }).length).toBe(1);
+  });
+
   it("rejects updates out of time order", () => {
     const b = new QuoteBarBuilder("SPY");
     b.add(T0 + 10, 10, 1, 10.01, 1);
