@@ -1,10 +1,14 @@
 import { cpus } from "node:os";
 import type { BenchGroup, Figure } from "./harness.js";
 
-const groups: Array<() => Promise<BenchGroup>> = [
-  async () => (await import("./aggregate.js")).default,
-  () => import("./calendar.js").then((m) => m.default),
-  async () => (await import("./postgres.js")).default,
+/** Every benchmark group by name; loaded only when run, so `--only` skips the others. */
+const groups: Array<{ name: string; load: () => Promise<{ default: BenchGroup }> }> = [
+  { name: "aggregate", load: () => import("./aggregate.js") },
+  { name: "calendar", load: () => import("./calendar.js") },
+  { name: "ingest", load: () => import("./ingest.js") },
+  { name: "postgres", load: () => import("./postgres.js") },
+  { name: "replay", load: () => import("./replay.js") },
+  { name: "server", load: () => import("./server.js") },
 ];
 
 /**
@@ -17,9 +21,9 @@ async function main(): Promise<void> {
   const json = args.includes("--json");
   const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
   const figures: Figure[] = [];
-  for (const load of groups) {
-    const group = await load();
-    if (only && !group.name.includes(only)) continue;
+  for (const entry of groups) {
+    if (only && !entry.name.includes(only)) continue;
+    const group = (await entry.load()).default;
     if (!json) process.stderr.write(`running ${group.name}...\n`);
     figures.push(...(await group.run()));
   }

@@ -188,6 +188,16 @@ export class Engine {
     const { start, end } = sessionWindow(current, this.config.extended);
     const now = this.clock.now();
     const bars = await this.reader.readBars({ symbols: [symbol], interval: "1m", from: start, to: end });
+    this.prefetcher.discardAfter(current.date);
+    const next = this.calendar.nextSession(current.postClose, true);
+    if (
+      next &&
+      this.coordinator &&
+      this.config.prefetch.enabled &&
+      this.sessions.some((x) => x.date === next.date)
+    ) {
+      this.prefetcher.start(next);
+    }
     const s = this.session.state(symbol);
     let i = 0;
     for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.applyBar(s, bars, i, false);
@@ -269,18 +279,21 @@ export class Engine {
     if (this.state === "paused") this.state = "running";
   }
 
-  /** Stops a replay (it resolves with what it did) or live mode. */
-  stop(): void {
+  /**
+   * Stops a replay (run() then resolves with what it did) or live mode; the returned promise
+   * resolves once a live feed has closed its connection.
+   */
+  async stop(): Promise<void> {
     this.coordinator?.stop();
-    if (this.liveFeed) {
-      const feed = this.liveFeed;
+    this.state = "stopped";
+    const feed = this.liveFeed;
+    if (feed) {
       this.liveFeed = undefined;
       this.boundaries.stop();
       this.upkeep?.stop();
       if (this.clock instanceof LiveClock) this.clock.cancelAll();
-      void feed.stop();
+      await feed.stop();
     }
-    this.state = "stopped";
   }
 
   get isPaused(): boolean {
@@ -410,7 +423,7 @@ export class Engine {
 
   /** Closes the repository when the engine opened it. */
   async close(): Promise<void> {
-    this.stop();
+    await this.stop();
     if (!this.parts.repository) await this.repository.close();
   }
 
@@ -439,7 +452,7 @@ export class Engine {
     const current = this.session.session;
     if (current && time >= current.preOpen && time < current.postClose) {
       const now = this.clock.now();
-      for (const b of s.builders.values()) b.rebuild(s.bars, now);
+      for (const b of s.builders) b.rebuild(s.bars, now);
       this.session.recomputeMetrics(s);
     } else {
       const slice = s.history.find((h) => time >= h.session.preOpen && time < h.session.postClose);
@@ -453,7 +466,7 @@ export class Engine {
     const events: EngineEvent[] = [];
     const listening = this.hub.has("bar");
     for (const s of this.session.all()) {
-      for (const b of s.builders.values()) {
+      for (const b of s.builders) {
         if (b.formingEnd > now) continue;
         const n = b.flushUpTo(now);
         if (n === 0) continue;
@@ -521,7 +534,9 @@ export class Engine {
     this.barsIn++;
     const events =
       emit && this.hub.has("bar") ? [barEvent(series, series.length - 1, this.clock.now())] : undefined;
-    for (const b of s.builders.values()) {
+    const builders = s.builders;
+    for (let k = 0; k < builders.length; k++) {
+      const b = builders[k];
       const n = b.add(t, open, high, low, close, volume, flags);
       if (n > 0) {
         this.countOut(b.series.interval, n);
@@ -590,6 +605,12 @@ export class Engine {
     }
   }
 
+  /**
+   * Starts a session: history for symbols that need it, then the next session's prefetch. Live,
+   * that prefetch is a timer `prefetch.windowMinutes` before the next open; in a backtest the
+   * simulated clock jumps over any such window in no time, so the next session loads at once,
+   * while this one replays.
+   */
   private async startSession(session: Session): Promise<void> {
     this.session.startSession(session);
     this.upkeep?.newSession();
@@ -609,9 +630,13 @@ export class Engine {
     }
     const next = this.calendar.nextSession(session.postClose, true);
     if (next && this.config.prefetch.enabled && this.sessions.some((s) => s.date === next.date)) {
-      const at =
-        sessionWindow(next, this.config.extended).start - this.config.prefetch.windowMinutes * MINUTE_MS;
-      this.clock.at(Math.max(at, this.clock.now()), () => this.prefetcher.start(next));
+      if (this.coordinator) {
+        this.prefetcher.start(next);
+      } else {
+        const at =
+          sessionWindow(next, this.config.extended).start - this.config.prefetch.windowMinutes * MINUTE_MS;
+        this.clock.at(Math.max(at, this.clock.now()), () => this.prefetcher.start(next));
+      }
     }
   }
 

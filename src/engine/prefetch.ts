@@ -91,6 +91,16 @@ export class Prefetcher {
     return this.pending.get(session.date);
   }
 
+  /** Drops prefetches of sessions after `date` (the symbol set changed; they must load again). */
+  discardAfter(date: string): void {
+    for (const d of [...this.pending.keys()]) {
+      if (d > date) {
+        this.pending.delete(d);
+        this.records.delete(d);
+      }
+    }
+  }
+
   /** Forgets sessions before `date` (keeps the records of the last few for health). */
   forget(date: string): void {
     for (const d of [...this.pending.keys()]) if (d < date) this.pending.delete(d);

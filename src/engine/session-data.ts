@@ -51,8 +51,8 @@ export interface SymbolMetrics {
 export class SymbolState {
   /** Current session's one-minute bars. */
   bars: BarSeries;
-  /** Derived-bar builders of the current session, by interval name. */
-  readonly builders = new Map<string, DerivedBarBuilder>();
+  /** Derived-bar builders of the current session, one per interval (an array: walked per bar). */
+  readonly builders: DerivedBarBuilder[] = [];
   /** Trailing sessions, oldest first. */
   history: SessionSlice[] = [];
   /** Trailing daily bars, oldest first. */
@@ -89,7 +89,7 @@ export class SymbolState {
   byteSize(): number {
     let n = this.bars.byteSize() + this.daily.byteSize();
     for (const h of this.history) n += h.bars.byteSize();
-    for (const b of this.builders.values()) n += b.series.byteSize();
+    for (const b of this.builders) n += b.series.byteSize();
     return n;
   }
 }
@@ -305,7 +305,7 @@ export class SessionData {
     for (const s of this.states.values()) {
       s.bars.clear();
       s.resetMetrics();
-      for (const b of s.builders.values()) b.reset();
+      for (const b of s.builders) b.reset();
     }
   }
 
@@ -316,7 +316,7 @@ export class SessionData {
   flush(t: number): SessionBar[] {
     const completed: SessionBar[] = [];
     for (const s of this.states.values()) {
-      for (const b of s.builders.values()) {
+      for (const b of s.builders) {
         const before = b.series.length;
         b.flushUpTo(t);
         for (let i = before; i < b.series.length; i++) completed.push(b.series.at(i));
@@ -344,7 +344,7 @@ export class SessionData {
       }
       s.bars.clear();
       s.resetMetrics();
-      for (const b of s.builders.values()) b.reset();
+      for (const b of s.builders) b.reset();
     }
     this.current = undefined;
   }
@@ -407,14 +407,14 @@ export class SessionData {
 
   /** The builder of a derived interval, created (and caught up) on first use: auto-activation. */
   builder(s: SymbolState, iv: Interval): DerivedBarBuilder {
-    let b = s.builders.get(iv.name);
+    let b = s.builders.find((x) => x.series.interval === iv.name);
     if (!b) {
       b = new DerivedBarBuilder(s.symbol, iv, this.calendar, {
         anchor: this.options.anchor,
         extended: this.options.extended,
       });
       if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
-      s.builders.set(iv.name, b);
+      s.builders.push(b);
     }
     return b;
   }
