@@ -15,11 +15,17 @@ const xnys = getCalendar("XNYS");
 const HOSTILE = `Z<img src=x onerror="document.title='pwned'">`;
 const SYMBOLS = ["AAA", "BBB", HOSTILE];
 
+/** The page's document, as far as the conditions below use it (they run in the browser). */
+declare const document: {
+  getElementById(id: string): { dataset: Record<string, string | undefined> } | null;
+  querySelector(selector: string): { children: { length: number } } | null;
+};
+
 /** Page-side condition: the chart holds more than `n` candles (its data-candles attribute). */
-const candlesAbove = (n: number) => `Number(document.getElementById("chart").dataset.candles) > ${n}`;
+const candlesAbove = (n: number) => Number(document.getElementById("chart")?.dataset.candles) > n;
 /** Page-side condition: a table's body has `n` rows. */
-const rowsIn = (table: string, n: number) =>
-  `document.querySelector("${table} tbody").children.length === ${n}`;
+const rowsIn = (rows: { table: string; n: number }) =>
+  document.querySelector(`${rows.table} tbody`)?.children.length === rows.n;
 
 describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in headless Chromium", () => {
   let repo: Repository;
@@ -78,22 +84,22 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in hea
     page.on("pageerror", (err) => errors.push(err.message));
     await page.goto(`${server.url}/`);
 
-    await page.waitForFunction(candlesAbove(0));
+    await page.waitForFunction(candlesAbove, 0);
     const first = Number(await page.getAttribute("#chart", "data-candles"));
     expect(first).toBeGreaterThanOrEqual(3);
     expect(await page.locator("#chart canvas").count()).toBeGreaterThan(0);
     expect(await page.inputValue("#symbol")).toBe("AAA");
 
-    await page.waitForFunction(candlesAbove(first), undefined, { timeout: 20_000 });
+    await page.waitForFunction(candlesAbove, first, { timeout: 20_000 });
     const later = Number(await page.getAttribute("#chart", "data-candles"));
     expect(later).toBeGreaterThan(first);
     expect(await page.textContent("#stream")).toBe("live");
 
-    await page.waitForFunction(rowsIn("#symbols", 3));
+    await page.waitForFunction(rowsIn, { table: "#symbols", n: 3 });
     const cells = await page.locator("#symbols tbody tr td:first-child").allTextContents();
     expect(cells).toEqual(SYMBOLS);
     expect(await page.locator("#symbols img").count()).toBe(0);
-    await page.waitForFunction(rowsIn("#heatmap", 3));
+    await page.waitForFunction(rowsIn, { table: "#heatmap", n: 3 });
     expect(await page.locator("#heatmap tbody tr td:first-child").allTextContents()).toEqual(SYMBOLS);
     expect(await page.locator("#heatmap img").count()).toBe(0);
     expect(await page.title()).toBe("tickwright");
