@@ -28,6 +28,7 @@ async function commands(): Promise<Register[]> {
     (await import("./generate.js")).register,
     (await import("./calendar.js")).register,
     (await import("./replay.js")).register,
+    (await import("./demo.js")).register,
     (await import("./gaps.js")).register,
     (await import("./db.js")).register,
     (await import("./validate-config.js")).register,
