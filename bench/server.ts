@@ -78,7 +78,7 @@ async function serveInWorker(): Promise<void> {
   parentPort!.postMessage({ url: server.url });
   parentPort!.once("message", async () => {
     const barsIn = engine.session.status().symbols;
-    engine.stop();
+    await engine.stop();
     await replay;
     await server.close();
     await repository.close();

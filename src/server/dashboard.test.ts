@@ -72,7 +72,7 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in hea
 
   afterAll(async () => {
     await browser?.close();
-    engine?.stop();
+    await engine?.stop();
     await replay;
     await server?.close();
     await repo?.close();

@@ -127,14 +127,14 @@ export async function startServe(opts: ServeOptions, ctx: ServeContext = {}): Pr
       config,
       replay,
       close: async () => {
-        running.engine.stop();
+        await running.engine.stop();
         await replay;
         await running.server.close();
         await repository.close();
       },
     };
   } catch (err) {
-    engine?.stop();
+    await engine?.stop().catch(() => {});
     await server?.close().catch(() => {});
     await repository.close().catch(() => {});
     throw err;
