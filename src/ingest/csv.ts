@@ -112,6 +112,8 @@ export async function importCsvBars(
   let rows = 0;
   let carry: Buffer | null = null;
   const symbols = new SymbolInterner();
+  let lastTimeBytes: Uint8Array = new Uint8Array(0);
+  let lastTime = Number.NaN;
   let symbol = opts.symbol ?? "";
 
   const rawLine = (b: Uint8Array, s: number, e: number) =>
@@ -131,7 +133,15 @@ export async function importCsvBars(
   /** Parses one data row whose needed fields are at fs/fe in `b`. */
   const row = (b: Uint8Array, m: ColumnMap, s: number, e: number) => {
     rows++;
-    const t = time.parseBytes(b, fs[m.time], fe[m.time]);
+    const ts = fs[m.time];
+    const te = fe[m.time];
+    // files of many symbols repeat each time once per symbol: parse it once
+    let t = lastTime;
+    if (!sameBytes(b, ts, te, lastTimeBytes)) {
+      t = time.parseBytes(b, ts, te);
+      lastTime = t;
+      lastTimeBytes = b.slice(ts, te);
+    }
     const open = parseNumber(b, fs[m.open], fe[m.open]);
     const high = parseNumber(b, fs[m.high], fe[m.high]);
     const low = parseNumber(b, fs[m.low], fe[m.low]);
@@ -276,4 +286,10 @@ class SymbolInterner {
     if (hit === undefined && str.length === e - s) this.byHash.set(key, str);
     return str;
   }
+}
+
+function sameBytes(b: Uint8Array, s: number, e: number, prev: Uint8Array): boolean {
+  if (e - s !== prev.length) return false;
+  for (let k = 0; k < prev.length; k++) if (b[s + k] !== prev[k]) return false;
+  return true;
 }

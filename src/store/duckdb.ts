@@ -60,8 +60,12 @@ const STAGING = [
 
 const STAGE_BAR_TYPES = [INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT];
 
+/** Whether anything is stored in the batch's time span: when not, the delete is skipped. */
+const ANY_BARS_IN_SPAN = "SELECT count(*)::INTEGER FROM bars WHERE interval = $1 AND time BETWEEN $2 AND $3";
+
 const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
-  WHERE bars.interval = $2 AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
+  WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
+    AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
 
 const INSERT_BARS = `INSERT INTO bars
   SELECT ($1::VARCHAR[])[sym + 1], $2, CAST(time AS BIGINT), open, high, low, close, volume,
@@ -135,6 +139,9 @@ interface EncodedSymbols {
   codes: Int32Array;
   names: string[];
   duplicates: boolean;
+  /** First and last bar time of the batch. */
+  minTime: number;
+  maxTime: number;
 }
 
 function encodeSymbols(bars: BarColumns): EncodedSymbols {
@@ -144,6 +151,8 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
   const names: string[] = [];
   const last: number[] = [];
   let ordered = true;
+  let minTime = Number.POSITIVE_INFINITY;
+  let maxTime = Number.NEGATIVE_INFINITY;
   let prevName: string | undefined;
   let prevCode = -1;
   for (let i = 0; i < n; i++) {
@@ -166,6 +175,8 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
     const t = bars.time[i];
     if (!(t > last[code])) ordered = false;
     last[code] = t;
+    if (t < minTime) minTime = t;
+    if (t > maxTime) maxTime = t;
   }
   let duplicates = false;
   if (!ordered) {
@@ -176,7 +187,7 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
       seen.add(key);
     }
   }
-  return { codes, names, duplicates };
+  return { codes, names, duplicates, minTime, maxTime };
 }
 
 /** Keeps the last row of every repeated (symbol, time), in input order. */
@@ -308,9 +319,12 @@ export class DuckDbRepository implements Repository {
     const name = parseInterval(interval).name;
     if (bars.length === 0) return 0;
     let batch = bars;
-    let { codes, names, duplicates } = encodeSymbols(bars);
+    let { codes, names, duplicates, minTime, maxTime } = encodeSymbols(bars);
     if (duplicates) ({ bars: batch, codes } = pickRows(bars, codes, lastPerKey(bars, codes)));
     const params = [listValue(names), name];
+    // a NaN time fails in the INSERT's cast (rolling the batch back); the span check is skipped then
+    const span =
+      Number.isFinite(minTime) && Number.isFinite(maxTime) ? [msParam(minTime), msParam(maxTime)] : null;
     return this.transaction(`writing ${batch.length} ${name} bars`, async (con) => {
       await con.run("DELETE FROM tw_stage_bars");
       const appender = await con.createAppender("tw_stage_bars");
@@ -334,7 +348,9 @@ export class DuckDbRepository implements Repository {
       } finally {
         appender.closeSync();
       }
-      await con.run(DELETE_BARS, params);
+      const stored = span ? (await con.runAndReadAll(ANY_BARS_IN_SPAN, [name, ...span])).getRows()[0][0] : 1;
+      if (stored !== 0)
+        await con.run(DELETE_BARS, [...params, ...(span ?? [msParam(-MAX_MS), msParam(MAX_MS)])]);
       await con.run(INSERT_BARS, params);
       await con.run("DELETE FROM tw_stage_bars");
       return batch.length;

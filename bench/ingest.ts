@@ -1,0 +1,117 @@
+import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DuckDBInstance } from "@duckdb/node-api";
+import { generateBars } from "../src/ingest/generate.js";
+import { ingest } from "../src/ingest/ingest.js";
+import { isoUtc } from "../src/model/time.js";
+import { openRepository } from "../src/store/index.js";
+import type { BenchGroup, Figure } from "./harness.js";
+
+/** Rows of the benchmark CSV. */
+const ROWS = 1_000_000;
+
+/** Writes ROWS generated 1m bars (100 symbols, 26 XNYS sessions, cut at ROWS) as CSV with ISO-8601 times. */
+async function writeCsv(path: string): Promise<number> {
+  const sessions = generateBars({ symbols: 100, days: 26, seed: 1 });
+  const stream = createWriteStream(path);
+  const write = (text: string) =>
+    new Promise<void>((resolve, reject) => stream.write(text, (err) => (err ? reject(err) : resolve())));
+  await write("time,symbol,open,high,low,close,volume\n");
+  let n = 0;
+  for (const { bars } of sessions) {
+    const lines: string[] = [];
+    for (let i = 0; i < bars.length && n < ROWS; i++, n++) {
+      lines.push(
+        `${isoUtc(bars.time[i])},${bars.symbol[i]},${bars.open[i]},${bars.high[i]},${bars.low[i]},${bars.close[i]},${bars.volume[i]}\n`,
+      );
+    }
+    await write(lines.join(""));
+  }
+  await new Promise<void>((resolve, reject) =>
+    stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+  );
+  return n;
+}
+
+async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = process.hrtime.bigint();
+  await fn();
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/**
+ * Ingest of a 1M-row one-minute-bar CSV into a DuckDB file through the same `ingest()` the
+ * CLI runs (parse, validate, duplicate check, staged appender writes, one transaction per
+ * batch), against DuckDB's own `read_csv` + INSERT of the same file into the same table;
+ * and a streamed read of all rows back into columns. Each is timed until the data is
+ * committed (the checkpoint on close is not counted, for either).
+ */
+const group: BenchGroup = {
+  name: "ingest",
+  async run(): Promise<Figure[]> {
+    const dir = mkdtempSync(join(tmpdir(), "tw-bench-ingest-"));
+    try {
+      const csv = join(dir, "bars.csv");
+      const rows = await writeCsv(csv);
+      const mb = statSync(csv).size / 1e6;
+
+      const repo = await openRepository(join(dir, "ingest.duckdb"));
+      let stored = 0;
+      const ingestSeconds = await seconds(async () => {
+        stored = (await ingest([csv], { format: "csv", repository: repo })).rowsStored;
+      });
+      if (stored !== rows) throw new Error(`ingest stored ${stored} of ${rows} rows`);
+
+      let read = 0;
+      const readSeconds = await seconds(async () => {
+        for await (const chunk of repo.streamBars({ symbols: [], interval: "1m", from: 0, to: 8e15 }))
+          read += chunk.length;
+      });
+      if (read !== rows) throw new Error(`streamBars read ${read} of ${rows} rows`);
+      await repo.close();
+
+      const db = await DuckDBInstance.create(join(dir, "duckdb.duckdb"));
+      const con = await db.connect();
+      await con.run(`CREATE TABLE bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, time BIGINT NOT NULL,
+        open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+        trades DOUBLE, vwap DOUBLE, flags SMALLINT NOT NULL DEFAULT 0)`);
+      const duckSeconds = await seconds(() =>
+        con.run(
+          `INSERT INTO bars SELECT symbol, '1m', epoch_ms(time), open, high, low, close, volume, NULL, NULL, 0
+           FROM read_csv($1, header = true, columns = {'time': 'TIMESTAMPTZ', 'symbol': 'VARCHAR', 'open': 'DOUBLE',
+             'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', 'volume': 'DOUBLE'})`,
+          [csv],
+        ),
+      );
+      con.closeSync();
+      db.closeSync();
+
+      const perSecond = (s: number) => rows / s;
+      return [
+        {
+          name: "ingestRowsPerSecond",
+          value: perSecond(ingestSeconds),
+          unit: "rows/s",
+          note: `target >= 1,000,000; ${rows.toLocaleString("en-US")} rows, ${mb.toFixed(0)} MB CSV -> DuckDB file`,
+        },
+        {
+          name: "duckdbReadCsvRowsPerSecond",
+          value: perSecond(duckSeconds),
+          unit: "rows/s",
+          note: "peer: DuckDB read_csv + INSERT of the same file, same table",
+        },
+        {
+          name: "readBarsRowsPerSecond",
+          value: perSecond(readSeconds),
+          unit: "rows/s",
+          note: "streamBars of every row, ordered by (time, symbol)",
+        },
+      ];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default group;
