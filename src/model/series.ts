@@ -1,5 +1,11 @@
 import type { SessionBar } from "./bar.js";
 
+/** Bytes per row: six float64 columns, two uint16 and one uint8. */
+const BYTES_PER_ROW = 6 * 8 + 2 * 2 + 1;
+const EMPTY_F64 = new Float64Array(0);
+const EMPTY_U16 = new Uint16Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+
 /**
  * A growable columnar series of bars of one symbol and interval, kept in time order.
  * Appends are amortized O(1) and allocation-free until capacity doubles; lookups by time
@@ -24,15 +30,10 @@ export class BarSeries {
     readonly interval: string,
     capacity = 64,
   ) {
-    this.time = new Float64Array(capacity);
-    this.open = new Float64Array(capacity);
-    this.high = new Float64Array(capacity);
-    this.low = new Float64Array(capacity);
-    this.close = new Float64Array(capacity);
-    this.volume = new Float64Array(capacity);
-    this.count = new Uint16Array(capacity);
-    this.expected = new Uint16Array(capacity);
-    this.flags = new Uint8Array(capacity);
+    this.time = this.open = this.high = this.low = this.close = this.volume = EMPTY_F64;
+    this.count = this.expected = EMPTY_U16;
+    this.flags = EMPTY_U8;
+    this.allocate(Math.max(1, capacity));
   }
 
   get capacity(): number {
@@ -181,11 +182,9 @@ export class BarSeries {
     return c;
   }
 
-  /** Bytes held by the typed arrays. */
+  /** Bytes held by the columns. */
   byteSize(): number {
-    let n = 0;
-    for (const col of this.columns()) n += col.byteLength;
-    return n;
+    return this.time.buffer.byteLength;
   }
 
   private columns(): (Float64Array | Uint16Array | Uint8Array)[] {
@@ -202,28 +201,36 @@ export class BarSeries {
     ];
   }
 
+  /**
+   * Gives the columns room for `capacity` rows, copying what is there. All nine columns are
+   * views of one buffer (float columns first, so every view is aligned): one allocation, not nine.
+   */
+  private allocate(capacity: number): void {
+    const buffer = new ArrayBuffer(capacity * BYTES_PER_ROW);
+    const f64 = (k: number, old: Float64Array) => {
+      const a = new Float64Array(buffer, k * 8 * capacity, capacity);
+      a.set(old.subarray(0, this.length));
+      return a;
+    };
+    const u16 = (k: number, old: Uint16Array) => {
+      const a = new Uint16Array(buffer, 48 * capacity + k * 2 * capacity, capacity);
+      a.set(old.subarray(0, this.length));
+      return a;
+    };
+    this.time = f64(0, this.time);
+    this.open = f64(1, this.open);
+    this.high = f64(2, this.high);
+    this.low = f64(3, this.low);
+    this.close = f64(4, this.close);
+    this.volume = f64(5, this.volume);
+    this.count = u16(0, this.count);
+    this.expected = u16(1, this.expected);
+    const flags = new Uint8Array(buffer, 52 * capacity, capacity);
+    flags.set(this.flags.subarray(0, this.length));
+    this.flags = flags;
+  }
+
   private grow(capacity: number): void {
-    const cap = Math.max(capacity, 16);
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(cap);
-      b.set(a.subarray(0, this.length));
-      return b;
-    };
-    const u16 = (a: Uint16Array) => {
-      const b = new Uint16Array(cap);
-      b.set(a.subarray(0, this.length));
-      return b;
-    };
-    const u8 = new Uint8Array(cap);
-    u8.set(this.flags.subarray(0, this.length));
-    this.time = f64(this.time);
-    this.open = f64(this.open);
-    this.high = f64(this.high);
-    this.low = f64(this.low);
-    this.close = f64(this.close);
-    this.volume = f64(this.volume);
-    this.count = u16(this.count);
-    this.expected = u16(this.expected);
-    this.flags = u8;
+    this.allocate(Math.max(capacity, 16));
   }
 }
