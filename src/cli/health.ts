@@ -72,7 +72,7 @@ function printHealth(
   origin: string,
   h: { status?: string; at?: number; components?: Record<string, ComponentReport> },
 ): void {
-  const at = typeof h.at === "number" ? ` at ${new Date(h.at).toISOString()}` : "";
+  const at = typeof h.at === "number" ? ` at ${show("at", h.at)}` : "";
   out(`${origin}: ${h.status ?? "unknown"}${at}`);
   const components = Object.entries(h.components ?? {});
   const w = Math.max(10, ...components.map(([name]) => name.length));
@@ -81,13 +81,23 @@ function printHealth(
   }
 }
 
-/** Scalar details as `key=value`, at most 6 of them, nested objects and lists left out. */
+/**
+ * Scalar details as `key=value`, at most 6 of them, nested objects and lists left out; clock
+ * times (`clock`, `now`, `...At`) as ISO-8601 UTC.
+ */
 function summarize(details: Record<string, unknown>): string {
   const parts: string[] = [];
   for (const [k, v] of Object.entries(details)) {
     if (v === null || typeof v === "object") continue;
-    parts.push(`${k}=${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : String(v)}`);
+    parts.push(`${k}=${show(k, v)}`);
     if (parts.length === 6) break;
   }
   return parts.join(" ");
+}
+
+function show(key: string, v: unknown): string {
+  if (typeof v !== "number") return String(v);
+  if (/^(clock|now)$|At$/.test(key) && Number.isFinite(v))
+    return new Date(v).toISOString().replace(".000Z", "Z");
+  return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }

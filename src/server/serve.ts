@@ -102,16 +102,18 @@ export async function startServe(opts: ServeOptions, ctx: ServeContext = {}): Pr
       if (symbols.length === 0)
         throw new InvalidArgumentError("--live needs --symbols (nothing is stored to take them from)");
       await engine.startLive(live.feed);
-      log(`tickwright: serving ${server.url} (live from ${live.feed.name}, ${symbols.length} symbols)`);
+      log(
+        `tickwright: serving ${server.url} (live from ${live.feed.name}, ${plural(symbols.length, "symbol")})`,
+      );
       replay = Promise.resolve(undefined);
     } else {
       const pace = config.speed === "max" ? "max speed" : `${config.speed}x real time`;
       log(
-        `tickwright: serving ${server.url} (${symbols.length} symbols, ${range!.from} .. ${range!.to} at ${pace})`,
+        `tickwright: serving ${server.url} (${plural(symbols.length, "symbol")}, ${range!.from} .. ${range!.to} at ${pace})`,
       );
       replay = engine.run().then(
         (summary) => {
-          app.log.info({ summary }, "replay finished; still serving");
+          app.log.info({ summary }, `replay ${summary.stopped ? "stopped" : "finished"}; still serving`);
           return summary;
         },
         (err: unknown) => {
@@ -250,4 +252,8 @@ async function storedRange(
   const to = config.to ?? (calendar.sessionAt(last, true) ?? calendar.previousSession(last, true))?.date;
   if (!from || !to) throw new StoreError(`the stored bars lie outside the ${calendar.name} calendar`);
   return { from, to };
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
