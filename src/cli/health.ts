@@ -97,7 +97,7 @@ function summarize(details: Record<string, unknown>): string {
 
 function show(key: string, v: unknown): string {
   if (typeof v !== "number") return String(v);
-  if (/^(clock|now)$|At$/.test(key) && Number.isFinite(v))
+  if (/^(clock|now|at)$|At$/.test(key) && Number.isFinite(v))
     return new Date(v).toISOString().replace(".000Z", "Z");
   return Number.isInteger(v) ? String(v) : v.toFixed(2);
 }
