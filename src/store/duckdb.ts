@@ -54,11 +54,43 @@ const STAGING = [
     bid_open DOUBLE, bid_high DOUBLE, bid_low DOUBLE, bid_close DOUBLE, bid_size DOUBLE,
     ask_open DOUBLE, ask_high DOUBLE, ask_low DOUBLE, ask_close DOUBLE, ask_size DOUBLE)`,
   `CREATE TEMP TABLE IF NOT EXISTS tw_stage_ticks (
-    ord INTEGER, symbol VARCHAR, time BIGINT, price DOUBLE, size DOUBLE, exchange VARCHAR,
-    condition VARCHAR, suspicious BOOLEAN)`,
+    ord INTEGER, sym INTEGER, time DOUBLE, price DOUBLE, size DOUBLE, exch INTEGER, cond INTEGER,
+    susp INTEGER)`,
 ];
 
 const STAGE_BAR_TYPES = [INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT];
+const STAGE_TICK_TYPES = [INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, INTEGER, INTEGER];
+
+/** Ticks of a batch by symbol and time range replaced; strings travel as codes into bound lists. */
+const DELETE_TICKS = `DELETE FROM ticks USING
+    (SELECT ($1::VARCHAR[])[sym + 1] AS symbol, CAST(min(time) AS BIGINT) AS lo, CAST(max(time) AS BIGINT) AS hi
+     FROM tw_stage_ticks GROUP BY sym) r
+  WHERE ticks.symbol = r.symbol AND ticks.time BETWEEN r.lo AND r.hi`;
+
+const INSERT_TICKS = `INSERT INTO ticks
+  SELECT ($1::VARCHAR[])[sym + 1], CAST(time AS BIGINT),
+    (row_number() OVER (PARTITION BY sym, time ORDER BY ord) - 1)::INTEGER, price, size,
+    CASE WHEN exch < 0 THEN NULL ELSE ($2::VARCHAR[])[exch + 1] END,
+    CASE WHEN cond < 0 THEN NULL ELSE ($3::VARCHAR[])[cond + 1] END,
+    CASE WHEN susp < 0 THEN NULL ELSE susp = 1 END
+  FROM tw_stage_ticks`;
+
+/** Codes for the distinct strings of a column; -1 for absent. */
+class Dictionary {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  code(value: string | undefined): number {
+    if (value === undefined) return -1;
+    let c = this.index.get(value);
+    if (c === undefined) {
+      c = this.names.length;
+      this.index.set(value, c);
+      this.names.push(value);
+    }
+    return c;
+  }
+}
 
 /** Whether anything is stored in the batch's time span: when not, the delete is skipped. */
 const ANY_BARS_IN_SPAN = "SELECT count(*)::INTEGER FROM bars WHERE interval = $1 AND time BETWEEN $2 AND $3";
@@ -478,37 +510,51 @@ export class DuckDbRepository implements Repository {
    */
   async writeTicks(ticks: readonly Tick[]): Promise<number> {
     if (ticks.length === 0) return 0;
-    return this.transaction(`writing ${ticks.length} ticks`, async (con) => {
+    const n = ticks.length;
+    const ord = new Int32Array(n);
+    const sym = new Int32Array(n);
+    const time = new Float64Array(n);
+    const price = new Float64Array(n);
+    const size = new Float64Array(n);
+    const exch = new Int32Array(n);
+    const cond = new Int32Array(n);
+    const susp = new Int32Array(n);
+    const symbols = new Dictionary();
+    const exchanges = new Dictionary();
+    const conditions = new Dictionary();
+    for (let i = 0; i < n; i++) {
+      const t = ticks[i];
+      ord[i] = i;
+      sym[i] = symbols.code(t.symbol);
+      time[i] = t.time;
+      price[i] = t.price;
+      size[i] = t.size;
+      exch[i] = exchanges.code(t.exchange);
+      cond[i] = conditions.code(t.condition);
+      susp[i] = t.suspicious === undefined ? -1 : t.suspicious ? 1 : 0;
+    }
+    const lists = [listValue(symbols.names), listValue(exchanges.names), listValue(conditions.names)];
+    const listTypes = [SYMBOL_LIST, SYMBOL_LIST, SYMBOL_LIST];
+    return this.transaction(`writing ${n} ticks`, async (con) => {
       await con.run("DELETE FROM tw_stage_ticks");
-      const a = await con.createAppender("tw_stage_ticks");
+      const appender = await con.createAppender("tw_stage_ticks");
+      const chunk = DuckDBDataChunk.create(STAGE_TICK_TYPES);
       try {
-        for (let i = 0; i < ticks.length; i++) {
-          const t = ticks[i];
-          a.appendInteger(i);
-          a.appendVarchar(t.symbol);
-          a.appendBigInt(BigInt(t.time));
-          a.appendDouble(t.price);
-          a.appendDouble(t.size);
-          if (t.exchange === undefined) a.appendNull();
-          else a.appendVarchar(t.exchange);
-          if (t.condition === undefined) a.appendNull();
-          else a.appendVarchar(t.condition);
-          if (t.suspicious === undefined) a.appendNull();
-          else a.appendBoolean(t.suspicious);
-          a.endRow();
+        for (let from = 0; from < n; from += CHUNK_ROWS) {
+          const rows = Math.min(CHUNK_ROWS, n - from);
+          resetChunk(chunk, rows);
+          [ord, sym, time, price, size, exch, cond, susp].forEach((col, c) => {
+            writeColumn(chunk, c, col, from, rows);
+          });
+          appender.appendDataChunk(chunk);
         }
       } finally {
-        a.closeSync();
+        appender.closeSync();
       }
-      await con.run(`DELETE FROM ticks USING
-          (SELECT symbol, min(time) AS lo, max(time) AS hi FROM tw_stage_ticks GROUP BY symbol) r
-        WHERE ticks.symbol = r.symbol AND ticks.time BETWEEN r.lo AND r.hi`);
-      await con.run(`INSERT INTO ticks
-        SELECT symbol, time, (row_number() OVER (PARTITION BY symbol, time ORDER BY ord) - 1)::INTEGER,
-          price, size, exchange, condition, suspicious
-        FROM tw_stage_ticks`);
+      await con.run(DELETE_TICKS, lists.slice(0, 1), listTypes.slice(0, 1));
+      await con.run(INSERT_TICKS, lists, listTypes);
       await con.run("DELETE FROM tw_stage_ticks");
-      return ticks.length;
+      return n;
     });
   }
 
