@@ -5,6 +5,7 @@ import { exitFor, note } from "./io.js";
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("tickwright")
     .description("market-data session engine: ingest, replay, serve and inspect bars")
+    .configureHelp({ helpWidth: 150 })
     .showHelpAfterError()
     .exitOverride();
   for (const register of await commands()) register(program);
