@@ -140,16 +140,43 @@ export class BarBatcher {
 
   /** Writes what is left and waits for every write. */
   async finish(): Promise<void> {
-    if (this.cols.length > 0) this.emit();
+    if (this.cols.length > 0) this.emit(true);
     await this.drain(0);
   }
 
-  private emit(): void {
+  /**
+   * Hands the gathered rows to the writer. A full batch keeps its trailing rows of the last
+   * time for the next batch, so a batch never splits one minute of a many-symbol file: batches
+   * then cover disjoint spans per symbol and the store can append them without a key check.
+   */
+  private emit(final = false): void {
     const batch = this.cols;
-    this.cols = allocBarColumns(this.batchRows);
+    const n = batch.length;
+    let cut = n;
+    if (!final) {
+      const t = batch.time[n - 1];
+      while (cut > 0 && batch.time[cut - 1] === t) cut--;
+      if (cut === 0) cut = n;
+    }
+    const next = allocBarColumns(this.batchRows);
+    for (let i = cut; i < n; i++) {
+      const j = i - cut;
+      next.symbol[j] = batch.symbol[i];
+      next.time[j] = batch.time[i];
+      next.open[j] = batch.open[i];
+      next.high[j] = batch.high[i];
+      next.low[j] = batch.low[i];
+      next.close[j] = batch.close[i];
+      next.volume[j] = batch.volume[i];
+      next.trades[j] = batch.trades[i];
+      next.vwap[j] = batch.vwap[i];
+    }
+    next.length = n - cut;
+    batch.length = cut;
+    this.cols = next;
     const done = this.write(this.interval, batch).then(
-      (n) => {
-        this.stored += n;
+      (written) => {
+        this.stored += written;
       },
       (error: unknown) => {
         this.failure ??= { error };

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import {
+  BIGINT,
   DOUBLE,
   type DuckDBConnection,
   DuckDBDataChunk,
@@ -9,13 +10,24 @@ import {
   INTEGER,
   LIST,
   listValue,
+  SMALLINT,
   UTINYINT,
   VARCHAR,
 } from "@duckdb/node-api";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
-import { CHUNK_ROWS, readBytes, readDoubles, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
+import {
+  CHUNK_ROWS,
+  Gather,
+  readBytes,
+  readDoubles,
+  readInts,
+  resetChunk,
+  setConstant,
+  varcharValue,
+  writeColumn,
+} from "./duckdb-vectors.js";
 import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
 
 /** Rows per chunk `streamBars` yields unless told otherwise. */
@@ -58,6 +70,21 @@ const STAGING = [
     susp INTEGER)`,
 ];
 
+/** Column types of the bars table, for appending to it directly. */
+const BAR_TYPES = [
+  VARCHAR,
+  VARCHAR,
+  BIGINT,
+  DOUBLE,
+  DOUBLE,
+  DOUBLE,
+  DOUBLE,
+  DOUBLE,
+  DOUBLE,
+  DOUBLE,
+  SMALLINT,
+];
+
 const STAGE_BAR_TYPES = [INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT];
 const STAGE_TICK_TYPES = [INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, INTEGER, INTEGER];
 
@@ -92,8 +119,16 @@ class Dictionary {
   }
 }
 
-/** Whether anything is stored in the batch's time span: when not, the delete is skipped. */
-const ANY_BARS_IN_SPAN = "SELECT count(*)::INTEGER FROM bars WHERE interval = $1 AND time BETWEEN $2 AND $3";
+/**
+ * How many stored bars lie within the batch's time span of each of its symbols; when none,
+ * the batch cannot replace anything and is appended as is. The overall span lets DuckDB skip
+ * row groups by their min/max.
+ */
+const BARS_IN_SPANS = `SELECT count(*)::INTEGER FROM bars b
+  JOIN (SELECT unnest($1::VARCHAR[]) AS symbol, unnest($2::BIGINT[]) AS lo, unnest($3::BIGINT[]) AS hi) r
+    ON b.symbol = r.symbol
+  WHERE b.interval = $4 AND b.time BETWEEN $5 AND $6 AND b.time BETWEEN r.lo AND r.hi`;
+const SPAN_TYPES: DuckDBType[] = [LIST(VARCHAR), LIST(BIGINT), LIST(BIGINT)];
 
 const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
@@ -171,9 +206,13 @@ interface EncodedSymbols {
   codes: Int32Array;
   names: string[];
   duplicates: boolean;
-  /** First and last bar time of the batch. */
+  /** First and last bar time of the batch, overall and per symbol code. */
   minTime: number;
   maxTime: number;
+  firstTimes: number[];
+  lastTimes: number[];
+  /** Every time is a whole number of ms in Date's range (what a BIGINT column can take as is). */
+  wholeTimes: boolean;
 }
 
 function encodeSymbols(bars: BarColumns): EncodedSymbols {
@@ -182,7 +221,10 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
   const index = new Map<string, number>();
   const names: string[] = [];
   const last: number[] = [];
+  const first: number[] = [];
+  const latest: number[] = [];
   let ordered = true;
+  let wholeTimes = true;
   let minTime = Number.POSITIVE_INFINITY;
   let maxTime = Number.NEGATIVE_INFINITY;
   let prevName: string | undefined;
@@ -197,6 +239,8 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
         index.set(name, code);
         names.push(name);
         last.push(Number.NEGATIVE_INFINITY);
+        first.push(Number.POSITIVE_INFINITY);
+        latest.push(Number.NEGATIVE_INFINITY);
       } else {
         code = known;
       }
@@ -207,8 +251,9 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
     const t = bars.time[i];
     if (!(t > last[code])) ordered = false;
     last[code] = t;
-    if (t < minTime) minTime = t;
-    if (t > maxTime) maxTime = t;
+    if (t < first[code]) first[code] = t;
+    if (t > latest[code]) latest[code] = t;
+    if (!(Math.floor(t) === t && Math.abs(t) <= MAX_MS)) wholeTimes = false;
   }
   let duplicates = false;
   if (!ordered) {
@@ -219,7 +264,11 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
       seen.add(key);
     }
   }
-  return { codes, names, duplicates, minTime, maxTime };
+  for (let k = 0; k < names.length; k++) {
+    if (first[k] < minTime) minTime = first[k];
+    if (latest[k] > maxTime) maxTime = latest[k];
+  }
+  return { codes, names, duplicates, minTime, maxTime, firstTimes: first, lastTimes: latest, wholeTimes };
 }
 
 /** Keeps the last row of every repeated (symbol, time), in input order. */
@@ -351,42 +400,58 @@ export class DuckDbRepository implements Repository {
     const name = parseInterval(interval).name;
     if (bars.length === 0) return 0;
     let batch = bars;
-    let { codes, names, duplicates, minTime, maxTime } = encodeSymbols(bars);
+    let { codes, names, duplicates, minTime, maxTime, firstTimes, lastTimes, wholeTimes } =
+      encodeSymbols(bars);
     if (duplicates) ({ bars: batch, codes } = pickRows(bars, codes, lastPerKey(bars, codes)));
-    const params = [listValue(names), name];
-    // a NaN time fails in the INSERT's cast (rolling the batch back); the span check is skipped then
-    const span =
-      Number.isFinite(minTime) && Number.isFinite(maxTime) ? [msParam(minTime), msParam(maxTime)] : null;
     return this.transaction(`writing ${batch.length} ${name} bars`, async (con) => {
-      await con.run("DELETE FROM tw_stage_bars");
-      const appender = await con.createAppender("tw_stage_bars");
-      const chunk = DuckDBDataChunk.create(STAGE_BAR_TYPES);
-      try {
-        for (let from = 0; from < batch.length; from += CHUNK_ROWS) {
-          const rows = Math.min(CHUNK_ROWS, batch.length - from);
-          resetChunk(chunk, rows);
-          writeColumn(chunk, 0, codes, from, rows);
-          writeColumn(chunk, 1, batch.time, from, rows);
-          writeColumn(chunk, 2, batch.open, from, rows);
-          writeColumn(chunk, 3, batch.high, from, rows);
-          writeColumn(chunk, 4, batch.low, from, rows);
-          writeColumn(chunk, 5, batch.close, from, rows);
-          writeColumn(chunk, 6, batch.volume, from, rows);
-          writeColumn(chunk, 7, batch.trades, from, rows);
-          writeColumn(chunk, 8, batch.vwap, from, rows);
-          writeColumn(chunk, 9, batch.flags, from, rows);
-          appender.appendDataChunk(chunk);
+      if (wholeTimes) {
+        const spans = [
+          listValue(names),
+          listValue(firstTimes.map(BigInt)),
+          listValue(lastTimes.map(BigInt)),
+          name,
+          msParam(minTime),
+          msParam(maxTime),
+        ];
+        const stored = (await con.runAndReadAll(BARS_IN_SPANS, spans, SPAN_TYPES)).getRows()[0][0];
+        if (stored === 0) {
+          await appendBars(con, name, batch, codes, names);
+          return batch.length;
         }
-      } finally {
-        appender.closeSync();
       }
-      const stored = span ? (await con.runAndReadAll(ANY_BARS_IN_SPAN, [name, ...span])).getRows()[0][0] : 1;
-      if (stored !== 0)
-        await con.run(DELETE_BARS, [...params, ...(span ?? [msParam(-MAX_MS), msParam(MAX_MS)])]);
+      await this.stageBars(con, batch, codes);
+      const params = [listValue(names), name];
+      await con.run(DELETE_BARS, [...params, msParam(minTime), msParam(maxTime)]);
       await con.run(INSERT_BARS, params);
       await con.run("DELETE FROM tw_stage_bars");
       return batch.length;
     });
+  }
+
+  /** Appends a batch to the staging table (symbols as codes). */
+  private async stageBars(con: DuckDBConnection, batch: BarColumns, codes: Int32Array): Promise<void> {
+    await con.run("DELETE FROM tw_stage_bars");
+    const appender = await con.createAppender("tw_stage_bars");
+    const chunk = DuckDBDataChunk.create(STAGE_BAR_TYPES);
+    try {
+      for (let from = 0; from < batch.length; from += CHUNK_ROWS) {
+        const rows = Math.min(CHUNK_ROWS, batch.length - from);
+        resetChunk(chunk, rows);
+        writeColumn(chunk, 0, codes, from, rows);
+        writeColumn(chunk, 1, batch.time, from, rows);
+        writeColumn(chunk, 2, batch.open, from, rows);
+        writeColumn(chunk, 3, batch.high, from, rows);
+        writeColumn(chunk, 4, batch.low, from, rows);
+        writeColumn(chunk, 5, batch.close, from, rows);
+        writeColumn(chunk, 6, batch.volume, from, rows);
+        writeColumn(chunk, 7, batch.trades, from, rows);
+        writeColumn(chunk, 8, batch.vwap, from, rows);
+        writeColumn(chunk, 9, batch.flags, from, rows);
+        appender.appendDataChunk(chunk);
+      }
+    } finally {
+      appender.closeSync();
+    }
   }
 
   async readBars(query: BarQuery): Promise<BarColumns> {
@@ -663,6 +728,56 @@ export class DuckDbRepository implements Repository {
       [listValue([...new Set(query.symbols)]), msParam(query.from), msParam(query.to)],
       [SYMBOL_LIST],
     );
+  }
+}
+
+/**
+ * Appends a batch straight to the bars table (when none of its keys can be stored yet):
+ * rows are grouped by symbol (a stable counting sort, so each symbol's rows keep their
+ * order), and each DuckDB chunk holds one symbol, so symbol and interval are constant
+ * vectors and no per-row string is made. Grouping also clusters the table by symbol within
+ * each batch, which makes per-symbol reads skip more.
+ */
+async function appendBars(
+  con: DuckDBConnection,
+  interval: string,
+  batch: BarColumns,
+  codes: Int32Array,
+  names: readonly string[],
+): Promise<void> {
+  const n = batch.length;
+  const starts = new Int32Array(names.length + 1);
+  for (let i = 0; i < n; i++) starts[codes[i] + 1]++;
+  for (let k = 0; k < names.length; k++) starts[k + 1] += starts[k];
+  const order = new Int32Array(n);
+  const next = starts.slice(0, names.length);
+  for (let i = 0; i < n; i++) order[next[codes[i]]++] = i;
+  const symbolValues = names.map(varcharValue);
+  const intervalValue = varcharValue(interval);
+  const gather = new Gather();
+  const appender = await con.createAppender("bars");
+  try {
+    for (let k = 0; k < names.length; k++) {
+      for (let from = starts[k]; from < starts[k + 1]; from += CHUNK_ROWS) {
+        const rows = Math.min(CHUNK_ROWS, starts[k + 1] - from);
+        const chunk = DuckDBDataChunk.create(BAR_TYPES);
+        resetChunk(chunk, rows);
+        setConstant(chunk, 0, symbolValues[k]);
+        setConstant(chunk, 1, intervalValue);
+        gather.bigints(chunk, 2, batch.time, order, from, rows);
+        gather.doubles(chunk, 3, batch.open, order, from, rows);
+        gather.doubles(chunk, 4, batch.high, order, from, rows);
+        gather.doubles(chunk, 5, batch.low, order, from, rows);
+        gather.doubles(chunk, 6, batch.close, order, from, rows);
+        gather.doubles(chunk, 7, batch.volume, order, from, rows);
+        gather.doubles(chunk, 8, batch.trades, order, from, rows, true);
+        gather.doubles(chunk, 9, batch.vwap, order, from, rows, true);
+        gather.smallints(chunk, 10, batch.flags, order, from, rows);
+        appender.appendDataChunk(chunk);
+      }
+    }
+  } finally {
+    appender.closeSync();
   }
 }
 
