@@ -101,102 +101,83 @@ export async function importCsvBars(
   source: AsyncIterable<Uint8Array>,
   opts: CsvImportOptions,
 ): Promise<number> {
-  const { file, batcher, rejects } = opts;
-  const time = opts.time;
-  let cols: ColumnMap | null = null;
-  let delim = 44;
-  let need = 0;
-  let fs = new Int32Array(0);
-  let fe = new Int32Array(0);
-  let line = 0;
-  let rows = 0;
+  const reader = new CsvBarReader(opts);
   let carry: Buffer | null = null;
-  const symbols = new SymbolInterner();
-  let lastTimeBytes: Uint8Array = new Uint8Array(0);
-  let lastTime = Number.NaN;
-  let symbol = opts.symbol ?? "";
-
-  const rawLine = (b: Uint8Array, s: number, e: number) =>
-    Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("utf8");
-
-  const readHeader = (b: Uint8Array, s: number, e: number) => {
-    let h = rawLine(b, s, e);
-    if (h.charCodeAt(0) === 0xfeff) h = h.slice(1);
-    const d = detectDelimiter(h);
-    delim = d.charCodeAt(0);
-    cols = mapColumns(h.includes('"') ? splitQuoted(h, d) : h.split(d), file, opts.symbol !== undefined);
-    need = Math.max(...Object.values(cols)) + 1;
-    fs = new Int32Array(need);
-    fe = new Int32Array(need);
-  };
-
-  /** Parses one data row whose needed fields are at fs/fe in `b`. */
-  const row = (b: Uint8Array, m: ColumnMap, s: number, e: number) => {
-    rows++;
-    const ts = fs[m.time];
-    const te = fe[m.time];
-    // files of many symbols repeat each time once per symbol: parse it once
-    let t = lastTime;
-    if (!sameBytes(b, ts, te, lastTimeBytes)) {
-      t = time.parseBytes(b, ts, te);
-      lastTime = t;
-      lastTimeBytes = b.slice(ts, te);
+  try {
+    for await (const chunk of source) {
+      const b: Buffer = carry
+        ? Buffer.concat([carry, chunk])
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      const rest = reader.feed(b, false);
+      carry = rest < b.length ? b.subarray(rest) : null;
+      opts.onChunk?.(chunk.length, reader.rows);
+      await opts.batcher.drain(1);
     }
-    const open = parseNumber(b, fs[m.open], fe[m.open]);
-    const high = parseNumber(b, fs[m.high], fe[m.high]);
-    const low = parseNumber(b, fs[m.low], fe[m.low]);
-    const close = parseNumber(b, fs[m.close], fe[m.close]);
-    const volume = parseNumber(b, fs[m.volume], fe[m.volume]);
-    let trades = Number.NaN;
-    let vwap = Number.NaN;
-    if (m.trades >= 0 && fe[m.trades] > fs[m.trades]) {
-      trades = parseNumber(b, fs[m.trades], fe[m.trades]);
-      if (!(trades >= 0) || !Number.isFinite(trades)) {
-        rejects.add(file, line, "trades is not a number", rawLine(b, s, e));
-        return;
-      }
+    if (carry) reader.feed(carry, true);
+  } catch (err) {
+    if (err instanceof NaiveTimeError) {
+      throw new InputError(
+        `${opts.file}:${reader.line}: ${err.message}; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
+      );
     }
-    if (m.vwap >= 0 && fe[m.vwap] > fs[m.vwap]) {
-      vwap = parseNumber(b, fs[m.vwap], fe[m.vwap]);
-      if (!(vwap >= 0) || !Number.isFinite(vwap)) {
-        rejects.add(file, line, "vwap is not a number", rawLine(b, s, e));
-        return;
-      }
-    }
-    if (m.symbol >= 0) symbol = symbols.get(b, fs[m.symbol], fe[m.symbol]);
-    const problem = batcher.add(symbol, t, open, high, low, close, volume, trades, vwap);
-    if (problem !== null) rejects.add(file, line, problem, rawLine(b, s, e));
-  };
+    throw err;
+  }
+  if (!reader.hasHeader) throw new InputError(`${opts.file}: empty file, expected a header row`);
+  return reader.rows;
+}
 
-  /** A line with quotes: split properly, then parse from a scratch buffer of its fields. */
-  const quotedRow = (b: Uint8Array, m: ColumnMap, s: number, e: number) => {
-    const fields = splitQuoted(rawLine(b, s, e), String.fromCharCode(delim));
-    if (fields.length < need) {
-      rows++;
-      rejects.add(file, line, REASON.fields, rawLine(b, s, e));
-      return;
-    }
-    const parts: Buffer[] = [];
-    let at = 0;
-    for (let f = 0; f < need; f++) {
-      const part = Buffer.from(fields[f], "utf8");
-      fs[f] = at;
-      at += part.length;
-      fe[f] = at;
-      parts.push(part);
-    }
-    const scratch = Buffer.concat(parts);
-    const raw = rawLine(b, s, e);
-    const before = rejects.count;
-    row(scratch, m, 0, 0);
-    if (rejects.count > before) rejects.list[rejects.list.length - 1].raw = raw;
-  };
+const rawLine = (b: Uint8Array, s: number, e: number) =>
+  Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("utf8");
 
-  /** Parses lines of `b` from `pos`; returns where the first incomplete line starts. */
-  const lines = (b: Uint8Array, pos: number, final: boolean): number => {
+/**
+ * The CSV state machine. All state lives in fields of one shape (column indexes as plain
+ * numbers), so the per-byte and per-row loops run on fast property loads instead of closure
+ * context slots.
+ */
+class CsvBarReader {
+  line = 0;
+  rows = 0;
+  hasHeader = false;
+  private delim = 44;
+  private need = 0;
+  private fs = new Int32Array(0);
+  private fe = new Int32Array(0);
+  private iTime = -1;
+  private iOpen = -1;
+  private iHigh = -1;
+  private iLow = -1;
+  private iClose = -1;
+  private iVolume = -1;
+  private iSymbol = -1;
+  private iTrades = -1;
+  private iVwap = -1;
+  private symbol: string;
+  private lastTimeBytes: Uint8Array = new Uint8Array(0);
+  private lastTime = Number.NaN;
+  private readonly symbols = new SymbolInterner();
+  private readonly file: string;
+  private readonly time: TimeParser;
+  private readonly batcher: BarBatcher;
+  private readonly rejects: Rejects;
+
+  constructor(private readonly opts: CsvImportOptions) {
+    this.file = opts.file;
+    this.time = opts.time;
+    this.batcher = opts.batcher;
+    this.rejects = opts.rejects;
+    this.symbol = opts.symbol ?? "";
+  }
+
+  /** Parses the complete lines of `b` (all of it when `final`); returns where the rest starts. */
+  feed(b: Uint8Array, final: boolean): number {
     const n = b.length;
+    const delim = this.delim;
+    let pos = 0;
     while (pos < n) {
       const s = pos;
+      const need = this.need;
+      const fs = this.fs;
+      const fe = this.fe;
       let i = pos;
       let f = 0;
       let start = pos;
@@ -219,11 +200,11 @@ export async function importCsvBars(
       if (i === n && !final) return s;
       let e = i;
       if (e > s && b[e - 1] === CR) e--;
-      line++;
+      this.line++;
       pos = i + 1;
-      if (cols === null) {
-        readHeader(b, s, e);
-        continue;
+      if (!this.hasHeader) {
+        this.readHeader(b, s, e);
+        return this.feed(b.subarray(pos), final) + pos;
       }
       if (e === s) continue;
       if (f < need) {
@@ -231,36 +212,104 @@ export async function importCsvBars(
         fe[f] = e;
       }
       f++;
-      if (quoted) quotedRow(b, cols, s, e);
+      if (quoted) this.quotedRow(b, s, e);
       else if (f < need) {
-        rows++;
-        rejects.add(file, line, REASON.fields, rawLine(b, s, e));
-      } else row(b, cols, s, e);
+        this.rows++;
+        this.rejects.add(this.file, this.line, REASON.fields, rawLine(b, s, e));
+      } else this.row(b, s, e);
     }
     return pos;
-  };
-
-  try {
-    for await (const chunk of source) {
-      const b: Buffer = carry
-        ? Buffer.concat([carry, chunk])
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-      const rest = lines(b, 0, false);
-      carry = rest < b.length ? b.subarray(rest) : null;
-      opts.onChunk?.(chunk.length, rows);
-      await batcher.drain(1);
-    }
-    if (carry) lines(carry, 0, true);
-  } catch (err) {
-    if (err instanceof NaiveTimeError) {
-      throw new InputError(
-        `${file}:${line}: ${err.message}; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
-      );
-    }
-    throw err;
   }
-  if (cols === null) throw new InputError(`${file}: empty file, expected a header row`);
-  return rows;
+
+  private readHeader(b: Uint8Array, s: number, e: number): void {
+    let h = rawLine(b, s, e);
+    if (h.charCodeAt(0) === 0xfeff) h = h.slice(1);
+    const d = detectDelimiter(h);
+    this.delim = d.charCodeAt(0);
+    const m = mapColumns(
+      h.includes('"') ? splitQuoted(h, d) : h.split(d),
+      this.file,
+      this.opts.symbol !== undefined,
+    );
+    this.iTime = m.time;
+    this.iOpen = m.open;
+    this.iHigh = m.high;
+    this.iLow = m.low;
+    this.iClose = m.close;
+    this.iVolume = m.volume;
+    this.iSymbol = m.symbol;
+    this.iTrades = m.trades;
+    this.iVwap = m.vwap;
+    this.need = Math.max(...Object.values(m)) + 1;
+    this.fs = new Int32Array(this.need);
+    this.fe = new Int32Array(this.need);
+    this.hasHeader = true;
+  }
+
+  /** One data row whose needed fields are at fs/fe in `b`. */
+  private row(b: Uint8Array, s: number, e: number): void {
+    this.rows++;
+    const fs = this.fs;
+    const fe = this.fe;
+    const ts = fs[this.iTime];
+    const te = fe[this.iTime];
+    // files of many symbols repeat each time once per symbol: parse it once
+    let t = this.lastTime;
+    if (!sameBytes(b, ts, te, this.lastTimeBytes)) {
+      t = this.time.parseBytes(b, ts, te);
+      this.lastTime = t;
+      this.lastTimeBytes = b.slice(ts, te);
+    }
+    const open = parseNumber(b, fs[this.iOpen], fe[this.iOpen]);
+    const high = parseNumber(b, fs[this.iHigh], fe[this.iHigh]);
+    const low = parseNumber(b, fs[this.iLow], fe[this.iLow]);
+    const close = parseNumber(b, fs[this.iClose], fe[this.iClose]);
+    const volume = parseNumber(b, fs[this.iVolume], fe[this.iVolume]);
+    let trades = Number.NaN;
+    let vwap = Number.NaN;
+    const it = this.iTrades;
+    if (it >= 0 && fe[it] > fs[it]) {
+      trades = parseNumber(b, fs[it], fe[it]);
+      if (!(trades >= 0) || !Number.isFinite(trades)) {
+        this.rejects.add(this.file, this.line, "trades is not a number", rawLine(b, s, e));
+        return;
+      }
+    }
+    const iv = this.iVwap;
+    if (iv >= 0 && fe[iv] > fs[iv]) {
+      vwap = parseNumber(b, fs[iv], fe[iv]);
+      if (!(vwap >= 0) || !Number.isFinite(vwap)) {
+        this.rejects.add(this.file, this.line, "vwap is not a number", rawLine(b, s, e));
+        return;
+      }
+    }
+    if (this.iSymbol >= 0) this.symbol = this.symbols.get(b, fs[this.iSymbol], fe[this.iSymbol]);
+    const problem = this.batcher.add(this.symbol, t, open, high, low, close, volume, trades, vwap);
+    if (problem !== null) this.rejects.add(this.file, this.line, problem, rawLine(b, s, e));
+  }
+
+  /** A line with quotes: split properly, then parse from a scratch buffer of its fields. */
+  private quotedRow(b: Uint8Array, s: number, e: number): void {
+    const raw = rawLine(b, s, e);
+    const fields = splitQuoted(raw, String.fromCharCode(this.delim));
+    if (fields.length < this.need) {
+      this.rows++;
+      this.rejects.add(this.file, this.line, REASON.fields, raw);
+      return;
+    }
+    const parts: Buffer[] = [];
+    let at = 0;
+    for (let f = 0; f < this.need; f++) {
+      const part = Buffer.from(fields[f], "utf8");
+      this.fs[f] = at;
+      at += part.length;
+      this.fe[f] = at;
+      parts.push(part);
+    }
+    const before = this.rejects.count;
+    this.row(Buffer.concat(parts), 0, 0);
+    if (this.rejects.count > before) this.rejects.list[this.rejects.list.length - 1].raw = raw;
+  }
 }
 
 /**
