@@ -433,7 +433,7 @@ export class Engine {
     return {
       clock: this.clock,
       states: () => this.session.all(),
-      state: (symbol) => (this.session.has(symbol) ? this.session.state(symbol) : undefined),
+      state: (symbol) => this.session.find(symbol),
       expectedMinutes: () => (this.session.session ? this.session.expectedMinutes() : EMPTY),
       seriesFor: (state, time) => {
         const current = this.session.session;
@@ -463,19 +463,23 @@ export class Engine {
   /** Completes derived bars whose bucket ended with minutes missing (upkeep calls this each cycle). */
   private flushDerived(): void | Promise<void> {
     const now = this.clock.now();
-    const events: EngineEvent[] = [];
+    let events: EngineEvent[] | undefined;
     const listening = this.hub.has("bar");
-    for (const s of this.session.all()) {
-      for (const b of s.builders) {
-        if (b.formingEnd > now) continue;
+    const states = this.session.all();
+    for (let i = 0; i < states.length; i++) {
+      const builders = states[i].builders;
+      for (let k = 0; k < builders.length; k++) {
+        const b = builders[k];
         const n = b.flushUpTo(now);
         if (n === 0) continue;
         this.countOut(b.series.interval, n);
-        if (listening)
-          for (let k = b.series.length - n; k < b.series.length; k++) events.push(barEvent(b.series, k, now));
+        if (listening) {
+          events ??= [];
+          for (let j = b.series.length - n; j < b.series.length; j++) events.push(barEvent(b.series, j, now));
+        }
       }
     }
-    if (events.length > 0) return this.emitInOrder(events, 0);
+    if (events) return this.emitInOrder(events, 0);
   }
 
   private readonly sink: StreamSink = {
@@ -483,20 +487,23 @@ export class Engine {
       const symbol = bars.symbol[i];
       let s = this.lastState;
       if (!s || s.symbol !== symbol) {
-        if (!this.session.has(symbol)) return this.reject(symbol, bars.time[i], "inactive symbol");
-        s = this.lastState = this.session.state(symbol);
+        s = this.session.find(symbol);
+        if (!s) return this.reject(symbol, bars.time[i], "inactive symbol");
+        this.lastState = s;
       }
       return this.applyBar(s, bars, i, true);
     },
     quote: (q) => {
-      if (!this.session.has(q.symbol)) return this.reject(q.symbol, q.time, "inactive symbol");
-      this.session.state(q.symbol).quote = q;
+      const s = this.session.find(q.symbol);
+      if (!s) return this.reject(q.symbol, q.time, "inactive symbol");
+      s.quote = q;
       this.quotesIn++;
       if (this.hub.has("quote")) return this.emit({ ...q, type: "quote", at: this.clock.now() });
     },
     tick: (t) => {
-      if (!this.session.has(t.symbol)) return this.reject(t.symbol, t.time, "inactive symbol");
-      this.session.state(t.symbol).trade = t;
+      const s = this.session.find(t.symbol);
+      if (!s) return this.reject(t.symbol, t.time, "inactive symbol");
+      s.trade = t;
       this.ticksIn++;
       if (this.hub.has("tick")) return this.emit({ ...t, type: "tick", at: this.clock.now() });
     },

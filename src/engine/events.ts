@@ -11,23 +11,27 @@ type Listener<E> = (event: E) => void | Promise<void>;
 export class EventHub {
   private readonly byType = new Map<string, Listener<EngineEvent>[]>();
   private readonly any: Listener<EngineEvent>[] = [];
+  /** Listener counts by type (plus `any`), read per event: a property load, no map lookup. */
+  private readonly counts: Record<string, number> = Object.create(null);
 
   on<K extends keyof EngineEventMap>(type: K, fn: Listener<EngineEventMap[K]>): () => void {
     const list = this.byType.get(type) ?? [];
     list.push(fn as Listener<EngineEvent>);
     this.byType.set(type, list);
+    this.recount();
     return () => this.remove(list, fn as Listener<EngineEvent>);
   }
 
   /** Listens to every event. */
   onAny(fn: Listener<EngineEvent>): () => void {
     this.any.push(fn);
+    this.recount();
     return () => this.remove(this.any, fn);
   }
 
   /** True when anybody listens to `type`. */
   has(type: keyof EngineEventMap): boolean {
-    return this.any.length > 0 || (this.byType.get(type)?.length ?? 0) > 0;
+    return (this.counts[type] ?? 0) > 0;
   }
 
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
@@ -51,6 +55,24 @@ export class EventHub {
   private remove(list: Listener<EngineEvent>[], fn: Listener<EngineEvent>): void {
     const i = list.indexOf(fn);
     if (i >= 0) list.splice(i, 1);
+    this.recount();
+  }
+
+  private recount(): void {
+    const types: (keyof EngineEventMap)[] = [
+      "bar",
+      "quote",
+      "tick",
+      "preOpen",
+      "open",
+      "close",
+      "postClose",
+      "roll",
+      "gap",
+      "gapFilled",
+      "gapAbandoned",
+    ];
+    for (const t of types) this.counts[t] = this.any.length + (this.byType.get(t)?.length ?? 0);
   }
 }
 

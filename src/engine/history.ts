@@ -1,6 +1,5 @@
-import { deriveBars } from "../aggregate/index.js";
+import { INHERITED_FLAGS } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
-import { parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import type { Repository } from "../store/types.js";
 import { sessionWindow } from "./feeds.js";
@@ -60,7 +59,10 @@ export async function loadHistory(
       let perSession = bySymbol.get(symbol);
       if (!perSession) bySymbol.set(symbol, (perSession = new Map()));
       let series = perSession.get(past[k].date);
-      if (!series) perSession.set(past[k].date, (series = new BarSeries(symbol, "1m", 512)));
+      if (!series) {
+        series = new BarSeries(symbol, "1m", calendar.minuteCount(past[k], options.extended));
+        perSession.set(past[k].date, series);
+      }
       series.push(t, bars.open[i], bars.high[i], bars.low[i], bars.close[i], bars.volume[i], bars.flags[i]);
     }
     for (const [symbol, perSession] of bySymbol) {
@@ -68,7 +70,7 @@ export async function loadHistory(
       if (!h) continue;
       for (const s of past) {
         const series = perSession.get(s.date);
-        if (series) h.slices.push({ session: s, bars: series.compact() });
+        if (series) h.slices.push({ session: s, bars: series });
       }
     }
   }
@@ -101,28 +103,39 @@ export async function loadHistory(
 
 /** Adds a daily bar built from one-minute bars for every past session the daily series lacks. */
 function fillDailyFromSlices(h: SymbolHistory, calendar: Calendar): void {
-  for (const slice of h.slices) addDailyBar(h.daily, slice.bars, calendar);
+  for (const slice of h.slices) addDailyBar(h.daily, slice.bars, slice.session, calendar);
 }
 
 /**
- * Derives the daily bar of one session's one-minute bars (regular session only) and inserts
- * it into a daily series, unless that day is already there.
+ * Adds the daily bar of one session's one-minute bars (the regular session [open, close),
+ * early closes respected) to a daily series, unless that day is already there. The same
+ * aggregation as `deriveBars(bars1m, "1d", calendar)`, written out because it runs for
+ * every symbol at every roll.
  */
-export function addDailyBar(daily: BarSeries, bars1m: BarSeries, calendar: Calendar): void {
-  const d = deriveBars(bars1m, DAY, calendar);
-  for (let i = 0; i < d.length; i++) {
-    daily.insert(
-      d.time[i],
-      d.open[i],
-      d.high[i],
-      d.low[i],
-      d.close[i],
-      d.volume[i],
-      d.flags[i],
-      d.count[i],
-      d.expected[i],
-    );
+export function addDailyBar(daily: BarSeries, bars1m: BarSeries, session: Session, calendar: Calendar): void {
+  const from = bars1m.lowerBound(session.open);
+  const to = bars1m.lowerBound(session.close);
+  if (to <= from) return;
+  let high = bars1m.high[from];
+  let low = bars1m.low[from];
+  let volume = 0;
+  let flags = 0;
+  for (let i = from; i < to; i++) {
+    if (bars1m.high[i] > high) high = bars1m.high[i];
+    if (bars1m.low[i] < low) low = bars1m.low[i];
+    volume += bars1m.volume[i];
+    flags |= bars1m.flags[i] & INHERITED_FLAGS;
   }
+  const expected = calendar.minuteCount(session, false);
+  daily.insert(
+    session.open,
+    bars1m.open[from],
+    high,
+    low,
+    bars1m.close[to - 1],
+    volume,
+    flags,
+    to - from,
+    expected,
+  );
 }
-
-const DAY = parseInterval("1d");

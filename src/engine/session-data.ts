@@ -69,8 +69,12 @@ export class SymbolState {
   rejected = 0;
   readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
 
-  constructor(readonly symbol: string) {
-    this.bars = new BarSeries(symbol, "1m", 512);
+  constructor(
+    readonly symbol: string,
+    /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
+    readonly id: number,
+  ) {
+    this.bars = new BarSeries(symbol, "1m", 16);
     this.daily = new BarSeries(symbol, "1d", 32);
   }
 
@@ -114,6 +118,8 @@ export interface SessionDataOptions {
  */
 export class SessionData {
   private readonly states = new Map<string, SymbolState>();
+  /** The same states as an array, in activation order, for loops over every symbol. */
+  private readonly list: SymbolState[] = [];
   private readonly cache: DerivedCache;
   private current: Session | undefined;
   private expectedCache: { session: Session | undefined; minutes: Float64Array } = {
@@ -280,8 +286,9 @@ export class SessionData {
   ensure(symbol: string, intervals: readonly Interval[]): SymbolState {
     let s = this.states.get(symbol);
     if (!s) {
-      s = new SymbolState(symbol);
+      s = new SymbolState(symbol, this.list.length);
       this.states.set(symbol, s);
+      this.list.push(s);
     }
     for (const iv of intervals) this.builder(s, iv);
     return s;
@@ -295,15 +302,22 @@ export class SessionData {
   }
 
   /** All active states. */
-  all(): IterableIterator<SymbolState> {
-    return this.states.values();
+  all(): readonly SymbolState[] {
+    return this.list;
+  }
+
+  /** The state of an active symbol, or undefined (one map lookup: the per-bar path). */
+  find(symbol: string): SymbolState | undefined {
+    return this.states.get(symbol);
   }
 
   /** Starts a session: empties current bars and metrics, resets builders. */
   startSession(session: Session): void {
     this.current = session;
+    const minutes = this.calendar.minuteCount(session, this.options.extended);
     for (const s of this.states.values()) {
       s.bars.clear();
+      s.bars.reserve(minutes);
       s.resetMetrics();
       for (const b of s.builders) b.reset();
     }
@@ -327,19 +341,25 @@ export class SessionData {
 
   /**
    * Ends the current session: moves its one-minute bars into history (dropping the oldest
-   * beyond the configured count), appends its daily bar, and empties the current session.
+   * beyond the configured count, whose buffer then holds the next session: no allocation in
+   * steady state), appends its daily bar, and empties the current session.
    */
   roll(): void {
     const session = this.current;
     if (!session) return;
     for (const s of this.states.values()) {
       if (s.bars.length > 0) {
-        addDailyBar(s.daily, s.bars, this.calendar);
+        addDailyBar(s.daily, s.bars, session, this.calendar);
         this.trimDaily(s);
-        if (this.options.historySessions > 0) s.history.push({ session, bars: s.bars.compact() });
-        while (s.history.length > this.options.historySessions) {
-          const dropped = s.history.shift()!;
-          this.cache.invalidate(s.symbol, dropped.session.date);
+        if (this.options.historySessions > 0) {
+          s.history.push({ session, bars: s.bars });
+          let recycled: BarSeries | undefined;
+          while (s.history.length > this.options.historySessions) {
+            const dropped = s.history.shift()!;
+            this.cache.invalidate(s.symbol, dropped.session.date);
+            recycled = dropped.bars;
+          }
+          s.bars = recycled ?? new BarSeries(s.symbol, "1m", s.bars.capacity);
         }
       }
       s.bars.clear();

@@ -126,6 +126,11 @@ export class BarSeries {
     return lo;
   }
 
+  /** Makes room for at least `capacity` rows (no-op when there is). */
+  reserve(capacity: number): void {
+    if (capacity > this.time.length) this.allocate(capacity);
+  }
+
   /** Drops every bar (keeps the allocated capacity). */
   clear(): void {
     this.length = 0;

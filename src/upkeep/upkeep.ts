@@ -66,7 +66,7 @@ export interface UpkeepOptions {
 export interface UpkeepHost {
   readonly clock: Clock;
   /** Active symbols' states. */
-  states(): Iterable<SymbolState>;
+  states(): readonly SymbolState[];
   /** One active symbol's state. */
   state(symbol: string): SymbolState | undefined;
   /** Expected minute starts of the session in progress (empty between sessions). */
@@ -122,7 +122,8 @@ interface Scan {
  */
 export class Upkeep {
   private readonly gaps = new Map<string, TrackedGap[]>();
-  private readonly scans = new Map<string, Scan>();
+  /** Scan position per symbol, by the state's dense id. */
+  private scans: (Scan | undefined)[] = [];
   private readonly timers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private cycles = 0;
@@ -155,7 +156,7 @@ export class Upkeep {
 
   /** A new session starts: forgets scan positions and the gaps already resolved. */
   newSession(): void {
-    this.scans.clear();
+    this.scans = [];
     for (const [symbol, list] of this.gaps) {
       const open = list.filter((g) => g.state === "open" || g.state === "retrying");
       if (open.length > 0) this.gaps.set(symbol, open);
@@ -171,7 +172,8 @@ export class Upkeep {
     const expected = this.host.expectedMinutes();
     const found: Finding[] = [];
     if (expected.length > 0) {
-      for (const s of this.host.states()) this.scan(s, expected, now, found);
+      const states = this.host.states();
+      for (let i = 0; i < states.length; i++) this.scan(states[i], expected, now, found);
     }
     for (const f of found) {
       await this.host.emit({
@@ -220,10 +222,10 @@ export class Upkeep {
    * retried joins it, so one fill covers both.
    */
   private scan(s: SymbolState, expected: Float64Array, now: number, found: Finding[]): void {
-    let scan = this.scans.get(s.symbol);
+    let scan = this.scans[s.id];
     if (!scan || scan.expected !== expected) {
       scan = { next: 0, expected };
-      this.scans.set(s.symbol, scan);
+      this.scans[s.id] = scan;
     }
     const limit = now - MINUTE_MS;
     if (scan.next >= expected.length || expected[scan.next] > limit) return;
