@@ -228,6 +228,36 @@ describe("engine replay of list feeds", () => {
     expect(fromIter).toEqual(fromOn);
   });
 
+  it("delivers nothing while paused and everything after resume", async () => {
+    const feeds = { AAA: sessionBars(XNYS, WEEK[0], "AAA"), BBB: sessionBars(XNYS, WEEK[0], "BBB") };
+    const engine = await listEngine(feeds, { derived: { intervals: [] } });
+    let delivered = 0;
+    let atPause = -1;
+    let whilePaused = -1;
+    let clockAtPause = 0;
+    let clockWhilePaused = 0;
+    engine.on("bar", () => {
+      delivered++;
+      if (delivered === 10) {
+        engine.pause();
+        atPause = delivered;
+        clockAtPause = engine.clock.now();
+        setImmediate(() => {
+          whilePaused = delivered;
+          clockWhilePaused = engine.clock.now();
+          expect(engine.isPaused).toBe(true);
+          engine.resume();
+        });
+      }
+    });
+    const summary = await engine.run();
+    expect(atPause).toBe(10);
+    expect(whilePaused).toBe(10);
+    expect(clockWhilePaused).toBe(clockAtPause);
+    expect(summary.barsIn).toBe(780);
+    expect(engine.isPaused).toBe(false);
+  });
+
   it("stops when asked from a handler", async () => {
     const engine = await listEngine(
       { AAA: sessionBars(XNYS, WEEK[0], "AAA") },
