@@ -91,8 +91,9 @@ export function sessionsFrom(calendar: Calendar, start: string, days: number): S
   const first = parseDate(start, "start");
   let span = Math.ceil(days * 1.6) + 10;
   for (;;) {
-    const to = formatDay(first + span);
-    const sessions = calendar.sessions(start, to < calendar.lastDate ? to : calendar.lastDate);
+    let to = formatDay(first + span);
+    if (to > calendar.lastDate) to = calendar.lastDate;
+    const sessions = calendar.sessions(start, to);
     if (sessions.length >= days || to >= calendar.lastDate) {
       if (sessions.length < days) {
         throw new InvalidArgumentError(

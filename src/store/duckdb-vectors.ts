@@ -135,14 +135,14 @@ export class Gather {
     for (let i = 0; i < rows; i++) {
       const x = src[order[from + i]];
       out[i] = x;
-      if (x !== x) nulls = true;
+      if (Number.isNaN(x)) nulls = true;
     }
     const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
     bindings.copy_data_to_vector(vector, 0, out.buffer, 0, rows * 8);
     if (nanIsNull && nulls) {
       const valid = this.valid;
       valid.fill(0);
-      for (let i = 0; i < rows; i++) if (out[i] === out[i]) valid[i >> 3] |= 1 << (i & 7);
+      for (let i = 0; i < rows; i++) if (!Number.isNaN(out[i])) valid[i >> 3] |= 1 << (i & 7);
       bindings.vector_ensure_validity_writable(vector);
       bindings.copy_data_to_vector_validity(vector, 0, valid.buffer, 0, Math.ceil(rows / 64) * 8);
     }
