@@ -69,6 +69,14 @@ export const configSchema = z
         cacheSize: z.number().int().min(0).default(1000),
       })
       .prefault({}),
+    ticks: z
+      .object({
+        /** Build one-minute bars from trade ticks (a tick-only feed then yields the same bars). */
+        buildBars: z.boolean().default(false),
+        /** Leave out ticks the vendor flags as suspicious when building bars. */
+        dropSuspicious: z.boolean().default(true),
+      })
+      .prefault({}),
     prefetch: z
       .object({
         enabled: z.boolean().default(true),

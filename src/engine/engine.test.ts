@@ -1,5 +1,6 @@
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { ticksToBars } from "../aggregate/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Bar } from "../model/bar.js";
 import { barsToColumns } from "../model/bar.js";
@@ -373,5 +374,58 @@ describe("engine replay of the store", () => {
     expect(record).toMatchObject({ state: "failed", error: "store unavailable", used: false });
     expect(reads.get(2)).toEqual([WEEK[1].open, WEEK[2].open]);
     expect(failed.engine.health().components.prefetch.details.fallbacks).toBe(1);
+  });
+});
+
+describe("engine bars from ticks", () => {
+  it("builds the same one-minute and derived bars from a tick feed as the batch builders", async () => {
+    const session = WEEK[0];
+    const ticks: { symbol: string; time: number; price: number; size: number; suspicious?: boolean }[] = [];
+    let seed = 7;
+    for (let m = 0; m < 390; m++) {
+      if (m === 100 || m === 101) continue;
+      for (let k = 0; k < 3; k++) {
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        ticks.push({
+          symbol: "AAA",
+          time: session.open + m * MIN + k * 15_000 + (seed % 1000),
+          price: 100 + (seed % 300) / 100,
+          size: 1 + (seed % 50),
+        });
+      }
+    }
+    ticks.push({
+      symbol: "AAA",
+      time: session.open + 5 * MIN + 59_000,
+      price: 999,
+      size: 1,
+      suspicious: true,
+    });
+    ticks.sort((a, b) => a.time - b.time);
+    const engine = await listEngine(
+      {},
+      {
+        derived: { intervals: ["5m"] },
+        ticks: { buildBars: true },
+        upkeep: { enabled: true, fillGaps: false },
+      },
+    );
+    engine.feed("AAA", "tick", ticks);
+    const bars: BarEvent[] = [];
+    engine.on("bar", (b) => {
+      bars.push(b);
+    });
+    await engine.run();
+    const expected = ticksToBars(ticks.filter((t) => !t.suspicious));
+    const oneMinute = bars.filter((b) => b.interval === "1m");
+    expect(oneMinute.map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume])).toEqual(
+      expected.toBars().map((b) => [b.time, b.open, b.high, b.low, b.close, b.volume]),
+    );
+    expect(oneMinute.every((b) => b.at >= b.time + MIN)).toBe(true);
+    expect(oneMinute).toHaveLength(388);
+    const fiveMinute = bars.filter((b) => b.interval === "5m");
+    expect(fiveMinute).toHaveLength(78);
+    expect(fiveMinute[20].count).toBe(3);
+    expect(fiveMinute.every((b) => b.at >= b.time + 5 * MIN)).toBe(true);
   });
 });

@@ -1,3 +1,4 @@
+import { TickBarBuilder } from "../aggregate/index.js";
 import { BoundaryManager, type BoundaryEvent as CalendarBoundary, getCalendar } from "../calendar/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
@@ -99,6 +100,7 @@ export class Engine {
   private liveChain: Promise<void> = Promise.resolve();
   private connection: { state: "connected" | "disconnected"; at: number; detail?: string } | undefined;
   private readonly liveRow: BarColumns = allocBarColumns(1);
+  private readonly builtRow: BarColumns = allocBarColumns(1);
 
   constructor(
     readonly config: Config,
@@ -460,12 +462,25 @@ export class Engine {
     }
   }
 
-  /** Completes derived bars whose bucket ended with minutes missing (upkeep calls this each cycle). */
+  /**
+   * Completes one-minute bars built from ticks and derived bars whose minute or bucket has
+   * ended (with minutes missing, or at the close), and emits them; upkeep calls this each cycle.
+   */
   private flushDerived(): void | Promise<void> {
     const now = this.clock.now();
     let events: EngineEvent[] | undefined;
     const listening = this.hub.has("bar");
     const states = this.session.all();
+    let built: Promise<void> | undefined;
+    for (let i = 0; i < states.length; i++) {
+      const tb = states[i].tickBars;
+      const n = tb ? tb.flushUpTo(now) : 0;
+      if (n > 0) {
+        const r = this.applyBuilt(states[i], tb!.series, n);
+        if (r) built = built ? built.then(() => r) : r;
+      }
+    }
+    if (built) return built.then(() => this.flushDerived());
     for (let i = 0; i < states.length; i++) {
       const builders = states[i].builders;
       for (let k = 0; k < builders.length; k++) {
@@ -505,9 +520,43 @@ export class Engine {
       if (!s) return this.reject(t.symbol, t.time, "inactive symbol");
       s.trade = t;
       this.ticksIn++;
-      if (this.hub.has("tick")) return this.emit({ ...t, type: "tick", at: this.clock.now() });
+      const built = this.config.ticks.buildBars ? this.barsFromTick(s, t) : undefined;
+      const shown = this.hub.has("tick")
+        ? this.emit({ ...t, type: "tick", at: this.clock.now() })
+        : undefined;
+      if (built && shown) return shown.then(() => built);
+      return shown ?? built;
     },
   };
+
+  /** Feeds a tick to the symbol's tick-bar builder and applies the one-minute bars it completes. */
+  private barsFromTick(s: SymbolState, t: Tick): void | Promise<void> {
+    s.tickBars ??= new TickBarBuilder(s.symbol, { dropSuspicious: this.config.ticks.dropSuspicious });
+    const n = s.tickBars.add(t.time, t.price, t.size, t.suspicious === true);
+    return n > 0 ? this.applyBuilt(s, s.tickBars.series, n) : undefined;
+  }
+
+  /** Applies the last `n` bars of a series built from ticks as one-minute bars. */
+  private applyBuilt(s: SymbolState, series: BarSeries, n: number): void | Promise<void> {
+    const row = this.builtRow;
+    let chain: Promise<void> | undefined;
+    for (let k = series.length - n; k < series.length; k++) {
+      const apply = () => {
+        row.symbol[0] = s.symbol;
+        row.time[0] = series.time[k];
+        row.open[0] = series.open[k];
+        row.high[0] = series.high[k];
+        row.low[0] = series.low[k];
+        row.close[0] = series.close[k];
+        row.volume[0] = series.volume[k];
+        row.flags[0] = series.flags[k];
+        row.length = 1;
+        return this.applyBar(s, row, 0, true);
+      };
+      chain = chain ? chain.then(apply) : (apply() ?? undefined);
+    }
+    return chain;
+  }
 
   /** Applies one one-minute bar to a symbol's session; emits it and any derived bar it completes. */
   private applyBar(s: SymbolState, bars: BarColumns, i: number, emit: boolean): void | Promise<void> {
@@ -600,10 +649,7 @@ export class Engine {
     await this.emit({ type: ev.type, at: ev.at, calendar: this.calendar.name, date: session.date });
     if (ev.type === ends && this.session.session?.date === session.date) {
       await this.upkeep?.cycle();
-      for (const bar of this.session.flush(ev.at)) {
-        this.countOut(bar.interval, 1);
-        if (this.hub.has("bar")) await this.emit({ ...bar, type: "bar", at: ev.at });
-      }
+      await this.flushDerived();
       this.accumulateQuality();
       this.session.roll();
       this.window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };

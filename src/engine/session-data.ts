@@ -1,4 +1,4 @@
-import { DerivedBarBuilder, DerivedCache, deriveBars } from "../aggregate/index.js";
+import { DerivedBarBuilder, DerivedCache, deriveBars, type TickBarBuilder } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
@@ -59,6 +59,8 @@ export class SymbolState {
   daily: BarSeries;
   quote: QuoteBar | undefined;
   trade: Tick | undefined;
+  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
+  tickBars: TickBarBuilder | undefined;
   open = Number.NaN;
   high = Number.NEGATIVE_INFINITY;
   low = Number.POSITIVE_INFINITY;
@@ -321,22 +323,6 @@ export class SessionData {
       s.resetMetrics();
       for (const b of s.builders) b.reset();
     }
-  }
-
-  /**
-   * Completes every forming derived bar whose bucket ends by `t` (at the close, all of the
-   * session's); returns them so the engine can emit them.
-   */
-  flush(t: number): SessionBar[] {
-    const completed: SessionBar[] = [];
-    for (const s of this.states.values()) {
-      for (const b of s.builders) {
-        const before = b.series.length;
-        b.flushUpTo(t);
-        for (let i = before; i < b.series.length; i++) completed.push(b.series.at(i));
-      }
-    }
-    return completed;
   }
 
   /**
