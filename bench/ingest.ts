@@ -34,7 +34,9 @@ async function writeCsv(path: string): Promise<number> {
   return n;
 }
 
+/** Wall seconds of one run of `fn`, after a full GC when `--expose-gc` is on. */
 async function seconds(fn: () => Promise<unknown>): Promise<number> {
+  (globalThis as { gc?: () => void }).gc?.();
   const t0 = process.hrtime.bigint();
   await fn();
   return Number(process.hrtime.bigint() - t0) / 1e9;
@@ -45,7 +47,8 @@ async function seconds(fn: () => Promise<unknown>): Promise<number> {
  * CLI runs (parse, validate, duplicate check, staged appender writes, one transaction per
  * batch), against DuckDB's own `read_csv` + INSERT of the same file into the same table;
  * and a streamed read of all rows back into columns. Each is timed until the data is
- * committed (the checkpoint on close is not counted, for either).
+ * committed (the checkpoint on close is not counted, for either); each runs twice into a
+ * fresh file and the faster run counts, as the machine may be shared.
  */
 const group: BenchGroup = {
   name: "ingest",
@@ -56,36 +59,47 @@ const group: BenchGroup = {
       const rows = await writeCsv(csv);
       const mb = statSync(csv).size / 1e6;
 
-      const repo = await openRepository(join(dir, "ingest.duckdb"));
-      let stored = 0;
-      const ingestSeconds = await seconds(async () => {
-        stored = (await ingest([csv], { format: "csv", repository: repo })).rowsStored;
-      });
-      if (stored !== rows) throw new Error(`ingest stored ${stored} of ${rows} rows`);
+      // each side runs twice into a fresh database file; the faster run counts
+      let ingestSeconds = Number.POSITIVE_INFINITY;
+      let readSeconds = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 2; run++) {
+        const repo = await openRepository(join(dir, `ingest-${run}.duckdb`));
+        let stored = 0;
+        const s = await seconds(async () => {
+          stored = (await ingest([csv], { format: "csv", repository: repo })).rowsStored;
+        });
+        if (stored !== rows) throw new Error(`ingest stored ${stored} of ${rows} rows`);
+        ingestSeconds = Math.min(ingestSeconds, s);
+        let read = 0;
+        const r = await seconds(async () => {
+          for await (const chunk of repo.streamBars({ symbols: [], interval: "1m", from: 0, to: 8e15 })) {
+            read += chunk.length;
+          }
+        });
+        if (read !== rows) throw new Error(`streamBars read ${read} of ${rows} rows`);
+        readSeconds = Math.min(readSeconds, r);
+        await repo.close();
+      }
 
-      let read = 0;
-      const readSeconds = await seconds(async () => {
-        for await (const chunk of repo.streamBars({ symbols: [], interval: "1m", from: 0, to: 8e15 }))
-          read += chunk.length;
-      });
-      if (read !== rows) throw new Error(`streamBars read ${read} of ${rows} rows`);
-      await repo.close();
-
-      const db = await DuckDBInstance.create(join(dir, "duckdb.duckdb"));
-      const con = await db.connect();
-      await con.run(`CREATE TABLE bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, time BIGINT NOT NULL,
-        open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
-        trades DOUBLE, vwap DOUBLE, flags SMALLINT NOT NULL DEFAULT 0)`);
-      const duckSeconds = await seconds(() =>
-        con.run(
-          `INSERT INTO bars SELECT symbol, '1m', epoch_ms(time), open, high, low, close, volume, NULL, NULL, 0
-           FROM read_csv($1, header = true, columns = {'time': 'TIMESTAMPTZ', 'symbol': 'VARCHAR', 'open': 'DOUBLE',
-             'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', 'volume': 'DOUBLE'})`,
-          [csv],
-        ),
-      );
-      con.closeSync();
-      db.closeSync();
+      let duckSeconds = Number.POSITIVE_INFINITY;
+      for (let run = 0; run < 2; run++) {
+        const db = await DuckDBInstance.create(join(dir, `duckdb-${run}.duckdb`));
+        const con = await db.connect();
+        await con.run(`CREATE TABLE bars (symbol VARCHAR NOT NULL, interval VARCHAR NOT NULL, time BIGINT NOT NULL,
+          open DOUBLE NOT NULL, high DOUBLE NOT NULL, low DOUBLE NOT NULL, close DOUBLE NOT NULL, volume DOUBLE NOT NULL,
+          trades DOUBLE, vwap DOUBLE, flags SMALLINT NOT NULL DEFAULT 0)`);
+        const s = await seconds(() =>
+          con.run(
+            `INSERT INTO bars SELECT symbol, '1m', epoch_ms(time), open, high, low, close, volume, NULL, NULL, 0
+             FROM read_csv($1, header = true, columns = {'time': 'TIMESTAMPTZ', 'symbol': 'VARCHAR', 'open': 'DOUBLE',
+               'high': 'DOUBLE', 'low': 'DOUBLE', 'close': 'DOUBLE', 'volume': 'DOUBLE'})`,
+            [csv],
+          ),
+        );
+        duckSeconds = Math.min(duckSeconds, s);
+        con.closeSync();
+        db.closeSync();
+      }
 
       const perSecond = (s: number) => rows / s;
       return [
