@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { run } from "../testing/cli.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
-import { run } from "./cli.fixture.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tw-cli-bars-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,23 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { run } from "../testing/cli.js";
 import { main } from "./main.js";
-
-/** Runs the CLI in-process; returns its exit code and stdout. */
-async function run(...args: string[]): Promise<{ code: number; stdout: string }> {
-  let stdout = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
-    stdout += String(chunk);
-    return true;
-  });
-  try {
-    const code = await main(["node", "tickwright", ...args]);
-    return { code, stdout };
-  } finally {
-    vi.restoreAllMocks();
-    process.exitCode = undefined;
-  }
-}
 
 const servers: Server[] = [];
 afterEach(async () => {

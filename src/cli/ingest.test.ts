@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { run } from "./cli.fixture.js";
+import { run } from "../testing/cli.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tw-cli-ingest-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

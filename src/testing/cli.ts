@@ -1,5 +1,5 @@
 import { vi } from "vitest";
-import { main } from "./main.js";
+import { main } from "../cli/main.js";
 
 /** Runs the CLI in-process; returns its exit code, stdout and stderr. */
 export async function run(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
