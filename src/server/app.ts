@@ -21,6 +21,7 @@ import {
   symbolPath,
 } from "./params.js";
 import { qualityGrid, recentSessions } from "./quality.js";
+import { RecentBodies } from "./recent-bodies.js";
 import { EventBroadcaster } from "./sse.js";
 import { readStoredBars } from "./stored-bars.js";
 
@@ -66,8 +67,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
   let dashboard: DashboardAssets | undefined;
   let started = engine.session.session !== undefined;
-  const offStarted = engine.onAny((e) => {
-    if (!started && (e.type === "open" || e.type === "preOpen" || e.type === "roll")) {
+  const recent = new RecentBodies();
+  const offEvents = engine.onAny((e) => {
+    if (e.type === "gapFilled" || e.type === "gapAbandoned") recent.touch(e.symbol);
+    else if (!started && (e.type === "open" || e.type === "preOpen" || e.type === "roll")) {
       started = engine.session.session !== undefined || e.type === "roll";
     }
   });
@@ -136,7 +139,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.addHook("preClose", async () => {
     events.close();
     metrics.close();
-    offStarted();
+    offEvents();
   });
 
   app.get("/health", async (_req, reply) => {
@@ -205,7 +208,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
       }
       const bars = engine.session.lastBars(q.symbol, q.n, q.interval);
-      return reply.type(JSON_TYPE).send(barsBody(q.symbol, q.interval, "session", bars));
+      const body = recent.body(q.symbol, q.interval, q.n, bars, () =>
+        barsBody(q.symbol, q.interval, "session", bars),
+      );
+      return reply.type(JSON_TYPE).send(body);
     }
     if (!q.from || !q.to) {
       throw new BadRequestError(
