@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
 import { REPO_ROOT } from "../testing/deps.js";
-import { main } from "./main.js";
 
 afterEach(() => {
   process.exitCode = undefined;

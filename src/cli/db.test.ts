@@ -2,10 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
-import { main } from "./main.js";
 
 describe("tickwright db init", () => {
   it("exits 2 naming --db when it is missing", async () => {

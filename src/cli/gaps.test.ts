@@ -1,13 +1,12 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import { openRepository } from "../store/index.js";
 import { run } from "../testing/cli.js";
-import { main } from "./main.js";
 
 afterEach(() => {
   process.exitCode = undefined;

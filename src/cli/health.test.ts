@@ -1,8 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
-import { main } from "./main.js";
 
 const servers: Server[] = [];
 afterEach(async () => {

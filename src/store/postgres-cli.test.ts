@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { main } from "../cli/main.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
 import { hasPostgres, hasSharedData, LEAN_ROOT, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 
