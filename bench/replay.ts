@@ -34,7 +34,10 @@ async function replay(repo: Repository, symbols: number, days: number, sessions:
 }
 
 /** tardis-dev's combine() merging one async iterator per symbol of the same bars. */
-async function tardisCombine(sessions: GeneratedSession[], symbols: number): Promise<{ messages: number; ms: number }> {
+async function tardisCombine(
+  sessions: GeneratedSession[],
+  symbols: number,
+): Promise<{ messages: number; ms: number }> {
   const perSymbol: { localTimestamp: Date; close: number }[][] = Array.from({ length: symbols }, () => []);
   const index = new Map<string, number>();
   for (const s of sessions) {
@@ -87,7 +90,12 @@ const group: BenchGroup = {
         });
         const symbol = engine.session.symbols()[0];
         const micros = await medianMicros(() => engine.session.lastBars(symbol, 100, "5m"));
-        figures.push({ name: "lastBarsMicros", value: micros, unit: "us", note: 'lastBars(symbol, 100, "5m"); target < 2 us' });
+        figures.push({
+          name: "lastBarsMicros",
+          value: micros,
+          unit: "us",
+          note: 'lastBars(symbol, 100, "5m"); target < 2 us',
+        });
         const upkeepShare = engine.upkeep!.status();
         figures.push({
           name: "upkeepCycleMicros",
@@ -107,7 +115,12 @@ const group: BenchGroup = {
       }
       await repo.close();
     }
-    figures.push({ name: "replay400WallMillis", value: perBar400, unit: "ms", note: "wall time of the 400 x 20 replay" });
+    figures.push({
+      name: "replay400WallMillis",
+      value: perBar400,
+      unit: "ms",
+      note: "wall time of the 400 x 20 replay",
+    });
     return figures;
   },
 };
