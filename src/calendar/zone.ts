@@ -1,35 +1,11 @@
 import { InvalidArgumentError } from "../model/errors.js";
-import { DAY_MS, zoneOffsetMs } from "../model/time.js";
+import { DAY_MS, zoneFormatter, zoneOffsetMs } from "../model/time.js";
 
 /**
  * Sampling step when searching a zone's offset transitions: shorter than any DST period or
  * DST suspension since 1970 (the shortest, Morocco's Ramadan suspensions, last about 29 days).
  */
 const STEP_MS = 21 * DAY_MS;
-
-const fastFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function fastFormatter(timeZone: string): Intl.DateTimeFormat {
-  let f = fastFormatters.get(timeZone);
-  if (!f) {
-    try {
-      f = new Intl.DateTimeFormat("en-US", {
-        timeZone,
-        hourCycle: "h23",
-        year: "numeric",
-        month: "2-digit",
-        day: "2-digit",
-        hour: "2-digit",
-        minute: "2-digit",
-        second: "2-digit",
-      });
-    } catch {
-      throw new InvalidArgumentError(`unknown time zone "${timeZone}"`);
-    }
-    fastFormatters.set(timeZone, f);
-  }
-  return f;
-}
 
 const FORMATTED = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
 
@@ -39,7 +15,7 @@ const FORMATTED = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
  * thousands of these calls, so it matters.
  */
 function offsetNow(timeZone: string, utcMs: number): number {
-  const m = FORMATTED.exec(fastFormatter(timeZone).format(utcMs));
+  const m = FORMATTED.exec(zoneFormatter(timeZone).format(utcMs));
   if (!m) return zoneOffsetMs(timeZone, utcMs);
   const asUtc = Date.UTC(
     Number(m[3]),

@@ -37,7 +37,11 @@ export function isoUtc(ms: number): string {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
+/**
+ * A cached en-US, 24-hour formatter of a zone's wall-clock date and time (to the second);
+ * an unknown zone is an InvalidArgumentError.
+ */
+export function zoneFormatter(timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone);
   if (!f) {
     try {
@@ -62,7 +66,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 /** The zone's offset from UTC in ms at instant `utcMs` (New York in summer: -4h). */
 export function zoneOffsetMs(timeZone: string, utcMs: number): number {
   if (timeZone === "UTC") return 0;
-  const parts = formatter(timeZone).formatToParts(new Date(utcMs));
+  const parts = zoneFormatter(timeZone).formatToParts(new Date(utcMs));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(
     get("year"),
