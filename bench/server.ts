@@ -16,7 +16,12 @@ const SESSIONS = 6;
 const SPEED = 60;
 const RATE = 1000;
 const SECONDS = 10;
-const CONNECTIONS = 16;
+/**
+ * Connections. autocannon's rate limit sends each second's quota back to back and then waits,
+ * so this is also how many requests are in flight during that burst: latency ~ connections x
+ * the time to serve one request.
+ */
+const CONNECTIONS = 8;
 const WARMUP_SECONDS = 2;
 
 const ROLE = "tickwright-bench-server";
