@@ -1,4 +1,3 @@
-import { InvalidArgumentError } from "../model/errors.js";
 import { DAY_MS, zoneFormatter, zoneOffsetMs } from "../model/time.js";
 
 /**
