@@ -93,6 +93,9 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in hea
     await page.waitForFunction(candlesAbove, first, { timeout: 20_000 });
     const later = Number(await page.getAttribute("#chart", "data-candles"));
     expect(later).toBeGreaterThan(first);
+    // Point in time: the newest candle has ended by the engine clock.
+    const lastTime = Number(await page.getAttribute("#chart", "data-last-time"));
+    expect(lastTime + 5 * 60_000).toBeLessThanOrEqual(engine.clock.now());
     expect(await page.textContent("#stream")).toBe("live");
 
     await page.waitForFunction(rowsIn, { table: "#symbols", n: 3 });

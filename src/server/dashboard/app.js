@@ -15,6 +15,7 @@ const state = {
   candles: 0,
   loading: false,
   pending: [],
+  clock: 0,
 };
 
 /** A cell or element with text content. */
@@ -145,6 +146,7 @@ function openEvents() {
   };
   source.onmessage = (msg) => {
     const e = JSON.parse(msg.data);
+    if (e.at > state.clock) showClock(e.at);
     if (e.type === "bar") {
       if (e.symbol !== state.symbol || e.interval !== state.interval) return;
       if (state.loading) state.pending.push(e);
@@ -155,6 +157,12 @@ function openEvents() {
 }
 
 // ---- symbols table ----
+
+/** The engine clock as last seen (from events as they come, and from /api/symbols). */
+function showClock(ms) {
+  state.clock = ms;
+  el("clock").textContent = formatTime(ms);
+}
 
 const scheduled = new Set();
 /** Runs `fn` at most once per 500 ms however many events ask for it. */
@@ -181,7 +189,7 @@ async function refreshSymbols() {
   }
   setTimeZone(data.timeZone || "UTC");
   el("calendar").textContent = data.calendar;
-  el("clock").textContent = formatTime(data.now);
+  if (data.now > state.clock) showClock(data.now);
   el("market").textContent = data.market;
   el("session").textContent = data.session ?? "none";
   const select = el("symbol");
