@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from "../model/errors.js";
+import { MinHeap } from "../model/heap.js";
 import type { Clock, TimerCallback, TimerHandle } from "./clock.js";
 
 interface Timer {
@@ -18,7 +19,7 @@ interface Timer {
 export class SimulatedClock implements Clock {
   readonly kind = "simulated" as const;
   private current: number;
-  private heap: Timer[] = [];
+  private readonly heap = new MinHeap<Timer>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
   private byId = new Map<number, Timer>();
   private nextId = 1;
   private seq = 0;
@@ -51,7 +52,7 @@ export class SimulatedClock implements Clock {
   /** Time of the earliest pending timer, or Infinity. */
   nextTimerAt(): number {
     this.dropCancelled();
-    return this.heap.length > 0 ? this.heap[0].at : Number.POSITIVE_INFINITY;
+    return this.heap.peek()?.at ?? Number.POSITIVE_INFINITY;
   }
 
   /** Number of pending timers. */
@@ -75,14 +76,14 @@ export class SimulatedClock implements Clock {
   async advanceTo(t: number, inclusive = true): Promise<void> {
     for (;;) {
       this.dropCancelled();
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || top.at > t || (!inclusive && top.at === t)) break;
-      this.pop();
+      this.heap.pop();
       if (top.at > this.current) this.current = top.at;
       if (top.period > 0) {
         top.at += top.period;
         top.seq = this.seq++;
-        this.pushHeap(top);
+        this.heap.push(top);
       } else {
         this.byId.delete(top.id);
       }
@@ -95,48 +96,11 @@ export class SimulatedClock implements Clock {
   private add(at: number, period: number, fn: TimerCallback): TimerHandle {
     const timer: Timer = { id: this.nextId++, at, seq: this.seq++, period, fn, cancelled: false };
     this.byId.set(timer.id, timer);
-    this.pushHeap(timer);
+    this.heap.push(timer);
     return { id: timer.id };
   }
 
   private dropCancelled(): void {
-    while (this.heap.length > 0 && this.heap[0].cancelled) this.pop();
-  }
-
-  private less(a: Timer, b: Timer): boolean {
-    return a.at < b.at || (a.at === b.at && a.seq < b.seq);
-  }
-
-  private pushHeap(t: Timer): void {
-    const h = this.heap;
-    h.push(t);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): Timer | undefined {
-    const h = this.heap;
-    const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l], h[m])) m = l;
-        if (r < h.length && this.less(h[r], h[m])) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m], h[i]];
-        i = m;
-      }
-    }
-    return top;
+    while (this.heap.peek()?.cancelled) this.heap.pop();
   }
 }

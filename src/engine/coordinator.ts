@@ -1,5 +1,6 @@
 import type { SimulatedClock } from "../clock/simulated.js";
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import { MinHeap } from "../model/heap.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Feed, FeedBatch } from "./types.js";
 
@@ -61,7 +62,11 @@ export type Speed = "max" | number;
  * O(log F) per (feed, timestamp) for F feeds.
  */
 export class StreamCoordinator {
-  private heap: Cursor[] = [];
+  private readonly heap = new MinHeap<Cursor>(
+    (a, b) =>
+      a.headAt < b.headAt ||
+      (a.headAt === b.headAt && (a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq))),
+  );
   private seq = 0;
   private paused: Promise<void> | null = null;
   private resumeFn: (() => void) | null = null;
@@ -77,7 +82,7 @@ export class StreamCoordinator {
 
   /** Adds a feed; allowed while running (e.g. a symbol activated mid-session). */
   addFeed(feed: Feed): void {
-    this.push(new Cursor(feed, this.seq++));
+    this.heap.push(new Cursor(feed, this.seq++));
   }
 
   get isPaused(): boolean {
@@ -119,15 +124,15 @@ export class StreamCoordinator {
     while (!this.stopped) {
       if (this.paused) await this.paused;
       if (this.stopped) break;
-      const top = this.heap[0];
-      const t = top ? top.headAt : Number.POSITIVE_INFINITY;
-      if (t === Number.POSITIVE_INFINITY) break;
+      const top = this.heap.peek();
+      if (!top || top.headAt === Number.POSITIVE_INFINITY) break;
+      const t = top.headAt;
       if (clock.nextTimerAt() < t) {
         await clock.advanceTo(t, false);
         continue;
       }
       if (top.needsLoad) {
-        this.pop();
+        this.heap.pop();
         if (t > clock.now()) clock.set(t);
         top.batch = await top.feed.load();
         top.i = 0;
@@ -135,7 +140,7 @@ export class StreamCoordinator {
         top.rank = top.batch ? KIND_RANK[top.batch.kind] : 0;
         top.refresh();
         if (top.headAt < clock.now() && !top.needsLoad) top.headAt = clock.now();
-        if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.push(top);
+        if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.heap.push(top);
         continue;
       }
       if (t > clock.now()) clock.set(t);
@@ -150,9 +155,9 @@ export class StreamCoordinator {
   private async deliverAll(t: number): Promise<void> {
     const sink = this.sink;
     for (;;) {
-      const c = this.heap[0];
+      const c = this.heap.peek();
       if (!c || c.needsLoad || c.headAt > t || this.stopped) return;
-      this.pop();
+      this.heap.pop();
       const b = c.batch!;
       let i = c.i;
       if (b.kind === "bar") {
@@ -180,7 +185,7 @@ export class StreamCoordinator {
       }
       c.i = i;
       c.refresh();
-      this.push(c);
+      this.heap.push(c);
     }
   }
 
@@ -194,42 +199,6 @@ export class StreamCoordinator {
     const due = this.wallStart + (t - this.simStart) / speed;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-  }
-
-  private less(a: Cursor, b: Cursor): boolean {
-    if (a.headAt !== b.headAt) return a.headAt < b.headAt;
-    if (a.rank !== b.rank) return a.rank < b.rank;
-    return a.seq < b.seq;
-  }
-
-  private push(c: Cursor): void {
-    const h = this.heap;
-    h.push(c);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.less(h[i], h[p])) break;
-      [h[i], h[p]] = [h[p], h[i]];
-      i = p;
-    }
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (h.length === 0 || !last) return;
-    h[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.less(h[l], h[m])) m = l;
-      if (r < h.length && this.less(h[r], h[m])) m = r;
-      if (m === i) break;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
-    }
   }
 }
 
