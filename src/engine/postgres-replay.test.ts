@@ -59,6 +59,32 @@ describe.skipIf(skipWithout("PostgreSQL", available))(
             });
           }
         }
+        // One kill that must land mid-read: hold a lock on the bars table from just before the
+        // second session's open (its start launches the third session's prefetch, which then
+        // waits on the lock), terminate the engine's connections a minute later, then release.
+        const locker = new pg.Client({ connectionString: TEST_PG_URL });
+        await locker.connect();
+        const second = sessions[1].session;
+        engine.clock.at(second.open - 1, async () => {
+          await locker.query("BEGIN");
+          await locker.query(`LOCK TABLE "${schema}".bars IN ACCESS EXCLUSIVE MODE`);
+        });
+        engine.clock.at(second.open + 60_000, async () => {
+          for (let i = 0; i < 100; i++) {
+            const waiting = await admin.query(
+              "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+              [app],
+            );
+            if (waiting.rows[0].n > 0) break;
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          const r = await admin.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()",
+            [app],
+          );
+          kills += r.rowCount ?? 0;
+          await locker.query("COMMIT");
+        });
         const seen = new Set<string>();
         let duplicates = 0;
         engine.on("bar", (b: BarEvent) => {
@@ -67,7 +93,7 @@ describe.skipIf(skipWithout("PostgreSQL", available))(
           if (seen.has(key)) duplicates++;
           seen.add(key);
         });
-        const summary = await engine.run();
+        const summary = await engine.run().finally(() => locker.end());
         expect(kills).toBeGreaterThan(0);
         expect(retries.length).toBeGreaterThan(0);
         expect(duplicates).toBe(0);
