@@ -143,8 +143,8 @@ export class StreamCoordinator {
         if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.heap.push(top);
         continue;
       }
-      if (t > clock.now()) clock.set(t);
       if (this.speed !== "max") await this.pace(t);
+      if (t > clock.now()) clock.set(t);
       await this.deliverAll(clock.now());
       await clock.advanceTo(clock.now(), true);
     }

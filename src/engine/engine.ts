@@ -449,13 +449,25 @@ export class Engine {
     };
   }
 
-  /** After bars were inserted (a gap fill): rebuild derived bars and metrics, drop cached history. */
-  private barsChanged(s: SymbolState, time: number): void {
+  /**
+   * After bars were inserted (a gap fill): rebuilds the symbol's derived bars (emitting any
+   * bucket the fill completed) and metrics, or drops the cached history of a past session.
+   */
+  private barsChanged(s: SymbolState, time: number): void | Promise<void> {
     const current = this.session.session;
     if (current && time >= current.preOpen && time < current.postClose) {
       const now = this.clock.now();
-      for (const b of s.builders) b.rebuild(s.bars, now);
+      const completed: EngineEvent[] = [];
+      for (const b of s.builders) {
+        const before = b.series.length;
+        b.rebuild(s.bars, now);
+        const n = b.series.length - before;
+        if (n <= 0) continue;
+        this.countOut(b.series.interval, n);
+        for (let k = before; k < b.series.length; k++) completed.push(barEvent(b.series, k, now));
+      }
       this.session.recomputeMetrics(s);
+      if (completed.length > 0 && this.hub.has("bar")) return this.emitInOrder(completed, 0);
     } else {
       const slice = s.history.find((h) => time >= h.session.preOpen && time < h.session.postClose);
       this.session.invalidate(s.symbol, slice?.session.date);

@@ -90,6 +90,21 @@ describe("upkeep", () => {
     expect(engine.health().components.upkeep.status).toBe("ok");
   });
 
+  it("emits the derived bar a fill completes, once, with every source bar", async () => {
+    const { engine, bars } = await setup([14], { intervalSeconds: 60 });
+    await engine.run();
+    const fiveMinute = bars.filter((b) => b.interval === "5m");
+    expect(fiveMinute).toHaveLength(78);
+    expect(new Set(fiveMinute.map((b) => b.time)).size).toBe(78);
+    const filled = fiveMinute[2];
+    expect([filled.time, filled.at, filled.count, filled.flags]).toEqual([
+      DAY.open + 10 * MIN,
+      DAY.open + 15 * MIN,
+      5,
+      BarFlag.Filled,
+    ]);
+  });
+
   it("retries a failing source with exponential backoff on the clock, then fills", async () => {
     const calls: number[] = [];
     let now = () => 0;

@@ -74,7 +74,7 @@ export interface UpkeepHost {
   /** The series holding a minute (current session or a past session kept in history). */
   seriesFor(state: SymbolState, time: number): BarSeries | undefined;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
-  changed(state: SymbolState, time: number): void;
+  changed(state: SymbolState, time: number): void | Promise<void>;
   /** Completes derived bars whose end the clock passed; returns a promise when listeners are async. */
   flushDerived(): void | Promise<void>;
   emit(event: GapEvent): void | Promise<void>;
@@ -282,7 +282,7 @@ export class Upkeep {
       return this.retryLater(gap, now);
     }
     if (this.failing > 0) this.failing = 0;
-    const missing = this.insert(gap, bars, now);
+    const missing = await this.insert(gap, bars, now);
     if (missing === 0) {
       gap.state = "filled";
       gap.resolvedAt = now;
@@ -296,7 +296,7 @@ export class Upkeep {
   }
 
   /** Inserts the source's bars that belong to the gap; returns how many minutes are still missing. */
-  private insert(gap: TrackedGap, bars: readonly Bar[], now: number): number {
+  private async insert(gap: TrackedGap, bars: readonly Bar[], now: number): Promise<number> {
     const state = this.stateOf(gap.symbol);
     if (!state) return gap.count;
     const series = this.host.seriesFor(state, gap.start);
@@ -308,7 +308,7 @@ export class Upkeep {
       if (series.insert(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, BarFlag.Filled))
         inserted = true;
     }
-    if (inserted) this.host.changed(state, gap.start);
+    if (inserted) await this.host.changed(state, gap.start);
     let missing = 0;
     for (let t = gap.start; t < gap.end; t += MINUTE_MS) {
       const i = series.lowerBound(t);
@@ -323,7 +323,7 @@ export class Upkeep {
       gap.state = "abandoned";
       gap.resolvedAt = now;
       this.abandoned++;
-      if (this.options.synthesizeAbandoned) this.synthesize(gap, now);
+      if (this.options.synthesizeAbandoned) await this.synthesize(gap, now);
       this.updateCounts(gap.symbol);
       await this.host.emit(gapEvent("gapAbandoned", gap, now));
       return;
@@ -339,7 +339,7 @@ export class Upkeep {
   }
 
   /** Fills an abandoned gap with flat zero-volume bars at the last close, flagged synthetic. */
-  private synthesize(gap: TrackedGap, now: number): void {
+  private async synthesize(gap: TrackedGap, now: number): Promise<void> {
     const state = this.stateOf(gap.symbol);
     const series = state && this.host.seriesFor(state, gap.start);
     if (!state || !series) return;
@@ -351,7 +351,7 @@ export class Upkeep {
     for (let t = gap.start; t < gap.end && t + MINUTE_MS <= now; t += MINUTE_MS) {
       series.insert(t, price, price, price, price, 0, BarFlag.Synthetic);
     }
-    this.host.changed(state, gap.start);
+    await this.host.changed(state, gap.start);
   }
 
   private withTimeout<T>(p: Promise<T>): Promise<T> {
