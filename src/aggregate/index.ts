@@ -17,4 +17,5 @@ export {
 } from "./plan.js";
 export { derivedQuality } from "./quality.js";
 export { QuoteBarBuilder, QuoteSeries, type QuoteUpdate, quotesToBars } from "./quotes.js";
+export { readStoredBars, type StoredBars } from "./stored-bars.js";
 export { TickBarBuilder, type TickBarOptions, type TicksToBarsOptions, ticksToBars } from "./ticks.js";

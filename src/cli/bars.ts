@@ -1,9 +1,6 @@
 import { existsSync } from "node:fs";
 import type { Command } from "commander";
-import type { Calendar, Session } from "../calendar/types.js";
-import type { BarColumns } from "../model/bar.js";
 import { isoUtc } from "../model/time.js";
-import type { Repository } from "../store/types.js";
 import { DEFAULT_DB } from "./ingest.js";
 import { note, out } from "./io.js";
 
@@ -74,7 +71,7 @@ export async function barsCommand(symbol: string, opts: BarsOptions): Promise<vo
   const range = `${symbol} ${interval.name} bars in ${from}..${to}`;
   if (sessions.length === 0) {
     note(`no ${calendar.name} sessions in ${from}..${to}: no bars`);
-    print(opts.format, emptyColumns());
+    print(opts.format, { length: 0, time: [], open: [], high: [], low: [], close: [], volume: [] });
     return;
   }
   const isFile = opts.db !== ":memory:" && !/^postgres(ql)?:\/\//i.test(opts.db);
@@ -82,73 +79,16 @@ export async function barsCommand(symbol: string, opts: BarsOptions): Promise<vo
     throw new InputError(`no database at ${opts.db} (ingest or generate data first, or pass --db)`);
   }
   const { openRepository } = await import("../store/index.js");
+  const { readStoredBars } = await import("../aggregate/index.js");
   const repo = await openRepository(opts.db);
   let bars: PrintedBars;
   try {
-    bars = await readSessionBars(repo, symbol, interval.name, calendar, sessions, extended);
+    bars = (await readStoredBars(repo, calendar, symbol, interval, from, to, extended)).bars;
   } finally {
     await repo.close();
   }
   if (bars.length === 0) note(`no ${range}${extended ? "" : " (regular hours)"} in ${opts.db}`);
   print(opts.format, bars);
-}
-
-/**
- * A symbol's bars of `interval` over the given sessions: read as stored when the store has
- * that interval for the symbol, else derived from its stored 1m bars. Only bars starting
- * inside a session (regular, or extended with `extended`) are kept.
- */
-export async function readSessionBars(
-  repo: Repository,
-  symbol: string,
-  interval: string,
-  calendar: Calendar,
-  sessions: readonly Session[],
-  extended: boolean,
-): Promise<PrintedBars> {
-  const coverage = await repo.coverage(symbol);
-  const first = sessions[0];
-  const last = sessions[sessions.length - 1];
-  const range = { from: extended ? first.preOpen : first.open, to: extended ? last.postClose : last.close };
-  if (coverage.some((c) => c.interval === interval)) {
-    const stored = await repo.readBars({ symbols: [symbol], interval, ...range });
-    return inSessions(stored, sessions, extended);
-  }
-  if (!coverage.some((c) => c.interval === "1m")) return inSessions(emptyColumns(), sessions, extended);
-  const minutes = await repo.readBars({ symbols: [symbol], interval: "1m", ...range });
-  const { deriveBars } = await import("../aggregate/index.js");
-  const derived = deriveBars(minutes, interval, calendar, { extended, symbol });
-  return inSessions(derived, sessions, extended);
-}
-
-function emptyColumns(): PrintedBars {
-  return { length: 0, time: [], open: [], high: [], low: [], close: [], volume: [] };
-}
-
-/** Keeps the bars whose start lies in one of the (time-ordered) sessions' hours. */
-function inSessions(
-  bars: PrintedBars | BarColumns,
-  sessions: readonly Session[],
-  extended: boolean,
-): PrintedBars {
-  const keep: number[] = [];
-  let k = 0;
-  for (let i = 0; i < bars.length; i++) {
-    const t = bars.time[i];
-    while (k < sessions.length && t >= (extended ? sessions[k].postClose : sessions[k].close)) k++;
-    if (k === sessions.length) break;
-    if (t >= (extended ? sessions[k].preOpen : sessions[k].open)) keep.push(i);
-  }
-  const pick = (col: ArrayLike<number>) => Float64Array.from(keep, (i) => col[i]);
-  return {
-    length: keep.length,
-    time: pick(bars.time),
-    open: pick(bars.open),
-    high: pick(bars.high),
-    low: pick(bars.low),
-    close: pick(bars.close),
-    volume: pick(bars.volume),
-  };
 }
 
 const COLUMNS = ["time", "open", "high", "low", "close", "volume"] as const;

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { readStoredBars } from "../aggregate/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { Engine } from "../engine/engine.js";
@@ -23,7 +24,6 @@ import {
 import { qualityGrid, recentSessions } from "./quality.js";
 import { RecentBodies } from "./recent-bodies.js";
 import { EventBroadcaster } from "./sse.js";
-import { readStoredBars } from "./stored-bars.js";
 
 /** What `buildServer` serves. */
 export interface ServerOptions {

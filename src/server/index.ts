@@ -7,4 +7,3 @@ export { EngineMetrics, type EngineMetricsOptions, METRIC_PREFIX } from "./metri
 export { BadRequestError } from "./params.js";
 export { MAX_GRID_SYMBOLS, type QualityGrid, qualityGrid, recentSessions } from "./quality.js";
 export { type BroadcasterOptions, EventBroadcaster, type EventFilter } from "./sse.js";
-export { readStoredBars, type StoredBars } from "./stored-bars.js";

@@ -1,10 +1,10 @@
-import { deriveBars } from "../aggregate/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { BarColumns } from "../model/bar.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { DAY_MS, type DateString, formatDay, zonedDay } from "../model/time.js";
 import type { Repository } from "../store/types.js";
+import { deriveBars } from "./derive.js";
 
 /** Stored bars of one symbol and interval over a span of sessions, and where they came from. */
 export interface StoredBars {
@@ -18,7 +18,7 @@ export interface StoredBars {
  * session dates of `calendar`), as the store holds them: one-minute bars inside the
  * sessions (regular hours, or extended with `extended`); other intervals as stored when the
  * store has bars of that interval for the symbol, else derived from the one-minute bars
- * (session-anchored, with count/expected per bar). Used by `GET /api/bars?from&to`.
+ * (session-anchored, with count/expected per bar). Used by `tickwright bars` and `GET /api/bars?from&to`.
  */
 export async function readStoredBars(
   repository: Repository,
