@@ -302,6 +302,37 @@ export class Engine {
     return this.state === "paused";
   }
 
+  /**
+   * Running totals, cheap to read at any time (for metrics): one-minute bars in, bars out by
+   * interval (`1m` included), quotes and ticks in, gaps found/filled/abandoned, rejections.
+   */
+  counters(): {
+    barsIn: number;
+    barsOut: Record<string, number>;
+    quotesIn: number;
+    ticksIn: number;
+    gapsFound: number;
+    gapsFilled: number;
+    gapsAbandoned: number;
+    rejected: number;
+  } {
+    const gaps = this.upkeep?.status();
+    const barsOut: Record<string, number> = { "1m": this.barsIn };
+    for (const [k, v] of this.barsOut) barsOut[k] = v;
+    let rejected = 0;
+    for (const n of this.rejected.values()) rejected += n;
+    return {
+      barsIn: this.barsIn,
+      barsOut,
+      quotesIn: this.quotesIn,
+      ticksIn: this.ticksIn,
+      gapsFound: gaps?.gapsFound ?? 0,
+      gapsFilled: gaps?.gapsFilled ?? 0,
+      gapsAbandoned: gaps?.gapsAbandoned ?? 0,
+      rejected,
+    };
+  }
+
   /** Rejected events so far: counts by reason and the first rejections kept. */
   rejections(): { byReason: Record<string, number>; kept: Rejection[] } {
     return { byReason: Object.fromEntries(this.rejected), kept: [...this.kept] };
@@ -786,22 +817,20 @@ export class Engine {
       const acc = this.qualityTotals.get(symbol);
       quality[symbol] = acc && acc.expected > 0 ? (acc.present / acc.expected) * 100 : 100;
     }
-    const out: Record<string, number> = { "1m": this.barsIn };
-    const gaps = this.upkeep?.status();
-    for (const [k, v] of this.barsOut) out[k] = v;
+    const c = this.counters();
     return {
       sessions: this.sessions.length,
       symbols: this.session.symbols().length,
-      barsIn: this.barsIn,
-      barsOut: out,
-      quotesIn: this.quotesIn,
-      ticksIn: this.ticksIn,
-      gapsFound: gaps?.gapsFound ?? 0,
-      gapsFilled: gaps?.gapsFilled ?? 0,
-      gapsAbandoned: gaps?.gapsAbandoned ?? 0,
+      barsIn: c.barsIn,
+      barsOut: c.barsOut,
+      quotesIn: c.quotesIn,
+      ticksIn: c.ticksIn,
+      gapsFound: c.gapsFound,
+      gapsFilled: c.gapsFilled,
+      gapsAbandoned: c.gapsAbandoned,
       quality,
       wallMs,
-      barsPerSecond: wallMs > 0 ? (this.barsIn / wallMs) * 1000 : 0,
+      barsPerSecond: wallMs > 0 ? (c.barsIn / wallMs) * 1000 : 0,
       stopped: this.state === "stopped",
     };
   }

@@ -1,6 +1,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Engine } from "../engine/engine.js";
-import type { EngineEvent } from "../engine/types.js";
+import type { BoundaryEvent } from "../engine/types.js";
 import { type Health, readHealth } from "./health.js";
 
 /** Prefix of every series tickwright exports. */
@@ -18,18 +18,14 @@ export interface EngineMetricsOptions {
 
 /**
  * The Prometheus series of one engine, in their own Registry (never prom-client's global one,
- * so several engines or tests in one process do not collide). Event counts are plain numbers
- * bumped by an `onAny` listener (no label hashing or allocation per event) and copied into
- * the prom-client metrics only when `/metrics` is scraped; per-symbol gauges are read from the
- * session data at scrape time.
+ * so several engines or tests in one process do not collide). Bar and gap counts are read
+ * from `engine.counters()` when `/metrics` is scraped (listening to every bar would make the
+ * engine build an event object per bar); boundaries are counted from their events; per-symbol
+ * gauges are read from the session data at scrape time.
  */
 export class EngineMetrics {
   readonly registry = new Registry();
-  private readonly barsByInterval = new Map<string, number>();
   private readonly boundaries = new Map<string, number>();
-  private gapsFound = 0;
-  private gapsFilled = 0;
-  private gapsAbandoned = 0;
   private readonly prefetchSeen = new Set<string>();
   private upkeepCycles = Number.NaN;
   private readonly health: () => Health;
@@ -57,7 +53,7 @@ export class EngineMetrics {
       registers,
       collect() {
         this.reset();
-        for (const [interval, n] of self.barsByInterval) this.inc({ interval }, n);
+        for (const [interval, n] of Object.entries(self.engine.counters().barsOut)) this.inc({ interval }, n);
       },
     });
     const gapCounter = (name: string, help: string, value: () => number) =>
@@ -70,9 +66,21 @@ export class EngineMetrics {
           this.inc(value());
         },
       });
-    gapCounter("gaps_found_total", "Gaps (missing one-minute ranges) found by upkeep.", () => self.gapsFound);
-    gapCounter("gaps_filled_total", "Gaps filled from a bar source.", () => self.gapsFilled);
-    gapCounter("gaps_abandoned_total", "Gaps given up on after the retries.", () => self.gapsAbandoned);
+    gapCounter(
+      "gaps_found_total",
+      "Gaps (missing one-minute ranges) found by upkeep.",
+      () => self.engine.counters().gapsFound,
+    );
+    gapCounter(
+      "gaps_filled_total",
+      "Gaps filled from a bar source.",
+      () => self.engine.counters().gapsFilled,
+    );
+    gapCounter(
+      "gaps_abandoned_total",
+      "Gaps given up on after the retries.",
+      () => self.engine.counters().gapsAbandoned,
+    );
     new Counter({
       name: `${p}boundaries_total`,
       help: "Session boundaries passed, by type (preOpen, open, close, postClose, roll).",
@@ -177,7 +185,11 @@ export class EngineMetrics {
       help: "/api/events clients dropped for falling behind.",
       registers,
     });
-    this.off = engine.onAny((e) => this.count(e));
+    const kinds = ["preOpen", "open", "close", "postClose", "roll"] as const;
+    const offs = kinds.map((kind) => engine.on(kind, (e) => this.boundary(e)));
+    this.off = () => {
+      for (const off of offs) off();
+    };
   }
 
   /** The exposition text of every series. */
@@ -195,27 +207,10 @@ export class EngineMetrics {
     this.off();
   }
 
-  private count(e: EngineEvent): void {
-    switch (e.type) {
-      case "bar":
-        this.barsByInterval.set(e.interval, (this.barsByInterval.get(e.interval) ?? 0) + 1);
-        return;
-      case "quote":
-      case "tick":
-        return;
-      case "gap":
-        this.gapsFound++;
-        return;
-      case "gapFilled":
-        this.gapsFilled++;
-        return;
-      case "gapAbandoned":
-        this.gapsAbandoned++;
-        return;
-      default:
-        this.boundaries.set(e.type, (this.boundaries.get(e.type) ?? 0) + 1);
-        if (e.type === "open" || e.type === "preOpen") this.observePrefetch();
-    }
+  /** Counts a boundary; at a session start, records the prefetch that fed it. */
+  private boundary(e: BoundaryEvent): void {
+    this.boundaries.set(e.type, (this.boundaries.get(e.type) ?? 0) + 1);
+    if (e.type === "open" || e.type === "preOpen") this.observePrefetch();
   }
 
   /** Records each finished prefetch's load time once. */
