@@ -84,7 +84,8 @@ export class Engine {
   private readonly pendingHistory = new Set<string>();
   private readonly rejected = new Map<string, number>();
   private readonly kept: Rejection[] = [];
-  private readonly barsOut = new Map<string, number>();
+  /** Derived bars out, indexed by the interval's minutes (an array: counted per bar). */
+  private readonly barsOut = new Float64Array(1441);
   private barsIn = 0;
   private quotesIn = 0;
   private ticksIn = 0;
@@ -318,7 +319,8 @@ export class Engine {
   } {
     const gaps = this.upkeep?.status();
     const barsOut: Record<string, number> = { "1m": this.barsIn };
-    for (const [k, v] of this.barsOut) barsOut[k] = v;
+    for (let m = 2; m <= 1440; m++)
+      if (this.barsOut[m] > 0) barsOut[m === 1440 ? "1d" : `${m}m`] = this.barsOut[m];
     let rejected = 0;
     for (const n of this.rejected.values()) rejected += n;
     return {
@@ -494,7 +496,7 @@ export class Engine {
         b.rebuild(s.bars, now);
         const n = b.series.length - before;
         if (n <= 0) continue;
-        this.countOut(b.series.interval, n);
+        this.barsOut[b.interval.minutes] += n;
         for (let k = before; k < b.series.length; k++) completed.push(barEvent(b.series, k, now));
       }
       this.session.recomputeMetrics(s);
@@ -530,7 +532,7 @@ export class Engine {
         const b = builders[k];
         const n = b.flushUpTo(now);
         if (n === 0) continue;
-        this.countOut(b.series.interval, n);
+        this.barsOut[b.interval.minutes] += n;
         if (listening) {
           events ??= [];
           for (let j = b.series.length - n; j < b.series.length; j++) events.push(barEvent(b.series, j, now));
@@ -638,7 +640,7 @@ export class Engine {
       const b = builders[k];
       const n = b.add(t, open, high, low, close, volume, flags);
       if (n > 0) {
-        this.countOut(b.series.interval, n);
+        this.barsOut[b.interval.minutes] += n;
         if (events)
           for (let k = b.series.length - n; k < b.series.length; k++)
             events.push(barEvent(b.series, k, this.clock.now()));
@@ -659,10 +661,6 @@ export class Engine {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
     if (this.kept.length < MAX_KEPT_REJECTIONS) this.kept.push({ symbol, time, reason });
     if (s) s.rejected++;
-  }
-
-  private countOut(interval: string, n: number): void {
-    this.barsOut.set(interval, (this.barsOut.get(interval) ?? 0) + n);
   }
 
   private emit(event: EngineEvent): void | Promise<void> {

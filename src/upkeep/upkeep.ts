@@ -164,17 +164,24 @@ export class Upkeep {
     }
   }
 
-  /** One cycle: detect new gaps, attempt fills that are due, complete derived bars. Skipped while paused. */
+  /**
+   * One cycle: detect new gaps, attempt fills that are due, complete derived bars. Skipped
+   * while paused; between sessions there is nothing to look at.
+   */
   async cycle(): Promise<void> {
     if (this.host.isPaused()) return;
     const t0 = performance.now();
     const now = this.host.clock.now();
     const expected = this.host.expectedMinutes();
-    const found: Finding[] = [];
-    if (expected.length > 0) {
-      const states = this.host.states();
-      for (let i = 0; i < states.length; i++) this.scan(states[i], expected, now, found);
+    this.cycles++;
+    this.lastCycleAt = now;
+    if (expected.length === 0) {
+      this.lastCycleMicros = (performance.now() - t0) * 1000;
+      return;
     }
+    const found: Finding[] = [];
+    const states = this.host.states();
+    for (let i = 0; i < states.length; i++) this.scan(states[i], expected, now, found);
     for (const f of found) {
       await this.host.emit({
         type: "gap",
@@ -188,8 +195,6 @@ export class Upkeep {
       if (f.isNew && this.options.fillGaps && this.source) await this.attempt(f.gap);
     }
     await this.host.flushDerived();
-    this.cycles++;
-    this.lastCycleAt = now;
     this.lastCycleMicros = (performance.now() - t0) * 1000;
   }
 
