@@ -49,6 +49,9 @@ class Cursor {
   }
 }
 
+/** Wall milliseconds between yields to the event loop during a replay. */
+const YIELD_EVERY_MS = 2;
+
 /** Pace: as fast as possible, or a multiple of real time. */
 export type Speed = "max" | number;
 
@@ -72,6 +75,7 @@ export class StreamCoordinator {
   private resumeFn: (() => void) | null = null;
   private stopped = false;
   private wallStart = 0;
+  private lastYield = 0;
   private simStart = Number.NaN;
 
   constructor(
@@ -147,6 +151,7 @@ export class StreamCoordinator {
       if (t > clock.now()) clock.set(t);
       await this.deliverAll(clock.now());
       await clock.advanceTo(clock.now(), true);
+      if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.yieldToIo();
     }
     if (!this.stopped && endAt > clock.now()) await clock.advanceTo(endAt, true);
   }
@@ -187,6 +192,17 @@ export class StreamCoordinator {
       c.refresh();
       this.heap.push(c);
     }
+  }
+
+  /**
+   * Lets the event loop run I/O callbacks. A replay at full speed runs on promise
+   * microtasks only, which would starve the prefetch's database reads (their results arrive
+   * as I/O callbacks); yielding every few milliseconds lets them overlap the replay. Event
+   * order does not depend on it: it is fixed by the simulated clock.
+   */
+  private async yieldToIo(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
   }
 
   private async pace(t: number): Promise<void> {
