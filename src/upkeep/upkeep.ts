@@ -180,8 +180,9 @@ export class Upkeep {
       return;
     }
     const found: Finding[] = [];
+    const ended = endedMinutes(expected, now);
     const states = this.host.states();
-    for (let i = 0; i < states.length; i++) this.scan(states[i], expected, now, found);
+    for (let i = 0; i < states.length; i++) this.scan(states[i], expected, ended, now, found);
     for (const f of found) {
       await this.host.emit({
         type: "gap",
@@ -226,15 +227,24 @@ export class Upkeep {
    * minutes is one finding (reported as a `gap` event); a run that continues a gap still being
    * retried joins it, so one fill covers both.
    */
-  private scan(s: SymbolState, expected: Float64Array, now: number, found: Finding[]): void {
+  private scan(s: SymbolState, expected: Float64Array, ended: number, now: number, found: Finding[]): void {
     let scan = this.scans[s.id];
     if (!scan || scan.expected !== expected) {
       scan = { next: 0, expected };
       this.scans[s.id] = scan;
     }
-    const limit = now - MINUTE_MS;
-    if (scan.next >= expected.length || expected[scan.next] > limit) return;
+    if (scan.next >= ended) return;
     const bars = s.bars;
+    // Fast path: bars are unique, in time order and ended, so when as many lie at or after the
+    // first expected minute as minutes have ended (on a contiguous minute grid), none is missing.
+    if (
+      expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS &&
+      bars.length - bars.lowerBound(expected[0]) === ended
+    ) {
+      scan.next = ended;
+      return;
+    }
+    const limit = now - MINUTE_MS;
     let b = bars.lowerBound(expected[scan.next]);
     let list = this.gaps.get(s.symbol);
     let last = list?.[list.length - 1];
@@ -398,6 +408,19 @@ export class Upkeep {
     state.gaps.abandoned = abandoned;
     state.gaps.missingMinutes = missing;
   }
+}
+
+/** How many of the expected minute starts have ended by `now` (start + 1 minute <= now). */
+function endedMinutes(expected: Float64Array, now: number): number {
+  const limit = now - MINUTE_MS;
+  let lo = 0;
+  let hi = expected.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (expected[mid] <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function gapEvent(type: GapEvent["type"], g: TrackedGap, at: number): GapEvent {
