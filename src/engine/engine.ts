@@ -476,7 +476,7 @@ export class Engine {
         return state.history.find((h) => time >= h.session.preOpen && time < h.session.postClose)?.bars;
       },
       changed: (state, time) => this.barsChanged(state, time),
-      flushDerived: () => this.flushDerived(),
+      flushDerived: (states) => this.flushDerived(states),
       emit: (event) => this.emit(event),
       isPaused: () => this.coordinator?.isPaused ?? false,
     };
@@ -511,11 +511,10 @@ export class Engine {
    * Completes one-minute bars built from ticks and derived bars whose minute or bucket has
    * ended (with minutes missing, or at the close), and emits them; upkeep calls this each cycle.
    */
-  private flushDerived(): void | Promise<void> {
+  private flushDerived(states: readonly SymbolState[] = this.session.all()): void | Promise<void> {
     const now = this.clock.now();
     let events: EngineEvent[] | undefined;
     const listening = this.hub.has("bar");
-    const states = this.session.all();
     let built: Promise<void> | undefined;
     for (let i = 0; i < states.length; i++) {
       const tb = states[i].tickBars;
@@ -525,7 +524,7 @@ export class Engine {
         if (r) built = built ? built.then(() => r) : r;
       }
     }
-    if (built) return built.then(() => this.flushDerived());
+    if (built) return built.then(() => this.flushDerived(states));
     for (let i = 0; i < states.length; i++) {
       const builders = states[i].builders;
       for (let k = 0; k < builders.length; k++) {

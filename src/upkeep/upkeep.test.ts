@@ -105,6 +105,13 @@ describe("upkeep", () => {
     ]);
   });
 
+  it("completes a derived bar whose last minute is missing at the bucket's end", async () => {
+    const { engine, bars } = await setup([4], { intervalSeconds: 60, fillGaps: false });
+    await engine.run();
+    const first = bars.find((b) => b.interval === "5m")!;
+    expect([first.time, first.at, first.count, first.expected]).toEqual([DAY.open, DAY.open + 5 * MIN, 4, 5]);
+  });
+
   it("retries a failing source with exponential backoff on the clock, then fills", async () => {
     const calls: number[] = [];
     let now = () => 0;

@@ -75,8 +75,11 @@ export interface UpkeepHost {
   seriesFor(state: SymbolState, time: number): BarSeries | undefined;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: SymbolState, time: number): void | Promise<void>;
-  /** Completes derived bars whose end the clock passed; returns a promise when listeners are async. */
-  flushDerived(): void | Promise<void>;
+  /**
+   * Completes derived bars (and bars built from ticks) of these symbols whose end the clock
+   * passed; returns a promise when listeners are async.
+   */
+  flushDerived(states: readonly SymbolState[]): void | Promise<void>;
   emit(event: GapEvent): void | Promise<void>;
   isPaused(): boolean;
 }
@@ -182,7 +185,10 @@ export class Upkeep {
     const found: Finding[] = [];
     const ended = endedMinutes(expected, now);
     const states = this.host.states();
-    for (let i = 0; i < states.length; i++) this.scan(states[i], expected, ended, now, found);
+    const incomplete: SymbolState[] = [];
+    for (let i = 0; i < states.length; i++) {
+      if (!this.scan(states[i], expected, ended, now, found)) incomplete.push(states[i]);
+    }
     for (const f of found) {
       await this.host.emit({
         type: "gap",
@@ -195,7 +201,7 @@ export class Upkeep {
       });
       if (f.isNew && this.options.fillGaps && this.source) await this.attempt(f.gap);
     }
-    await this.host.flushDerived();
+    if (incomplete.length > 0) await this.host.flushDerived(incomplete);
     this.lastCycleMicros = (performance.now() - t0) * 1000;
   }
 
@@ -227,13 +233,23 @@ export class Upkeep {
    * minutes is one finding (reported as a `gap` event); a run that continues a gap still being
    * retried joins it, so one fill covers both.
    */
-  private scan(s: SymbolState, expected: Float64Array, ended: number, now: number, found: Finding[]): void {
+  /**
+   * Returns true when every ended minute of the symbol is present: then each derived bucket
+   * already completed with its last minute, and nothing needs flushing for it.
+   */
+  private scan(
+    s: SymbolState,
+    expected: Float64Array,
+    ended: number,
+    now: number,
+    found: Finding[],
+  ): boolean {
     let scan = this.scans[s.id];
     if (!scan || scan.expected !== expected) {
       scan = { next: 0, expected };
       this.scans[s.id] = scan;
     }
-    if (scan.next >= ended) return;
+    if (scan.next >= ended) return s.gaps.missingMinutes === 0 && s.tickBars === undefined;
     const bars = s.bars;
     // Fast path: bars are unique, in time order and ended, so when as many lie at or after the
     // first expected minute as minutes have ended (on a contiguous minute grid), none is missing.
@@ -242,7 +258,7 @@ export class Upkeep {
       bars.length - bars.lowerBound(expected[0]) === ended
     ) {
       scan.next = ended;
-      return;
+      return s.tickBars === undefined;
     }
     const limit = now - MINUTE_MS;
     let b = bars.lowerBound(expected[scan.next]);
@@ -282,6 +298,7 @@ export class Upkeep {
       found.push(finding);
     }
     if (finding) this.updateCounts(s.symbol);
+    return false;
   }
 
   /** Asks the source for a gap's bars; on failure retries later with backoff, or gives up. */
