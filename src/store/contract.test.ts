@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { allocBarColumns, type Bar, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { openRepository } from "./index.js";
 import { PostgresRepository } from "./postgres.js";
@@ -12,18 +12,7 @@ const MIN = 60_000;
 const T0 = Date.UTC(2013, 9, 7, 13, 30);
 
 /** One bar as a plain row, flags included, for exact comparison (NaN equals NaN in toEqual). */
-interface Row {
-  symbol: string;
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-  trades: number;
-  vwap: number;
-  flags: number;
-}
+type Row = Required<Bar> & { flags: number };
 
 function row(symbol: string, time: number, price: number, extra: Partial<Row> = {}): Row {
   return {
