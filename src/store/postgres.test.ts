@@ -432,10 +432,11 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("PostgreSQL store", () =
       await repo.writeBars("1m", batches[1]);
       await locker.query("BEGIN");
       await locker.query(`LOCK TABLE ${quoteSchema(repo.schema)}.bars IN SHARE MODE`);
-      const third = repo.writeBars("1m", batches[2]);
+      // Catch at once: the write fails while the test is still awaiting the kill.
+      const third = repo.writeBars("1m", batches[2]).catch((e: unknown) => e);
       await blockedOnLock(app);
       await terminate(app);
-      const err = await third.catch((e: unknown) => e);
+      const err = await third;
       await locker.query("COMMIT");
       expect(err).toBeInstanceOf(StoreError);
       expect((err as StoreError).message).toMatch(/^writeBars failed after 1 attempt\(s\): /);
