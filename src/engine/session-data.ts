@@ -158,22 +158,27 @@ export class SessionData {
     const iv = parseInterval(interval);
     if (n <= 0) return [];
     const today = this.seriesOf(s, iv);
-    if (today.length >= n) return today.toBars(today.length - n);
-    const parts: SessionBar[][] = [today.toBars()];
     let have = today.length;
-    if (iv.daily) {
-      const d = s.daily;
-      parts.push(d.toBars(Math.max(0, d.length - (n - have))));
-    } else {
-      for (let h = s.history.length - 1; h >= 0 && have < n; h--) {
-        const past = this.historySeries(s, s.history[h], iv);
-        const take = Math.min(n - have, past.length);
-        parts.push(past.toBars(past.length - take));
-        have += take;
+    const older: BarSeries[] = [];
+    if (have < n) {
+      if (iv.daily) {
+        older.push(s.daily);
+        have += s.daily.length;
+      } else {
+        for (let h = s.history.length - 1; h >= 0 && have < n; h--) {
+          const past = this.historySeries(s, s.history[h], iv);
+          older.push(past);
+          have += past.length;
+        }
       }
     }
-    const out: SessionBar[] = [];
-    for (let p = parts.length - 1; p >= 0; p--) for (const b of parts[p]) out.push(b);
+    let k = Math.min(n, have);
+    const out = new Array<SessionBar>(k);
+    for (let i = today.length - 1; i >= 0 && k > 0; i--) out[--k] = today.at(i);
+    for (let j = 0; j < older.length && k > 0; j++) {
+      const past = older[j];
+      for (let i = past.length - 1; i >= 0 && k > 0; i--) out[--k] = past.at(i);
+    }
     return out;
   }
 
