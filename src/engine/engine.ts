@@ -89,7 +89,10 @@ export class Engine {
   private barsIn = 0;
   private quotesIn = 0;
   private ticksIn = 0;
+  /** The replayed window of the current session (regular, or extended). */
   private window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
+  /** The current session's regular hours, where quality and gaps are counted. */
+  private regular = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
   private runError: unknown;
   private lastState: SymbolState | undefined;
   private state: "idle" | "running" | "paused" | "stopped" | "done" | "live" = "idle";
@@ -631,6 +634,7 @@ export class Engine {
     s.volume += volume;
     s.pv += volume * ((high + low + close) / 3);
     s.lastUpdate = this.clock.now();
+    if (t >= this.regular.start && t < this.regular.end) s.present++;
     this.barsIn++;
     const events =
       emit && this.hub.has("bar") ? [barEvent(series, series.length - 1, this.clock.now())] : undefined;
@@ -693,6 +697,7 @@ export class Engine {
       this.accumulateQuality();
       this.session.roll();
       this.window = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
+      this.regular = this.window;
       await this.emit({ type: "roll", at: ev.at, calendar: this.calendar.name, date: session.date });
       this.prefetcher.forget(session.date);
     }
@@ -708,6 +713,7 @@ export class Engine {
     this.session.startSession(session);
     this.upkeep?.newSession();
     this.window = sessionWindow(session, this.config.extended);
+    this.regular = sessionWindow(session, false);
     const prepared = await this.prefetcher.result(session);
     if (this.pendingHistory.size > 0) {
       const history =

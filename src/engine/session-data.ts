@@ -69,6 +69,8 @@ export class SymbolState {
   pv = 0;
   lastUpdate = Number.NaN;
   rejected = 0;
+  /** Bars of the current session inside its regular hours (kept by the engine as bars land). */
+  present = 0;
   readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
 
   constructor(
@@ -81,6 +83,7 @@ export class SymbolState {
   }
 
   resetMetrics(): void {
+    this.present = 0;
     this.open = Number.NaN;
     this.high = Number.NEGATIVE_INFINITY;
     this.low = Number.POSITIVE_INFINITY;
@@ -236,7 +239,7 @@ export class SessionData {
   metrics(symbol: string): SymbolMetrics {
     const s = this.state(symbol);
     const expected = this.expectedSoFar();
-    const present = this.presentRegular(s);
+    const present = s.present;
     const num = (v: number) => (Number.isFinite(v) ? v : null);
     return {
       symbol,
@@ -384,6 +387,8 @@ export class SessionData {
       s.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
     }
     s.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
+    const session = this.current;
+    s.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
   }
 
   /** Drops cached derived history of a symbol (after a fill changed a past session). */
@@ -432,13 +437,6 @@ export class SessionData {
 
   private seriesOf(s: SymbolState, iv: Interval): BarSeries {
     return iv.minutes === 1 ? s.bars : this.builder(s, iv).series;
-  }
-
-  private presentRegular(s: SymbolState): number {
-    const session = this.current;
-    if (!session) return 0;
-    if (!this.options.extended) return s.bars.length;
-    return s.bars.lowerBound(session.close) - s.bars.lowerBound(session.open);
   }
 
   private historySeries(s: SymbolState, slice: SessionSlice, iv: Interval): BarSeries {

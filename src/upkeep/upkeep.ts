@@ -90,6 +90,8 @@ export interface UpkeepStatus {
   cycles: number;
   lastCycleAt: number | null;
   lastCycleMicros: number;
+  /** Wall time of every cycle so far, summed (what upkeep has cost). */
+  busyMicros: number;
   gapsFound: number;
   gapsFilled: number;
   gapsAbandoned: number;
@@ -132,6 +134,7 @@ export class Upkeep {
   private cycles = 0;
   private lastCycleAt: number | null = null;
   private lastCycleMicros = 0;
+  private busyMicros = 0;
   private found = 0;
   private filled = 0;
   private abandoned = 0;
@@ -180,6 +183,7 @@ export class Upkeep {
     this.lastCycleAt = now;
     if (expected.length === 0) {
       this.lastCycleMicros = (performance.now() - t0) * 1000;
+      this.busyMicros += this.lastCycleMicros;
       return;
     }
     const found: Finding[] = [];
@@ -203,6 +207,7 @@ export class Upkeep {
     }
     if (incomplete.length > 0) await this.host.flushDerived(incomplete);
     this.lastCycleMicros = (performance.now() - t0) * 1000;
+    this.busyMicros += this.lastCycleMicros;
   }
 
   /** Gaps of a symbol (all states), oldest first. */
@@ -219,6 +224,7 @@ export class Upkeep {
       cycles: this.cycles,
       lastCycleAt: this.lastCycleAt,
       lastCycleMicros: this.lastCycleMicros,
+      busyMicros: this.busyMicros,
       gapsFound: this.found,
       gapsFilled: this.filled,
       gapsAbandoned: this.abandoned,
@@ -251,12 +257,9 @@ export class Upkeep {
     }
     if (scan.next >= ended) return s.gaps.missingMinutes === 0 && s.tickBars === undefined;
     const bars = s.bars;
-    // Fast path: bars are unique, in time order and ended, so when as many lie at or after the
-    // first expected minute as minutes have ended (on a contiguous minute grid), none is missing.
-    if (
-      expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS &&
-      bars.length - bars.lowerBound(expected[0]) === ended
-    ) {
+    // Fast path: the session's regular bars are unique and ended, so when as many are present
+    // as regular minutes have ended (on a contiguous minute grid), none is missing.
+    if (s.present === ended && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS) {
       scan.next = ended;
       return s.tickBars === undefined;
     }
