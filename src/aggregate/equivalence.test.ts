@@ -104,7 +104,8 @@ const arbSeries = fc
       for (let t = s.preOpen; t < s.postClose; t += MINUTE_MS) {
         if (rnd() > keep) continue;
         const open = price;
-        const close = Math.round((price + (rnd() - 0.5) * 2) * 100) / 100;
+        // A walk over thousands of minutes: floored at $1 so it never reaches a negative price.
+        const close = Math.max(1, Math.round((price + (rnd() - 0.5) * 2) * 100) / 100);
         const high = Math.max(open, close) + Math.round(rnd() * 50) / 100;
         const low = Math.min(open, close) - Math.round(rnd() * 50) / 100;
         const flags = rnd() < 0.05 ? BarFlag.Filled : rnd() < 0.02 ? BarFlag.Synthetic : 0;
