@@ -33,6 +33,10 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const config = loadConfig({ file: opts.config, flags });
   const engine = await createEngine(config);
   try {
+    const stored = new Set(await engine.repository.symbols("1m"));
+    const absent = engine.session.symbols().filter((symbol) => !stored.has(symbol));
+    if (absent.length > 0)
+      note(`tickwright: no stored 1m bars for ${absent.join(", ")} (their sessions will show as gaps)`);
     const sessions = engine.plannedSessions().length;
     if (sessions === 0)
       note(`tickwright: no ${engine.calendar.name} sessions between ${opts.from} and ${opts.to}`);

@@ -8,7 +8,7 @@ import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
 import { sessionBars } from "../testing/bars.js";
 import { createEngine } from "./engine.js";
-import type { BarEvent, EngineEvent } from "./types.js";
+import type { BarEvent, EngineEvent, GapEvent } from "./types.js";
 
 const XNYS = getCalendar("XNYS");
 const WEEK = XNYS.sessions("2024-03-04", "2024-03-08");
@@ -322,6 +322,43 @@ describe("engine replay of the store", () => {
     expect(bbb[0].time).toBe(WEEK[3].open + 30 * MIN);
     expect(bbb).toHaveLength(360 + 390);
     expect(engine.session.history("BBB", 5).map((h) => h.date)).toEqual(["2024-03-07", "2024-03-08"]);
+  });
+
+  it("does not ask the replayed store to fill its own gaps: gives them up at once", async () => {
+    const base = await memoryRepo();
+    const day = WEEK[1];
+    await base.writeBars(
+      "1m",
+      barsToColumns(sessionBars(XNYS, day, "AAA", { skip: new Set([10, 11, 12, 200]) })),
+    );
+    let fillReads = 0;
+    const store: Repository = Object.create(base, {
+      readBars: {
+        value: (q: Parameters<Repository["readBars"]>[0]) => {
+          if (q.from > day.open) fillReads++;
+          return base.readBars(q);
+        },
+      },
+    });
+    const engine = await createEngine(
+      { symbols: ["AAA"], from: day.date, to: day.date, upkeep: { intervalSeconds: 60 } },
+      { repository: store },
+    );
+    const gaps: GapEvent[] = [];
+    engine.on("gap", (g) => void gaps.push(g));
+    engine.on("gapAbandoned", (g) => void gaps.push(g));
+    const summary = await engine.run();
+    expect(fillReads).toBe(0);
+    expect(gaps.map((g) => [g.type, (g.start - day.open) / MIN, g.count, g.retries])).toEqual([
+      ["gap", 10, 1, 0],
+      ["gapAbandoned", 10, 1, 0],
+      ["gap", 11, 1, 0],
+      ["gap", 12, 1, 0],
+      ["gap", 200, 1, 0],
+      ["gapAbandoned", 200, 1, 0],
+    ]);
+    expect(summary).toMatchObject({ barsIn: 386, gapsFound: 2, gapsAbandoned: 2 });
+    expect(engine.session.history("AAA", 1)[0].bars).toHaveLength(386);
   });
 
   it("reads nothing at a session open when prefetch is on, and falls back when prefetch fails", async () => {

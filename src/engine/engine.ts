@@ -82,6 +82,10 @@ export class Engine {
   private readonly sessions: Session[];
   private readonly activeSymbols: string[];
   private readonly pendingHistory = new Set<string>();
+  /** Symbols whose bars are replayed from the repository (which then cannot fill their gaps). */
+  private readonly storeFed = new Set<string>();
+  /** Symbols given in-memory data with `feed()`. */
+  private readonly listFed = new Set<string>();
   private readonly rejected = new Map<string, number>();
   private readonly kept: Rejection[] = [];
   /** Derived bars out, indexed by the interval's minutes (an array: counted per bar). */
@@ -174,6 +178,7 @@ export class Engine {
       this.activeSymbols.push(symbol);
     }
     this.extraFeeds.push(ListFeed.of(symbol, kind, items));
+    this.listFed.add(symbol);
   }
 
   /** Makes a symbol active: loads its history and adds its stored data from now on. */
@@ -207,6 +212,7 @@ export class Engine {
     const s = this.session.state(symbol);
     let i = 0;
     for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.applyBar(s, bars, i, false);
+    if (this.coordinator && this.parts.replayStore !== false) this.storeFed.add(symbol);
     if (i < bars.length && this.coordinator) {
       this.coordinator.addFeed(
         new ListFeed(`activate:${symbol}`, { kind: "bar", bars: sliceColumns(bars, i) }),
@@ -230,6 +236,7 @@ export class Engine {
       const loaders = repositoryLoaders(this.reader, () => this.activeSymbols, this.config.extended);
       const source = this.config.prefetch.enabled ? this.prefetcher : undefined;
       if (this.parts.replayStore !== false && this.activeSymbols.length > 0) {
+        for (const symbol of this.activeSymbols) if (!this.listFed.has(symbol)) this.storeFed.add(symbol);
         coordinator.addFeed(
           new RepositoryFeed("store:bars", "bar", this.sessions, this.config.extended, loaders.bar, source),
         );
@@ -482,6 +489,7 @@ export class Engine {
       flushDerived: (states) => this.flushDerived(states),
       emit: (event) => this.emit(event),
       isPaused: () => this.coordinator?.isPaused ?? false,
+      canFill: (symbol) => this.parts.barSource !== undefined || !this.storeFed.has(symbol),
     };
   }
 

@@ -82,6 +82,11 @@ export interface UpkeepHost {
   flushDerived(states: readonly SymbolState[]): void | Promise<void>;
   emit(event: GapEvent): void | Promise<void>;
   isPaused(): boolean;
+  /**
+   * Whether asking the bar source for this symbol can help: not when the symbol's bars are
+   * replayed from the very store that is the source (its gaps are gaps of the store).
+   */
+  canFill(symbol: string): boolean;
 }
 
 /** Upkeep's state for health and metrics. */
@@ -203,7 +208,9 @@ export class Upkeep {
         count: f.count,
         retries: 0,
       });
-      if (f.isNew && this.options.fillGaps && this.source) await this.attempt(f.gap);
+      if (!f.isNew || !this.options.fillGaps || !this.source) continue;
+      if (this.host.canFill(f.gap.symbol)) await this.attempt(f.gap);
+      else await this.abandon(f.gap, now, "the bar source is the store being replayed: it has nothing more");
     }
     if (incomplete.length > 0) await this.host.flushDerived(incomplete);
     this.lastCycleMicros = (performance.now() - t0) * 1000;
@@ -279,7 +286,7 @@ export class Upkeep {
         finding.gap.count++;
         continue;
       }
-      if (last && last.end === t && (last.state === "open" || last.state === "retrying")) {
+      if (last && last.end === t && this.joins(last)) {
         last.end += MINUTE_MS;
         last.count++;
         finding = { gap: last, start: t, end: t + MINUTE_MS, count: 1, isNew: false };
@@ -302,6 +309,16 @@ export class Upkeep {
     }
     if (finding) this.updateCounts(s.symbol);
     return false;
+  }
+
+  /**
+   * Whether newly missing minutes right after a gap join it: while it is still being worked
+   * on, or when it was given up because the source cannot have the symbol's bars anyway
+   * (and synthetic bars, which would need filling anew, are not asked for).
+   */
+  private joins(gap: TrackedGap): boolean {
+    if (gap.state === "open" || gap.state === "retrying") return true;
+    return gap.state === "abandoned" && !this.options.synthesizeAbandoned && !this.host.canFill(gap.symbol);
   }
 
   /** Asks the source for a gap's bars; on failure retries later with backoff, or gives up. */
@@ -354,15 +371,7 @@ export class Upkeep {
 
   private async retryLater(gap: TrackedGap, now: number): Promise<void> {
     gap.retries++;
-    if (gap.retries > this.options.maxRetries) {
-      gap.state = "abandoned";
-      gap.resolvedAt = now;
-      this.abandoned++;
-      if (this.options.synthesizeAbandoned) await this.synthesize(gap, now);
-      this.updateCounts(gap.symbol);
-      await this.host.emit(gapEvent("gapAbandoned", gap, now));
-      return;
-    }
+    if (gap.retries > this.options.maxRetries) return this.abandon(gap, now);
     gap.state = "retrying";
     this.updateCounts(gap.symbol);
     const delay = this.options.backoffSeconds * 1000 * 2 ** (gap.retries - 1);
@@ -371,6 +380,17 @@ export class Upkeep {
       if (gap.state === "retrying") await this.attempt(gap);
     });
     this.timers.add(handle);
+  }
+
+  /** Gives a gap up (filling it with synthetic bars when the policy says so). */
+  private async abandon(gap: TrackedGap, now: number, reason?: string): Promise<void> {
+    gap.state = "abandoned";
+    gap.resolvedAt = now;
+    if (reason) gap.lastError = reason;
+    this.abandoned++;
+    if (this.options.synthesizeAbandoned) await this.synthesize(gap, now);
+    this.updateCounts(gap.symbol);
+    await this.host.emit(gapEvent("gapAbandoned", gap, now));
   }
 
   /** Fills an abandoned gap with flat zero-volume bars at the last close, flagged synthetic. */
