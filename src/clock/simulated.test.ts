@@ -14,7 +14,9 @@ describe("SimulatedClock", () => {
           const clock = new SimulatedClock(0);
           const fired: [number, number][] = [];
           const handles = timers.map((t, i) => clock.at(t.at, (now) => void fired.push([i, now])));
-          timers.forEach((t, i) => t.cancel && clock.cancel(handles[i]));
+          timers.forEach((t, i) => {
+            if (t.cancel) clock.cancel(handles[i]);
+          });
           await clock.advanceTo(until);
           const expected = timers
             .map((t, i) => ({ ...t, i }))

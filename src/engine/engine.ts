@@ -107,8 +107,10 @@ export class Engine {
   private liveFeed: LiveFeed | undefined;
   private liveChain: Promise<void> = Promise.resolve();
   private connection: { state: "connected" | "disconnected"; at: number; detail?: string } | undefined;
-  private readonly liveRow: BarColumns = allocBarColumns(1);
-  private readonly builtRow: BarColumns = allocBarColumns(1);
+  /** A reusable one-bar batch for bars that arrive as objects or values (live, built from ticks). */
+  private readonly row: BarColumns = allocBarColumns(1);
+  /** Session loaders of bars, quote bars and ticks from the repository, for feeds and prefetch. */
+  private readonly loaders: ReturnType<typeof repositoryLoaders>;
 
   constructor(
     readonly config: Config,
@@ -124,6 +126,7 @@ export class Engine {
       readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
     };
     this.activeSymbols = symbols;
+    this.loaders = repositoryLoaders(this.reader, () => this.activeSymbols, config.extended);
     this.sessions = this.planSessions();
     const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
     const simulated = config.mode === "backtest" ? new SimulatedClock(start) : undefined;
@@ -233,7 +236,7 @@ export class Engine {
     const coordinator = this.coordinator;
     if (this.sessions.length > 0) {
       if (this.config.prefetch.enabled) this.prefetcher.start(this.sessions[0]);
-      const loaders = repositoryLoaders(this.reader, () => this.activeSymbols, this.config.extended);
+      const loaders = this.loaders;
       const source = this.config.prefetch.enabled ? this.prefetcher : undefined;
       if (this.parts.replayStore !== false && this.activeSymbols.length > 0) {
         for (const symbol of this.activeSymbols) if (!this.listFed.has(symbol)) this.storeFed.add(symbol);
@@ -377,19 +380,12 @@ export class Engine {
 
   private readonly liveSink: LiveSink = {
     bar: (bar) =>
-      this.live(() => {
-        const row = this.liveRow;
-        row.symbol[0] = bar.symbol;
-        row.time[0] = bar.time;
-        row.open[0] = bar.open;
-        row.high[0] = bar.high;
-        row.low[0] = bar.low;
-        row.close[0] = bar.close;
-        row.volume[0] = bar.volume;
-        row.flags[0] = 0;
-        row.length = 1;
-        return this.sink.bar(row, 0);
-      }),
+      this.live(() =>
+        this.sink.bar(
+          this.oneRow(bar.symbol, bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, 0),
+          0,
+        ),
+      ),
     quote: (q) => this.live(() => this.sink.quote(q)),
     tick: (t) => this.live(() => this.sink.tick(t)),
     connection: (state, at, detail) => {
@@ -591,23 +587,50 @@ export class Engine {
     return n > 0 ? this.applyBuilt(s, s.tickBars.series, n) : undefined;
   }
 
+  /** One bar in the reusable one-row batch (filled right before it is applied). */
+  private oneRow(
+    symbol: string,
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags: number,
+  ): BarColumns {
+    const row = this.row;
+    row.symbol[0] = symbol;
+    row.time[0] = time;
+    row.open[0] = open;
+    row.high[0] = high;
+    row.low[0] = low;
+    row.close[0] = close;
+    row.volume[0] = volume;
+    row.flags[0] = flags;
+    row.length = 1;
+    return row;
+  }
+
   /** Applies the last `n` bars of a series built from ticks as one-minute bars. */
   private applyBuilt(s: SymbolState, series: BarSeries, n: number): void | Promise<void> {
-    const row = this.builtRow;
     let chain: Promise<void> | undefined;
     for (let k = series.length - n; k < series.length; k++) {
-      const apply = () => {
-        row.symbol[0] = s.symbol;
-        row.time[0] = series.time[k];
-        row.open[0] = series.open[k];
-        row.high[0] = series.high[k];
-        row.low[0] = series.low[k];
-        row.close[0] = series.close[k];
-        row.volume[0] = series.volume[k];
-        row.flags[0] = series.flags[k];
-        row.length = 1;
-        return this.applyBar(s, row, 0, true);
-      };
+      const apply = () =>
+        this.applyBar(
+          s,
+          this.oneRow(
+            s.symbol,
+            series.time[k],
+            series.open[k],
+            series.high[k],
+            series.low[k],
+            series.close[k],
+            series.volume[k],
+            series.flags[k],
+          ),
+          0,
+          true,
+        );
       chain = chain ? chain.then(apply) : (apply() ?? undefined);
     }
     return chain;
@@ -757,7 +780,7 @@ export class Engine {
 
   /** Loads a session's feed data and the history of symbols that need it. */
   private async prepare(session: Session): Promise<PreparedSession> {
-    const loaders = repositoryLoaders(this.reader, () => this.activeSymbols, this.config.extended);
+    const loaders = this.loaders;
     const out: PreparedSession = { batches: new Map<string, FeedBatch>() };
     const kinds: ("bar" | "quote" | "tick")[] = ["bar"];
     if (this.parts.quotes) kinds.push("quote");

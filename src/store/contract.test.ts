@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { allocBarColumns, type Bar, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { type Bar, type BarColumns, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { openRepository } from "./index.js";
 import { PostgresRepository } from "./postgres.js";
@@ -31,20 +31,10 @@ function row(symbol: string, time: number, price: number, extra: Partial<Row> = 
 }
 
 function columns(rows: readonly Row[]): BarColumns {
-  const c = allocBarColumns(rows.length);
+  const c = barsToColumns(rows);
   rows.forEach((r, i) => {
-    c.symbol[i] = r.symbol;
-    c.time[i] = r.time;
-    c.open[i] = r.open;
-    c.high[i] = r.high;
-    c.low[i] = r.low;
-    c.close[i] = r.close;
-    c.volume[i] = r.volume;
-    c.trades[i] = r.trades;
-    c.vwap[i] = r.vwap;
     c.flags[i] = r.flags;
   });
-  c.length = rows.length;
   return c;
 }
 

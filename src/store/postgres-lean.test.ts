@@ -1,31 +1,12 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BarColumns } from "../model/bar.js";
+import { tuples } from "../testing/bars.js";
 import { hasPostgres, hasSharedData, LEAN_ROOT, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { openRepository } from "./index.js";
 import { PostgresRepository } from "./postgres.js";
 import type { Repository } from "./types.js";
 
 const ready = hasSharedData() && (await hasPostgres());
-
-function tuples(c: BarColumns): unknown[][] {
-  const out: unknown[][] = [];
-  for (let i = 0; i < c.length; i++) {
-    out.push([
-      c.symbol[i],
-      c.time[i],
-      c.open[i],
-      c.high[i],
-      c.low[i],
-      c.close[i],
-      c.volume[i],
-      c.trades[i],
-      c.vwap[i],
-      c.flags[i],
-    ]);
-  }
-  return out;
-}
 
 /** The real LEAN sample data ingested into both stores reads back identically from each. */
 describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))(

@@ -4,6 +4,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { allocBarColumns, type BarColumns } from "../model/bar.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
+import { tuples } from "../testing/bars.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { type PostgresOptions, PostgresRepository } from "./postgres.js";
 import { backoffMs, isRetryable, withRetry } from "./postgres-retry.js";
@@ -31,26 +32,6 @@ function bars(symbols: readonly string[], n: number, offset = 0): BarColumns {
   }
   c.length = i;
   return c;
-}
-
-/** Rows of columns as comparable tuples. */
-function tuples(c: BarColumns): unknown[][] {
-  const out: unknown[][] = [];
-  for (let i = 0; i < c.length; i++) {
-    out.push([
-      c.symbol[i],
-      c.time[i],
-      c.open[i],
-      c.high[i],
-      c.low[i],
-      c.close[i],
-      c.volume[i],
-      c.trades[i],
-      c.vwap[i],
-      c.flags[i],
-    ]);
-  }
-  return out;
 }
 
 function sortedTuples(c: BarColumns): unknown[][] {

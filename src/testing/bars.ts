@@ -1,5 +1,5 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import type { Bar } from "../model/bar.js";
+import type { Bar, BarColumns } from "../model/bar.js";
 
 /**
  * Deterministic one-minute bars of a session for tests: a price walk seeded by the symbol and
@@ -37,4 +37,24 @@ function hash(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619) >>> 0;
   return h;
+}
+
+/** Rows of bar columns as comparable tuples (every column, flags included). */
+export function tuples(c: BarColumns): unknown[][] {
+  const out: unknown[][] = [];
+  for (let i = 0; i < c.length; i++) {
+    out.push([
+      c.symbol[i],
+      c.time[i],
+      c.open[i],
+      c.high[i],
+      c.low[i],
+      c.close[i],
+      c.volume[i],
+      c.trades[i],
+      c.vwap[i],
+      c.flags[i],
+    ]);
+  }
+  return out;
 }
