@@ -349,7 +349,7 @@ export class Upkeep {
 
   /** Inserts the source's bars that belong to the gap; returns how many minutes are still missing. */
   private async insert(gap: TrackedGap, bars: readonly Bar[], now: number): Promise<number> {
-    const state = this.stateOf(gap.symbol);
+    const state = this.host.state(gap.symbol);
     if (!state) return gap.count;
     const series = this.host.seriesFor(state, gap.start);
     if (!series) return gap.count;
@@ -395,7 +395,7 @@ export class Upkeep {
 
   /** Fills an abandoned gap with flat zero-volume bars at the last close, flagged synthetic. */
   private async synthesize(gap: TrackedGap, now: number): Promise<void> {
-    const state = this.stateOf(gap.symbol);
+    const state = this.host.state(gap.symbol);
     const series = state && this.host.seriesFor(state, gap.start);
     if (!state || !series) return;
     const before = series.lowerBound(gap.start) - 1;
@@ -419,13 +419,9 @@ export class Upkeep {
     return Promise.race([p, timeout]).finally(() => clearTimeout(handle));
   }
 
-  private stateOf(symbol: string): SymbolState | undefined {
-    return this.host.state(symbol);
-  }
-
   /** Recomputes a symbol's gap counters in its metrics. */
   private updateCounts(symbol: string): void {
-    const state = this.stateOf(symbol);
+    const state = this.host.state(symbol);
     if (!state) return;
     let open = 0;
     let filled = 0;
