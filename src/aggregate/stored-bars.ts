@@ -3,7 +3,8 @@ import type { BarColumns } from "../model/bar.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { DAY_MS, type DateString, formatDay, zonedDay } from "../model/time.js";
-import type { Repository } from "../store/types.js";
+import { concatBarColumns } from "../store/index.js";
+import type { BarQuery, Repository } from "../store/types.js";
 import { deriveBars } from "./derive.js";
 
 /** Stored bars of one symbol and interval over a span of sessions, and where they came from. */
@@ -34,14 +35,12 @@ export async function readStoredBars(
   if (sessions.length === 0) return { bars: new BarSeries(symbol, iv.name, 0), source: "derived" };
   const from = sessions[0].preOpen;
   const to = sessions[sessions.length - 1].postClose;
+  let minutes = 0;
+  for (const s of sessions) minutes += calendar.minuteCount(s, true);
   if (iv.minutes > 1) {
     // A vendor's daily bar may be stamped at midnight before the session: read from a day earlier.
-    const stored = await repository.readBars({
-      symbols: [symbol],
-      interval: iv.name,
-      from: iv.daily ? from - DAY_MS : from,
-      to,
-    });
+    const query = { symbols: [symbol], interval: iv.name, from: iv.daily ? from - DAY_MS : from, to };
+    const stored = await readRange(repository, query, Math.ceil(minutes / iv.minutes) + sessions.length + 1);
     if (stored.length > 0) {
       const keep = iv.daily
         ? (t: number) => {
@@ -52,12 +51,23 @@ export async function readStoredBars(
       return { bars: storedSeries(stored, symbol, iv.name, keep, 0), source: "stored" };
     }
   }
-  const minutes = await repository.readBars({ symbols: [symbol], interval: "1m", from, to });
+  const oneMinute = await readRange(repository, { symbols: [symbol], interval: "1m", from, to }, minutes);
   if (iv.minutes === 1) {
     const keep = (t: number) => calendar.isOpen(t, extended);
-    return { bars: storedSeries(minutes, symbol, "1m", keep, 1), source: "stored" };
+    return { bars: storedSeries(oneMinute, symbol, "1m", keep, 1), source: "stored" };
   }
-  return { bars: deriveBars(minutes, iv, calendar, { extended, symbol }), source: "derived" };
+  return { bars: deriveBars(oneMinute, iv, calendar, { extended, symbol }), source: "derived" };
+}
+
+/**
+ * A range read streamed in chunks of about the rows it can hold at most, so a read of one
+ * session allocates one session's columns, not a large read's chunk.
+ */
+async function readRange(repository: Repository, query: BarQuery, rows: number): Promise<BarColumns> {
+  const parts: BarColumns[] = [];
+  for await (const part of repository.streamBars(query, Math.min(65_536, Math.max(64, rows))))
+    parts.push(part);
+  return parts.length === 1 ? parts[0] : concatBarColumns(parts);
 }
 
 /**
