@@ -65,6 +65,8 @@ export class EventHub {
       "tick",
       "preOpen",
       "open",
+      "breakStart",
+      "breakEnd",
       "close",
       "postClose",
       "roll",
