@@ -64,6 +64,8 @@ export class EventHub {
       "tick",
       "preOpen",
       "open",
+      "breakStart",
+      "breakEnd",
       "close",
       "postClose",
       "roll",
