@@ -84,6 +84,8 @@ export class EventHub {
       "tick",
       "preOpen",
       "open",
+      "breakStart",
+      "breakEnd",
       "close",
       "postClose",
       "roll",
