@@ -26,9 +26,9 @@ describe("getCalendar", () => {
   });
 
   it("refuses an unknown name with an InvalidArgumentError listing the known ones", () => {
-    expect(() => getCalendar("XLON")).toThrow(InvalidArgumentError);
-    expect(() => getCalendar("XLON")).toThrow(
-      'unknown calendar "XLON": known calendars are XNYS (NYSE, XNAS, NASDAQ), 24/7 (ALWAYS), 24/5 (FX), or the path of a .json calendar file',
+    expect(() => getCalendar("XLSE")).toThrow(InvalidArgumentError);
+    expect(() => getCalendar("XLSE")).toThrow(
+      'unknown calendar "XLSE": known calendars are XNYS (NYSE, XNAS, NASDAQ), 24/7 (ALWAYS), 24/5 (FX), or the path of a .json calendar file',
     );
     expect(calendarNames()).toEqual(["XNYS (NYSE, XNAS, NASDAQ)", "24/7 (ALWAYS)", "24/5 (FX)"]);
   });

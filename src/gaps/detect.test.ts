@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { getCalendar } from "../calendar/index.js";
+import { calendarFromJson, getCalendar } from "../calendar/index.js";
 import { isoUtc, MINUTE_MS } from "../model/time.js";
 import { detectGaps } from "./detect.js";
 
@@ -69,6 +69,32 @@ describe("detectGaps", () => {
       { start: mon.close - MINUTE_MS, end: mon.close, count: 1 },
       { start: tue.open, end: tue.open + MINUTE_MS, count: 1 },
     ]);
+  });
+
+  it("expects no minute in a session's break and splits a missing run at it", () => {
+    const tokyo = calendarFromJson({
+      name: "TOKYO-LIKE",
+      timeZone: "Asia/Tokyo",
+      from: "2024-01-01",
+      to: "2024-01-31",
+      weekly: { tue: { open: "09:00", close: "15:00", breakStart: "11:30", breakEnd: "12:30" } },
+    });
+    const s = tokyo.sessionOn("2024-01-09")!;
+    const expected = tokyo.expectedMinutes(s);
+    const present = expected.filter(
+      (t) => t < s.breakStart! - 10 * MINUTE_MS || t >= s.breakEnd! + 5 * MINUTE_MS,
+    );
+    const report = detectGaps(present, present.length, expected, s.close);
+    expect(report).toEqual({
+      expected: 300,
+      present: 285,
+      quality: 95,
+      gaps: [
+        { start: s.breakStart! - 10 * MINUTE_MS, end: s.breakStart!, count: 10 },
+        { start: s.breakEnd!, end: s.breakEnd! + 5 * MINUTE_MS, count: 5 },
+      ],
+    });
+    expect(detectGaps(present, present.length, expected, s.breakEnd!).expected).toBe(150);
   });
 
   it("equals a Set-based brute force on random sessions with random missing minutes", () => {
