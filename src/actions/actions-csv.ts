@@ -9,8 +9,6 @@ export interface CsvAction {
   raw: string;
 }
 
-const KINDS = ["split", "dividend", "rename"];
-
 /**
  * Parses a plain actions CSV: `symbol,date,kind,value` per line (a first line starting with
  * `symbol` is a header). `date` is the ex-date (`YYYY-MM-DD` or `YYYYMMDD`), `kind` one of
@@ -26,13 +24,14 @@ export function parseActionsCsv(text: string, file: string, rejects: RejectSink)
   eachCsvLine(text, (f, line, raw) => {
     if (out.length === 0 && f[0].toLowerCase() === "symbol") return;
     const reject = (reason: string) => rejects.add(file, line, reason, raw);
-    if (f.length !== 4) return reject(`expected 4 fields (symbol,date,kind,value), got ${f.length}`);
+    if (f.length !== 4) return reject("expected 4 fields (symbol,date,kind,value)");
     const [symbol, dateText, kindText, valueText] = f;
     if (symbol === "") return reject("symbol is empty");
     const date = isoDate(dateText) ?? compactDate(dateText);
-    if (date === null) return reject(`date "${dateText}" is not a YYYY-MM-DD date`);
+    if (date === null) return reject("date is not YYYY-MM-DD");
     const kind = kindText.toLowerCase();
-    if (!KINDS.includes(kind)) return reject(`kind "${kindText}" is not one of ${KINDS.join(", ")}`);
+    if (kind !== "split" && kind !== "dividend" && kind !== "rename")
+      return reject("kind is not split, dividend or rename");
     let action: CorporateAction;
     if (kind === "rename") {
       if (valueText === "") return reject("rename without the new ticker");
@@ -47,16 +46,15 @@ export function parseActionsCsv(text: string, file: string, rejects: RejectSink)
       };
     } else {
       const value = Number(valueText);
-      if (valueText === "" || !Number.isFinite(value))
-        return reject(`${kind} value "${valueText}" is not a number`);
-      if (value <= 0) return reject(`${kind} value ${valueText} is not positive`);
+      if (valueText === "" || !Number.isFinite(value)) return reject(`${kind} value is not a number`);
+      if (value <= 0) return reject(`${kind} value is not positive`);
       action =
         kind === "split"
           ? { symbol, date, kind, value, factor: 1 / value, reference: Number.NaN }
           : { symbol, date, kind: "dividend", value, factor: Number.NaN, reference: Number.NaN };
     }
     const key = `${action.symbol}\u0000${date}\u0000${kind}`;
-    if (seen.has(key)) return reject(`repeats the ${kind} of ${action.symbol} on ${date}`);
+    if (seen.has(key)) return reject("repeats an action (symbol, date, kind) of the file");
     seen.add(key);
     out.push({ action, line, raw });
   });

@@ -25,21 +25,20 @@ export function parseFactorFile(text: string, file: string, rejects: RejectSink)
   const rows: FactorRow[] = [];
   eachCsvLine(text, (f, line, raw) => {
     const reject = (reason: string) => rejects.add(file, line, reason, raw);
-    if (f.length < 3)
-      return reject(`expected 4 fields (date,price factor,split factor,reference price), got ${f.length}`);
+    if (f.length < 3) return reject("expected 4 fields (date,price factor,split factor,reference price)");
     const date = compactDate(f[0]);
-    if (date === null) return reject(`date "${f[0]}" is not a YYYYMMDD date`);
+    if (date === null) return reject("date is not YYYYMMDD");
     const priceFactor = Number(f[1]);
     const splitFactor = Number(f[2]);
     const referencePrice = f.length > 3 && f[3] !== "" ? Number(f[3]) : Number.NaN;
-    if (f[1] === "" || !Number.isFinite(priceFactor)) return reject(`price factor "${f[1]}" is not a number`);
-    if (f[2] === "" || !Number.isFinite(splitFactor)) return reject(`split factor "${f[2]}" is not a number`);
-    if (priceFactor <= 0) return reject(`price factor ${f[1]} is not positive`);
-    if (splitFactor <= 0) return reject(`split factor ${f[2]} is not positive`);
+    if (f[1] === "" || !Number.isFinite(priceFactor)) return reject("price factor is not a number");
+    if (f[2] === "" || !Number.isFinite(splitFactor)) return reject("split factor is not a number");
+    if (priceFactor <= 0) return reject("price factor is not positive");
+    if (splitFactor <= 0) return reject("split factor is not positive");
     if (f.length > 3 && f[3] !== "" && !(referencePrice >= 0))
-      return reject(`reference price "${f[3]}" is not a number >= 0`);
+      return reject("reference price is not a number >= 0");
     const prev = rows[rows.length - 1];
-    if (prev && date <= prev.date) return reject(`date ${date} is not after the row before (${prev.date})`);
+    if (prev && date <= prev.date) return reject("date is not after the row before");
     rows.push({ date, priceFactor, splitFactor, referencePrice });
   });
   return rows;

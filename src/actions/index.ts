@@ -16,5 +16,6 @@ export {
   parseAdjustMode,
 } from "./factors.js";
 export { type MapRow, mapFileRenames, parseMapFile } from "./map-file.js";
+export { closeBefore } from "./reference.js";
 export { eachCsvLine, type RejectSink } from "./rejects.js";
 export { type SecurityHistory, securityHistory, spansWithin, type TickerSpan } from "./tickers.js";

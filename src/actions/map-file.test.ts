@@ -32,9 +32,9 @@ describe("bad map file rows", () => {
       { date: "2018-06-15", ticker: "TWX", exchange: "N" },
     ]);
     expect(rejects.list.map((r) => `${r.line}: ${r.reason}`)).toEqual([
-      '2: date "1998-01-05" is not a YYYYMMDD date',
+      "2: date is not YYYYMMDD",
       "3: ticker is empty",
-      "4: date 1997-01-01 is not after the row before (1998-01-02)",
+      "4: date is not after the row before",
     ]);
   });
 });

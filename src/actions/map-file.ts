@@ -19,12 +19,12 @@ export function parseMapFile(text: string, file: string, rejects: RejectSink): M
   const rows: MapRow[] = [];
   eachCsvLine(text, (f, line, raw) => {
     const reject = (reason: string) => rejects.add(file, line, reason, raw);
-    if (f.length < 2) return reject(`expected date,ticker[,exchange], got ${f.length} field(s)`);
+    if (f.length < 2) return reject("expected date,ticker[,exchange]");
     const date = compactDate(f[0]);
-    if (date === null) return reject(`date "${f[0]}" is not a YYYYMMDD date`);
+    if (date === null) return reject("date is not YYYYMMDD");
     if (f[1] === "") return reject("ticker is empty");
     const prev = rows[rows.length - 1];
-    if (prev && date <= prev.date) return reject(`date ${date} is not after the row before (${prev.date})`);
+    if (prev && date <= prev.date) return reject("date is not after the row before");
     const row: MapRow = { date, ticker: f[1].toUpperCase() };
     if (f.length > 2 && f[2] !== "") row.exchange = f[2];
     rows.push(row);

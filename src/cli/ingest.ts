@@ -27,17 +27,18 @@ const SHOWN_REJECTIONS = 20;
 const PROGRESS_MIN_BYTES = 8 << 20;
 
 /**
- * `tickwright ingest PATH... --format csv|parquet|lean|polygon --db FILE`: imports files (or
- * folders of them) into the store and prints what it did. Exit 0 when every file was read
- * (rejected rows are reported, not failures), 1 when some files could not be read or the
- * store failed, 2 for bad usage or when no file could be read.
+ * `tickwright ingest PATH... --format csv|parquet|lean|polygon|actions --db FILE`: imports files
+ * (or folders of them) into the store and prints what it did; `lean` also reads the factor and
+ * map files beside the price data, `actions` a CSV of splits, dividends and renames. Exit 0
+ * when every file was read (rejected rows are reported, not failures), 1 when some files
+ * could not be read or the store failed, 2 for bad usage or when no file could be read.
  */
 export function register(program: Command): void {
   program
     .command("ingest")
-    .description("import CSV, Parquet, LEAN zip or Polygon flat files into the bar store")
+    .description("import CSV, Parquet, LEAN zip or Polygon flat files, or corporate actions, into the store")
     .argument("<paths...>", "files or folders to import")
-    .option("--format <format>", "csv, parquet, lean or polygon")
+    .option("--format <format>", "csv, parquet, lean, polygon or actions (symbol,date,kind,value)")
     .option("--symbol <symbol>", "symbol of every row, for CSV/Parquet files without a symbol column")
     .option("--time-format <format>", "auto, iso, s, ms, us, ns or local", "auto")
     .option("--tz <zone>", "IANA time zone of times written without an offset, e.g. America/New_York")
@@ -74,7 +75,7 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   const { openRepository } = await import("../store/index.js");
   const { getCalendar } = await import("../calendar/index.js");
   if (opts.format === undefined) {
-    throw new InvalidArgumentError("--format is required: csv, parquet, lean or polygon");
+    throw new InvalidArgumentError("--format is required: csv, parquet, lean, polygon or actions");
   }
   const format = parseFormat(opts.format);
   const timeFormat = parseTimeFormat(opts.timeFormat);
@@ -115,6 +116,7 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   for (const [kind, c] of Object.entries(summary.byKind)) {
     out(`  ${kind}: ${fmt(c.read)} read, ${fmt(c.stored)} stored, ${fmt(c.rejected)} rejected`);
   }
+  if (summary.actions > 0 && format !== "actions") out(`stored ${fmt(summary.actions)} corporate actions`);
   if (summary.skipped.length > 0) {
     out(`skipped ${summary.skipped.length} file(s) not in the ${format} layout, e.g. ${summary.skipped[0]}`);
   }

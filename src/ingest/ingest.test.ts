@@ -63,6 +63,7 @@ describe("ingest csv", () => {
       failed: [],
       rowsRead: 2,
       rowsStored: 2,
+      actions: 0,
       rejected: 0,
       byReason: {},
       byKind: { minute: { read: 2, stored: 2, rejected: 0 } },
@@ -303,7 +304,7 @@ describe("ingest csv", () => {
     await expect(
       ingest([good], { format: "xls" as IngestOptions["format"], repository: repo }),
     ).rejects.toThrow(
-      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon'),
+      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon, actions'),
     );
     await expect(
       ingest([good], { format: "csv", symbol: "X", tz: "Nowhere/City", repository: repo }),

@@ -7,6 +7,7 @@ import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
 import { InputError, InvalidArgumentError, StoreError, TickwrightError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import type { Repository } from "../store/types.js";
+import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
 import { classifyLeanPath, importLeanFile, type LeanFile, type LeanSink } from "./lean.js";
@@ -42,6 +43,7 @@ const EXTENSIONS: Record<IngestFormat, readonly string[]> = {
   parquet: [".parquet"],
   lean: [".zip"],
   polygon: [".csv", ".csv.gz"],
+  actions: [".csv"],
 };
 
 function ioMessage(err: unknown): string {
@@ -147,6 +149,29 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const calendar = opts.calendar ?? getCalendar("XNYS");
   const maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
   const { files: found, failed } = await expandPaths(paths, format);
+  const given = opts.rejectsFile;
+  const rejectsFile = given === undefined ? null : typeof given === "string" ? new RejectsFile(given) : given;
+  if (format === "actions") {
+    const rejects = new Rejects(rejectsFile);
+    try {
+      const done = await ingestActionsCsv(found, repo, getCalendar(LEAN_CALENDAR), rejects);
+      return {
+        files: found.length + failed.length,
+        filesRead: found.length,
+        failed,
+        rowsRead: done.rows,
+        rowsStored: done.stored,
+        actions: done.stored,
+        rejected: rejects.count,
+        byReason: rejects.byReason,
+        byKind: { action: { read: done.rows, stored: done.stored, rejected: rejects.count } },
+        rejects: rejects.list,
+        skipped: [],
+      };
+    } finally {
+      rejectsFile?.close();
+    }
+  }
 
   const skipped: string[] = [];
   let files = found;
@@ -173,8 +198,6 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
 
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const given = opts.rejectsFile;
-  const rejectsFile = given === undefined ? null : typeof given === "string" ? new RejectsFile(given) : given;
   const rejects = new Rejects(rejectsFile);
   const byKind: Record<string, KindCounts> = {};
   const kindCounts = (kind: string): KindCounts => {
@@ -233,6 +256,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
 
   let rowsRead = 0;
   let bytesBefore = 0;
+  let actions = { stored: 0 };
   let duck: { close(): void; con: import("@duckdb/node-api").DuckDBConnection } | null = null;
   try {
     for (let k = 0; k < files.length; k++) {
@@ -310,6 +334,10 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     }
     for (const b of batchers.values()) await b.finish();
     await flushQuotes();
+    if (format === "lean") {
+      const actionFiles = await leanActionFiles(paths, [...lean.values()]);
+      actions = await ingestLeanActions(actionFiles, repo, getCalendar(LEAN_CALENDAR), rejects);
+    }
   } finally {
     for (const b of batchers.values()) await b.drain(0).catch(() => {});
     duck?.close();
@@ -329,6 +357,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     failed,
     rowsRead,
     rowsStored: barsStored + quotesStored + ticksStored,
+    actions: actions.stored,
     rejected: rejects.count,
     byReason: rejects.byReason,
     byKind,

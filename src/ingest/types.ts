@@ -4,9 +4,9 @@ import type { RejectsFile } from "./rejects.js";
 import type { TimeFormat } from "./timestamps.js";
 
 /** The input formats `ingest` reads. */
-export type IngestFormat = "csv" | "parquet" | "lean" | "polygon";
+export type IngestFormat = "csv" | "parquet" | "lean" | "polygon" | "actions";
 
-export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon"];
+export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon", "actions"];
 
 /** A row the importer refused: where it was, why, and the row as written. */
 export interface Rejection {
@@ -78,8 +78,10 @@ export interface IngestSummary {
   failed: FileFailure[];
   /** Data rows seen (headers and blank lines not counted). */
   rowsRead: number;
-  /** Rows written to the store (bars, quote bars and ticks). */
+  /** Rows written to the store: bars, quote bars and ticks; for the `actions` format, actions. */
   rowsStored: number;
+  /** Corporate actions written, from LEAN factor and map files or an actions CSV (their rows are not in `rowsRead`, except for the `actions` format). */
+  actions: number;
   rejected: number;
   byReason: Record<string, number>;
   /** Rows read, stored and rejected per kind. */
