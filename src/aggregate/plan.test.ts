@@ -101,13 +101,7 @@ describe("IntervalPlan", () => {
   });
 
   it("ends a bucket at a break's start and re-anchors at its end; the daily bar spans both parts", () => {
-    const tokyo = calendarFromJson({
-      name: "TOKYO-LIKE",
-      timeZone: "Asia/Tokyo",
-      from: "2024-01-01",
-      to: "2024-01-31",
-      weekly: { tue: { open: "09:00", close: "15:00", breakStart: "11:30", breakEnd: "12:30" } },
-    });
+    const tokyo = getCalendar("XTKS");
     const tue = tokyo.sessionOn("2024-01-09")!;
     const local = (plan: IntervalPlan) =>
       plan

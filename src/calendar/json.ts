@@ -31,8 +31,9 @@ import { ZoneOffsets } from "./zone.js";
  *
  * Hours may have a break (`breakStart` and `breakEnd`, both or neither, e.g. Tokyo's
  * 11:30-12:30 lunch): `breakEnd` is the latest such wall time before the close, `breakStart`
- * the latest before `breakEnd`. An early close at or before the break's start drops the
- * break (a morning-only session), and so does a late open at or after its end.
+ * the latest before `breakEnd`. An early close at or before the break's end drops the
+ * break (a morning-only session), and so does a late open at or after its start; a break
+ * outside the session's hours is refused.
  * `days` changes the hours of single dates, giving the full hours of that date (and its
  * `earlyClose`/`lateOpen` flags, default false); a date there may have no weekly hours (an
  * extra session) and must not be a holiday, early close or late open as well. Every built-in
@@ -268,7 +269,7 @@ function build(cal: CalendarJson): TableCalendar {
     if (regular.breakStart !== undefined && regular.breakEnd !== undefined) {
       breakEnd = latestAtOrBefore(zone, day, regular.breakEnd, regularClose, true);
       breakStart = latestAtOrBefore(zone, day, regular.breakStart, breakEnd, true);
-      if (close <= breakStart || open >= breakEnd) {
+      if ((e !== undefined || l !== undefined) && (close <= breakEnd || open >= breakStart)) {
         breakStart = Number.NaN;
         breakEnd = Number.NaN;
       }

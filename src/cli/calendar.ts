@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { calendarNames } from "../calendar/names.js";
 import type { TableCalendar } from "../calendar/table.js";
 import type { Session } from "../calendar/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
@@ -24,7 +25,7 @@ export function register(program: Command): void {
   program
     .command("calendar")
     .description("list a calendar's sessions, or tell the market state at an instant")
-    .argument("<name>", "XNYS (NYSE, XNAS, NASDAQ), 24/7, 24/5, or a .json calendar file")
+    .argument("<name>", `${calendarNames().join(", ")}, or a .json calendar file`)
     .option("--from <date>", "first session date (YYYY-MM-DD)")
     .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
     .option("--at <instant>", "ISO-8601 instant (e.g. 2024-11-29T15:00:00Z) or epoch ms")

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { calendarFromJson, getCalendar } from "../calendar/index.js";
+import { getCalendar } from "../calendar/index.js";
 import { isoUtc, MINUTE_MS } from "../model/time.js";
 import { detectGaps } from "./detect.js";
 
@@ -72,13 +72,7 @@ describe("detectGaps", () => {
   });
 
   it("expects no minute in a session's break and splits a missing run at it", () => {
-    const tokyo = calendarFromJson({
-      name: "TOKYO-LIKE",
-      timeZone: "Asia/Tokyo",
-      from: "2024-01-01",
-      to: "2024-01-31",
-      weekly: { tue: { open: "09:00", close: "15:00", breakStart: "11:30", breakEnd: "12:30" } },
-    });
+    const tokyo = getCalendar("XTKS");
     const s = tokyo.sessionOn("2024-01-09")!;
     const expected = tokyo.expectedMinutes(s);
     const present = expected.filter(
