@@ -1,10 +1,17 @@
+import {
+  type Adjustment,
+  adjustBars,
+  FactorTimeline,
+  readSecurityBars,
+  securityHistory,
+  spansWithin,
+} from "../actions/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { BarColumns } from "../model/bar.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { DAY_MS, type DateString, formatDay, zonedDay } from "../model/time.js";
-import { concatBarColumns } from "../store/index.js";
-import type { BarQuery, Repository } from "../store/types.js";
+import type { Repository } from "../store/types.js";
 import { deriveBars } from "./derive.js";
 
 /** Stored bars of one symbol and interval over a span of sessions, and where they came from. */
@@ -19,7 +26,10 @@ export interface StoredBars {
  * session dates of `calendar`), as the store holds them: one-minute bars inside the
  * sessions (regular hours, or extended with `extended`); other intervals as stored when the
  * store has bars of that interval for the symbol, else derived from the one-minute bars
- * (session-anchored, with count/expected per bar). Used by `tickwright bars` and `GET /api/bars?from&to`.
+ * (session-anchored, with count/expected per bar). Across renames, each date's bars are those
+ * stored under the ticker of that date. With an `adjustment`, prices are adjusted for the
+ * symbol's stored splits (and dividends) as of its date, before anything is derived. Used by
+ * `tickwright bars` and `GET /api/bars?from&to`.
  */
 export async function readStoredBars(
   repository: Repository,
@@ -29,18 +39,24 @@ export async function readStoredBars(
   fromDate: DateString,
   toDate: DateString,
   extended = false,
+  adjustment: Adjustment = { mode: "raw" },
 ): Promise<StoredBars> {
   const iv = typeof interval === "string" ? parseInterval(interval) : interval;
   const sessions = calendar.sessions(fromDate, toDate);
   if (sessions.length === 0) return { bars: new BarSeries(symbol, iv.name, 0), source: "derived" };
   const from = sessions[0].preOpen;
   const to = sessions[sessions.length - 1].postClose;
-  let minutes = 0;
-  for (const s of sessions) minutes += calendar.minuteCount(s, true);
+  const history = await securityHistory(repository, symbol);
+  const spans = spansWithin(history, fromDate, toDate);
+  const timeline = FactorTimeline.of(history.actions, adjustment, calendar.timeZone);
+  const read = async (query: { interval: string; from: number; to: number }) => {
+    const bars = await readSecurityBars(repository, symbol, spans, query, calendar.timeZone);
+    adjustBars(bars, timeline);
+    return bars;
+  };
   if (iv.minutes > 1) {
     // A vendor's daily bar may be stamped at midnight before the session: read from a day earlier.
-    const query = { symbols: [symbol], interval: iv.name, from: iv.daily ? from - DAY_MS : from, to };
-    const stored = await readRange(repository, query, Math.ceil(minutes / iv.minutes) + sessions.length + 1);
+    const stored = await read({ interval: iv.name, from: iv.daily ? from - DAY_MS : from, to });
     if (stored.length > 0) {
       const keep = iv.daily
         ? (t: number) => {
@@ -51,23 +67,12 @@ export async function readStoredBars(
       return { bars: storedSeries(stored, symbol, iv.name, keep, 0), source: "stored" };
     }
   }
-  const oneMinute = await readRange(repository, { symbols: [symbol], interval: "1m", from, to }, minutes);
+  const minutes = await read({ interval: "1m", from, to });
   if (iv.minutes === 1) {
     const keep = (t: number) => calendar.isOpen(t, extended);
-    return { bars: storedSeries(oneMinute, symbol, "1m", keep, 1), source: "stored" };
+    return { bars: storedSeries(minutes, symbol, "1m", keep, 1), source: "stored" };
   }
-  return { bars: deriveBars(oneMinute, iv, calendar, { extended, symbol }), source: "derived" };
-}
-
-/**
- * A range read streamed in chunks of about the rows it can hold at most, so a read of one
- * session allocates one session's columns, not a large read's chunk.
- */
-async function readRange(repository: Repository, query: BarQuery, rows: number): Promise<BarColumns> {
-  const parts: BarColumns[] = [];
-  for await (const part of repository.streamBars(query, Math.min(65_536, Math.max(64, rows))))
-    parts.push(part);
-  return parts.length === 1 ? parts[0] : concatBarColumns(parts);
+  return { bars: deriveBars(minutes, iv, calendar, { extended, symbol }), source: "derived" };
 }
 
 /**

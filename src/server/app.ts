@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import type { Adjustment } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { Engine } from "../engine/engine.js";
@@ -226,6 +227,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const q = parseParams(barsQuery, req.query);
     const hasRange = q.from !== undefined || q.to !== undefined;
     if (q.n !== undefined && hasRange) throw new BadRequestError("give n, or from and to, not both", "n");
+    if (q.asOf !== undefined && (q.adjust ?? "raw") === "raw") {
+      throw new BadRequestError("asOf needs adjust=split or adjust=adjusted", "asOf");
+    }
+    if (q.n !== undefined && (q.adjust ?? "raw") !== "raw") {
+      throw new BadRequestError("adjust applies to stored bars (from and to), not to n", "adjust");
+    }
     if (q.n !== undefined) {
       if (!engine.session.has(q.symbol)) {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
@@ -248,11 +255,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     if (!(await storedSymbols()).has(q.symbol)) {
       throw new BadRequestError(`unknown symbol: ${q.symbol} (nothing stored)`, "symbol");
     }
-    const key = `${q.symbol}\t${q.interval}\t${q.from}\t${q.to}\t${extended ? 1 : 0}`;
+    const adjustment: Adjustment = { mode: q.adjust ?? "raw", asOf: q.asOf };
+    const key = `${q.symbol}\t${q.interval}\t${q.from}\t${q.to}\t${extended ? 1 : 0}\t${adjustment.mode}\t${q.asOf ?? ""}`;
     let body = rangeBodies.get(key);
     if (body === undefined) {
       const { from, to, symbol, interval } = q;
-      const r = await reads.bars(symbol, interval, from, to, extended);
+      const r = await reads.bars(symbol, interval, from, to, extended, adjustment);
       body = barsBody(symbol, interval, r.source, r.bars);
       rangeBodies.set(key, body, body.length * 2);
     }

@@ -1,3 +1,4 @@
+import { type Adjustment, type SecurityHistory, securityHistory, spansWithin } from "../actions/index.js";
 import { deriveBars, readStoredBars, type StoredBars } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import { detectGaps } from "../gaps/index.js";
@@ -8,6 +9,7 @@ import type { Repository } from "../store/types.js";
 import { type KnownCells, type QualityCell, type QualityGrid, QualityReader, toGrid } from "./quality.js";
 import { ReadLimiter } from "./read-limit.js";
 import { SessionBlocks, type SymbolMinutes, symbolBars } from "./session-blocks.js";
+import { TtlCache } from "./ttl-cache.js";
 
 /** What the store holds, as far as the API checks it: symbols, and intervals stored per symbol. */
 interface StoredIndex {
@@ -36,7 +38,8 @@ const BLOCK_SYMBOLS = 2000;
  * The API's reads of the store, bounded and cached: stored-range bars and quality audits of
  * a few sessions come from whole-session blocks kept in memory (`SessionBlocks`); longer
  * spans, bars stored at the asked interval and very wide stores go to the store per request,
- * through a limiter (4 bar reads and 2 quality reads at once, a bounded queue, then 503).
+ * through a limiter (4 bar reads and 2 quality reads at once, a bounded queue, then 503);
+ * so do renamed symbols and adjusted prices (a symbol's history is kept like the answers).
  */
 export class StoredReads {
   private readonly blocks: SessionBlocks;
@@ -45,6 +48,7 @@ export class StoredReads {
   private index: StoredIndex | undefined;
   private indexing: Promise<StoredIndex> | undefined;
   private readonly indexTtlMs: number;
+  private readonly histories: TtlCache<SecurityHistory>;
 
   constructor(
     private readonly repository: Repository,
@@ -53,6 +57,7 @@ export class StoredReads {
   ) {
     const ttl = opts.ttlMs ?? 60_000;
     this.indexTtlMs = opts.indexTtlMs ?? 5000;
+    this.histories = new TtlCache(ttl, 4 << 20);
     this.blocks = new SessionBlocks(repository, new ReadLimiter(2, 256), ttl, opts.blockBytes);
     this.quality = new QualityReader(repository, calendar, new ReadLimiter(2, 32), ttl);
   }
@@ -62,25 +67,31 @@ export class StoredReads {
     return (await this.stored()).symbols;
   }
 
-  /** Stored bars of one symbol as `readStoredBars` returns them. */
+  /**
+   * Stored bars of one symbol as `readStoredBars` returns them. From the session blocks when
+   * they hold exactly that answer: the symbol traded under its own ticker throughout, and no
+   * stored action changes its prices in the asked adjustment.
+   */
   async bars(
     symbol: string,
     interval: string,
     from: DateString,
     to: DateString,
     extended: boolean,
+    adjustment: Adjustment = { mode: "raw" },
   ): Promise<StoredBars> {
     const iv = parseInterval(interval);
     const sessions = this.calendar.sessions(from, to);
     const index = await this.stored();
-    if (
+    const direct =
       sessions.length === 0 ||
       sessions.length > BLOCK_SESSIONS ||
       index.symbols.size > BLOCK_SYMBOLS ||
-      (iv.minutes > 1 && index.series.has(`${symbol}\t${iv.name}`))
-    ) {
+      (iv.minutes > 1 && index.series.has(`${symbol}\t${iv.name}`)) ||
+      !(await this.plain(symbol, from, to, adjustment));
+    if (direct) {
       return this.barReads.run(() =>
-        readStoredBars(this.repository, this.calendar, symbol, iv, from, to, extended),
+        readStoredBars(this.repository, this.calendar, symbol, iv, from, to, extended, adjustment),
       );
     }
     const minutes = await this.minutes(symbol, sessions);
@@ -135,6 +146,23 @@ export class StoredReads {
       }),
     );
     return toGrid(symbols, sessions, cells);
+  }
+
+  /** Whether a symbol's stored bars over from..to are its answer as they are: one ticker, nothing to adjust. */
+  private async plain(
+    symbol: string,
+    from: DateString,
+    to: DateString,
+    adjustment: Adjustment,
+  ): Promise<boolean> {
+    let history = this.histories.get(symbol);
+    if (!history) {
+      history = await this.barReads.run(() => securityHistory(this.repository, symbol));
+      this.histories.set(symbol, history, 256);
+    }
+    const spans = spansWithin(history, from, to);
+    const oneTicker = spans.length === 1 && spans[0].ticker === symbol;
+    return oneTicker && (adjustment.mode === "raw" || history.actions.length === 0);
   }
 
   /** One symbol's stored one-minute bars over sessions, from their blocks (one copy when several). */
