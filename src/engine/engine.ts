@@ -51,6 +51,8 @@ export interface EngineParts {
   ticks?: boolean;
   /** Where upkeep fetches missing bars (default: the repository). */
   barSource?: BarSource;
+  /** Pull feeds added to a backtest's replay beside the store's (e.g. a message-bus consumer). */
+  feeds?: readonly Feed[];
 }
 
 /** A bar (or quote, tick) the engine refused, with why. */
@@ -270,6 +272,7 @@ export class Engine {
       }
     }
     for (const f of this.extraFeeds) coordinator.addFeed(f);
+    for (const f of this.parts.feeds ?? []) coordinator.addFeed(f);
     await this.boundaries.start(this.clock.now());
     this.upkeep?.start();
     const last = this.sessions[this.sessions.length - 1];
