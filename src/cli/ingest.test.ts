@@ -87,7 +87,9 @@ describe("tickwright ingest", () => {
     expect(r.stderr).toBe(`tickwright: cannot read ${missing}: no such file or directory\n`);
     r = await run("ingest", missing, "--format", "xlsx", "--db", db);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('tickwright: unknown format "xlsx": expected one of csv, parquet, lean, polygon\n');
+    expect(r.stderr).toBe(
+      'tickwright: unknown format "xlsx": expected one of csv, parquet, lean, polygon, actions\n',
+    );
     r = await run("ingest", missing, "--db", db);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("--format is required");

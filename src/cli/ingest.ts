@@ -24,16 +24,17 @@ const SHOWN_REJECTIONS = 20;
 const PROGRESS_MIN_BYTES = 8 << 20;
 
 /**
- * `tickwright ingest PATH... --format csv|parquet|lean|polygon --db FILE`: imports files (or
- * folders of them) into the store and prints what it did. Exit 0 when anything was stored,
+ * `tickwright ingest PATH... --format csv|parquet|lean|polygon|actions --db FILE`: imports files
+ * (or folders of them) into the store and prints what it did; `lean` also reads the factor and
+ * map files beside the price data, `actions` a CSV of splits, dividends and renames. Exit 0 when anything was stored,
  * 1 when nothing was, 2 for an unreadable file, an unknown format or a bad option.
  */
 export function register(program: Command): void {
   program
     .command("ingest")
-    .description("import CSV, Parquet, LEAN zip or Polygon flat files into the bar store")
+    .description("import CSV, Parquet, LEAN zip or Polygon flat files, or corporate actions, into the store")
     .argument("<paths...>", "files or folders to import")
-    .option("--format <format>", "csv, parquet, lean or polygon")
+    .option("--format <format>", "csv, parquet, lean, polygon or actions (symbol,date,kind,value)")
     .option("--symbol <symbol>", "symbol of every row, for CSV/Parquet files without a symbol column")
     .option("--time-format <format>", "auto, iso, s, ms, us, ns or local", "auto")
     .option("--tz <zone>", "IANA time zone of times written without an offset, e.g. America/New_York")
@@ -60,7 +61,7 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   const { openRepository } = await import("../store/index.js");
   const { InvalidArgumentError } = await import("../model/errors.js");
   if (opts.format === undefined) {
-    throw new InvalidArgumentError("--format is required: csv, parquet, lean or polygon");
+    throw new InvalidArgumentError("--format is required: csv, parquet, lean, polygon or actions");
   }
   const format = parseFormat(opts.format);
   const timeFormat = parseTimeFormat(opts.timeFormat);
@@ -96,6 +97,7 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
       `${fmt(summary.rowsRead)} rows read, ${fmt(summary.rowsStored)} stored, ${fmt(summary.rejected)} rejected ` +
       `(${fmt(summary.rowsRead / Math.max(seconds, 1e-9))} rows/s)`,
   );
+  if (summary.actions > 0 && format !== "actions") out(`stored ${fmt(summary.actions)} corporate actions`);
   if (summary.skipped.length > 0) {
     out(`skipped ${summary.skipped.length} file(s) not in the ${format} layout, e.g. ${summary.skipped[0]}`);
   }

@@ -37,6 +37,8 @@ export const configSchema = z
     extended: z.boolean().default(false),
     /** `max`, or a multiple of real time. */
     speed: z.union([z.literal("max"), z.number().positive()]).default("max"),
+    /** A paced replay waits through closed time between sessions too (default: skips it). */
+    paceClosed: z.boolean().default(false),
     /** What a throwing event handler does: stop the run with its error, or log and go on. */
     onHandlerError: z.enum(["stop", "log"]).default("stop"),
     history: z

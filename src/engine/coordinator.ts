@@ -77,6 +77,8 @@ export class StreamCoordinator {
   private wallStart = 0;
   private lastYield = 0;
   private simStart = Number.NaN;
+  /** Ends the paced wait in progress (stop() calls it). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly clock: SimulatedClock,
@@ -111,7 +113,18 @@ export class StreamCoordinator {
 
   stop(): void {
     this.stopped = true;
+    this.wake?.();
     this.resume();
+  }
+
+  /**
+   * Paced replays: counts simulated time from `t` afresh, so the clock reaches `t` (the next
+   * session's start) without waiting: closed time between sessions is skipped.
+   */
+  skipTo(t: number): void {
+    if (this.speed === "max") return;
+    this.simStart = t;
+    this.wallStart = performance.now();
   }
 
   setSpeed(speed: Speed): void {
@@ -131,11 +144,21 @@ export class StreamCoordinator {
       const top = this.heap.peek();
       if (!top || top.headAt === Number.POSITIVE_INFINITY) break;
       const t = top.headAt;
-      if (clock.nextTimerAt() < t) {
-        await clock.advanceTo(t, false);
+      const timerAt = clock.nextTimerAt();
+      if (timerAt < t) {
+        if (this.speed === "max") {
+          await clock.advanceTo(t, false);
+        } else {
+          await this.pace(timerAt);
+          if (!this.stopped) await clock.advanceTo(timerAt, true);
+        }
         continue;
       }
       if (top.needsLoad) {
+        if (this.speed !== "max" && t > clock.now()) {
+          await this.pace(t);
+          if (this.stopped) break;
+        }
         this.heap.pop();
         if (t > clock.now()) clock.set(t);
         top.batch = await top.feed.load();
@@ -147,11 +170,19 @@ export class StreamCoordinator {
         if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.heap.push(top);
         continue;
       }
-      if (this.speed !== "max") await this.pace(t);
+      if (this.speed !== "max") {
+        await this.pace(t);
+        if (this.stopped) break;
+      }
       if (t > clock.now()) clock.set(t);
       await this.deliverAll(clock.now());
       await clock.advanceTo(clock.now(), true);
       if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.yieldToIo();
+    }
+    while (!this.stopped && this.speed !== "max" && clock.nextTimerAt() <= endAt) {
+      const at = clock.nextTimerAt();
+      await this.pace(at);
+      if (!this.stopped) await clock.advanceTo(at, true);
     }
     if (!this.stopped && endAt > clock.now()) await clock.advanceTo(endAt, true);
   }
@@ -205,6 +236,7 @@ export class StreamCoordinator {
     this.lastYield = performance.now();
   }
 
+  /** Waits until simulated time `t` is due on the wall clock; `stop()` ends the wait at once. */
   private async pace(t: number): Promise<void> {
     const speed = this.speed as number;
     if (Number.isNaN(this.simStart)) {
@@ -214,7 +246,16 @@ export class StreamCoordinator {
     }
     const due = this.wallStart + (t - this.simStart) / speed;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (wait <= 1 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
   }
 }
 

@@ -22,7 +22,7 @@ import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
 import { type BarSource, RepositoryBarSource, Upkeep, type UpkeepHost } from "../upkeep/upkeep.js";
 import { StreamCoordinator, type StreamSink } from "./coordinator.js";
-import { EventHub, eventIterator } from "./events.js";
+import { EventHub, eventIterator, type Listener } from "./events.js";
 import { ListFeed, RepositoryFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
 import { type ComponentHealth, eventLoopLag, type Health, LatencyRecorder, worst } from "./health.js";
 import { loadHistory, type SymbolHistory } from "./history.js";
@@ -100,6 +100,8 @@ export class Engine {
   /** The current session's regular hours, where quality and gaps are counted. */
   private regular = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
   private runError: unknown;
+  /** Sessions started so far (a stopped run's summary reports these). */
+  private sessionsStarted = 0;
   private lastState: SymbolState | undefined;
   private state: "idle" | "running" | "paused" | "stopped" | "done" | "live" = "idle";
   /** Durations of the engine's store reads (replay, history, prefetch, fills). */
@@ -155,16 +157,16 @@ export class Engine {
     if (simulated) this.coordinator = new StreamCoordinator(simulated, this.sink, config.speed);
   }
 
-  /** Listens to one kind of event; returns a function that stops listening. */
-  on<K extends keyof EngineEventMap>(
-    type: K,
-    fn: (event: EngineEventMap[K]) => void | Promise<void>,
-  ): () => void {
+  /**
+   * Listens to one kind of event; returns a function that stops listening. The listener may
+   * return anything; only a returned promise is awaited (backpressure).
+   */
+  on<K extends keyof EngineEventMap>(type: K, fn: Listener<EngineEventMap[K]>): () => void {
     return this.hub.on(type, fn);
   }
 
-  /** Listens to every event. */
-  onAny(fn: (event: EngineEvent) => void | Promise<void>): () => void {
+  /** Listens to every event (a returned promise is awaited before the next event). */
+  onAny(fn: Listener<EngineEvent>): () => void {
     return this.hub.onAny(fn);
   }
 
@@ -273,6 +275,9 @@ export class Engine {
     }
     for (const f of this.extraFeeds) coordinator.addFeed(f);
     for (const f of this.parts.feeds ?? []) coordinator.addFeed(f);
+    const first = this.sessions[0];
+    if (first && !this.config.paceClosed)
+      coordinator.skipTo(sessionWindow(first, this.config.extended).start);
     await this.boundaries.start(this.clock.now());
     this.upkeep?.start();
     const last = this.sessions[this.sessions.length - 1];
@@ -405,6 +410,7 @@ export class Engine {
   health(): Health {
     const now = this.clock.now();
     const failed = this.runError !== undefined;
+    const between = this.betweenSessions();
     const engine: ComponentHealth = {
       status: failed ? "down" : "ok",
       details: {
@@ -416,6 +422,7 @@ export class Engine {
         eventLoopLagMs: eventLoopLag(),
         ...(failed ? { error: String((this.runError as Error)?.message ?? this.runError) } : {}),
         ...(this.connection ? { connection: this.connection } : {}),
+        ...(between ? { note: between } : {}),
       },
     };
     const store: ComponentHealth = {
@@ -734,6 +741,9 @@ export class Engine {
       this.regular = this.window;
       await this.emit({ type: "roll", at: ev.at, calendar: this.calendar.name, date: session.date });
       this.prefetcher.forget(session.date);
+      const next = this.nextPlanned(session);
+      if (next && !this.config.paceClosed)
+        this.coordinator?.skipTo(sessionWindow(next, this.config.extended).start);
     }
   }
 
@@ -745,6 +755,7 @@ export class Engine {
    */
   private async startSession(session: Session): Promise<void> {
     this.session.startSession(session);
+    this.sessionsStarted++;
     this.upkeep?.newSession();
     this.window = sessionWindow(session, this.config.extended);
     this.regular = sessionWindow(session, false);
@@ -771,6 +782,26 @@ export class Engine {
         this.clock.at(Math.max(at, this.clock.now()), () => this.prefetcher.start(next));
       }
     }
+  }
+
+  /** The planned session after `session`, if any. */
+  private nextPlanned(session: Session): Session | undefined {
+    return this.sessions.find((s) => s.date > session.date);
+  }
+
+  /** "between sessions, next open at ..." while a run waits for its next session, else undefined. */
+  private betweenSessions(): string | undefined {
+    if (
+      this.session.session ||
+      (this.state !== "running" && this.state !== "paused" && this.state !== "live")
+    )
+      return undefined;
+    const now = this.clock.now();
+    const next =
+      this.config.mode === "live"
+        ? this.calendar.nextSession(now, true)
+        : this.sessions.find((s) => sessionWindow(s, this.config.extended).start >= now);
+    return next ? `between sessions, next open at ${new Date(next.open).toISOString()}` : undefined;
   }
 
   private applyHistory(history: Map<string, SymbolHistory>): void {
@@ -856,7 +887,7 @@ export class Engine {
     }
     const c = this.counters();
     return {
-      sessions: this.sessions.length,
+      sessions: this.state === "stopped" ? this.sessionsStarted : this.sessions.length,
       symbols: this.session.symbols().length,
       barsIn: c.barsIn,
       barsOut: c.barsOut,

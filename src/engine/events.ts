@@ -1,6 +1,7 @@
 import type { EngineEvent, EngineEventMap } from "./types.js";
 
-type Listener<E> = (event: E) => void | Promise<void>;
+/** An event listener; it may return anything, and only a returned promise is awaited. */
+export type Listener<E> = (event: E) => unknown;
 
 /**
  * Typed event hub. `emit` calls listeners in order and returns a promise only when some
@@ -36,13 +37,11 @@ export class EventHub {
 
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
     const list = this.byType.get(event.type);
-    let pending: Promise<void>[] | undefined;
+    let pending: Promise<unknown>[] | undefined;
     const call = (fn: Listener<EngineEvent>) => {
       try {
         const r = fn(event);
-        if (r && typeof (r as Promise<void>).then === "function") {
-          (pending ??= []).push((r as Promise<void>).catch(onError));
-        }
+        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
       } catch (err) {
         onError(err);
       }
@@ -65,6 +64,8 @@ export class EventHub {
       "tick",
       "preOpen",
       "open",
+      "breakStart",
+      "breakEnd",
       "close",
       "postClose",
       "roll",
@@ -127,4 +128,8 @@ export function eventIterator(
     },
   };
   return iterator;
+}
+
+function isPromise(x: unknown): x is Promise<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as Promise<unknown>).then === "function";
 }

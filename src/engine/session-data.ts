@@ -2,7 +2,7 @@ import { DerivedBarBuilder, DerivedCache, deriveBars, type TickBarBuilder } from
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
-import { UnknownSymbolError } from "../model/errors.js";
+import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { MINUTE_MS } from "../model/time.js";
@@ -53,6 +53,11 @@ export class SymbolState {
   bars: BarSeries;
   /** Derived-bar builders of the current session, one per interval (an array: walked per bar). */
   readonly builders: DerivedBarBuilder[] = [];
+  /**
+   * Builders of intervals read but not configured, rebuilt from the session's bars when read
+   * after a change; they emit nothing.
+   */
+  readonly onDemand = new Map<string, { builder: DerivedBarBuilder; length: number; at: number }>();
   /** Trailing sessions, oldest first. */
   history: SessionSlice[] = [];
   /** Trailing daily bars, oldest first. */
@@ -159,7 +164,9 @@ export class SessionData {
   lastBars(symbol: string, n: number, interval = "1m"): SessionBar[] {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
-    if (n <= 0) return [];
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`n must be a whole number >= 0, got ${n}`);
+    if (n === 0) return [];
     const today = this.seriesOf(s, iv);
     let have = today.length;
     const older: BarSeries[] = [];
@@ -189,6 +196,8 @@ export class SessionData {
   barsSince(symbol: string, time: number, interval = "1m"): SessionBar[] {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
+    if (typeof time !== "number" || Number.isNaN(time))
+      throw new InvalidArgumentError(`time must be epoch milliseconds, got ${time}`);
     const out: SessionBar[] = [];
     if (iv.daily) {
       out.push(...s.daily.toBars(s.daily.lowerBound(time)));
@@ -218,7 +227,7 @@ export class SessionData {
   partial(symbol: string, interval: string): SessionBar | undefined {
     const iv = parseInterval(interval);
     if (iv.minutes === 1) return undefined;
-    return this.builder(this.state(symbol), iv).partial();
+    return this.derived(this.state(symbol), iv).partial();
   }
 
   /** Latest one-minute bar, quote and trade of a symbol. */
@@ -304,11 +313,13 @@ export class SessionData {
     return s;
   }
 
-  /** The state of an active symbol; UnknownSymbolError otherwise. */
+  /** The state of an active symbol; InvalidArgumentError for a non-string, UnknownSymbolError otherwise. */
   state(symbol: string): SymbolState {
     const s = this.states.get(symbol);
-    if (!s) throw new UnknownSymbolError(symbol);
-    return s;
+    if (s) return s;
+    if (typeof symbol !== "string" || symbol.length === 0)
+      throw new InvalidArgumentError(`symbol must be a non-empty string, got ${String(symbol)}`);
+    throw new UnknownSymbolError(symbol);
   }
 
   /** All active states. */
@@ -421,22 +432,44 @@ export class SessionData {
     return this.expectedCache.minutes;
   }
 
-  /** The builder of a derived interval, created (and caught up) on first use: auto-activation. */
-  builder(s: SymbolState, iv: Interval): DerivedBarBuilder {
-    let b = s.builders.find((x) => x.series.interval === iv.name);
-    if (!b) {
-      b = new DerivedBarBuilder(s.symbol, iv, this.calendar, {
-        anchor: this.options.anchor,
-        extended: this.options.extended,
-      });
-      if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
-      s.builders.push(b);
+  /** Adds the builder of a configured derived interval (caught up on the session so far). */
+  private builder(s: SymbolState, iv: Interval): void {
+    if (s.builders.some((x) => x.series.interval === iv.name)) return;
+    const b = this.newBuilder(s.symbol, iv);
+    if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
+    s.builders.push(b);
+  }
+
+  /**
+   * The builder of a derived interval: the configured one, or one computed on demand from the
+   * session's bars (rebuilt when they or the clock moved), which emits no events.
+   */
+  private derived(s: SymbolState, iv: Interval): DerivedBarBuilder {
+    const configured = s.builders.find((x) => x.series.interval === iv.name);
+    if (configured) return configured;
+    const now = this.clock.now();
+    let entry = s.onDemand.get(iv.name);
+    if (!entry) {
+      entry = { builder: this.newBuilder(s.symbol, iv), length: -1, at: Number.NaN };
+      s.onDemand.set(iv.name, entry);
     }
-    return b;
+    if (entry.length !== s.bars.length || entry.at !== now) {
+      entry.builder.rebuild(s.bars, now);
+      entry.length = s.bars.length;
+      entry.at = now;
+    }
+    return entry.builder;
+  }
+
+  private newBuilder(symbol: string, iv: Interval): DerivedBarBuilder {
+    return new DerivedBarBuilder(symbol, iv, this.calendar, {
+      anchor: this.options.anchor,
+      extended: this.options.extended,
+    });
   }
 
   private seriesOf(s: SymbolState, iv: Interval): BarSeries {
-    return iv.minutes === 1 ? s.bars : this.builder(s, iv).series;
+    return iv.minutes === 1 ? s.bars : this.derived(s, iv).series;
   }
 
   private historySeries(s: SymbolState, slice: SessionSlice, iv: Interval): BarSeries {

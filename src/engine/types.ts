@@ -20,7 +20,7 @@ export interface TickEvent extends Tick {
 
 /** A calendar boundary as the engine saw it. `at` is the boundary's true time. */
 export interface BoundaryEvent {
-  type: "preOpen" | "open" | "close" | "postClose" | "roll";
+  type: "preOpen" | "open" | "breakStart" | "breakEnd" | "close" | "postClose" | "roll";
   at: number;
   calendar: string;
   date: string;
@@ -49,6 +49,8 @@ export interface EngineEventMap {
   tick: TickEvent;
   preOpen: BoundaryEvent;
   open: BoundaryEvent;
+  breakStart: BoundaryEvent;
+  breakEnd: BoundaryEvent;
   close: BoundaryEvent;
   postClose: BoundaryEvent;
   roll: BoundaryEvent;

@@ -60,6 +60,7 @@ describe("ingest csv", () => {
       files: 1,
       rowsRead: 2,
       rowsStored: 2,
+      actions: 0,
       rejected: 0,
       byReason: {},
       rejects: [],
@@ -288,7 +289,7 @@ describe("ingest csv", () => {
     await expect(
       ingest([good], { format: "xls" as IngestOptions["format"], repository: repo }),
     ).rejects.toThrow(
-      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon'),
+      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon, actions'),
     );
     await expect(
       ingest([good], { format: "csv", symbol: "X", tz: "Nowhere/City", repository: repo }),

@@ -2,9 +2,11 @@ import { createReadStream } from "node:fs";
 import { access, constants, readdir, readFile, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createGunzip } from "node:zlib";
+import { getCalendar } from "../calendar/registry.js";
 import type { QuoteBar, Tick } from "../model/bar.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
+import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
 import { classifyLeanPath, importLeanFile, type LeanFile } from "./lean.js";
@@ -31,6 +33,7 @@ const EXTENSIONS: Record<IngestFormat, readonly string[]> = {
   parquet: [".parquet"],
   lean: [".zip"],
   polygon: [".csv", ".csv.gz"],
+  actions: [".csv"],
 };
 
 function ioMessage(err: unknown): string {
@@ -98,6 +101,20 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const batchRows = Math.max(1, Math.floor(opts.batchRows ?? DEFAULT_BATCH_ROWS));
   const time = new TimeParser(format === "polygon" ? "ns" : (opts.timeFormat ?? "auto"), opts.tz);
   const found = await expandPaths(paths, format);
+  if (format === "actions") {
+    const rejects = new Rejects();
+    const done = await ingestActionsCsv(found, repo, getCalendar(LEAN_CALENDAR), rejects);
+    return {
+      files: found.length,
+      rowsRead: done.rows,
+      rowsStored: done.stored,
+      actions: done.stored,
+      rejected: rejects.count,
+      byReason: rejects.byReason,
+      rejects: rejects.list,
+      skipped: [],
+    };
+  }
 
   const skipped: string[] = [];
   let files = found;
@@ -162,6 +179,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
 
   let rowsRead = 0;
   let bytesBefore = 0;
+  let actions = { stored: 0 };
   let duck: { close(): void; con: import("@duckdb/node-api").DuckDBConnection } | null = null;
   try {
     for (let k = 0; k < files.length; k++) {
@@ -231,6 +249,10 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     }
     for (const b of batchers.values()) await b.finish();
     await flushQuotes();
+    if (format === "lean") {
+      const actionFiles = await leanActionFiles(paths, [...lean.values()]);
+      actions = await ingestLeanActions(actionFiles, repo, getCalendar(LEAN_CALENDAR), rejects);
+    }
   } finally {
     for (const b of batchers.values()) await b.drain(0).catch(() => {});
     duck?.close();
@@ -241,6 +263,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     files: files.length,
     rowsRead,
     rowsStored: barsStored + quotesStored + ticksStored,
+    actions: actions.stored,
     rejected: rejects.count,
     byReason: rejects.byReason,
     rejects: rejects.list,

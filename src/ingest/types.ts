@@ -2,9 +2,9 @@ import type { Repository } from "../store/types.js";
 import type { TimeFormat } from "./timestamps.js";
 
 /** The input formats `ingest` reads. */
-export type IngestFormat = "csv" | "parquet" | "lean" | "polygon";
+export type IngestFormat = "csv" | "parquet" | "lean" | "polygon" | "actions";
 
-export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon"];
+export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon", "actions"];
 
 /** A row the importer refused: where it was, why, and the row as written. */
 export interface Rejection {
@@ -49,8 +49,10 @@ export interface IngestSummary {
   files: number;
   /** Data rows seen (headers and blank lines not counted). */
   rowsRead: number;
-  /** Rows written to the store (bars, quote bars and ticks). */
+  /** Rows written to the store: bars, quote bars and ticks; for the `actions` format, actions. */
   rowsStored: number;
+  /** Corporate actions written, from LEAN factor and map files or an actions CSV (their rows are not in `rowsRead`, except for the `actions` format). */
+  actions: number;
   rejected: number;
   byReason: Record<string, number>;
   rejects: Rejection[];

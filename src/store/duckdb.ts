@@ -17,6 +17,8 @@ import {
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
+import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
+import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
 import {
   CHUNK_ROWS,
   Gather,
@@ -28,7 +30,14 @@ import {
   varcharValue,
   writeColumn,
 } from "./duckdb-vectors.js";
-import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+import type {
+  ActionQuery,
+  BarQuery,
+  CorporateAction,
+  RangeQuery,
+  Repository,
+  SymbolCoverage,
+} from "./types.js";
 
 /** Rows per chunk `streamBars` yields unless told otherwise. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
@@ -54,6 +63,7 @@ const SCHEMA = [
     symbol VARCHAR NOT NULL, time BIGINT NOT NULL, seq INTEGER NOT NULL,
     price DOUBLE NOT NULL, size DOUBLE NOT NULL, exchange VARCHAR, condition VARCHAR,
     suspicious BOOLEAN)`,
+  ACTIONS_TABLE,
 ];
 
 /** Staging tables of the write connection; bar symbols travel as indexes into a bound list. */
@@ -664,6 +674,27 @@ export class DuckDbRepository implements Repository {
       last: num(r[3]),
       count: num(r[4]),
     }));
+  }
+
+  async writeActions(actions: readonly CorporateAction[]): Promise<number> {
+    const rows = lastActionPerKey(actions);
+    if (rows.length === 0) return 0;
+    return this.transaction(`writing ${rows.length} corporate actions`, async (con) => {
+      for (const a of rows) {
+        await con.run(DELETE_ACTION, [a.symbol, a.date, a.kind]);
+        await con.run(INSERT_ACTION, actionValues(a));
+      }
+      return rows.length;
+    });
+  }
+
+  async readActions(query: ActionQuery): Promise<CorporateAction[]> {
+    const rows = await this.query(
+      SELECT_ACTIONS,
+      [listValue([...new Set(query.symbols)]), query.from ?? ALL_DATES.from, query.to ?? ALL_DATES.to],
+      [SYMBOL_LIST],
+    );
+    return rows.map(actionFromRow);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,15 @@ import { StoreError } from "../model/errors.js";
 import type { Repository } from "./types.js";
 
 export { concatBarColumns, DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
-export type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+export type {
+  ActionKind,
+  ActionQuery,
+  BarQuery,
+  CorporateAction,
+  RangeQuery,
+  Repository,
+  SymbolCoverage,
+} from "./types.js";
 
 /** Options for `openRepository`. */
 export interface OpenRepositoryOptions {
