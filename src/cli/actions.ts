@@ -79,7 +79,7 @@ export async function actionsCommand(symbol: string, opts: ActionsOptions): Prom
     return {
       date: a.date,
       kind: a.kind,
-      value: valueOf(a),
+      value: shownValue(a),
       factor: round(a.factor, FACTOR_DIGITS),
       price_factor: round(timeline.priceFactorOn(before), FACTOR_DIGITS),
       split_factor: round(timeline.splitFactorOn(before), FACTOR_DIGITS),
@@ -90,7 +90,7 @@ export async function actionsCommand(symbol: string, opts: ActionsOptions): Prom
 }
 
 /** A split's ratio or a dividend's cash, to 1/10000 (LEAN's factors carry about seven digits); a rename's `OLD->NEW`. */
-function valueOf(a: CorporateAction): string | number {
+function shownValue(a: CorporateAction): string | number {
   if (a.kind === "rename") return `${a.previous}->${a.symbol}`;
   return Number.isNaN(a.value) ? "" : Number(a.value.toFixed(4));
 }
