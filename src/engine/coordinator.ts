@@ -1,14 +1,19 @@
 import type { SimulatedClock } from "../clock/simulated.js";
-import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import type { QuoteBar, Tick } from "../model/bar.js";
 import { MinHeap } from "../model/heap.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Feed, FeedBatch } from "./types.js";
 
+/** A batch of one-minute bars as feeds hand it over. */
+type BarBatch = Extract<FeedBatch, { kind: "bar" }>;
+
 /** Where the coordinator delivers events; a returned promise is awaited (backpressure). */
 export interface StreamSink {
-  bar(bars: BarColumns, i: number): void | Promise<void>;
+  bar(batch: BarBatch, i: number): void | Promise<void>;
   quote(quote: QuoteBar): void | Promise<void>;
   tick(tick: Tick): void | Promise<void>;
+  /** Called before the clock moves forward (the instant ending is complete). */
+  advance?(): void | Promise<void>;
 }
 
 /** Rank of each kind at equal delivery times: bars, then quotes, then ticks. */
@@ -84,7 +89,9 @@ export class StreamCoordinator {
     private readonly clock: SimulatedClock,
     private readonly sink: StreamSink,
     private speed: Speed = "max",
-  ) {}
+  ) {
+    if (sink.advance) clock.onAdvance = () => sink.advance?.();
+  }
 
   /** Adds a feed; allowed while running (e.g. a symbol activated mid-session). */
   addFeed(feed: Feed): void {
@@ -160,7 +167,7 @@ export class StreamCoordinator {
           if (this.stopped) break;
         }
         this.heap.pop();
-        if (t > clock.now()) clock.set(t);
+        if (t > clock.now()) await this.moveTo(t);
         top.batch = await top.feed.load();
         top.i = 0;
         top.n = top.batch ? batchLength(top.batch) : 0;
@@ -174,7 +181,7 @@ export class StreamCoordinator {
         await this.pace(t);
         if (this.stopped) break;
       }
-      if (t > clock.now()) clock.set(t);
+      if (t > clock.now()) await this.moveTo(t);
       await this.deliverAll(clock.now());
       await clock.advanceTo(clock.now(), true);
       if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.yieldToIo();
@@ -185,6 +192,15 @@ export class StreamCoordinator {
       if (!this.stopped) await clock.advanceTo(at, true);
     }
     if (!this.stopped && endAt > clock.now()) await clock.advanceTo(endAt, true);
+    const r = this.sink.advance?.();
+    if (r) await r;
+  }
+
+  /** Moves the clock to `t` without firing timers, telling the sink first. */
+  private async moveTo(t: number): Promise<void> {
+    const r = this.sink.advance?.();
+    if (r) await r;
+    this.clock.set(t);
   }
 
   /** Delivers every loaded row due at or before `t` across feeds. */
@@ -197,11 +213,10 @@ export class StreamCoordinator {
       const b = c.batch!;
       let i = c.i;
       if (b.kind === "bar") {
-        const bars = b.bars;
-        const time = bars.time;
+        const time = b.bars.time;
         const limit = t - MINUTE_MS;
         while (i < c.n && time[i] <= limit) {
-          const r = sink.bar(bars, i++);
+          const r = sink.bar(b, i++);
           if (r) {
             c.i = i;
             await r;

@@ -1,3 +1,4 @@
+import type { Slice } from "./slice.js";
 import type { EngineEvent, EngineEventMap } from "./types.js";
 
 /** An event listener; it may return anything, and only a returned promise is awaited. */
@@ -23,6 +24,9 @@ export class EventHub {
     return () => this.remove(list, fn as Listener<EngineEvent>);
   }
 
+  /** Called whenever listeners are added or removed (the engine caches `has()` answers). */
+  onChange: (() => void) | undefined;
+
   /** Listens to every event. */
   onAny(fn: Listener<EngineEvent>): () => void {
     this.any.push(fn);
@@ -33,6 +37,22 @@ export class EventHub {
   /** True when anybody listens to `type`. */
   has(type: keyof EngineEventMap): boolean {
     return (this.counts[type] ?? 0) > 0;
+  }
+
+  /** Hands a slice to the `slice` listeners only (not to `onAny`). */
+  emitSlice(slice: Slice, onError: (err: unknown) => void): void | Promise<void> {
+    const list = this.byType.get("slice");
+    if (!list) return;
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        const r = (list[i] as unknown as Listener<Slice>)(slice);
+        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
+      } catch (err) {
+        onError(err);
+      }
+    }
+    if (pending) return Promise.all(pending).then(() => undefined);
   }
 
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
@@ -74,6 +94,8 @@ export class EventHub {
       "gapAbandoned",
     ];
     for (const t of types) this.counts[t] = this.any.length + (this.byType.get(t)?.length ?? 0);
+    this.counts.slice = this.byType.get("slice")?.length ?? 0;
+    this.onChange?.();
   }
 }
 
@@ -84,22 +106,29 @@ export class EventHub {
 export function eventIterator(
   hub: EventHub,
   highWater = 1024,
-): AsyncIterableIterator<EngineEvent> & {
+  slices = false,
+): AsyncIterableIterator<EngineEvent | Slice> & {
   end(): void;
 } {
-  const queue: EngineEvent[] = [];
+  const queue: (EngineEvent | Slice)[] = [];
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
   let ended = false;
-  const off = hub.onAny((event) => {
+  const take = (event: EngineEvent | Slice) => {
     if (ended) return;
     queue.push(event);
     wake?.();
     wake = undefined;
     if (queue.length >= highWater) return new Promise<void>((r) => (drained = r));
-  });
+  };
+  const offAny = hub.onAny(take);
+  const offSlice = slices ? hub.on("slice", (s) => take(s.copy())) : undefined;
+  const off = () => {
+    offAny();
+    offSlice?.();
+  };
   const iterator = {
-    async next(): Promise<IteratorResult<EngineEvent>> {
+    async next(): Promise<IteratorResult<EngineEvent | Slice>> {
       for (;;) {
         const event = queue.shift();
         if (event) {
@@ -113,7 +142,7 @@ export function eventIterator(
         await new Promise<void>((r) => (wake = r));
       }
     },
-    async return(): Promise<IteratorResult<EngineEvent>> {
+    async return(): Promise<IteratorResult<EngineEvent | Slice>> {
       iterator.end();
       return { value: undefined, done: true };
     },

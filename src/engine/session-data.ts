@@ -1,28 +1,14 @@
-import { DerivedBarBuilder, DerivedCache, deriveBars, type TickBarBuilder } from "../aggregate/index.js";
+import { DerivedBarBuilder, DerivedCache, deriveBars } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
 import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
-import { MINUTE_MS } from "../model/time.js";
-import { addDailyBar } from "./history.js";
-
-/** One past session of a symbol, kept in memory. */
-export interface SessionSlice {
-  session: Session;
-  bars: BarSeries;
-}
-
-/** Gap counters a symbol's metrics carry (kept current by upkeep). */
-export interface GapCounts {
-  /** Gaps found and not yet filled or abandoned. */
-  open: number;
-  filled: number;
-  abandoned: number;
-  /** Minutes missing right now in the current session. */
-  missingMinutes: number;
-}
+import { endedMinutes } from "../model/time.js";
+import type { GapCounts } from "../upkeep/index.js";
+import { addDailyBar } from "./daily-bar.js";
+import { type SessionSlice, SymbolState } from "./symbol-state.js";
 
 /** What `metrics(symbol)` returns: the current session so far. */
 export interface SymbolMetrics {
@@ -45,67 +31,6 @@ export interface SymbolMetrics {
   gaps: GapCounts;
   rejected: number;
   lastUpdate: number | null;
-}
-
-/** Everything kept for one symbol. Internal to the engine; read through SessionData. */
-export class SymbolState {
-  /** Current session's one-minute bars. */
-  bars: BarSeries;
-  /** Derived-bar builders of the current session, one per interval (an array: walked per bar). */
-  readonly builders: DerivedBarBuilder[] = [];
-  /**
-   * Builders of intervals read but not configured, rebuilt from the session's bars when read
-   * after a change; they emit nothing.
-   */
-  readonly onDemand = new Map<string, { builder: DerivedBarBuilder; length: number; at: number }>();
-  /** Trailing sessions, oldest first. */
-  history: SessionSlice[] = [];
-  /** Trailing daily bars, oldest first. */
-  daily: BarSeries;
-  quote: QuoteBar | undefined;
-  trade: Tick | undefined;
-  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
-  tickBars: TickBarBuilder | undefined;
-  open = Number.NaN;
-  high = Number.NEGATIVE_INFINITY;
-  low = Number.POSITIVE_INFINITY;
-  last = Number.NaN;
-  volume = 0;
-  pv = 0;
-  lastUpdate = Number.NaN;
-  rejected = 0;
-  /** Bars of the current session inside its regular hours (kept by the engine as bars land). */
-  present = 0;
-  readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
-
-  constructor(
-    readonly symbol: string,
-    /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
-    readonly id: number,
-  ) {
-    this.bars = new BarSeries(symbol, "1m", 16);
-    this.daily = new BarSeries(symbol, "1d", 32);
-  }
-
-  resetMetrics(): void {
-    this.present = 0;
-    this.open = Number.NaN;
-    this.high = Number.NEGATIVE_INFINITY;
-    this.low = Number.POSITIVE_INFINITY;
-    this.last = Number.NaN;
-    this.volume = 0;
-    this.pv = 0;
-    this.gaps.open = 0;
-    this.gaps.missingMinutes = 0;
-  }
-
-  /** Bytes of typed arrays held (current session, history, daily, derived). */
-  byteSize(): number {
-    let n = this.bars.byteSize() + this.daily.byteSize();
-    for (const h of this.history) n += h.bars.byteSize();
-    for (const b of this.builders) n += b.series.byteSize();
-    return n;
-  }
 }
 
 /** Options SessionData needs from the engine configuration. */
@@ -306,6 +231,7 @@ export class SessionData {
     let s = this.states.get(symbol);
     if (!s) {
       s = new SymbolState(symbol, this.list.length);
+      s.session = this.current;
       this.states.set(symbol, s);
       this.list.push(s);
     }
@@ -337,6 +263,7 @@ export class SessionData {
     this.current = session;
     const minutes = this.calendar.minuteCount(session, this.options.extended);
     for (const s of this.states.values()) {
+      s.session = session;
       s.bars.clear();
       s.bars.reserve(minutes);
       s.resetMetrics();
@@ -368,6 +295,7 @@ export class SessionData {
         }
       }
       s.bars.clear();
+      s.session = undefined;
       s.resetMetrics();
       for (const b of s.builders) b.reset();
     }
@@ -383,25 +311,6 @@ export class SessionData {
     this.cache.invalidate(symbol);
   }
 
-  /** Recomputes a symbol's session figures from its bars (after bars were inserted). */
-  recomputeMetrics(s: SymbolState): void {
-    const b = s.bars;
-    s.open = b.length > 0 ? b.open[0] : Number.NaN;
-    s.high = Number.NEGATIVE_INFINITY;
-    s.low = Number.POSITIVE_INFINITY;
-    s.volume = 0;
-    s.pv = 0;
-    for (let i = 0; i < b.length; i++) {
-      if (b.high[i] > s.high) s.high = b.high[i];
-      if (b.low[i] < s.low) s.low = b.low[i];
-      s.volume += b.volume[i];
-      s.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
-    }
-    s.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
-    const session = this.current;
-    s.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
-  }
-
   /** Drops cached derived history of a symbol (after a fill changed a past session). */
   invalidate(symbol: string, date?: string): void {
     this.cache.invalidate(symbol, date);
@@ -409,16 +318,7 @@ export class SessionData {
 
   /** Regular-session minutes of the current session whose end the clock has passed. */
   expectedSoFar(): number {
-    const minutes = this.expectedMinutes();
-    const limit = this.clock.now() - MINUTE_MS;
-    let lo = 0;
-    let hi = minutes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (minutes[mid] <= limit) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return endedMinutes(this.expectedMinutes(), this.clock.now());
   }
 
   /** The current session's expected regular-session minute starts (cached per session). */

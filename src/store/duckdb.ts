@@ -15,6 +15,7 @@ import {
   VARCHAR,
 } from "@duckdb/node-api";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { concatBarColumns, pickColumns, trimColumns } from "../model/columns.js";
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
@@ -288,74 +289,6 @@ function lastPerKey(bars: BarColumns, codes: Int32Array): number[] {
   return [...lastRow.values()].sort((a, b) => a - b);
 }
 
-function pickRows(
-  bars: BarColumns,
-  codes: Int32Array,
-  rows: number[],
-): { bars: BarColumns; codes: Int32Array } {
-  const out = allocBarColumns(rows.length);
-  const outCodes = new Int32Array(rows.length);
-  for (let j = 0; j < rows.length; j++) {
-    const i = rows[j];
-    out.symbol[j] = bars.symbol[i];
-    out.time[j] = bars.time[i];
-    out.open[j] = bars.open[i];
-    out.high[j] = bars.high[i];
-    out.low[j] = bars.low[i];
-    out.close[j] = bars.close[i];
-    out.volume[j] = bars.volume[i];
-    out.trades[j] = bars.trades[i];
-    out.vwap[j] = bars.vwap[i];
-    out.flags[j] = bars.flags[i];
-    outCodes[j] = codes[i];
-  }
-  out.length = rows.length;
-  return { bars: out, codes: outCodes };
-}
-
-/** Trims columns allocated for `capacity` rows down to their `length`. */
-function trimColumns(c: BarColumns): BarColumns {
-  if (c.time.length === c.length) return c;
-  const n = c.length;
-  return {
-    length: n,
-    symbol: c.symbol.slice(0, n),
-    time: c.time.slice(0, n),
-    open: c.open.slice(0, n),
-    high: c.high.slice(0, n),
-    low: c.low.slice(0, n),
-    close: c.close.slice(0, n),
-    volume: c.volume.slice(0, n),
-    trades: c.trades.slice(0, n),
-    vwap: c.vwap.slice(0, n),
-    flags: c.flags.slice(0, n),
-  };
-}
-
-/** Concatenates bar column chunks into one. */
-export function concatBarColumns(parts: readonly BarColumns[]): BarColumns {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = allocBarColumns(total);
-  let at = 0;
-  for (const p of parts) {
-    const n = p.length;
-    for (let i = 0; i < n; i++) out.symbol[at + i] = p.symbol[i];
-    out.time.set(p.time.subarray(0, n), at);
-    out.open.set(p.open.subarray(0, n), at);
-    out.high.set(p.high.subarray(0, n), at);
-    out.low.set(p.low.subarray(0, n), at);
-    out.close.set(p.close.subarray(0, n), at);
-    out.volume.set(p.volume.subarray(0, n), at);
-    out.trades.set(p.trades.subarray(0, n), at);
-    out.vwap.set(p.vwap.subarray(0, n), at);
-    out.flags.set(p.flags.subarray(0, n), at);
-    at += n;
-  }
-  out.length = total;
-  return out;
-}
-
 function num(v: DuckDBValue): number {
   return typeof v === "bigint" ? Number(v) : (v as number);
 }
@@ -412,7 +345,11 @@ export class DuckDbRepository implements Repository {
     let batch = bars;
     let { codes, names, duplicates, minTime, maxTime, firstTimes, lastTimes, wholeTimes } =
       encodeSymbols(bars);
-    if (duplicates) ({ bars: batch, codes } = pickRows(bars, codes, lastPerKey(bars, codes)));
+    if (duplicates) {
+      const rows = lastPerKey(bars, codes);
+      batch = pickColumns(bars, rows);
+      codes = Int32Array.from(rows, (i) => codes[i]);
+    }
     return this.transaction(`writing ${batch.length} ${name} bars`, async (con) => {
       if (wholeTimes) {
         const spans = [

@@ -3,7 +3,8 @@ import { dirname, resolve } from "node:path";
 import { StoreError } from "../model/errors.js";
 import type { Repository } from "./types.js";
 
-export { concatBarColumns, DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
+export { concatBarColumns } from "../model/columns.js";
+export { DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
 export type {
   ActionKind,
   ActionQuery,
