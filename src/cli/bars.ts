@@ -13,6 +13,8 @@ interface BarsOptions {
   format: string;
   extended?: boolean;
   calendar: string;
+  adjust: string;
+  asOf?: string;
 }
 
 const FORMATS = ["csv", "json", "table"];
@@ -32,6 +34,8 @@ export interface PrintedBars {
  * `tickwright bars SYMBOL --interval 1m --from DATE --to DATE`: a symbol's bars over the
  * sessions dated --from..--to (inclusive) of the calendar, regular hours only unless
  * `--extended`. Stored intervals are read as stored; others are derived from stored 1m bars.
+ * `--adjust split|adjusted` adjusts for the stored splits (and dividends), as of `--as-of`
+ * when given; under a current ticker, the bars of earlier tickers are included.
  * Output: CSV (`time,open,high,low,close,volume`, time ISO-8601 UTC), JSON or a table.
  */
 export function register(program: Command): void {
@@ -46,6 +50,8 @@ export function register(program: Command): void {
     .option("--format <csv|json|table>", "output format", "csv")
     .option("--extended", "include pre-market and after-hours bars")
     .option("--calendar <name>", "the symbol's exchange calendar", "XNYS")
+    .option("--adjust <mode>", "raw, split (split-adjusted) or adjusted (splits and dividends)", "raw")
+    .option("--as-of <date>", "adjust for the actions known on this date (default: every stored action)")
     .action(async (symbol: string, opts: BarsOptions) => barsCommand(symbol, opts));
 }
 
@@ -58,6 +64,12 @@ export async function barsCommand(symbol: string, opts: BarsOptions): Promise<vo
     throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
   }
   const interval = parseInterval(opts.interval);
+  const { parseAdjustMode } = await import("../actions/index.js");
+  const mode = parseAdjustMode(opts.adjust);
+  if (opts.asOf !== undefined) {
+    parseDate(opts.asOf, "--as-of");
+    if (mode === "raw") throw new InvalidArgumentError("--as-of needs --adjust split or adjusted");
+  }
   if (opts.from === undefined) throw new InvalidArgumentError("--from DATE is required (YYYY-MM-DD)");
   const from = opts.from;
   const to = opts.to ?? from;
@@ -83,7 +95,8 @@ export async function barsCommand(symbol: string, opts: BarsOptions): Promise<vo
   const repo = await openRepository(opts.db);
   let bars: PrintedBars;
   try {
-    bars = (await readStoredBars(repo, calendar, symbol, interval, from, to, extended)).bars;
+    const adjustment = { mode, asOf: opts.asOf };
+    bars = (await readStoredBars(repo, calendar, symbol, interval, from, to, extended, adjustment)).bars;
   } finally {
     await repo.close();
   }
