@@ -213,7 +213,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (!engine.session.has(q.symbol)) {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
       }
-      const bars = engine.session.lastBars(q.symbol, q.n, q.interval);
+      const bars = engine.session.lastBars(q.symbol, q.n, q.interval).toArray();
       const body = recent.body(q.symbol, q.interval, q.n, bars, () =>
         barsBody(q.symbol, q.interval, "session", bars),
       );
