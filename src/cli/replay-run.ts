@@ -5,7 +5,23 @@ import type { RunSummary } from "../engine/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { parseDate } from "../model/time.js";
 import { ExitError, list, note, out } from "./io.js";
-import type { ReplayOptions } from "./replay.js";
+
+/** Options of `tickwright replay`, as commander hands them over. */
+export interface ReplayOptions {
+  db?: string;
+  symbols?: string;
+  all?: boolean;
+  from?: string;
+  to?: string;
+  derived?: string;
+  extended?: boolean;
+  speed?: string;
+  out?: string;
+  json?: boolean;
+  config?: string;
+  calendar?: string;
+  progress?: boolean;
+}
 
 /** Runs a replay as the CLI asked; returns the exit code. */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {

@@ -1,21 +1,5 @@
 import type { Command } from "commander";
-
-/** Options of `tickwright replay`, as commander hands them over. */
-interface ReplayOptions {
-  db?: string;
-  symbols?: string;
-  all?: boolean;
-  from?: string;
-  to?: string;
-  derived?: string;
-  extended?: boolean;
-  speed?: string;
-  out?: string;
-  json?: boolean;
-  config?: string;
-  calendar?: string;
-  progress?: boolean;
-}
+import type { ReplayOptions } from "./replay-run.js";
 
 /** `tickwright replay`: replays stored bars through the engine and prints what it did. */
 export function register(program: Command): void {
@@ -40,5 +24,3 @@ export function register(program: Command): void {
       process.exitCode = await replayCommand(opts);
     });
 }
-
-export type { ReplayOptions };
