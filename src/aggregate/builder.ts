@@ -81,8 +81,9 @@ export class DerivedBarBuilder {
     volume: number,
     flags = 0,
   ): number {
-    // Fast path, small enough to be inlined at the caller: the bar falls in the forming bucket.
-    if (time > this.last && time < this.end) {
+    // Fast path, small enough to be inlined at the caller: the bar falls in the forming bucket
+    // (and not in a break the daily bucket spans; a NaN break fails the comparison).
+    if (time > this.last && time < this.end && !(time >= this.plan.breakStart && time < this.plan.breakEnd)) {
       this.last = time;
       if (high > this.h) this.h = high;
       if (low < this.l) this.l = low;
@@ -161,6 +162,8 @@ export class DerivedBarBuilder {
       );
     }
     this.last = time;
+    // A bar in the session's break belongs to no bucket; it only completes what it passed.
+    if (time >= this.plan.breakStart && time < this.plan.breakEnd) return this.flushUpTo(time);
     let done = this.fb >= 0 ? this.complete() : 0;
     if (time >= this.sessionEnd && !this.enterSession(time)) return done;
     const plan = this.plan;

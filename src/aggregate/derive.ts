@@ -121,6 +121,7 @@ export function deriveBars(
     }
     plan.layout(session);
     const sessionEnd = session.postClose;
+    const { breakStart, breakEnd } = plan;
     const buckets = plan.length;
     let b = 0;
     let fb = -1;
@@ -141,7 +142,7 @@ export function deriveBars(
       }
       prev = t;
       while (b < buckets && ends[b] <= t) b++;
-      if (b === buckets || t < starts[b]) continue;
+      if (b === buckets || t < starts[b] || (t >= breakStart && t < breakEnd)) continue;
       if (b !== fb) {
         if (fb >= 0) emitBar(out, plan, fb, o, h, l, c, v, flags, count, upTo, omitPartial);
         fb = b;

@@ -100,6 +100,38 @@ describe("IntervalPlan", () => {
     ]);
   });
 
+  it("ends a bucket at a break's start and re-anchors at its end; the daily bar spans both parts", () => {
+    const tokyo = getCalendar("XTKS");
+    const tue = tokyo.sessionOn("2024-01-09")!;
+    const local = (plan: IntervalPlan) =>
+      plan
+        .buckets()
+        .map(
+          (b) =>
+            `${new Date(b.start + 9 * 3_600_000).toISOString().slice(11, 16)}-${new Date(b.end + 9 * 3_600_000).toISOString().slice(11, 16)}/${b.expected}`,
+        );
+    expect(local(planSession(tue, "60m", tokyo))).toEqual([
+      "09:00-10:00/60",
+      "10:00-11:00/60",
+      "11:00-11:30/30",
+      "12:30-13:30/60",
+      "13:30-14:30/60",
+      "14:30-15:00/30",
+    ]);
+    expect(local(planSession(tue, "60m", tokyo, { anchor: "clock" }))).toEqual([
+      "09:00-10:00/60",
+      "10:00-11:00/60",
+      "11:00-11:30/30",
+      "12:30-13:00/30",
+      "13:00-14:00/60",
+      "14:00-15:00/60",
+    ]);
+    expect(planSession(tue, "1d", tokyo).buckets()).toEqual([
+      { start: tue.open, end: tue.close, expected: 300 },
+    ]);
+    expect(bucketOf(tue.breakStart! + MINUTE_MS, "60m", tokyo)).toBeUndefined();
+  });
+
   it("tiles the session with contiguous buckets for every N dividing a day", () => {
     const divisors = Array.from({ length: 1440 }, (_, i) => i + 1).filter((n) => 1440 % n === 0);
     fc.assert(

@@ -4,7 +4,7 @@ import { MINUTE_MS, zoneOffsetMs } from "../model/time.js";
 
 /**
  * Where intraday buckets start: `session` (default) counts from the start of each session
- * segment (09:30, 10:30, ... for 60m on XNYS); `clock` aligns them to multiples of the
+ * segment (09:30, 10:30, ... for 60m on XNYS; again from a break's end); `clock` aligns them to multiples of the
  * interval in the calendar's local time (10:00, 11:00, ...), clipped to the segment.
  */
 export type Anchor = "session" | "clock";
@@ -35,10 +35,14 @@ export function toInterval(interval: Interval | string): Interval {
 
 /**
  * The buckets of one interval over one session, as columns (`starts`, `ends`, `expected`),
- * in time order. A session's minutes are contiguous ([open, close), and [preOpen, postClose)
- * extended, as `Session` defines them), so each bucket expects (end - start) / 1 minute bars;
- * a daily bucket is [open, close), so it expects the calendar's regular `minuteCount`. `layout()` reuses
- * the buffers, so a builder re-plans at each session without allocating once warm.
+ * in time order. A segment's minutes are contiguous, so each intraday bucket expects
+ * (end - start) / 1 minute bars. A session's break splits its regular segment in two:
+ * a bucket that would cross the break ends at the break's start, and the buckets after it
+ * are anchored at the break's end (09:00-10:00, 10:00-11:00, 11:00-11:30, then 12:30-13:30
+ * for 60m on XTKS), as exchange_calendars' `trading_index` does with `force_break_close`.
+ * A daily bucket is [open, close), both parts of a broken session, so it expects the
+ * calendar's regular `minuteCount` (the break not counted). `layout()` reuses the buffers,
+ * so a builder re-plans at each session without allocating once warm.
  */
 export class IntervalPlan {
   readonly interval: Interval;
@@ -46,6 +50,12 @@ export class IntervalPlan {
   readonly extended: boolean;
   /** The session laid out last, if any. */
   session: Session | undefined;
+  /**
+   * That session's break, [breakStart, breakEnd) (NaN when none): minutes there belong to
+   * no bucket, not even the daily one that spans them.
+   */
+  breakStart = Number.NaN;
+  breakEnd = Number.NaN;
   length = 0;
   starts: Float64Array;
   ends: Float64Array;
@@ -69,12 +79,21 @@ export class IntervalPlan {
   layout(session: Session): this {
     this.session = session;
     this.length = 0;
+    const { breakStart, breakEnd } = session;
+    this.breakStart = breakStart ?? Number.NaN;
+    this.breakEnd = breakEnd ?? Number.NaN;
     if (this.interval.daily) {
-      this.push(session.open, session.close);
+      const breakMinutes = breakStart === undefined ? 0 : ((breakEnd as number) - breakStart) / MINUTE_MS;
+      this.push(session.open, session.close, (session.close - session.open) / MINUTE_MS - breakMinutes);
       return this;
     }
     if (this.extended) this.segment(session.preOpen, session.open);
-    this.segment(session.open, session.close);
+    if (breakStart === undefined) {
+      this.segment(session.open, session.close);
+    } else {
+      this.segment(session.open, breakStart);
+      this.segment(breakEnd as number, session.close);
+    }
     if (this.extended) this.segment(session.close, session.postClose);
     return this;
   }
@@ -121,12 +140,12 @@ export class IntervalPlan {
     }
   }
 
-  private push(start: number, end: number): void {
+  private push(start: number, end: number, expected = (end - start) / MINUTE_MS): void {
     const i = this.length;
     if (i === this.starts.length) this.grow(i * 2);
     this.starts[i] = start;
     this.ends[i] = end;
-    this.expected[i] = (end - start) / MINUTE_MS;
+    this.expected[i] = expected;
     this.length = i + 1;
   }
 

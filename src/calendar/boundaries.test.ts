@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SimulatedClock } from "../clock/simulated.js";
 import { isoUtc } from "../model/time.js";
 import { type BoundaryEvent, BoundaryManager, nextBoundary } from "./boundaries.js";
+import { calendarFromJson } from "./json.js";
 import { getCalendar } from "./registry.js";
 
 const xnys = getCalendar("XNYS");
@@ -65,6 +66,44 @@ describe("BoundaryManager on a simulated clock", () => {
       "open 2024-11-29 2024-11-29T14:30:00Z",
       "close 2024-11-29 2024-11-29T18:00:00Z",
     ]);
+  });
+
+  it("emits breakStart and breakEnd between open and close, only for sessions with a break", async () => {
+    const tokyo = calendarFromJson({
+      name: "TOKYO-LIKE",
+      timeZone: "Asia/Tokyo",
+      from: "2024-01-01",
+      to: "2024-01-31",
+      weekly: {
+        tue: { open: "09:00", close: "15:00", breakStart: "11:30", breakEnd: "12:30" },
+        wed: { open: "09:00", close: "15:00" },
+      },
+    });
+    const clock = new SimulatedClock(at("2024-01-08T00:00:00Z"));
+    const manager = new BoundaryManager(clock, tokyo, { extended: false, autoRoll: true });
+    const { lines, listener } = recorder(clock);
+    manager.on(listener);
+    await manager.start();
+    await clock.advanceTo(at("2024-01-11T00:00:00Z"));
+    expect(lines).toEqual([
+      "open 2024-01-09 2024-01-09T00:00:00Z",
+      "breakStart 2024-01-09 2024-01-09T02:30:00Z",
+      "breakEnd 2024-01-09 2024-01-09T03:30:00Z",
+      "close 2024-01-09 2024-01-09T06:00:00Z",
+      "roll 2024-01-09 2024-01-09T06:00:00Z",
+      "open 2024-01-10 2024-01-10T00:00:00Z",
+      "close 2024-01-10 2024-01-10T06:00:00Z",
+      "roll 2024-01-10 2024-01-10T06:00:00Z",
+    ]);
+    expect(nextBoundary(tokyo, at("2024-01-16T01:00:00Z"))).toMatchObject({
+      type: "breakStart",
+      at: at("2024-01-16T02:30:00Z"),
+    });
+    const quiet = new BoundaryManager(new SimulatedClock(at("2024-01-09T01:00:00Z")), tokyo, {
+      breaks: false,
+    });
+    await quiet.start();
+    expect(quiet.next()?.type).toBe("close");
   });
 
   it("started mid-session, emits that session's preOpen and open at once with their true times", async () => {

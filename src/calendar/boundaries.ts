@@ -2,7 +2,7 @@ import type { Clock, TimerHandle } from "../clock/clock.js";
 import type { Calendar, MarketState, Session } from "./types.js";
 
 /** The session boundaries a `BoundaryManager` emits. */
-export type BoundaryKind = "preOpen" | "open" | "close" | "postClose" | "roll";
+export type BoundaryKind = "preOpen" | "open" | "breakStart" | "breakEnd" | "close" | "postClose" | "roll";
 
 /** One boundary of one session: `at` is its true time, even when it is emitted late. */
 export interface BoundaryEvent {
@@ -22,6 +22,8 @@ export interface BoundaryOptions {
   extended?: boolean;
   /** Emit a `roll` right after each `close`, at the same time (default false). */
   autoRoll?: boolean;
+  /** Emit `breakStart` and `breakEnd` of sessions that have a break (default true). */
+  breaks?: boolean;
 }
 
 /** What a `BoundaryManager` is doing, for health reports. */
@@ -44,8 +46,9 @@ export interface BoundaryStatus {
  * fires, possibly late (after a live pause or when a simulated clock jumped), every boundary
  * due by then is emitted once, in order, each with its true time; then the next is scheduled.
  *
- * Order within a session: preOpen, open, close, roll, postClose (roll only with `autoRoll`;
- * preOpen and postClose only with `extended`). Boundaries at equal times keep that order, and a
+ * Order within a session: preOpen, open, breakStart, breakEnd, close, roll, postClose (roll
+ * only with `autoRoll`; preOpen and postClose only with `extended`; the break's two only for
+ * a session with a break, unless `breaks` is false). Boundaries at equal times keep that order, and a
  * session's boundaries all come before the next session's. A market without extended hours
  * still gets preOpen and postClose, at the open and the close.
  */
@@ -70,6 +73,7 @@ export class BoundaryManager {
     this.kinds = [
       ...(this.extended ? (["preOpen"] as const) : []),
       "open",
+      ...(options.breaks === false ? [] : (["breakStart", "breakEnd"] as const)),
       "close",
       ...(this.autoRoll ? (["roll"] as const) : []),
       ...(this.extended ? (["postClose"] as const) : []),
@@ -149,15 +153,20 @@ export class BoundaryManager {
     }
   }
 
-  private event(session: Session, kindIndex: number): BoundaryEvent {
-    const type = this.kinds[kindIndex];
-    return { type, at: timeOf(session, type), session, calendar: this.calendar.name };
+  /** The first boundary of `session` at or after kind index `from` that the session has. */
+  private event(session: Session, from: number): BoundaryEvent | undefined {
+    for (let k = from; k < this.kinds.length; k++) {
+      const type = this.kinds[k];
+      const at = timeOf(session, type);
+      if (at !== undefined) return { type, at, session, calendar: this.calendar.name };
+    }
+    return undefined;
   }
 
   /** The boundary after `event` in emission order. */
   private successor(event: BoundaryEvent): BoundaryEvent | undefined {
-    const k = this.kinds.indexOf(event.type);
-    if (k + 1 < this.kinds.length) return this.event(event.session, k + 1);
+    const same = this.event(event.session, this.kinds.indexOf(event.type) + 1);
+    if (same) return same;
     const following = this.calendar.nextSession(event.session.preOpen, true);
     return following ? this.event(following, 0) : undefined;
   }
@@ -176,7 +185,7 @@ function boundaryAtOrAfter(
   while (session) {
     for (const type of kinds) {
       const at = timeOf(session, type);
-      if (at >= t) return { type, at, session, calendar: calendar.name };
+      if (at !== undefined && at >= t) return { type, at, session, calendar: calendar.name };
     }
     session = calendar.nextSession(session.preOpen, true);
   }
@@ -184,23 +193,31 @@ function boundaryAtOrAfter(
 }
 
 /**
- * The first session boundary strictly after instant t: preOpen, open, close or postClose
- * (only open and close when `extended` is false). For "what happens next" questions.
+ * The first session boundary strictly after instant t: preOpen, open, breakStart, breakEnd,
+ * close or postClose (no preOpen and postClose when `extended` is false). For "what happens
+ * next" questions.
  */
 export function nextBoundary(calendar: Calendar, t: number, extended = true): BoundaryEvent | undefined {
   return boundaryAtOrAfter(
     calendar,
-    extended ? ["preOpen", "open", "close", "postClose"] : ["open", "close"],
+    extended
+      ? ["preOpen", "open", "breakStart", "breakEnd", "close", "postClose"]
+      : ["open", "breakStart", "breakEnd", "close"],
     t + 1,
   );
 }
 
-function timeOf(session: Session, kind: BoundaryKind): number {
+/** When `session` has boundary `kind`; undefined for a break it does not have. */
+function timeOf(session: Session, kind: BoundaryKind): number | undefined {
   switch (kind) {
     case "preOpen":
       return session.preOpen;
     case "open":
       return session.open;
+    case "breakStart":
+      return session.breakStart;
+    case "breakEnd":
+      return session.breakEnd;
     case "close":
     case "roll":
       return session.close;

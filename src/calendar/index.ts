@@ -14,7 +14,8 @@ export {
 } from "./boundaries.js";
 export { buildAlwaysOpen, buildFx } from "./continuous.js";
 export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFile } from "./json.js";
-export { calendarNames, getCalendar } from "./registry.js";
+export { BUILT_IN_CALENDARS, calendarNames } from "./names.js";
+export { getCalendar } from "./registry.js";
 export { EARLY_CLOSE, LATE_OPEN, type SessionColumns, SessionTableBuilder, TableCalendar } from "./table.js";
 export type { Calendar, MarketState, Session } from "./types.js";
 export { buildXnys, type XnysOptions, xnysEarlyCloses, xnysHolidays, xnysLateOpens } from "./xnys.js";

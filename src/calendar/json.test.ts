@@ -161,6 +161,46 @@ describe("calendarFromJson", () => {
     ]);
   });
 
+  it("places a lunch break inside the session, drops it on a morning-only day, and changes single dates", () => {
+    const cal = calendarFromJson({
+      name: "TOKYO-LIKE",
+      timeZone: "Asia/Tokyo",
+      from: "2024-01-01",
+      to: "2024-01-31",
+      weekly: { mon: { open: "09:00", close: "15:00", breakStart: "11:30", breakEnd: "12:30" } },
+      earlyCloses: { "2024-01-15": "11:30" },
+      days: {
+        "2024-01-22": {
+          open: "10:00",
+          close: "15:00",
+          breakStart: "12:00",
+          breakEnd: "12:30",
+          lateOpen: true,
+        },
+        "2024-01-27": { open: "09:00", close: "11:00" },
+      },
+    });
+    const mon = cal.sessionOn("2024-01-08")!;
+    expect([mon.open, mon.breakStart!, mon.breakEnd!, mon.close].map(isoUtc)).toEqual([
+      "2024-01-08T00:00:00Z",
+      "2024-01-08T02:30:00Z",
+      "2024-01-08T03:30:00Z",
+      "2024-01-08T06:00:00Z",
+    ]);
+    expect(cal.minuteCount(mon)).toBe(300);
+    const morning = cal.sessionOn("2024-01-15")!;
+    expect(morning).toMatchObject({ earlyClose: true, close: Date.parse("2024-01-15T02:30:00Z") });
+    expect(morning).not.toHaveProperty("breakStart");
+    const changed = cal.sessionOn("2024-01-22")!;
+    expect([changed.open, changed.breakStart!].map(isoUtc)).toEqual([
+      "2024-01-22T01:00:00Z",
+      "2024-01-22T03:00:00Z",
+    ]);
+    expect(changed).toMatchObject({ lateOpen: true, earlyClose: false });
+    expect(cal.sessionOn("2024-01-27")).toMatchObject({ close: Date.parse("2024-01-27T02:00:00Z") });
+    expect(cal.sessions("2024-01-01", "2024-01-31")).toHaveLength(6);
+  });
+
   function issues(obj: unknown): string {
     try {
       calendarFromJson(obj, "test.json");
@@ -235,6 +275,23 @@ describe("calendarFromJson", () => {
         },
       }),
     ).toMatch(/session 2024-01-01 overlaps session 2024-01-02/);
+  });
+
+  it("refuses a break given half, a break outside the session, and a date changed twice", () => {
+    const lunch = { open: "09:00", close: "15:00", breakStart: "11:30" };
+    expect(issues({ ...base, weekly: { mon: lunch } })).toContain(
+      "  weekly.mon.breakEnd: give breakStart and breakEnd both, or neither",
+    );
+    expect(
+      issues({ ...base, weekly: { mon: { ...lunch, breakStart: "08:00", breakEnd: "12:00" } } }),
+    ).toContain("session 2024-01-01 must have open < breakStart < breakEnd < close");
+    expect(
+      issues({
+        ...base,
+        holidays: ["2024-01-08"],
+        days: { "2024-01-08": { open: "10:00", close: "12:00" } },
+      }),
+    ).toContain("  days.2024-01-08: that date is also a holiday, early close or late open");
   });
 
   it("reports unreadable files and bad JSON as input errors naming the file", () => {

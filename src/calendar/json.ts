@@ -15,7 +15,8 @@ import { ZoneOffsets } from "./zone.js";
  * { "name": "CME-EQUITY", "timeZone": "America/Chicago", "from": "2024-01-01", "to": "2026-12-31",
  *   "weekly": { "mon": { "open": "17:00", "close": "16:00" }, "tue": ..., "fri": ... },
  *   "holidays": ["2024-12-25"], "earlyCloses": { "2024-11-29": "12:15" },
- *   "lateOpens": { "2024-01-02": { "open": "08:30", "pre": "08:00" } } }
+ *   "lateOpens": { "2024-01-02": { "open": "08:30", "pre": "08:00" } },
+ *   "days": { "2024-12-31": { "open": "17:00", "close": "12:00", "earlyClose": true } } }
  * ```
  *
  * A session is labelled by the date it closes on (the weekday key names that day). Times are
@@ -27,6 +28,16 @@ import { ZoneOffsets } from "./zone.js";
  * gives one; otherwise the weekly after-hours end stays); it must lie between the regular open
  * and close. A late open replaces the open (and `pre` when given) and must lie after the
  * regular open. Sessions, with their pre- and after-hours, must not overlap.
+ *
+ * Hours may have a break (`breakStart` and `breakEnd`, both or neither, e.g. Tokyo's
+ * 11:30-12:30 lunch): `breakEnd` is the latest such wall time before the close, `breakStart`
+ * the latest before `breakEnd`. An early close at or before the break's end drops the
+ * break (a morning-only session), and so does a late open at or after its start; a break
+ * outside the session's hours is refused.
+ * `days` changes the hours of single dates, giving the full hours of that date (and its
+ * `earlyClose`/`lateOpen` flags, default false); a date there may have no weekly hours (an
+ * extra session) and must not be a holiday, early close or late open as well. Every built-in
+ * calendar can be written in this form (`calendarToJson`) and loads back the same.
  */
 
 const WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"] as const;
@@ -65,12 +76,21 @@ function isTimeZone(s: string): boolean {
   }
 }
 
-const hours = z.strictObject({
+const hoursShape = {
   open: clockTime,
   close: clockTime,
   pre: clockTime.optional(),
   post: clockTime.optional(),
-});
+  breakStart: clockTime.optional(),
+  breakEnd: clockTime.optional(),
+};
+const bothOrNeither = (h: { breakStart?: string; breakEnd?: string }) =>
+  (h.breakStart === undefined) === (h.breakEnd === undefined);
+const breakRule = { error: "give breakStart and breakEnd both, or neither", path: ["breakEnd"] };
+const hours = z.strictObject(hoursShape).refine(bothOrNeither, breakRule);
+const dayHours = z
+  .strictObject({ ...hoursShape, earlyClose: z.boolean().optional(), lateOpen: z.boolean().optional() })
+  .refine(bothOrNeither, breakRule);
 const earlyClose = z.union([clockTime, z.strictObject({ close: clockTime, post: clockTime.optional() })]);
 const lateOpen = z.union([clockTime, z.strictObject({ open: clockTime, pre: clockTime.optional() })]);
 
@@ -88,6 +108,7 @@ export const calendarJsonSchema = z
     holidays: z.array(date).default([]),
     earlyCloses: z.record(z.string(), earlyClose).default({}),
     lateOpens: z.record(z.string(), lateOpen).default({}),
+    days: z.record(z.string(), dayHours).default({}),
   })
   .superRefine((cal, ctx) => {
     if (isDate(cal.from) && isDate(cal.to) && cal.from > cal.to) {
@@ -105,6 +126,17 @@ export const calendarJsonSchema = z
         } else if (cal.holidays.includes(d)) {
           ctx.addIssue({ code: "custom", path: [key, d], message: "that date is also listed as a holiday" });
         }
+      }
+    }
+    for (const d of Object.keys(cal.days)) {
+      if (!isDate(d)) {
+        ctx.addIssue({ code: "custom", path: ["days", d], message: "key must be a real date YYYY-MM-DD" });
+      } else if (cal.holidays.includes(d) || d in cal.earlyCloses || d in cal.lateOpens) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["days", d],
+          message: "that date is also a holiday, early close or late open",
+        });
       }
     }
   });
@@ -165,6 +197,28 @@ function earliestAtOrAfter(zone: ZoneOffsets, day: number, ms: number, t: number
   }
 }
 
+/** Hours of a day in ms after local midnight. */
+interface Hours {
+  open: number;
+  close: number;
+  pre?: number;
+  post?: number;
+  breakStart?: number;
+  breakEnd?: number;
+}
+
+function parseHours(h: z.output<typeof hours>): Hours {
+  const at = (t: string | undefined) => (t === undefined ? undefined : parseClockTime(t));
+  return {
+    open: parseClockTime(h.open),
+    close: parseClockTime(h.close),
+    pre: at(h.pre),
+    post: at(h.post),
+    breakStart: at(h.breakStart),
+    breakEnd: at(h.breakEnd),
+  };
+}
+
 function build(cal: CalendarJson): TableCalendar {
   const firstDay = parseDate(cal.from);
   const lastDay = parseDate(cal.to);
@@ -172,26 +226,22 @@ function build(cal: CalendarJson): TableCalendar {
   const holidays = new Set(cal.holidays.map((d) => parseDate(d)));
   const early = new Map(Object.entries(cal.earlyCloses).map(([d, v]) => [parseDate(d), v]));
   const late = new Map(Object.entries(cal.lateOpens).map(([d, v]) => [parseDate(d), v]));
+  const days = new Map(Object.entries(cal.days).map(([d, v]) => [parseDate(d), v]));
   const weekly = WEEKDAYS.map((d) => {
     const h = cal.weekly[d];
-    if (!h) return undefined;
-    return {
-      open: parseClockTime(h.open),
-      close: parseClockTime(h.close),
-      pre: h.pre === undefined ? undefined : parseClockTime(h.pre),
-      post: h.post === undefined ? undefined : parseClockTime(h.post),
-    };
+    return h ? parseHours(h) : undefined;
   });
   const table = new SessionTableBuilder();
   for (let day = firstDay; day <= lastDay; day++) {
-    const regular = weekly[weekday(day)];
+    const special = days.get(day);
+    const regular = special ? parseHours(special) : weekly[weekday(day)];
     if (!regular || holidays.has(day)) continue;
     const regularClose = zone.toUtc(day, regular.close);
     const regularOpen = latestAtOrBefore(zone, day, regular.open, regularClose, true);
     let { pre: preMs, post: postMs } = regular;
     let open = regularOpen;
     let close = regularClose;
-    let flags = 0;
+    let flags = special ? (special.earlyClose ? EARLY_CLOSE : 0) | (special.lateOpen ? LATE_OPEN : 0) : 0;
     const e = early.get(day);
     if (e !== undefined) {
       close = zone.toUtc(day, parseClockTime(typeof e === "string" ? e : e.close));
@@ -214,9 +264,19 @@ function build(cal: CalendarJson): TableCalendar {
       }
       flags |= LATE_OPEN;
     }
+    let breakStart = Number.NaN;
+    let breakEnd = Number.NaN;
+    if (regular.breakStart !== undefined && regular.breakEnd !== undefined) {
+      breakEnd = latestAtOrBefore(zone, day, regular.breakEnd, regularClose, true);
+      breakStart = latestAtOrBefore(zone, day, regular.breakStart, breakEnd, true);
+      if ((e !== undefined || l !== undefined) && (close <= breakEnd || open >= breakStart)) {
+        breakStart = Number.NaN;
+        breakEnd = Number.NaN;
+      }
+    }
     const preOpen = preMs === undefined ? open : latestAtOrBefore(zone, day, preMs, open, false);
     const postClose = postMs === undefined ? close : earliestAtOrAfter(zone, day, postMs, close);
-    table.push(day, preOpen, open, close, postClose, flags);
+    table.push(day, preOpen, open, close, postClose, flags, breakStart, breakEnd);
   }
   return new TableCalendar(cal.name, cal.timeZone, table.build(cal.name), firstDay, lastDay);
 }

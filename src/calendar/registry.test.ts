@@ -2,7 +2,18 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../model/errors.js";
 import { REPO_ROOT } from "../testing/deps.js";
-import { calendarNames, getCalendar } from "./registry.js";
+import { calendarNames } from "./names.js";
+import { getCalendar } from "./registry.js";
+
+const KNOWN = [
+  "XNYS (NYSE, XNAS, NASDAQ)",
+  "24/7 (ALWAYS)",
+  "24/5 (FX)",
+  "XTKS (TSE, JPX)",
+  "XHKG (HKEX, SEHK)",
+  "CMES (CME, GLOBEX)",
+  "XLON (LSE)",
+];
 
 describe("getCalendar", () => {
   it("finds XNYS under its aliases, case-insensitively, and builds it once", () => {
@@ -18,6 +29,15 @@ describe("getCalendar", () => {
     expect(getCalendar("fx").name).toBe("24/5");
   });
 
+  it("builds every built-in calendar under its name, and once", () => {
+    for (const name of KNOWN.map((k) => k.split(" ")[0])) {
+      const cal = getCalendar(name);
+      expect(cal.name).toBe(name);
+      expect(getCalendar(name.toLowerCase())).toBe(cal);
+      expect(cal.lastDate >= "2030-12-31").toBe(true);
+    }
+  });
+
   it("loads a .json path and caches it", () => {
     const path = resolve(REPO_ROOT, "examples/calendars/futures-sample.json");
     const cal = getCalendar(path);
@@ -26,10 +46,10 @@ describe("getCalendar", () => {
   });
 
   it("refuses an unknown name with an InvalidArgumentError listing the known ones", () => {
-    expect(() => getCalendar("XLON")).toThrow(InvalidArgumentError);
-    expect(() => getCalendar("XLON")).toThrow(
-      'unknown calendar "XLON": known calendars are XNYS (NYSE, XNAS, NASDAQ), 24/7 (ALWAYS), 24/5 (FX), or the path of a .json calendar file',
+    expect(() => getCalendar("XLSE")).toThrow(InvalidArgumentError);
+    expect(() => getCalendar("XLSE")).toThrow(
+      `unknown calendar "XLSE": known calendars are ${KNOWN.join(", ")}, or the path of a .json calendar file`,
     );
-    expect(calendarNames()).toEqual(["XNYS (NYSE, XNAS, NASDAQ)", "24/7 (ALWAYS)", "24/5 (FX)"]);
+    expect(calendarNames()).toEqual(KNOWN);
   });
 });

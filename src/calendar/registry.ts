@@ -1,42 +1,41 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError } from "../model/errors.js";
+import { buildCmes } from "./cmes.js";
 import { buildAlwaysOpen, buildFx } from "./continuous.js";
 import { loadCalendarFile } from "./json.js";
+import { BUILT_IN_CALENDARS, calendarNames } from "./names.js";
 import type { TableCalendar } from "./table.js";
+import { buildXhkg } from "./xhkg.js";
+import { buildXlon } from "./xlon.js";
 import { buildXnys } from "./xnys.js";
+import { buildXtks } from "./xtks.js";
 
-interface BuiltIn {
-  name: string;
-  aliases: string[];
-  build: () => TableCalendar;
-}
-
-const BUILT_INS: BuiltIn[] = [
-  { name: "XNYS", aliases: ["NYSE", "XNAS", "NASDAQ"], build: () => buildXnys() },
-  { name: "24/7", aliases: ["ALWAYS"], build: buildAlwaysOpen },
-  { name: "24/5", aliases: ["FX"], build: buildFx },
-];
+/** How each built-in calendar (names.ts) is built. */
+const BUILDERS: Record<string, () => TableCalendar> = {
+  XNYS: () => buildXnys(),
+  "24/7": buildAlwaysOpen,
+  "24/5": buildFx,
+  XTKS: buildXtks,
+  XHKG: buildXhkg,
+  CMES: buildCmes,
+  XLON: buildXlon,
+};
 
 const built = new Map<string, TableCalendar>();
 
-/** The names `getCalendar` knows, each with its aliases, e.g. `XNYS (NYSE, XNAS, NASDAQ)`. */
-export function calendarNames(): string[] {
-  return BUILT_INS.map((b) => `${b.name} (${b.aliases.join(", ")})`);
-}
-
 /**
- * A calendar by name, case-insensitive: `XNYS` (aliases `NYSE`, `XNAS`, `NASDAQ`), `24/7`
- * (`ALWAYS`), `24/5` (`FX`), or the path of a `.json` calendar file. Tables are built once
- * and cached, so every call with the same name returns the same object. Unknown names throw
- * an `InvalidArgumentError` listing the known ones.
+ * A calendar by name, case-insensitive: a built-in one by its name or an alias (names.ts:
+ * `XNYS`, `XLON`, `XTKS`, `CMES`, `24/7`, ...), or the path of a `.json` calendar file.
+ * Tables are built once and cached, so every call with the same name returns the same
+ * object. Unknown names throw an `InvalidArgumentError` listing the known ones.
  */
 export function getCalendar(name: string): TableCalendar {
   const key = name.trim().toUpperCase();
-  const builtIn = BUILT_INS.find((b) => b.name === key || b.aliases.includes(key));
+  const builtIn = BUILT_IN_CALENDARS.find((b) => b.name === key || b.aliases.includes(key));
   if (builtIn) {
     let cal = built.get(builtIn.name);
     if (!cal) {
-      cal = builtIn.build();
+      cal = BUILDERS[builtIn.name]();
       built.set(builtIn.name, cal);
     }
     return cal;

@@ -8,7 +8,27 @@ import { getCalendar } from "./registry.js";
 import { EARLY_CLOSE, SessionTableBuilder, TableCalendar } from "./table.js";
 import type { MarketState, Session } from "./types.js";
 
+/**
+ * A market with a lunch break on weekdays of 2024 (09:00-11:30, 12:30-15:00 UTC; Wednesdays
+ * without one, Fridays close at 11:00 before it): the break cases beside the built-in tables.
+ */
+function lunchCalendar(): TableCalendar {
+  const b = new SessionTableBuilder();
+  const H = 3_600_000;
+  const first = Date.UTC(2024, 0, 1) / 86_400_000;
+  for (let day = first; day < first + 366; day++) {
+    const wd = (day + 4) % 7;
+    if (wd === 0 || wd === 6) continue;
+    const at = (h: number) => day * 86_400_000 + h * H;
+    if (wd === 5) b.push(day, at(8), at(9), at(11), at(11), EARLY_CLOSE);
+    else if (wd === 3) b.push(day, at(9), at(9), at(15), at(15));
+    else b.push(day, at(8), at(9), at(15), at(16), 0, at(11.5), at(12.5));
+  }
+  return new TableCalendar("LUNCH", "UTC", b.build("LUNCH"), first, first + 365);
+}
+
 const calendars: TableCalendar[] = [
+  lunchCalendar(),
   getCalendar("XNYS"),
   getCalendar("24/7"),
   getCalendar("24/5"),
@@ -24,10 +44,12 @@ const end = (s: Session, ext: boolean) => (ext ? s.postClose : s.close);
 function bruteAt(list: Session[], t: number, ext: boolean): Session | undefined {
   return list.find((s) => start(s, ext) <= t && t < end(s, ext));
 }
+const inBreak = (s: Session, t: number) =>
+  s.breakStart !== undefined && s.breakEnd !== undefined && s.breakStart <= t && t < s.breakEnd;
 function bruteState(list: Session[], t: number): MarketState {
   const s = bruteAt(list, t, true);
   if (!s) return "closed";
-  return t < s.open ? "pre" : t < s.close ? "open" : "post";
+  return t < s.open ? "pre" : t >= s.close ? "post" : inBreak(s, t) ? "break" : "open";
 }
 
 for (const cal of calendars) {
@@ -54,7 +76,8 @@ for (const cal of calendars) {
       fc.assert(
         fc.property(instant, fc.boolean(), (t, ext) => {
           expect(cal.sessionAt(t, ext)).toBe(bruteAt(list, t, ext));
-          expect(cal.isOpen(t, ext)).toBe(bruteAt(list, t, ext) !== undefined);
+          const at = bruteAt(list, t, ext);
+          expect(cal.isOpen(t, ext)).toBe(at !== undefined && !inBreak(at, t));
           expect(cal.state(t)).toBe(bruteState(list, t));
         }),
         { numRuns: 300 },
@@ -87,20 +110,15 @@ for (const cal of calendars) {
       );
     });
 
-    it("expects one-minute bars that all lie inside their session, one minute apart", () => {
+    it("expects every one-minute bar of the session outside its break, and no other", () => {
       fc.assert(
         fc.property(index, fc.boolean(), (i, ext) => {
           const s = list[i];
           const minutes = cal.expectedMinutes(s, ext);
           expect(minutes.length).toBe(cal.minuteCount(s, ext));
-          expect(minutes[0]).toBe(start(s, ext));
-          let inside = true;
-          for (let k = 0; k < minutes.length; k++) {
-            inside &&= minutes[k] >= start(s, ext) && minutes[k] < end(s, ext);
-            inside &&= k === 0 || minutes[k] - minutes[k - 1] === MINUTE_MS;
-          }
-          expect(inside).toBe(true);
-          expect(minutes[minutes.length - 1] + MINUTE_MS >= end(s, ext)).toBe(true);
+          const brute: number[] = [];
+          for (let t = start(s, ext); t < end(s, ext); t += MINUTE_MS) if (!inBreak(s, t)) brute.push(t);
+          expect([...minutes]).toEqual(brute);
         }),
         { numRuns: 200 },
       );
@@ -174,6 +192,27 @@ describe("TableCalendar edges", () => {
     );
   });
 
+  it("keeps a session through its break, closed and in state break for [breakStart, breakEnd)", () => {
+    const lunch = lunchCalendar();
+    const tue = lunch.sessionOn("2024-01-02")!;
+    expect(isoUtc(tue.breakStart!)).toBe("2024-01-02T11:30:00Z");
+    expect(isoUtc(tue.breakEnd!)).toBe("2024-01-02T12:30:00Z");
+    expect(lunch.sessionAt(tue.breakStart!)).toBe(tue);
+    expect(lunch.isOpen(tue.breakStart! - 1)).toBe(true);
+    expect(lunch.isOpen(tue.breakStart!)).toBe(false);
+    expect(lunch.isOpen(tue.breakEnd! - 1, true)).toBe(false);
+    expect(lunch.isOpen(tue.breakEnd!)).toBe(true);
+    expect(lunch.state(tue.breakStart!)).toBe("break");
+    expect(lunch.state(tue.breakEnd!)).toBe("open");
+    expect(lunch.minuteCount(tue)).toBe(300);
+    expect(lunch.minuteCount(tue, true)).toBe(420);
+    const minutes = lunch.expectedMinutes(tue);
+    expect(isoUtc(minutes[149])).toBe("2024-01-02T11:29:00Z");
+    expect(isoUtc(minutes[150])).toBe("2024-01-02T12:30:00Z");
+    expect(lunch.sessionOn("2024-01-03")).not.toHaveProperty("breakStart");
+    expect(lunch.nextOpen(tue.open)).toBe(lunch.sessionOn("2024-01-03")!.open);
+  });
+
   it("refuses bad dates in sessions() and sessionOn()", () => {
     expect(() => cal.sessions("2024-02-30", "2024-03-01")).toThrow('bad from "2024-02-30": no such date');
     expect(() => cal.sessionOn("2024/01/02")).toThrow("expected YYYY-MM-DD");
@@ -209,6 +248,20 @@ describe("SessionTableBuilder", () => {
         [2, 8, 10, 20, 20],
       ]),
     ).toThrow("is labelled no later than the session before it");
+  });
+
+  it("refuses a break that does not lie inside its session", () => {
+    const withBreak = (bs: number, be: number) => () => {
+      const b = new SessionTableBuilder();
+      b.push(1, 0, 10, 20, 30, 0, bs, be);
+      b.build("T");
+    };
+    const message = "calendar T: session 1970-01-02 must have open < breakStart < breakEnd < close";
+    expect(withBreak(10, 12)).toThrow(message);
+    expect(withBreak(15, 20)).toThrow(message);
+    expect(withBreak(15, 15)).toThrow(message);
+    expect(withBreak(15, Number.NaN)).toThrow(message);
+    expect(withBreak(12, 15)).not.toThrow();
   });
 
   it("grows past its initial capacity and keeps flags", () => {

@@ -14,13 +14,17 @@ export interface SessionColumns {
   readonly open: Float64Array;
   readonly close: Float64Array;
   readonly postClose: Float64Array;
+  /** Break of each session, [breakStart, breakEnd); NaN in both where a session has none. */
+  readonly breakStart: Float64Array;
+  readonly breakEnd: Float64Array;
   /** `EARLY_CLOSE` | `LATE_OPEN` bits. */
   readonly flags: Uint8Array;
 }
 
 /**
  * Collects sessions in time order into growable typed arrays, then checks them (each session
- * well-formed, none overlapping the next, labels increasing) and hands out the columns.
+ * well-formed, its break inside it, none overlapping the next, labels increasing) and hands
+ * out the columns.
  */
 export class SessionTableBuilder {
   private n = 0;
@@ -29,10 +33,21 @@ export class SessionTableBuilder {
   private open = new Float64Array(1024);
   private close = new Float64Array(1024);
   private postClose = new Float64Array(1024);
+  private breakStart = new Float64Array(1024);
+  private breakEnd = new Float64Array(1024);
   private flags = new Uint8Array(1024);
 
-  /** Appends one session (times epoch ms UTC). */
-  push(day: number, preOpen: number, open: number, close: number, postClose: number, flags = 0): void {
+  /** Appends one session (times epoch ms UTC; a session without a break leaves both NaN). */
+  push(
+    day: number,
+    preOpen: number,
+    open: number,
+    close: number,
+    postClose: number,
+    flags = 0,
+    breakStart = Number.NaN,
+    breakEnd = Number.NaN,
+  ): void {
     if (this.n === this.day.length) this.grow();
     const i = this.n++;
     this.day[i] = day;
@@ -40,6 +55,8 @@ export class SessionTableBuilder {
     this.open[i] = open;
     this.close[i] = close;
     this.postClose[i] = postClose;
+    this.breakStart[i] = breakStart;
+    this.breakEnd[i] = breakEnd;
     this.flags[i] = flags;
   }
 
@@ -54,6 +71,13 @@ export class SessionTableBuilder {
       if (bad) {
         throw new InvalidArgumentError(
           `calendar ${calendarName}: session ${formatDay(this.day[i])} must have preOpen <= open < close <= postClose`,
+        );
+      }
+      const bs = this.breakStart[i];
+      const be = this.breakEnd[i];
+      if (!(Number.isNaN(bs) && Number.isNaN(be)) && !(this.open[i] < bs && bs < be && be < this.close[i])) {
+        throw new InvalidArgumentError(
+          `calendar ${calendarName}: session ${formatDay(this.day[i])} must have open < breakStart < breakEnd < close`,
         );
       }
       if (i > 0 && !(this.day[i - 1] < this.day[i])) {
@@ -73,6 +97,8 @@ export class SessionTableBuilder {
       open: this.open.slice(0, n),
       close: this.close.slice(0, n),
       postClose: this.postClose.slice(0, n),
+      breakStart: this.breakStart.slice(0, n),
+      breakEnd: this.breakEnd.slice(0, n),
       flags: this.flags.slice(0, n),
     };
   }
@@ -89,6 +115,8 @@ export class SessionTableBuilder {
     this.open = widen(this.open, (k) => new Float64Array(k));
     this.close = widen(this.close, (k) => new Float64Array(k));
     this.postClose = widen(this.postClose, (k) => new Float64Array(k));
+    this.breakStart = widen(this.breakStart, (k) => new Float64Array(k));
+    this.breakEnd = widen(this.breakEnd, (k) => new Float64Array(k));
     this.flags = widen(this.flags, (k) => new Uint8Array(k));
   }
 }
@@ -169,7 +197,9 @@ export class TableCalendar implements Calendar {
   }
 
   isOpen(t: number, extended = false): boolean {
-    return this.indexAt(t, extended) >= 0;
+    const i = this.indexAt(t, extended);
+    // A NaN break (none) fails both comparisons.
+    return i >= 0 && !(t >= this.columns.breakStart[i] && t < this.columns.breakEnd[i]);
   }
 
   state(t: number): MarketState {
@@ -177,7 +207,8 @@ export class TableCalendar implements Calendar {
     const i = upperBound(c.preOpen, t) - 1;
     if (i < 0 || t >= c.postClose[i]) return "closed";
     if (t < c.open[i]) return "pre";
-    return t < c.close[i] ? "open" : "post";
+    if (t >= c.close[i]) return "post";
+    return t >= c.breakStart[i] && t < c.breakEnd[i] ? "break" : "open";
   }
 
   nextOpen(t: number): number | undefined {
@@ -203,19 +234,32 @@ export class TableCalendar implements Calendar {
    */
   writeExpectedMinutes(session: Session, out: Float64Array, extended = false): number {
     const start = extended ? session.preOpen : session.open;
+    const end = extended ? session.postClose : session.close;
     const n = this.minuteCount(session, extended);
     if (out.length < n) {
       throw new InvalidArgumentError(
         `buffer of ${out.length} is too small for the ${n} minutes of ${session.date}`,
       );
     }
-    for (let k = 0; k < n; k++) out[k] = start + k * MINUTE_MS;
-    return n;
+    if (session.breakStart === undefined || session.breakEnd === undefined) {
+      for (let k = 0; k < n; k++) out[k] = start + k * MINUTE_MS;
+      return n;
+    }
+    let k = 0;
+    for (let t = start; t < session.breakStart; t += MINUTE_MS) out[k++] = t;
+    for (let t = session.breakEnd; t < end; t += MINUTE_MS) out[k++] = t;
+    return k;
   }
 
   minuteCount(session: Session, extended = false): number {
-    const span = extended ? session.postClose - session.preOpen : session.close - session.open;
-    return Math.ceil(span / MINUTE_MS);
+    const start = extended ? session.preOpen : session.open;
+    const end = extended ? session.postClose : session.close;
+    if (session.breakStart === undefined || session.breakEnd === undefined) {
+      return Math.ceil((end - start) / MINUTE_MS);
+    }
+    return (
+      Math.ceil((session.breakStart - start) / MINUTE_MS) + Math.ceil((end - session.breakEnd) / MINUTE_MS)
+    );
   }
 
   /**
@@ -239,7 +283,7 @@ export class TableCalendar implements Calendar {
     let s = this.objects[i];
     if (!s) {
       const c = this.columns;
-      s = Object.freeze({
+      const session: Session = {
         date: formatDay(c.day[i]),
         preOpen: c.preOpen[i],
         open: c.open[i],
@@ -247,7 +291,9 @@ export class TableCalendar implements Calendar {
         postClose: c.postClose[i],
         earlyClose: (c.flags[i] & EARLY_CLOSE) !== 0,
         lateOpen: (c.flags[i] & LATE_OPEN) !== 0,
-      });
+        ...(Number.isNaN(c.breakStart[i]) ? {} : { breakStart: c.breakStart[i], breakEnd: c.breakEnd[i] }),
+      };
+      s = Object.freeze(session);
       this.objects[i] = s;
     }
     return s;

@@ -1,12 +1,14 @@
 import type { DateString } from "../model/time.js";
 
-/** Where an instant stands relative to a calendar's sessions. */
-export type MarketState = "pre" | "open" | "post" | "closed";
+/** Where an instant stands relative to a calendar's sessions ("break": inside a session's break). */
+export type MarketState = "pre" | "open" | "break" | "post" | "closed";
 
 /**
  * One trading session. Times are epoch ms UTC. `open`/`close` bound the regular session;
  * `preOpen`/`postClose` the extended one (equal to open/close where a market has none).
- * `date` labels the session (for a session crossing midnight, the later date).
+ * `date` labels the session (for a session crossing midnight, the later date). A session may
+ * have a break (Tokyo's and Hong Kong's lunch, CME's daily maintenance): [breakStart, breakEnd)
+ * lies inside [open, close) and trades nothing; both are absent when there is none.
  */
 export interface Session {
   readonly date: DateString;
@@ -18,6 +20,10 @@ export interface Session {
   readonly earlyClose: boolean;
   /** Opened later than the regular open. */
   readonly lateOpen: boolean;
+  /** Start of the session's break (epoch ms UTC), if it has one. */
+  readonly breakStart?: number;
+  /** End of the break: trading resumes here. */
+  readonly breakEnd?: number;
 }
 
 /**
@@ -39,23 +45,26 @@ export interface Calendar {
   sessionOn(date: DateString): Session | undefined;
   /**
    * The session containing instant `t`: within [open, close) or, with `extended`,
-   * within [preOpen, postClose). Undefined between sessions.
+   * within [preOpen, postClose), its break included. Undefined between sessions.
    */
   sessionAt(t: number, extended?: boolean): Session | undefined;
   /** The first session whose (extended, if asked) start is > t. */
   nextSession(t: number, extended?: boolean): Session | undefined;
   /** The last session whose (extended, if asked) end is <= t. */
   previousSession(t: number, extended?: boolean): Session | undefined;
-  /** True inside a regular session (or an extended one with `extended`). */
+  /** True inside a regular session (or an extended one with `extended`), outside its break. */
   isOpen(t: number, extended?: boolean): boolean;
-  /** Pre-market, open, after-hours, or closed at t. */
+  /** Pre-market, open, in the break, after-hours, or closed at t. */
   state(t: number): MarketState;
-  /** The next regular open strictly after t. */
+  /** The next session open strictly after t (a break's end is not an open). */
   nextOpen(t: number): number | undefined;
-  /** The next regular close strictly after t. */
+  /** The next session close strictly after t (a break's start is not a close). */
   nextClose(t: number): number | undefined;
-  /** The start times of the one-minute bars a session should have (regular, or extended). */
+  /**
+   * The start times of the one-minute bars a session should have (regular, or extended),
+   * the break's minutes left out.
+   */
   expectedMinutes(session: Session, extended?: boolean): Float64Array;
-  /** How many one-minute bars a session should have. */
+  /** How many one-minute bars a session should have (its break's minutes not counted). */
   minuteCount(session: Session, extended?: boolean): number;
 }

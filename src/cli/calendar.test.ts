@@ -14,10 +14,10 @@ describe("tickwright calendar", () => {
     const r = await run("calendar", "XNYS", "--from", "2024-11-27", "--to", "2024-12-02", "--format", "csv");
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")).toEqual([
-      "date,open,close,pre_open,post_close,minutes,early_close",
-      "2024-11-27,2024-11-27T14:30:00Z,2024-11-27T21:00:00Z,2024-11-27T09:00:00Z,2024-11-28T01:00:00Z,390,false",
-      "2024-11-29,2024-11-29T14:30:00Z,2024-11-29T18:00:00Z,2024-11-29T09:00:00Z,2024-11-29T22:00:00Z,210,true",
-      "2024-12-02,2024-12-02T14:30:00Z,2024-12-02T21:00:00Z,2024-12-02T09:00:00Z,2024-12-03T01:00:00Z,390,false",
+      "date,open,close,pre_open,post_close,minutes,early_close,break_start,break_end",
+      "2024-11-27,2024-11-27T14:30:00Z,2024-11-27T21:00:00Z,2024-11-27T09:00:00Z,2024-11-28T01:00:00Z,390,false,,",
+      "2024-11-29,2024-11-29T14:30:00Z,2024-11-29T18:00:00Z,2024-11-29T09:00:00Z,2024-11-29T22:00:00Z,210,true,,",
+      "2024-12-02,2024-12-02T14:30:00Z,2024-12-02T21:00:00Z,2024-12-02T09:00:00Z,2024-12-03T01:00:00Z,390,false,,",
     ]);
   });
 
@@ -34,6 +34,8 @@ describe("tickwright calendar", () => {
         minutes: 390,
         earlyClose: false,
         lateOpen: false,
+        breakStart: null,
+        breakEnd: null,
       },
     ]);
   });
@@ -83,15 +85,15 @@ describe("tickwright calendar", () => {
     const r = await run("calendar", file, "--from", "2024-03-11", "--format", "csv");
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split("\n")[1]).toBe(
-      "2024-03-11,2024-03-10T22:00:00Z,2024-03-11T21:00:00Z,2024-03-10T22:00:00Z,2024-03-11T21:00:00Z,1380,false",
+      "2024-03-11,2024-03-10T22:00:00Z,2024-03-11T21:00:00Z,2024-03-10T22:00:00Z,2024-03-11T21:00:00Z,1380,false,,",
     );
   });
 
   it("exits 2 naming an unknown calendar and the known ones", async () => {
-    const r = await run("calendar", "XLON", "--from", "2024-01-02");
+    const r = await run("calendar", "XLSE", "--from", "2024-01-02");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /unknown calendar "XLON": known calendars are XNYS \(NYSE, XNAS, NASDAQ\), 24\/7/,
+      /unknown calendar "XLSE": known calendars are XNYS \(NYSE, XNAS, NASDAQ\), 24\/7/,
     );
   });
 

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { calendarNames } from "../calendar/names.js";
 import type { TableCalendar } from "../calendar/table.js";
 import type { Session } from "../calendar/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
@@ -18,7 +19,7 @@ const FORMATS = ["csv", "json", "table"];
 
 /**
  * `tickwright calendar NAME --from DATE --to DATE`: one row per session (date, regular and
- * extended bounds in ISO-8601 UTC, regular minute count, early close);
+ * extended bounds in ISO-8601 UTC, regular minute count, early close, break start and end);
  * `tickwright calendar NAME --at INSTANT`: the market state then and the next boundary.
  * Without NAME, the calendar of --config or TICKWRIGHT_CALENDAR (default XNYS).
  */
@@ -28,7 +29,7 @@ export function register(program: Command): void {
     .description("list a calendar's sessions, or tell the market state at an instant")
     .argument(
       "[name]",
-      "XNYS (NYSE, XNAS, NASDAQ), 24/7, 24/5, or a .json calendar file; default: calendar of the configuration",
+      `${calendarNames().join(", ")}, or a .json calendar file; default: calendar of the configuration`,
     )
     .option("--from <date>", "first session date (YYYY-MM-DD)")
     .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
@@ -78,13 +79,18 @@ function printSessions(calendar: TableCalendar, sessions: Session[], format: str
     minutes: calendar.minuteCount(s),
     earlyClose: s.earlyClose,
     lateOpen: s.lateOpen,
+    breakStart: s.breakStart === undefined ? null : isoUtc(s.breakStart),
+    breakEnd: s.breakEnd === undefined ? null : isoUtc(s.breakEnd),
   }));
   if (format === "json") {
     out(JSON.stringify(rows, null, 2));
   } else if (format === "csv") {
-    out("date,open,close,pre_open,post_close,minutes,early_close");
+    out("date,open,close,pre_open,post_close,minutes,early_close,break_start,break_end");
     for (const r of rows) {
-      out([r.date, r.open, r.close, r.preOpen, r.postClose, r.minutes, r.earlyClose].join(","));
+      const breakCells = [r.breakStart ?? "", r.breakEnd ?? ""];
+      out(
+        [r.date, r.open, r.close, r.preOpen, r.postClose, r.minutes, r.earlyClose, ...breakCells].join(","),
+      );
     }
   } else {
     const tz = calendar.timeZone;
@@ -92,7 +98,7 @@ function printSessions(calendar: TableCalendar, sessions: Session[], format: str
       ["date", `local (${tz})`, "open (UTC)", "close (UTC)", "minutes", "note"],
       ...sessions.map((s) => [
         s.date,
-        `${localTime(tz, s.preOpen)} ${localTime(tz, s.open)}-${localTime(tz, s.close)} ${localTime(tz, s.postClose)}`,
+        `${localTime(tz, s.preOpen)} ${localHours(tz, s)} ${localTime(tz, s.postClose)}`,
         isoUtc(s.open),
         isoUtc(s.close),
         String(calendar.minuteCount(s)),
@@ -149,6 +155,13 @@ function printState(
         : "next: none within the calendar",
     );
   }
+}
+
+/** `HH:MM-HH:MM` of a session's regular hours in a zone, or its two parts around a break. */
+function localHours(timeZone: string, s: Session): string {
+  const part = (from: number, to: number) => `${localTime(timeZone, from)}-${localTime(timeZone, to)}`;
+  if (s.breakStart === undefined || s.breakEnd === undefined) return part(s.open, s.close);
+  return `${part(s.open, s.breakStart)} ${part(s.breakEnd, s.close)}`;
 }
 
 /** `HH:MM` wall time of instant t in a zone. */

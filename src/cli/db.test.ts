@@ -78,7 +78,7 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("tickwright db init on P
           new RegExp(`^PostgreSQL .*, schema ${schema}: TimescaleDB \\S+ hypertables`),
         );
       }
-      expect(tables.rows.map((t) => t.table_name)).toEqual(["bars", "quotes", "ticks"]);
+      expect(tables.rows.map((t) => t.table_name)).toEqual(["actions", "bars", "quotes", "ticks"]);
     } finally {
       await client.end();
     }

@@ -1,6 +1,7 @@
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { IngestProgress, IngestSummary } from "../ingest/types.js";
+import { InvalidArgumentError } from "../model/errors.js";
 import { ExitError, note, out } from "./io.js";
 
 /** Where `ingest`, `bars` and `generate` keep bars unless given `--db`. */
@@ -16,6 +17,8 @@ interface IngestCliOptions {
   db: string;
   rejects?: string;
   batchRows?: string;
+  calendar: string;
+  maxUnzippedBytes?: string;
 }
 
 /** Rejections printed on the terminal; the rejects CSV has all of them. */
@@ -24,16 +27,18 @@ const SHOWN_REJECTIONS = 20;
 const PROGRESS_MIN_BYTES = 8 << 20;
 
 /**
- * `tickwright ingest PATH... --format csv|parquet|lean|polygon --db FILE`: imports files (or
- * folders of them) into the store and prints what it did. Exit 0 when anything was stored,
- * 1 when nothing was, 2 for an unreadable file, an unknown format or a bad option.
+ * `tickwright ingest PATH... --format csv|parquet|lean|polygon|actions --db FILE`: imports files
+ * (or folders of them) into the store and prints what it did; `lean` also reads the factor and
+ * map files beside the price data, `actions` a CSV of splits, dividends and renames. Exit 0
+ * when every file was read (rejected rows are reported, not failures), 1 when some files
+ * could not be read or the store failed, 2 for bad usage or when no file could be read.
  */
 export function register(program: Command): void {
   program
     .command("ingest")
-    .description("import CSV, Parquet, LEAN zip or Polygon flat files into the bar store")
+    .description("import CSV, Parquet, LEAN zip or Polygon flat files, or corporate actions, into the store")
     .argument("<paths...>", "files or folders to import")
-    .option("--format <format>", "csv, parquet, lean or polygon")
+    .option("--format <format>", "csv, parquet, lean, polygon or actions (symbol,date,kind,value)")
     .option("--symbol <symbol>", "symbol of every row, for CSV/Parquet files without a symbol column")
     .option("--time-format <format>", "auto, iso, s, ms, us, ns or local", "auto")
     .option("--tz <zone>", "IANA time zone of times written without an offset, e.g. America/New_York")
@@ -41,6 +46,8 @@ export function register(program: Command): void {
     .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
     .option("--rejects <file>", "where to write rejected rows as CSV (default: beside the database)")
     .option("--batch-rows <n>", "rows per write transaction")
+    .option("--calendar <name>", "calendar whose sessions (extended hours included) rows must lie in", "XNYS")
+    .option("--max-unzipped-bytes <n>", "bytes one zip entry may inflate to (default 1 GiB)")
     .action(async (paths: string[], opts: IngestCliOptions) => ingestCommand(paths, opts));
 }
 
@@ -54,23 +61,28 @@ export function rejectsPath(db: string, given?: string): string {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
+function positiveInteger(text: string | undefined, flag: string): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n >= 1))
+    throw new InvalidArgumentError(`bad ${flag} "${text}": expected a whole number >= 1`);
+  return n;
+}
+
 /** Runs `tickwright ingest`. */
 export async function ingestCommand(paths: string[], opts: IngestCliOptions): Promise<void> {
-  const { ingest, parseFormat, parseTimeFormat, writeRejectsCsv } = await import("../ingest/index.js");
+  const { ingest, parseFormat, parseTimeFormat, RejectsFile } = await import("../ingest/index.js");
   const { openRepository } = await import("../store/index.js");
-  const { InvalidArgumentError } = await import("../model/errors.js");
+  const { getCalendar } = await import("../calendar/index.js");
   if (opts.format === undefined) {
-    throw new InvalidArgumentError("--format is required: csv, parquet, lean or polygon");
+    throw new InvalidArgumentError("--format is required: csv, parquet, lean, polygon or actions");
   }
   const format = parseFormat(opts.format);
   const timeFormat = parseTimeFormat(opts.timeFormat);
-  let batchRows: number | undefined;
-  if (opts.batchRows !== undefined) {
-    batchRows = Number(opts.batchRows);
-    if (!(Number.isInteger(batchRows) && batchRows >= 1)) {
-      throw new InvalidArgumentError(`bad --batch-rows "${opts.batchRows}": expected a whole number >= 1`);
-    }
-  }
+  const batchRows = positiveInteger(opts.batchRows, "--batch-rows");
+  const maxEntryBytes = positiveInteger(opts.maxUnzippedBytes, "--max-unzipped-bytes");
+  const calendar = getCalendar(opts.calendar);
+  const rejectsFile = new RejectsFile(rejectsPath(opts.db, opts.rejects), opts.rejects !== undefined);
   const repo = await openRepository(opts.db);
   const progress = new ProgressReporter(process.stderr.isTTY ? (await import("cli-progress")).default : null);
   const started = process.hrtime.bigint();
@@ -84,6 +96,9 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
       tz: opts.tz,
       interval: opts.interval,
       batchRows,
+      calendar,
+      maxEntryBytes,
+      rejectsFile,
       onProgress: (p) => progress.update(p),
     });
   } finally {
@@ -91,13 +106,24 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
     await repo.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? "" : "s"}`;
   out(
-    `ingested ${summary.files} file${summary.files === 1 ? "" : "s"} into ${opts.db} in ${seconds.toFixed(2)} s: ` +
+    `ingested ${plural(summary.filesRead, "file")} of ${summary.files} into ${opts.db} in ${seconds.toFixed(2)} s` +
+      ` (${summary.failed.length} failed): ` +
       `${fmt(summary.rowsRead)} rows read, ${fmt(summary.rowsStored)} stored, ${fmt(summary.rejected)} rejected ` +
       `(${fmt(summary.rowsRead / Math.max(seconds, 1e-9))} rows/s)`,
   );
+  for (const [kind, c] of Object.entries(summary.byKind)) {
+    out(`  ${kind}: ${fmt(c.read)} read, ${fmt(c.stored)} stored, ${fmt(c.rejected)} rejected`);
+  }
+  if (summary.actions > 0 && format !== "actions") out(`stored ${fmt(summary.actions)} corporate actions`);
   if (summary.skipped.length > 0) {
     out(`skipped ${summary.skipped.length} file(s) not in the ${format} layout, e.g. ${summary.skipped[0]}`);
+  }
+  if (summary.failed.length > 0) {
+    out(`${plural(summary.failed.length, "file")} could not be read:`);
+    for (const f of summary.failed)
+      out(`  ${f.file}${f.line === undefined ? "" : `:${f.line}`}: ${f.reason}`);
   }
   const reasons = Object.entries(summary.byReason).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   if (reasons.length > 0) {
@@ -107,12 +133,11 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
     out(`first ${shown.length} rejection${shown.length === 1 ? "" : "s"}:`);
     for (const r of shown) out(`  ${r.file}:${r.line}: ${r.reason}`);
   }
-  if (summary.rejected > 0 || opts.rejects) {
-    const path = rejectsPath(opts.db, opts.rejects);
-    await writeRejectsCsv(path, summary.rejects);
-    out(`rejected rows written to ${resolve(path)}`);
+  if (summary.rejected > 0 || opts.rejects) out(`rejected rows written to ${resolve(rejectsFile.path)}`);
+  if (summary.filesRead === 0) throw new ExitError("no file could be read", 2);
+  if (summary.failed.length > 0) {
+    throw new ExitError(`${plural(summary.failed.length, "file")} could not be read`, 1);
   }
-  if (summary.rowsStored === 0) throw new ExitError("nothing was stored", 1);
 }
 
 type CliProgress = typeof import("cli-progress");

@@ -1,6 +1,39 @@
 import type { Command } from "commander";
-import type { ServeOptions } from "../server/serve.js";
-import { note } from "./io.js";
+import { gatherConfig } from "../config/load.js";
+import { type Config, configSchema, formatIssues } from "../config/schema.js";
+import type { RunSummary } from "../engine/types.js";
+import { ConfigError, InvalidArgumentError } from "../model/errors.js";
+import { parseDate } from "../model/time.js";
+import type { LiveOptions } from "../server/serve.js";
+import { list, note } from "./io.js";
+
+/** Options of `tickwright serve`, as commander hands them over. */
+export interface ServeOptions {
+  db?: string;
+  port?: string;
+  host?: string;
+  speed?: string;
+  symbols?: string;
+  all?: boolean;
+  from?: string;
+  to?: string;
+  token?: string;
+  config?: string;
+  calendar?: string;
+  derived?: string;
+  extended?: boolean;
+  /** Live mode: the wall clock and a live feed instead of a replay. */
+  live?: boolean;
+  /** The live feed: `alpaca` (default) or `replay` (stored bars at wall-clock pace). */
+  feed?: string;
+  /** Alpaca stream host (default Alpaca's), e.g. a local test server. */
+  alpacaUrl?: string;
+  /** Alpaca data feed: `iex` (default) or `sip`. */
+  alpacaFeed?: string;
+}
+
+/** Replay speed of `serve` when neither a flag, the config file nor the environment sets one. */
+export const DEFAULT_SERVE_SPEED = 60;
 
 /**
  * `tickwright serve`: replays the stored data as if live (paced at --speed x real time, 60 by
@@ -33,14 +66,84 @@ export function register(program: Command): void {
     .option("--alpaca-feed <iex|sip>", "Alpaca data feed", "iex")
     .option("--alpaca-url <url>", "Alpaca stream host (default Alpaca's)")
     .action(async (opts: ServeOptions) => {
+      const config = serveConfig(opts);
+      const live = liveOptions(opts);
       const { startServe } = await import("../server/serve.js");
-      const handle = await startServe(opts, { log: note });
+      const handle = await startServe(config, { log: note, live });
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
       note("tickwright: stopping");
-      await handle.close();
+      const summary = await handle.close();
+      if (summary) note(`tickwright: ${summaryLine(summary)}`);
       process.exitCode = 0;
     });
+}
+
+/** One line of what a served replay did, for stderr when `serve` stops. */
+export function summaryLine(s: RunSummary): string {
+  const sessions = `${s.sessions} session${s.sessions === 1 ? "" : "s"}`;
+  const symbols = `${s.symbols} symbol${s.symbols === 1 ? "" : "s"}`;
+  const state = s.stopped ? "stopped after" : "replayed";
+  return `${state} ${sessions} of ${symbols}: ${s.barsIn.toLocaleString("en-US")} one-minute bars in; gaps ${s.gapsFound} found, ${s.gapsFilled} filled, ${s.gapsAbandoned} abandoned`;
+}
+
+/** The live-mode choices of `serve --live`, checked; undefined without --live. */
+export function liveOptions(opts: ServeOptions): LiveOptions | undefined {
+  if (!opts.live) return undefined;
+  const feed = opts.feed ?? "alpaca";
+  if (feed !== "alpaca" && feed !== "replay")
+    throw new InvalidArgumentError(`bad --feed "${feed}": alpaca or replay`);
+  if (feed === "replay" && opts.speed !== undefined && Number(opts.speed) !== 1) {
+    throw new InvalidArgumentError(
+      `--live --feed replay plays stored bars at wall-clock pace (speed 1); to watch them faster, serve without --live (--speed ${opts.speed})`,
+    );
+  }
+  return {
+    feed,
+    alpacaFeed: opts.alpacaFeed ?? "iex",
+    ...(opts.alpacaUrl ? { alpacaUrl: opts.alpacaUrl } : {}),
+  };
+}
+
+/** The configuration of a `serve`: defaults < file < TICKWRIGHT_* < flags, speed 60 unless set. */
+export function serveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process.env): Config {
+  const flags: Record<string, unknown> = { db: opts.db, calendar: opts.calendar, extended: opts.extended };
+  const symbols = list(opts.symbols);
+  if (symbols.length > 0) flags.symbols = symbols;
+  if (opts.all) flags.allSymbols = true;
+  if (opts.from !== undefined) flags.from = checkDate(opts.from, "--from");
+  if (opts.to !== undefined) flags.to = checkDate(opts.to, "--to");
+  if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
+  if (opts.speed !== undefined) flags.speed = parseSpeed(opts.speed);
+  const server: Record<string, unknown> = { host: opts.host, token: opts.token };
+  if (opts.port !== undefined) {
+    const port = Number(opts.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+      throw new InvalidArgumentError(`bad --port "${opts.port}": an integer 0..65535`);
+    }
+    server.port = port;
+  }
+  flags.server = server;
+  const merged = gatherConfig({ file: opts.config, env, flags });
+  merged.speed ??= DEFAULT_SERVE_SPEED;
+  const r = configSchema.safeParse(merged);
+  if (!r.success) throw new ConfigError(formatIssues(r.error));
+  const config = r.data;
+  if (config.symbols.length === 0) config.allSymbols = true;
+  return config;
+}
+
+function parseSpeed(text: string): number | "max" {
+  if (text === "max") return "max";
+  const n = Number(text);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`bad --speed "${text}": max or a positive number`);
+  return n;
+}
+
+function checkDate(text: string, what: string): string {
+  parseDate(text, what);
+  return text;
 }

@@ -24,6 +24,9 @@ export class SimulatedClock implements Clock {
   private nextId = 1;
   private seq = 0;
 
+  /** Called, and awaited, before `advanceTo` moves the clock forward (the instant ending is over). */
+  onAdvance: (() => void | Promise<void>) | undefined;
+
   constructor(start = 0) {
     this.current = start;
   }
@@ -74,12 +77,22 @@ export class SimulatedClock implements Clock {
    * `t` when `inclusive`, otherwise at the last fired timer's time (or where it was).
    */
   async advanceTo(t: number, inclusive = true): Promise<void> {
+    let told = false;
     for (;;) {
       this.dropCancelled();
       const top = this.heap.peek();
       if (!top || top.at > t || (!inclusive && top.at === t)) break;
+      if (top.at > this.current) {
+        if (this.onAdvance && !told) {
+          told = true;
+          const r = this.onAdvance();
+          if (r !== undefined) await r;
+          continue;
+        }
+        this.current = top.at;
+        told = false;
+      }
       this.heap.pop();
-      if (top.at > this.current) this.current = top.at;
       if (top.period > 0) {
         top.at += top.period;
         top.seq = this.seq++;
@@ -90,7 +103,13 @@ export class SimulatedClock implements Clock {
       const r = top.fn(this.current);
       if (r !== undefined && typeof (r as Promise<void>).then === "function") await r;
     }
-    if (inclusive && t > this.current) this.current = t;
+    if (inclusive && t > this.current) {
+      if (!told) {
+        const r = this.onAdvance?.();
+        if (r !== undefined) await r;
+      }
+      this.current = t;
+    }
   }
 
   private add(at: number, period: number, fn: TimerCallback): TimerHandle {

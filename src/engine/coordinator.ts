@@ -1,14 +1,19 @@
 import type { SimulatedClock } from "../clock/simulated.js";
-import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import type { QuoteBar, Tick } from "../model/bar.js";
 import { MinHeap } from "../model/heap.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Feed, FeedBatch } from "./types.js";
 
+/** A batch of one-minute bars as feeds hand it over. */
+type BarBatch = Extract<FeedBatch, { kind: "bar" }>;
+
 /** Where the coordinator delivers events; a returned promise is awaited (backpressure). */
 export interface StreamSink {
-  bar(bars: BarColumns, i: number): void | Promise<void>;
+  bar(batch: BarBatch, i: number): void | Promise<void>;
   quote(quote: QuoteBar): void | Promise<void>;
   tick(tick: Tick): void | Promise<void>;
+  /** Called before the clock moves forward (the instant ending is complete). */
+  advance?(): void | Promise<void>;
 }
 
 /** Rank of each kind at equal delivery times: bars, then quotes, then ticks. */
@@ -77,12 +82,16 @@ export class StreamCoordinator {
   private wallStart = 0;
   private lastYield = 0;
   private simStart = Number.NaN;
+  /** Ends the paced wait in progress (stop() calls it). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly clock: SimulatedClock,
     private readonly sink: StreamSink,
     private speed: Speed = "max",
-  ) {}
+  ) {
+    if (sink.advance) clock.onAdvance = () => sink.advance?.();
+  }
 
   /** Adds a feed; allowed while running (e.g. a symbol activated mid-session). */
   addFeed(feed: Feed): void {
@@ -111,7 +120,18 @@ export class StreamCoordinator {
 
   stop(): void {
     this.stopped = true;
+    this.wake?.();
     this.resume();
+  }
+
+  /**
+   * Paced replays: counts simulated time from `t` afresh, so the clock reaches `t` (the next
+   * session's start) without waiting: closed time between sessions is skipped.
+   */
+  skipTo(t: number): void {
+    if (this.speed === "max") return;
+    this.simStart = t;
+    this.wallStart = performance.now();
   }
 
   setSpeed(speed: Speed): void {
@@ -131,13 +151,23 @@ export class StreamCoordinator {
       const top = this.heap.peek();
       if (!top || top.headAt === Number.POSITIVE_INFINITY) break;
       const t = top.headAt;
-      if (clock.nextTimerAt() < t) {
-        await clock.advanceTo(t, false);
+      const timerAt = clock.nextTimerAt();
+      if (timerAt < t) {
+        if (this.speed === "max") {
+          await clock.advanceTo(t, false);
+        } else {
+          await this.pace(timerAt);
+          if (!this.stopped) await clock.advanceTo(timerAt, true);
+        }
         continue;
       }
       if (top.needsLoad) {
+        if (this.speed !== "max" && t > clock.now()) {
+          await this.pace(t);
+          if (this.stopped) break;
+        }
         this.heap.pop();
-        if (t > clock.now()) clock.set(t);
+        if (t > clock.now()) await this.moveTo(t);
         top.batch = await top.feed.load();
         top.i = 0;
         top.n = top.batch ? batchLength(top.batch) : 0;
@@ -147,13 +177,30 @@ export class StreamCoordinator {
         if (top.headAt !== Number.POSITIVE_INFINITY || !top.needsLoad) this.heap.push(top);
         continue;
       }
-      if (this.speed !== "max") await this.pace(t);
-      if (t > clock.now()) clock.set(t);
+      if (this.speed !== "max") {
+        await this.pace(t);
+        if (this.stopped) break;
+      }
+      if (t > clock.now()) await this.moveTo(t);
       await this.deliverAll(clock.now());
       await clock.advanceTo(clock.now(), true);
       if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.yieldToIo();
     }
+    while (!this.stopped && this.speed !== "max" && clock.nextTimerAt() <= endAt) {
+      const at = clock.nextTimerAt();
+      await this.pace(at);
+      if (!this.stopped) await clock.advanceTo(at, true);
+    }
     if (!this.stopped && endAt > clock.now()) await clock.advanceTo(endAt, true);
+    const r = this.sink.advance?.();
+    if (r) await r;
+  }
+
+  /** Moves the clock to `t` without firing timers, telling the sink first. */
+  private async moveTo(t: number): Promise<void> {
+    const r = this.sink.advance?.();
+    if (r) await r;
+    this.clock.set(t);
   }
 
   /** Delivers every loaded row due at or before `t` across feeds. */
@@ -166,11 +213,10 @@ export class StreamCoordinator {
       const b = c.batch!;
       let i = c.i;
       if (b.kind === "bar") {
-        const bars = b.bars;
-        const time = bars.time;
+        const time = b.bars.time;
         const limit = t - MINUTE_MS;
         while (i < c.n && time[i] <= limit) {
-          const r = sink.bar(bars, i++);
+          const r = sink.bar(b, i++);
           if (r) {
             c.i = i;
             await r;
@@ -205,6 +251,7 @@ export class StreamCoordinator {
     this.lastYield = performance.now();
   }
 
+  /** Waits until simulated time `t` is due on the wall clock; `stop()` ends the wait at once. */
   private async pace(t: number): Promise<void> {
     const speed = this.speed as number;
     if (Number.isNaN(this.simStart)) {
@@ -214,7 +261,16 @@ export class StreamCoordinator {
     }
     const due = this.wallStart + (t - this.simStart) / speed;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    if (wait <= 1 || this.stopped) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, wait);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
   }
 }
 

@@ -1,6 +1,8 @@
+import type { Slice } from "./slice.js";
 import type { EngineEvent, EngineEventMap } from "./types.js";
 
-type Listener<E> = (event: E) => void | Promise<void>;
+/** An event listener; it may return anything, and only a returned promise is awaited. */
+export type Listener<E> = (event: E) => unknown;
 
 /**
  * Typed event hub. `emit` calls listeners in order and returns a promise only when some
@@ -22,6 +24,9 @@ export class EventHub {
     return () => this.remove(list, fn as Listener<EngineEvent>);
   }
 
+  /** Called whenever listeners are added or removed (the engine caches `has()` answers). */
+  onChange: (() => void) | undefined;
+
   /** Listens to every event. */
   onAny(fn: Listener<EngineEvent>): () => void {
     this.any.push(fn);
@@ -34,15 +39,29 @@ export class EventHub {
     return (this.counts[type] ?? 0) > 0;
   }
 
+  /** Hands a slice to the `slice` listeners only (not to `onAny`). */
+  emitSlice(slice: Slice, onError: (err: unknown) => void): void | Promise<void> {
+    const list = this.byType.get("slice");
+    if (!list) return;
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < list.length; i++) {
+      try {
+        const r = (list[i] as unknown as Listener<Slice>)(slice);
+        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
+      } catch (err) {
+        onError(err);
+      }
+    }
+    if (pending) return Promise.all(pending).then(() => undefined);
+  }
+
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
     const list = this.byType.get(event.type);
-    let pending: Promise<void>[] | undefined;
+    let pending: Promise<unknown>[] | undefined;
     const call = (fn: Listener<EngineEvent>) => {
       try {
         const r = fn(event);
-        if (r && typeof (r as Promise<void>).then === "function") {
-          (pending ??= []).push((r as Promise<void>).catch(onError));
-        }
+        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
       } catch (err) {
         onError(err);
       }
@@ -65,6 +84,8 @@ export class EventHub {
       "tick",
       "preOpen",
       "open",
+      "breakStart",
+      "breakEnd",
       "close",
       "postClose",
       "roll",
@@ -73,6 +94,8 @@ export class EventHub {
       "gapAbandoned",
     ];
     for (const t of types) this.counts[t] = this.any.length + (this.byType.get(t)?.length ?? 0);
+    this.counts.slice = this.byType.get("slice")?.length ?? 0;
+    this.onChange?.();
   }
 }
 
@@ -83,22 +106,29 @@ export class EventHub {
 export function eventIterator(
   hub: EventHub,
   highWater = 1024,
-): AsyncIterableIterator<EngineEvent> & {
+  slices = false,
+): AsyncIterableIterator<EngineEvent | Slice> & {
   end(): void;
 } {
-  const queue: EngineEvent[] = [];
+  const queue: (EngineEvent | Slice)[] = [];
   let wake: (() => void) | undefined;
   let drained: (() => void) | undefined;
   let ended = false;
-  const off = hub.onAny((event) => {
+  const take = (event: EngineEvent | Slice) => {
     if (ended) return;
     queue.push(event);
     wake?.();
     wake = undefined;
     if (queue.length >= highWater) return new Promise<void>((r) => (drained = r));
-  });
+  };
+  const offAny = hub.onAny(take);
+  const offSlice = slices ? hub.on("slice", (s) => take(s.copy())) : undefined;
+  const off = () => {
+    offAny();
+    offSlice?.();
+  };
   const iterator = {
-    async next(): Promise<IteratorResult<EngineEvent>> {
+    async next(): Promise<IteratorResult<EngineEvent | Slice>> {
       for (;;) {
         const event = queue.shift();
         if (event) {
@@ -112,7 +142,7 @@ export function eventIterator(
         await new Promise<void>((r) => (wake = r));
       }
     },
-    async return(): Promise<IteratorResult<EngineEvent>> {
+    async return(): Promise<IteratorResult<EngineEvent | Slice>> {
       iterator.end();
       return { value: undefined, done: true };
     },
@@ -127,4 +157,8 @@ export function eventIterator(
     },
   };
   return iterator;
+}
+
+function isPromise(x: unknown): x is Promise<unknown> {
+  return x !== null && typeof x === "object" && typeof (x as Promise<unknown>).then === "function";
 }

@@ -103,19 +103,32 @@ export class RepositoryFeed implements Feed {
   }
 }
 
-/** Session loaders reading bars, quotes or ticks of a symbol list from a repository. */
+/**
+ * Session loaders reading bars, quotes or ticks of a symbol list from a repository. Bar batches
+ * carry each row's dense symbol id (`idOf`, -1 when unknown), found once per row at load time.
+ */
 export function repositoryLoaders(
   repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks">,
   symbols: () => readonly string[],
   extended: boolean,
+  idOf: (symbol: string) => number,
 ): Record<"bar" | "quote" | "tick", SessionLoader> {
   return {
     bar: async (session) => {
       const { start, end } = sessionWindow(session, extended);
-      return {
-        kind: "bar",
-        bars: await repository.readBars({ symbols: symbols(), interval: "1m", from: start, to: end }),
-      };
+      const bars = await repository.readBars({ symbols: symbols(), interval: "1m", from: start, to: end });
+      const ids = new Int32Array(bars.length);
+      let last = "";
+      let id = -1;
+      for (let i = 0; i < bars.length; i++) {
+        const symbol = bars.symbol[i];
+        if (symbol !== last) {
+          last = symbol;
+          id = idOf(symbol);
+        }
+        ids[i] = id;
+      }
+      return { kind: "bar", bars, ids };
     },
     quote: async (session) => {
       const { start, end } = sessionWindow(session, extended);

@@ -1,3 +1,4 @@
+export type { GapCounts } from "../upkeep/index.js";
 export { type Speed, StreamCoordinator, type StreamSink } from "./coordinator.js";
 export { createEngine, Engine, type EngineParts, type Rejection } from "./engine.js";
 export { EventHub, eventIterator } from "./events.js";
@@ -6,5 +7,8 @@ export { type ComponentHealth, type Health, type HealthStatus, LatencyRecorder }
 export { loadHistory, type SymbolHistory, sessionsBefore } from "./history.js";
 export { eventLine, JsonlWriter } from "./jsonl.js";
 export { Prefetcher, type PrefetchRecord, type PrefetchState } from "./prefetch.js";
-export { type GapCounts, SessionData, type SessionSlice, type SymbolMetrics } from "./session-data.js";
+export { SessionData, type SymbolMetrics } from "./session-data.js";
+export { Slice, type SliceBars } from "./slice.js";
+export type { EngineCounters, RunState } from "./stats.js";
+export type { SessionSlice } from "./symbol-state.js";
 export type * from "./types.js";

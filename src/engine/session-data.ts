@@ -1,28 +1,14 @@
-import { DerivedBarBuilder, DerivedCache, deriveBars, type TickBarBuilder } from "../aggregate/index.js";
+import { DerivedBarBuilder, DerivedCache, deriveBars } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
-import { UnknownSymbolError } from "../model/errors.js";
+import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
 import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
-import { MINUTE_MS } from "../model/time.js";
-import { addDailyBar } from "./history.js";
-
-/** One past session of a symbol, kept in memory. */
-export interface SessionSlice {
-  session: Session;
-  bars: BarSeries;
-}
-
-/** Gap counters a symbol's metrics carry (kept current by upkeep). */
-export interface GapCounts {
-  /** Gaps found and not yet filled or abandoned. */
-  open: number;
-  filled: number;
-  abandoned: number;
-  /** Minutes missing right now in the current session. */
-  missingMinutes: number;
-}
+import { endedMinutes } from "../model/time.js";
+import type { GapCounts } from "../upkeep/index.js";
+import { addDailyBar } from "./daily-bar.js";
+import { type SessionSlice, SymbolState } from "./symbol-state.js";
 
 /** What `metrics(symbol)` returns: the current session so far. */
 export interface SymbolMetrics {
@@ -45,62 +31,6 @@ export interface SymbolMetrics {
   gaps: GapCounts;
   rejected: number;
   lastUpdate: number | null;
-}
-
-/** Everything kept for one symbol. Internal to the engine; read through SessionData. */
-export class SymbolState {
-  /** Current session's one-minute bars. */
-  bars: BarSeries;
-  /** Derived-bar builders of the current session, one per interval (an array: walked per bar). */
-  readonly builders: DerivedBarBuilder[] = [];
-  /** Trailing sessions, oldest first. */
-  history: SessionSlice[] = [];
-  /** Trailing daily bars, oldest first. */
-  daily: BarSeries;
-  quote: QuoteBar | undefined;
-  trade: Tick | undefined;
-  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
-  tickBars: TickBarBuilder | undefined;
-  open = Number.NaN;
-  high = Number.NEGATIVE_INFINITY;
-  low = Number.POSITIVE_INFINITY;
-  last = Number.NaN;
-  volume = 0;
-  pv = 0;
-  lastUpdate = Number.NaN;
-  rejected = 0;
-  /** Bars of the current session inside its regular hours (kept by the engine as bars land). */
-  present = 0;
-  readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
-
-  constructor(
-    readonly symbol: string,
-    /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
-    readonly id: number,
-  ) {
-    this.bars = new BarSeries(symbol, "1m", 16);
-    this.daily = new BarSeries(symbol, "1d", 32);
-  }
-
-  resetMetrics(): void {
-    this.present = 0;
-    this.open = Number.NaN;
-    this.high = Number.NEGATIVE_INFINITY;
-    this.low = Number.POSITIVE_INFINITY;
-    this.last = Number.NaN;
-    this.volume = 0;
-    this.pv = 0;
-    this.gaps.open = 0;
-    this.gaps.missingMinutes = 0;
-  }
-
-  /** Bytes of typed arrays held (current session, history, daily, derived). */
-  byteSize(): number {
-    let n = this.bars.byteSize() + this.daily.byteSize();
-    for (const h of this.history) n += h.bars.byteSize();
-    for (const b of this.builders) n += b.series.byteSize();
-    return n;
-  }
 }
 
 /** Options SessionData needs from the engine configuration. */
@@ -159,7 +89,9 @@ export class SessionData {
   lastBars(symbol: string, n: number, interval = "1m"): SessionBar[] {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
-    if (n <= 0) return [];
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidArgumentError(`n must be a whole number >= 0, got ${n}`);
+    if (n === 0) return [];
     const today = this.seriesOf(s, iv);
     let have = today.length;
     const older: BarSeries[] = [];
@@ -189,6 +121,8 @@ export class SessionData {
   barsSince(symbol: string, time: number, interval = "1m"): SessionBar[] {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
+    if (typeof time !== "number" || Number.isNaN(time))
+      throw new InvalidArgumentError(`time must be epoch milliseconds, got ${time}`);
     const out: SessionBar[] = [];
     if (iv.daily) {
       out.push(...s.daily.toBars(s.daily.lowerBound(time)));
@@ -218,7 +152,7 @@ export class SessionData {
   partial(symbol: string, interval: string): SessionBar | undefined {
     const iv = parseInterval(interval);
     if (iv.minutes === 1) return undefined;
-    return this.builder(this.state(symbol), iv).partial();
+    return this.derived(this.state(symbol), iv).partial();
   }
 
   /** Latest one-minute bar, quote and trade of a symbol. */
@@ -297,6 +231,7 @@ export class SessionData {
     let s = this.states.get(symbol);
     if (!s) {
       s = new SymbolState(symbol, this.list.length);
+      s.session = this.current;
       this.states.set(symbol, s);
       this.list.push(s);
     }
@@ -304,11 +239,13 @@ export class SessionData {
     return s;
   }
 
-  /** The state of an active symbol; UnknownSymbolError otherwise. */
+  /** The state of an active symbol; InvalidArgumentError for a non-string, UnknownSymbolError otherwise. */
   state(symbol: string): SymbolState {
     const s = this.states.get(symbol);
-    if (!s) throw new UnknownSymbolError(symbol);
-    return s;
+    if (s) return s;
+    if (typeof symbol !== "string" || symbol.length === 0)
+      throw new InvalidArgumentError(`symbol must be a non-empty string, got ${String(symbol)}`);
+    throw new UnknownSymbolError(symbol);
   }
 
   /** All active states. */
@@ -326,6 +263,7 @@ export class SessionData {
     this.current = session;
     const minutes = this.calendar.minuteCount(session, this.options.extended);
     for (const s of this.states.values()) {
+      s.session = session;
       s.bars.clear();
       s.bars.reserve(minutes);
       s.resetMetrics();
@@ -357,6 +295,7 @@ export class SessionData {
         }
       }
       s.bars.clear();
+      s.session = undefined;
       s.resetMetrics();
       for (const b of s.builders) b.reset();
     }
@@ -372,25 +311,6 @@ export class SessionData {
     this.cache.invalidate(symbol);
   }
 
-  /** Recomputes a symbol's session figures from its bars (after bars were inserted). */
-  recomputeMetrics(s: SymbolState): void {
-    const b = s.bars;
-    s.open = b.length > 0 ? b.open[0] : Number.NaN;
-    s.high = Number.NEGATIVE_INFINITY;
-    s.low = Number.POSITIVE_INFINITY;
-    s.volume = 0;
-    s.pv = 0;
-    for (let i = 0; i < b.length; i++) {
-      if (b.high[i] > s.high) s.high = b.high[i];
-      if (b.low[i] < s.low) s.low = b.low[i];
-      s.volume += b.volume[i];
-      s.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
-    }
-    s.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
-    const session = this.current;
-    s.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
-  }
-
   /** Drops cached derived history of a symbol (after a fill changed a past session). */
   invalidate(symbol: string, date?: string): void {
     this.cache.invalidate(symbol, date);
@@ -398,16 +318,7 @@ export class SessionData {
 
   /** Regular-session minutes of the current session whose end the clock has passed. */
   expectedSoFar(): number {
-    const minutes = this.expectedMinutes();
-    const limit = this.clock.now() - MINUTE_MS;
-    let lo = 0;
-    let hi = minutes.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (minutes[mid] <= limit) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return endedMinutes(this.expectedMinutes(), this.clock.now());
   }
 
   /** The current session's expected regular-session minute starts (cached per session). */
@@ -421,22 +332,44 @@ export class SessionData {
     return this.expectedCache.minutes;
   }
 
-  /** The builder of a derived interval, created (and caught up) on first use: auto-activation. */
-  builder(s: SymbolState, iv: Interval): DerivedBarBuilder {
-    let b = s.builders.find((x) => x.series.interval === iv.name);
-    if (!b) {
-      b = new DerivedBarBuilder(s.symbol, iv, this.calendar, {
-        anchor: this.options.anchor,
-        extended: this.options.extended,
-      });
-      if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
-      s.builders.push(b);
+  /** Adds the builder of a configured derived interval (caught up on the session so far). */
+  private builder(s: SymbolState, iv: Interval): void {
+    if (s.builders.some((x) => x.series.interval === iv.name)) return;
+    const b = this.newBuilder(s.symbol, iv);
+    if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
+    s.builders.push(b);
+  }
+
+  /**
+   * The builder of a derived interval: the configured one, or one computed on demand from the
+   * session's bars (rebuilt when they or the clock moved), which emits no events.
+   */
+  private derived(s: SymbolState, iv: Interval): DerivedBarBuilder {
+    const configured = s.builders.find((x) => x.series.interval === iv.name);
+    if (configured) return configured;
+    const now = this.clock.now();
+    let entry = s.onDemand.get(iv.name);
+    if (!entry) {
+      entry = { builder: this.newBuilder(s.symbol, iv), length: -1, at: Number.NaN };
+      s.onDemand.set(iv.name, entry);
     }
-    return b;
+    if (entry.length !== s.bars.length || entry.at !== now) {
+      entry.builder.rebuild(s.bars, now);
+      entry.length = s.bars.length;
+      entry.at = now;
+    }
+    return entry.builder;
+  }
+
+  private newBuilder(symbol: string, iv: Interval): DerivedBarBuilder {
+    return new DerivedBarBuilder(symbol, iv, this.calendar, {
+      anchor: this.options.anchor,
+      extended: this.options.extended,
+    });
   }
 
   private seriesOf(s: SymbolState, iv: Interval): BarSeries {
-    return iv.minutes === 1 ? s.bars : this.builder(s, iv).series;
+    return iv.minutes === 1 ? s.bars : this.derived(s, iv).series;
   }
 
   private historySeries(s: SymbolState, slice: SessionSlice, iv: Interval): BarSeries {

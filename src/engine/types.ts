@@ -1,4 +1,8 @@
 import type { BarColumns, QuoteBar, SessionBar, Tick } from "../model/bar.js";
+import type { GapEvent } from "../upkeep/index.js";
+import type { Slice } from "./slice.js";
+
+export type { GapEvent };
 
 /** A bar delivered by the engine: one-minute or derived, at clock time `at` (its end). */
 export interface BarEvent extends SessionBar {
@@ -20,26 +24,13 @@ export interface TickEvent extends Tick {
 
 /** A calendar boundary as the engine saw it. `at` is the boundary's true time. */
 export interface BoundaryEvent {
-  type: "preOpen" | "open" | "close" | "postClose" | "roll";
+  type: "preOpen" | "open" | "breakStart" | "breakEnd" | "close" | "postClose" | "roll";
   at: number;
   calendar: string;
   date: string;
 }
 
-/** A gap's life: found, filled from a bar source, or given up on. */
-export interface GapEvent {
-  type: "gap" | "gapFilled" | "gapAbandoned";
-  at: number;
-  symbol: string;
-  /** First missing bar's start, epoch ms. */
-  start: number;
-  /** Exclusive end. */
-  end: number;
-  count: number;
-  retries: number;
-}
-
-/** Every event the engine emits, by `type`. */
+/** Every per-bar and other event the engine emits (slices are delivered apart, see `Slice`). */
 export type EngineEvent = BarEvent | QuoteEvent | TickEvent | BoundaryEvent | GapEvent;
 
 /** Map from event type to its event. */
@@ -49,17 +40,26 @@ export interface EngineEventMap {
   tick: TickEvent;
   preOpen: BoundaryEvent;
   open: BoundaryEvent;
+  breakStart: BoundaryEvent;
+  breakEnd: BoundaryEvent;
   close: BoundaryEvent;
   postClose: BoundaryEvent;
   roll: BoundaryEvent;
   gap: GapEvent;
   gapFilled: GapEvent;
   gapAbandoned: GapEvent;
+  /** Every bar completed at one clock instant (only to `slice` listeners, never to `onAny`). */
+  slice: Slice;
 }
 
 /** A batch of events a feed hands the coordinator, each already in time order. */
 export type FeedBatch =
-  | { kind: "bar"; bars: BarColumns }
+  | {
+      kind: "bar";
+      bars: BarColumns;
+      /** Dense symbol id of each row (the engine's), or -1 where unknown: no lookup by name per bar. */
+      ids?: Int32Array;
+    }
   | { kind: "quote"; quotes: readonly QuoteBar[] }
   | { kind: "tick"; ticks: readonly Tick[] };
 

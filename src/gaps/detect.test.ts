@@ -71,6 +71,26 @@ describe("detectGaps", () => {
     ]);
   });
 
+  it("expects no minute in a session's break and splits a missing run at it", () => {
+    const tokyo = getCalendar("XTKS");
+    const s = tokyo.sessionOn("2024-01-09")!;
+    const expected = tokyo.expectedMinutes(s);
+    const present = expected.filter(
+      (t) => t < s.breakStart! - 10 * MINUTE_MS || t >= s.breakEnd! + 5 * MINUTE_MS,
+    );
+    const report = detectGaps(present, present.length, expected, s.close);
+    expect(report).toEqual({
+      expected: 300,
+      present: 285,
+      quality: 95,
+      gaps: [
+        { start: s.breakStart! - 10 * MINUTE_MS, end: s.breakStart!, count: 10 },
+        { start: s.breakEnd!, end: s.breakEnd! + 5 * MINUTE_MS, count: 5 },
+      ],
+    });
+    expect(detectGaps(present, present.length, expected, s.breakEnd!).expected).toBe(150);
+  });
+
   it("equals a Set-based brute force on random sessions with random missing minutes", () => {
     const sessions = xnys.sessions("2013-01-01", "2013-12-31");
     fc.assert(

@@ -1,4 +1,4 @@
-import { MINUTE_MS } from "../model/time.js";
+import { endedMinutes, MINUTE_MS } from "../model/time.js";
 
 /** A run of missing one-minute bars: [start, end) (end exclusive), `count` minutes. */
 export interface GapRange {
@@ -33,15 +33,7 @@ export function detectGaps(
   expected: ArrayLike<number>,
   upTo: number,
 ): GapReport {
-  let lo = 0;
-  let hi = expected.length;
-  const lastStart = upTo - MINUTE_MS;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (expected[mid] <= lastStart) lo = mid + 1;
-    else hi = mid;
-  }
-  const due = lo;
+  const due = endedMinutes(expected, upTo);
   const gaps: GapRange[] = [];
   let present = 0;
   let i = 0;

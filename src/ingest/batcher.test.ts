@@ -1,13 +1,21 @@
 import { describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
 import type { BarColumns } from "../model/bar.js";
+import { parseInterval } from "../model/interval.js";
 import { BarBatcher, DuplicateIndex, REASON } from "./batcher.js";
+import { TIME_REASON, TimeRule } from "./time-rule.js";
+
+const BASE = Date.UTC(2024, 0, 2);
+/** Minute `k` of 2024-01-02 UTC. */
+const minute = (k: number) => BASE + k * 60_000;
+const rule = () => new TimeRule(getCalendar("24/7"), parseInterval("1m"));
 
 function collect(batchRows: number) {
   const batches: { symbols: string[]; times: number[] }[] = [];
-  const batcher = new BarBatcher("1m", batchRows, async (_interval, bars: BarColumns) => {
+  const batcher = new BarBatcher(rule(), batchRows, async (_interval, bars: BarColumns) => {
     batches.push({
       symbols: bars.symbol.slice(0, bars.length),
-      times: [...bars.time.subarray(0, bars.length)],
+      times: [...bars.time.subarray(0, bars.length)].map((t) => (t - BASE) / 60_000),
     });
     return bars.length;
   });
@@ -19,7 +27,7 @@ describe("BarBatcher", () => {
     const { batches, batcher } = collect(4);
     for (const t of [1, 2, 3])
       for (const s of ["A", "B", "C"])
-        expect(batcher.add(s, t, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBeNull();
+        expect(batcher.add(s, minute(t), 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBeNull();
     await batcher.finish();
     expect(batches.map((b) => b.times)).toEqual([
       [1, 1, 1],
@@ -31,25 +39,53 @@ describe("BarBatcher", () => {
 
   it("writes a full batch of a single minute whole", async () => {
     const { batches, batcher } = collect(2);
-    for (const s of ["A", "B", "C"]) batcher.add(s, 5, 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
+    for (const s of ["A", "B", "C"]) batcher.add(s, minute(5), 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
     await batcher.finish();
     expect(batches.map((b) => b.symbols)).toEqual([["A", "B"], ["C"]]);
   });
 
   it("refuses rows by reason, checking the duplicate last", () => {
     const { batcher } = collect(10);
-    expect(batcher.add("A", Number.NaN, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.time);
-    expect(batcher.add("", 1, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.symbol);
-    expect(batcher.add("A", 1, 1, 0.5, 1, 1, 1, Number.NaN, Number.NaN)).toBe("high below low");
-    expect(batcher.add("A", 1, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBeNull();
-    expect(batcher.add("A", 1, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.duplicate);
+    const t = minute(1);
+    expect(batcher.add("A", Number.NaN, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(TIME_REASON.unparseable);
+    expect(batcher.add("A", t + 0.5, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(
+      "time not on a 1m boundary",
+    );
+    expect(batcher.add("A", Date.UTC(2100, 0, 1), 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(
+      TIME_REASON.range,
+    );
+    expect(batcher.add("", t, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.symbol);
+    expect(batcher.add("A B", t, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.badSymbol);
+    expect(batcher.add("A", t, 1, 0.5, 1, 1, 1, Number.NaN, Number.NaN)).toBe("high below low");
+    expect(batcher.add("A", t, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBeNull();
+    expect(batcher.add("A", t, 1, 1, 1, 1, 1, Number.NaN, Number.NaN)).toBe(REASON.duplicate);
+  });
+
+  it("starts each write only when the one before it has finished, in input order", async () => {
+    const order: string[] = [];
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const batcher = new BarBatcher(rule(), 1, async (_i, bars) => {
+      const t = (bars.time[0] - BASE) / 60_000;
+      order.push(`start ${t}`);
+      if (t === 0) await gate;
+      order.push(`end ${t}`);
+      return bars.length;
+    });
+    for (const k of [0, 1, 2]) batcher.add("A", minute(k), 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
+    await Promise.resolve();
+    release();
+    await batcher.finish();
+    expect(order).toEqual(["start 0", "end 0", "start 1", "end 1", "start 2", "end 2"]);
   });
 
   it("surfaces a failed write when drained", async () => {
-    const batcher = new BarBatcher("1m", 1, async () => {
+    const batcher = new BarBatcher(rule(), 1, async () => {
       throw new Error("disk full");
     });
-    batcher.add("A", 1, 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
+    batcher.add("A", minute(1), 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
     await expect(batcher.finish()).rejects.toThrow("disk full");
   });
 });

@@ -1,12 +1,39 @@
 import { allocBarColumns, type BarColumns, barProblem } from "../model/bar.js";
+import { parseInterval } from "../model/interval.js";
+import { isSymbol, SYMBOL_RULE } from "../model/symbol.js";
+import type { TimeRule } from "./time-rule.js";
 
 /** Rejection reasons besides `barProblem`'s (which name the field: "open is not a number", ...). */
 export const REASON = {
-  time: "unparseable time",
   duplicate: "duplicate symbol and time",
   symbol: "missing symbol",
-  fields: "missing fields",
+  badSymbol: `bad symbol (${SYMBOL_RULE})`,
+  unbalancedQuote: "unbalanced quote",
+  longLine: "line longer than the limit",
 } as const;
+
+/** The reason for a row of `found` fields where `expected` are: "N fields, expected M". */
+export function fieldCountReason(found: number, expected: number): string {
+  return `${found} field${found === 1 ? "" : "s"}, expected ${expected}`;
+}
+
+/** Checks symbols by the one symbol rule, remembering the good ones. */
+export class SymbolCheck {
+  private readonly good = new Set<string>();
+  private last: string | null = null;
+
+  /** Why `symbol` (already upper-cased) is refused, or null. */
+  problem(symbol: string): string | null {
+    if (symbol === this.last) return null;
+    if (!this.good.has(symbol)) {
+      if (symbol.length === 0) return REASON.symbol;
+      if (!isSymbol(symbol)) return REASON.badSymbol;
+      this.good.add(symbol);
+    }
+    this.last = symbol;
+    return null;
+  }
+}
 
 /**
  * The times seen for one symbol. Input is nearly always in time order, so a row is checked
@@ -72,28 +99,45 @@ export type BarWriter = (interval: string, bars: BarColumns) => Promise<number>;
 /**
  * Validates bars and gathers them into batches of `batchRows` rows. A full batch is handed to
  * the writer at once, without waiting, so parsing the next batch overlaps the database work
- * of this one; `drain()` bounds how many writes are in flight.
+ * of this one; `drain()` bounds how many writes are in flight. Each write starts only when
+ * the one before it has finished, so batches land in input order: whatever is stored when
+ * an ingest is killed is a prefix of its good rows.
  */
 export class BarBatcher {
   private cols: BarColumns;
   private readonly pending: Promise<void>[] = [];
+  private last: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | null = null;
+  private readonly symbols = new SymbolCheck();
   /** Rows the writer reported written. */
   stored = 0;
+  /** The interval's name (`1m`, `1d`, ...). */
+  readonly interval: string;
 
   constructor(
-    readonly interval: string,
+    private readonly rule: TimeRule,
     private readonly batchRows: number,
     private readonly write: BarWriter,
     private readonly duplicates = new DuplicateIndex(),
   ) {
+    this.interval = (rule.interval ?? parseInterval("1m")).name;
     this.cols = allocBarColumns(batchRows);
   }
 
+  /** Why `rule` refuses `time`, or null. */
+  timeProblem(time: number): string | null {
+    return this.rule.problem(time);
+  }
+
+  /** The open of the session dated `day` (days since epoch), NaN when there is none. */
+  openOn(day: number): number {
+    return this.rule.openOn(day);
+  }
+
   /**
-   * Adds a bar, or returns why it is refused: an unparseable (non-finite) time, an empty
-   * symbol, a `barProblem`, or a (symbol, time) already added. `trades`/`vwap` are NaN when
-   * absent.
+   * Adds a bar, or returns why it is refused: the time rule, an empty or malformed symbol
+   * (upper-cased by the caller), a `barProblem`, or a (symbol, time) already added.
+   * `trades`/`vwap` are NaN when absent.
    */
   add(
     symbol: string,
@@ -106,8 +150,10 @@ export class BarBatcher {
     trades: number,
     vwap: number,
   ): string | null {
-    if (!Number.isFinite(time)) return REASON.time;
-    if (symbol.length === 0) return REASON.symbol;
+    const timeProblem = this.rule.problem(time);
+    if (timeProblem !== null) return timeProblem;
+    const symbolProblem = this.symbols.problem(symbol);
+    if (symbolProblem !== null) return symbolProblem;
     const problem = barProblem(open, high, low, close, volume);
     if (problem !== null) return problem;
     if (this.duplicates.seen(symbol, time)) return REASON.duplicate;
@@ -174,14 +220,15 @@ export class BarBatcher {
     next.length = n - cut;
     batch.length = cut;
     this.cols = next;
-    const done = this.write(this.interval, batch).then(
-      (written) => {
-        this.stored += written;
-      },
-      (error: unknown) => {
+    const done = this.last.then(async () => {
+      if (this.failure) return;
+      try {
+        this.stored += await this.write(this.interval, batch);
+      } catch (error) {
         this.failure ??= { error };
-      },
-    );
+      }
+    });
+    this.last = done;
     this.pending.push(done);
   }
 }

@@ -1,8 +1,11 @@
 import { InputError } from "../model/errors.js";
-import { type BarBatcher, REASON } from "./batcher.js";
-import { parseNumber, splitQuoted, text } from "./bytes.js";
-import type { Rejects } from "./rejects.js";
-import { NaiveTimeError, type TimeParser } from "./timestamps.js";
+import { type BarBatcher, fieldCountReason, REASON } from "./batcher.js";
+import { parseNumber, splitQuoted } from "./bytes.js";
+import { type Rejects, rawText } from "./rejects.js";
+import { TIME_FORM, TIME_FORM_NAMES, type TimeParser } from "./timestamps.js";
+
+/** Longest line read unless told otherwise (16 MiB); a longer one is rejected unread. */
+export const DEFAULT_MAX_LINE_BYTES = 16 << 20;
 
 /** The bar fields an importer looks for in a header. */
 export type BarField = "time" | "open" | "high" | "low" | "close" | "volume" | "symbol" | "trades" | "vwap";
@@ -86,6 +89,8 @@ export interface CsvImportOptions {
   rejects: Rejects;
   /** Called after each chunk with the bytes of that chunk and the data rows read so far. */
   onChunk?: (bytes: number, rowsRead: number) => void;
+  /** Longest line kept (default DEFAULT_MAX_LINE_BYTES). */
+  maxLineBytes?: number;
 }
 
 const NL = 10;
@@ -95,39 +100,52 @@ const QUOTE = 34;
 /**
  * Reads bars from CSV bytes (a header row, then one bar per line) into the batcher. Lines are
  * split and numbers parsed in place on the byte chunks; only symbols (when they change) and
- * rejected lines become strings. Returns the data rows read.
+ * rejected lines become strings. A line longer than `maxLineBytes` is rejected without being
+ * kept whole. Returns the data rows read.
  */
 export async function importCsvBars(
   source: AsyncIterable<Uint8Array>,
   opts: CsvImportOptions,
 ): Promise<number> {
   const reader = new CsvBarReader(opts);
+  const maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   let carry: Buffer | null = null;
-  try {
-    for await (const chunk of source) {
-      const b: Buffer = carry
-        ? Buffer.concat([carry, chunk])
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-      const rest = reader.feed(b, false);
-      carry = rest < b.length ? b.subarray(rest) : null;
-      opts.onChunk?.(chunk.length, reader.rows);
-      await opts.batcher.drain(1);
+  let skipping = false;
+  for await (const chunk of source) {
+    let c = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (skipping) {
+      const nl = c.indexOf(10);
+      if (nl < 0) continue;
+      skipping = false;
+      c = c.subarray(nl + 1);
     }
-    if (carry) reader.feed(carry, true);
-  } catch (err) {
-    if (err instanceof NaiveTimeError) {
-      throw new InputError(
-        `${opts.file}:${reader.line}: ${err.message}; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
-      );
+    const b: Buffer = carry ? Buffer.concat([carry, c]) : c;
+    const rest = reader.feed(b, false);
+    carry = rest < b.length ? b.subarray(rest) : null;
+    if (carry !== null && carry.length > maxLine) {
+      reader.tooLong(carry, maxLine);
+      carry = null;
+      skipping = true;
     }
-    throw err;
+    opts.onChunk?.(chunk.length, reader.rows);
+    await opts.batcher.drain(1);
   }
+  if (carry) reader.feed(carry, true);
   if (!reader.hasHeader) throw new InputError(`${opts.file}: empty file, expected a header row`);
   return reader.rows;
 }
 
+const NO_SESSION_ON_DATE = "no session of the calendar on this date";
+
 const rawLine = (b: Uint8Array, s: number, e: number) =>
   Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("utf8");
+
+/** Odd number of double quotes in [s, e). */
+function unbalanced(b: Uint8Array, s: number, e: number): boolean {
+  let n = 0;
+  for (let i = s; i < e; i++) if (b[i] === QUOTE) n++;
+  return (n & 1) === 1;
+}
 
 /**
  * The CSV state machine. All state lives in fields of one shape (column indexes as plain
@@ -140,6 +158,12 @@ class CsvBarReader {
   hasHeader = false;
   private delim = 44;
   private need = 0;
+  /** Fields of the header: every row must have as many. */
+  private width = 0;
+  private fileForm: number = TIME_FORM.none;
+  private quotedRaw: string | null = null;
+  private readonly daily: boolean;
+  private lastForm: number = TIME_FORM.none;
   private fs = new Int32Array(0);
   private fe = new Int32Array(0);
   private iTime = -1;
@@ -165,7 +189,8 @@ class CsvBarReader {
     this.time = opts.time;
     this.batcher = opts.batcher;
     this.rejects = opts.rejects;
-    this.symbol = opts.symbol ?? "";
+    this.symbol = (opts.symbol ?? "").trim().toUpperCase();
+    this.daily = opts.batcher.interval === "1d";
   }
 
   /** Parses the complete lines of `b` (all of it when `final`); returns where the rest starts. */
@@ -213,9 +238,9 @@ class CsvBarReader {
       }
       f++;
       if (quoted) this.quotedRow(b, s, e);
-      else if (f < need) {
+      else if (f !== this.width) {
         this.rows++;
-        this.rejects.add(this.file, this.line, REASON.fields, rawLine(b, s, e));
+        this.rejects.addBytes(this.file, this.line, fieldCountReason(f, this.width), b, s, e);
       } else this.row(b, s, e);
     }
     return pos;
@@ -226,11 +251,9 @@ class CsvBarReader {
     if (h.charCodeAt(0) === 0xfeff) h = h.slice(1);
     const d = detectDelimiter(h);
     this.delim = d.charCodeAt(0);
-    const m = mapColumns(
-      h.includes('"') ? splitQuoted(h, d) : h.split(d),
-      this.file,
-      this.opts.symbol !== undefined,
-    );
+    const names = h.includes('"') ? splitQuoted(h, d) : h.split(d);
+    this.width = names.length;
+    const m = mapColumns(names, this.file, this.opts.symbol !== undefined);
     this.iTime = m.time;
     this.iOpen = m.open;
     this.iHigh = m.high;
@@ -255,10 +278,32 @@ class CsvBarReader {
     const te = fe[this.iTime];
     // files of many symbols repeat each time once per symbol: parse it once
     let t = this.lastTime;
+    let form = this.lastForm;
     if (!sameBytes(b, ts, te, this.lastTimeBytes)) {
-      t = this.time.parseBytes(b, ts, te);
+      const time = this.time;
+      t = time.parseBytes(b, ts, te);
+      form = time.form;
+      if (form === TIME_FORM.date && this.daily) t = this.batcher.openOn(time.day);
       this.lastTime = t;
+      this.lastForm = form;
       this.lastTimeBytes = b.slice(ts, te);
+    }
+    if (form !== this.fileForm && form !== TIME_FORM.none) {
+      if (this.fileForm !== TIME_FORM.none) {
+        const reason = `time written as ${TIME_FORM_NAMES[form]}, the file's as ${TIME_FORM_NAMES[this.fileForm]}`;
+        this.reject(reason, b, s, e);
+        return;
+      }
+      if (form === TIME_FORM.naive && this.time.timeZone === undefined) {
+        throw new InputError(
+          `${this.file}:${this.line}: time "${rawLine(b, ts, te).trim()}" has no UTC offset; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
+        );
+      }
+      this.fileForm = form;
+    }
+    if (form === TIME_FORM.date && this.daily && Number.isNaN(t)) {
+      this.reject(NO_SESSION_ON_DATE, b, s, e);
+      return;
     }
     const open = parseNumber(b, fs[this.iOpen], fe[this.iOpen]);
     const high = parseNumber(b, fs[this.iHigh], fe[this.iHigh]);
@@ -271,7 +316,7 @@ class CsvBarReader {
     if (it >= 0 && fe[it] > fs[it]) {
       trades = parseNumber(b, fs[it], fe[it]);
       if (!(trades >= 0) || !Number.isFinite(trades)) {
-        this.rejects.add(this.file, this.line, "trades is not a number", rawLine(b, s, e));
+        this.reject("trades is not a number", b, s, e);
         return;
       }
     }
@@ -279,22 +324,39 @@ class CsvBarReader {
     if (iv >= 0 && fe[iv] > fs[iv]) {
       vwap = parseNumber(b, fs[iv], fe[iv]);
       if (!(vwap >= 0) || !Number.isFinite(vwap)) {
-        this.rejects.add(this.file, this.line, "vwap is not a number", rawLine(b, s, e));
+        this.reject("vwap is not a number", b, s, e);
         return;
       }
     }
     if (this.iSymbol >= 0) this.symbol = this.symbols.get(b, fs[this.iSymbol], fe[this.iSymbol]);
     const problem = this.batcher.add(this.symbol, t, open, high, low, close, volume, trades, vwap);
-    if (problem !== null) this.rejects.add(this.file, this.line, problem, rawLine(b, s, e));
+    if (problem !== null) this.reject(problem, b, s, e);
+  }
+
+  private reject(reason: string, b: Uint8Array, s: number, e: number): void {
+    if (this.quotedRaw !== null) this.rejects.add(this.file, this.line, reason, this.quotedRaw);
+    else this.rejects.addBytes(this.file, this.line, reason, b, s, e);
+  }
+
+  /** Rejects the line starting `b`, longer than `limit` bytes, keeping only its start. */
+  tooLong(b: Uint8Array, limit: number): void {
+    this.line++;
+    this.rows++;
+    this.rejects.addBytes(this.file, this.line, `${REASON.longLine} (${limit} bytes)`, b, 0, b.length);
   }
 
   /** A line with quotes: split properly, then parse from a scratch buffer of its fields. */
   private quotedRow(b: Uint8Array, s: number, e: number): void {
-    const raw = rawLine(b, s, e);
-    const fields = splitQuoted(raw, String.fromCharCode(this.delim));
-    if (fields.length < this.need) {
+    if (unbalanced(b, s, e)) {
       this.rows++;
-      this.rejects.add(this.file, this.line, REASON.fields, raw);
+      this.rejects.addBytes(this.file, this.line, REASON.unbalancedQuote, b, s, e);
+      return;
+    }
+    const raw = rawText(b, s, e);
+    const fields = splitQuoted(rawLine(b, s, e), String.fromCharCode(this.delim));
+    if (fields.length !== this.width) {
+      this.rows++;
+      this.rejects.add(this.file, this.line, fieldCountReason(fields.length, this.width), raw);
       return;
     }
     const parts: Buffer[] = [];
@@ -306,15 +368,16 @@ class CsvBarReader {
       this.fe[f] = at;
       parts.push(part);
     }
-    const before = this.rejects.count;
+    this.quotedRaw = raw;
     this.row(Buffer.concat(parts), 0, 0);
-    if (this.rejects.count > before) this.rejects.list[this.rejects.list.length - 1].raw = raw;
+    this.quotedRaw = null;
   }
 }
 
 /**
- * Symbol strings by their bytes: a row's symbol field is hashed (FNV-1a) and compared in
- * place, so a file interleaving many symbols makes one string per symbol, not per row.
+ * Upper-cased symbol strings by their bytes: a row's symbol field is hashed (FNV-1a, ASCII
+ * letters folded to upper case) and compared in place, so a file interleaving many symbols
+ * makes one string per symbol, not per row.
  */
 class SymbolInterner {
   private readonly byHash = new Map<number, string>();
@@ -323,19 +386,24 @@ class SymbolInterner {
     while (s < e && b[s] === 32) s++;
     while (e > s && b[e - 1] === 32) e--;
     let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ b[i], 0x01000193);
+    for (let i = s; i < e; i++) h = Math.imul(h ^ upper(b[i]), 0x01000193);
     const key = h & 0x3fffffff;
     const hit = this.byHash.get(key);
     if (hit !== undefined && hit.length === e - s) {
       let same = true;
-      for (let k = 0; k < hit.length && same; k++) same = hit.charCodeAt(k) === b[s + k];
+      for (let k = 0; k < hit.length && same; k++) same = hit.charCodeAt(k) === upper(b[s + k]);
       if (same) return hit;
     }
-    const str = text(b, s, e);
+    const str = Buffer.from(b.buffer, b.byteOffset + s, e - s)
+      .toString("utf8")
+      .toUpperCase();
     if (hit === undefined && str.length === e - s) this.byHash.set(key, str);
     return str;
   }
 }
+
+/** An ASCII byte with a-z folded to A-Z. */
+const upper = (c: number) => (c >= 97 && c <= 122 ? c - 32 : c);
 
 function sameBytes(b: Uint8Array, s: number, e: number, prev: Uint8Array): boolean {
   if (e - s !== prev.length) return false;

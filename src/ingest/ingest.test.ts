@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { DuckDBInstance } from "@duckdb/node-api";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
 import { type Bar, columnsToBars } from "../model/bar.js";
-import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { InvalidArgumentError } from "../model/errors.js";
 import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
@@ -58,10 +59,14 @@ describe("ingest csv", () => {
     const summary = await ingest([file], { format: "csv", symbol: "SPY", repository: repo });
     expect(summary).toEqual({
       files: 1,
+      filesRead: 1,
+      failed: [],
       rowsRead: 2,
       rowsStored: 2,
+      actions: 0,
       rejected: 0,
       byReason: {},
+      byKind: { minute: { read: 2, stored: 2, rejected: 0 } },
       rejects: [],
       skipped: [],
     });
@@ -122,7 +127,7 @@ describe("ingest csv", () => {
       [9, "low above open/close"],
       [10, "duplicate symbol and time"],
       [11, "unparseable time"],
-      [13, "missing fields"],
+      [13, "4 fields, expected 8"],
       [14, "missing symbol"],
       [15, "volume is not a number"],
       [16, "trades is not a number"],
@@ -154,8 +159,8 @@ describe("ingest csv", () => {
   it("counts a reason as often as it occurs, across files", async () => {
     const repo = await memory();
     const dir = tempDir();
-    write("a.csv", "time,open,high,low,close,volume\n1700000000,1,1,1,1,-5\n1700000060,1,1,1,1,-5\n", dir);
-    write("b.csv", "time,open,high,low,close,volume\n1700000000,1,1,1,1,1\n", dir);
+    write("a.csv", "time,open,high,low,close,volume\n1699999980,1,1,1,1,-5\n1700000040,1,1,1,1,-5\n", dir);
+    write("b.csv", "time,open,high,low,close,volume\n1699999980,1,1,1,1,1\n", dir);
     const summary = await ingest([dir], { format: "csv", symbol: "X", repository: repo });
     expect(summary.files).toBe(2);
     expect(summary.byReason).toEqual({ "negative volume": 2 });
@@ -166,16 +171,22 @@ describe("ingest csv", () => {
   it("reads epoch seconds, ms, us and ns, detected or told", async () => {
     const repo = await memory();
     const t = at("2013-10-07T13:30:00Z");
-    const file = write(
-      "epoch.csv",
-      `date,open,high,low,close,volume\n${t / 1000},1,1,1,1,1\n${t + 60_000},1,1,1,1,1\n${(t + 120_000) * 1000},1,1,1,1,1\n${BigInt(t + 180_000) * 1_000_000n},1,1,1,1,1\n`,
-    );
-    await ingest([file], { format: "csv", symbol: "E", repository: repo });
+    const dir = tempDir();
+    const times = [
+      `${t / 1000}`,
+      `${t + 60_000}`,
+      `${(t + 120_000) * 1000}`,
+      `${BigInt(t + 180_000) * 1_000_000n}`,
+    ];
+    for (const [k, x] of times.entries())
+      write(`epoch${k}.csv`, `date,open,high,low,close,volume\n${x},1,1,1,1,1\n`, dir);
+    await ingest([dir], { format: "csv", symbol: "E", repository: repo });
     expect((await stored(repo)).map((b) => b.time - t)).toEqual([0, 60_000, 120_000, 180_000]);
     const repo2 = await memory();
-    const ms = write("ms.csv", `time,open,high,low,close,volume\n${t / 1000},1,1,1,1,1\n`);
-    await ingest([ms], { format: "csv", symbol: "E", timeFormat: "ms", repository: repo2 });
-    expect((await stored(repo2))[0].time).toBe(t / 1000);
+    const ms = write("ms.csv", `time,open,high,low,close,volume\n${t},1,1,1,1,1\n${t / 1000},1,1,1,1,1\n`);
+    const told = await ingest([ms], { format: "csv", symbol: "E", timeFormat: "s", repository: repo2 });
+    expect(told.rejects.map((r) => [r.line, r.reason])).toEqual([[2, "time outside 1970-2100"]]);
+    expect((await stored(repo2))[0].time).toBe(t);
   });
 
   it("reads naive local times with --tz, and refuses them without, naming file and line", async () => {
@@ -183,27 +194,30 @@ describe("ingest csv", () => {
     const file = write("local.csv", "datetime,open,high,low,close,volume\n2013-10-07 09:30:00,1,1,1,1,1\n");
     await ingest([file], { format: "csv", symbol: "L", tz: "America/New_York", repository: repo });
     expect((await stored(repo))[0].time).toBe(at("2013-10-07T13:30:00Z"));
-    const err = await ingest([file], { format: "csv", symbol: "L", repository: repo }).catch((e) => e);
-    expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe(
-      `${file}:2: time "2013-10-07 09:30:00" has no UTC offset; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
-    );
+    const summary = await ingest([file], { format: "csv", symbol: "L", repository: repo });
+    expect(summary.failed).toEqual([
+      {
+        file,
+        line: 2,
+        reason: `time "2013-10-07 09:30:00" has no UTC offset; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
+      },
+    ]);
   });
 
   it("needs --symbol when the file has no symbol column, and says so", async () => {
     const repo = await memory();
-    const file = write("nosym.csv", "time,open,high,low,close,volume\n1700000000,1,1,1,1,1\n");
-    await expect(ingest([file], { format: "csv", repository: repo })).rejects.toThrow(
-      `${file}: no symbol column (symbol|ticker); pass --symbol SYMBOL for the whole file`,
-    );
+    const file = write("nosym.csv", "time,open,high,low,close,volume\n1699999980,1,1,1,1,1\n");
+    expect((await ingest([file], { format: "csv", repository: repo })).failed).toEqual([
+      { file, reason: "no symbol column (symbol|ticker); pass --symbol SYMBOL for the whole file" },
+    ]);
   });
 
   it("names a missing required column and the header it read", async () => {
     const repo = await memory();
     const file = write("nohigh.csv", "time,open,low,close,volume\n");
-    await expect(ingest([file], { format: "csv", symbol: "X", repository: repo })).rejects.toThrow(
-      `${file}: no high column (looked for high); the header has: time,open,low,close,volume`,
-    );
+    expect((await ingest([file], { format: "csv", symbol: "X", repository: repo })).failed).toEqual([
+      { file, reason: "no high column (looked for high); the header has: time,open,low,close,volume" },
+    ]);
   });
 
   it("handles a BOM, CRLF line ends, quoted fields, no final newline and tabs", async () => {
@@ -246,6 +260,7 @@ describe("ingest csv", () => {
       format: "csv",
       repository: repo,
       batchRows: 25_000,
+      calendar: getCalendar("24/7"),
       onProgress: (p) => progress.push(p.bytesDone),
     });
     expect(summary.rowsStored).toBe(120_000);
@@ -259,7 +274,7 @@ describe("ingest csv", () => {
     const repo = await memory();
     const file = write(
       "re.csv",
-      "time,symbol,open,high,low,close,volume\n1700000000,A,1,2,0.5,1.5,10\n1700000060,A,1,2,0.5,1.5,11\n",
+      "time,symbol,open,high,low,close,volume\n1699999980,A,1,2,0.5,1.5,10\n1700000040,A,1,2,0.5,1.5,11\n",
     );
     await ingest([file], { format: "csv", repository: repo });
     const first = await stored(repo);
@@ -273,22 +288,23 @@ describe("ingest csv", () => {
     const file = write("d.csv", "date,symbol,open,high,low,close,volume\n2024-03-08,A,1,2,0.5,1.5,10\n");
     await ingest([file], { format: "csv", interval: "1d", repository: repo });
     expect(await repo.symbols("1d")).toEqual(["A"]);
-    expect((await stored(repo, ["A"], "1d"))[0].time).toBe(at("2024-03-08T00:00:00Z"));
+    // a date alone is the session's open, as LEAN stamps its daily bars
+    expect((await stored(repo, ["A"], "1d"))[0].time).toBe(at("2024-03-08T14:30:00Z"));
   });
 
-  it("refuses a missing file, an unknown format and a bad time zone before writing anything", async () => {
+  it("reports a missing file alone and reads the others; refuses an unknown format and a bad time zone", async () => {
     const repo = await memory();
     const dir = tempDir();
-    const good = write("g.csv", "time,open,high,low,close,volume\n1700000000,1,1,1,1,1\n", dir);
+    const good = write("g.csv", "time,open,high,low,close,volume\n1699999980,1,1,1,1,1\n", dir);
     const missing = join(dir, "missing.csv");
-    await expect(ingest([good, missing], { format: "csv", symbol: "X", repository: repo })).rejects.toThrow(
-      new InputError(`cannot read ${missing}: no such file or directory`),
-    );
-    expect(await repo.symbols()).toEqual([]);
+    const summary = await ingest([good, missing], { format: "csv", symbol: "X", repository: repo });
+    expect(summary.failed).toEqual([{ file: missing, reason: "cannot read: no such file or directory" }]);
+    expect([summary.files, summary.filesRead, summary.rowsStored]).toEqual([2, 1, 1]);
+    expect(await repo.symbols()).toEqual(["X"]);
     await expect(
       ingest([good], { format: "xls" as IngestOptions["format"], repository: repo }),
     ).rejects.toThrow(
-      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon'),
+      new InvalidArgumentError('unknown format "xls": expected one of csv, parquet, lean, polygon, actions'),
     );
     await expect(
       ingest([good], { format: "csv", symbol: "X", tz: "Nowhere/City", repository: repo }),
@@ -299,9 +315,9 @@ describe("ingest csv", () => {
     const repo = await memory();
     const file = write("locked.csv", "time,open,high,low,close,volume\n");
     chmodSync(file, 0);
-    await expect(ingest([file], { format: "csv", symbol: "X", repository: repo })).rejects.toThrow(
-      /permission denied/,
-    );
+    expect((await ingest([file], { format: "csv", symbol: "X", repository: repo })).failed).toEqual([
+      { file, reason: "cannot read: permission denied" },
+    ]);
   });
 });
 
@@ -360,9 +376,9 @@ describe("ingest polygon", () => {
   it("refuses a .gz file that is not gzip", async () => {
     const repo = await memory();
     const file = write("broken.csv.gz", "not gzip");
-    await expect(ingest([file], { format: "polygon", repository: repo })).rejects.toThrow(
-      `cannot read ${file}: not a valid gzip file`,
-    );
+    expect((await ingest([file], { format: "polygon", repository: repo })).failed).toEqual([
+      { file, reason: "not a valid gzip file" },
+    ]);
   });
 });
 
@@ -435,9 +451,9 @@ describe("ingest parquet", () => {
       file,
       "SELECT TIMESTAMP '2013-10-07 09:30:00' AS datetime, 1.0 AS open, 2.0 AS high, 0.5 AS low, 1.5 AS close, 10 AS volume",
     );
-    await expect(ingest([file], { format: "parquet", symbol: "X", repository: repo })).rejects.toThrow(
-      `${file}: column "datetime" is a TIMESTAMP without time zone; pass --tz ZONE (e.g. --tz UTC)`,
-    );
+    expect((await ingest([file], { format: "parquet", symbol: "X", repository: repo })).failed).toEqual([
+      { file, reason: `column "datetime" is a TIMESTAMP without time zone; pass --tz ZONE (e.g. --tz UTC)` },
+    ]);
     await ingest([file], { format: "parquet", symbol: "X", tz: "America/New_York", repository: repo });
     expect((await stored(repo))[0].time).toBe(at("2013-10-07T13:30:00Z"));
   });
@@ -445,9 +461,9 @@ describe("ingest parquet", () => {
   it("refuses a file that is not Parquet", async () => {
     const repo = await memory();
     const file = write("fake.parquet", "time,open\n");
-    await expect(ingest([file], { format: "parquet", symbol: "X", repository: repo })).rejects.toThrow(
-      new RegExp(`^${file.replaceAll(".", "\\.")}: not a readable Parquet file`),
-    );
+    const [failure] = (await ingest([file], { format: "parquet", symbol: "X", repository: repo })).failed;
+    expect(failure.file).toBe(file);
+    expect(failure.reason).toMatch(/^not a readable Parquet file/);
   });
 });
 
@@ -481,7 +497,7 @@ describe("ingest lean (hand-made)", () => {
     const file = join(root, "equity", "usa", "minute", "abc", "20240308_trade.zip");
     expect(summary.rejects.map((r) => [r.file, r.line, r.reason])).toEqual([
       [file, 2, "high below low"],
-      [file, 3, "missing fields"],
+      [file, 3, "5 fields, expected 6"],
       [file, 4, "duplicate symbol and time"],
       [file, 5, "unparseable time"],
     ]);
@@ -511,19 +527,32 @@ describe("ingest lean (hand-made)", () => {
   it("refuses a zip given by name that is not in the LEAN layout", async () => {
     const repo = await memory();
     const file = write("random.zip", makeZip([{ name: "a.csv", data: Buffer.from("1,2\n") }]));
-    await expect(ingest([file], { format: "lean", repository: repo })).rejects.toThrow(
-      /not a LEAN equity data file/,
-    );
+    const [failure] = (await ingest([file], { format: "lean", repository: repo })).failed;
+    expect(failure.reason).toMatch(/^not a LEAN equity data file/);
   });
 });
 
 describe.skipIf(skipWithout("../shared/data", hasSharedData()))("ingest lean (../shared/data)", () => {
-  it("reads the whole sample: minute trade and quote bars, ticks and daily bars, nothing rejected", async () => {
+  it("reads the whole sample: minute trade and quote bars, ticks and daily bars; rejects the quote bar at 20:00", async () => {
     const repo = await memory();
     const summary = await ingest([LEAN_ROOT], { format: "lean", repository: repo });
     expect(summary.files).toBe(9);
-    expect(summary.rejected).toBe(0);
-    expect(summary.rowsStored).toBe(summary.rowsRead);
+    expect(summary.byKind).toEqual({
+      daily: { read: 5849, stored: 5849, rejected: 0 },
+      minute: { read: 4839, stored: 4839, rejected: 0 },
+      quote: { read: 908, stored: 907, rejected: 1 },
+      tick: { read: 250_601, stored: 250_601, rejected: 0 },
+    });
+    // the quote file's last bar starts at 20:00 New York, when the extended session has ended
+    expect(summary.rejects).toEqual([
+      {
+        file: `${LEAN_ROOT}/equity/usa/minute/spy/20131007_quote.zip`,
+        line: 908,
+        reason: "time in no session of the calendar (not even extended hours)",
+        raw: "72000000,1672700,1672700,1672700,1672700,100,1673200,1673300,1673200,1673300,800",
+      },
+    ]);
+    expect(summary.rowsStored).toBe(summary.rowsRead - 1);
     const day = { from: at("2013-10-07T00:00:00Z"), to: at("2013-10-08T00:00:00Z") };
     const minutes = await repo.readBars({ symbols: ["SPY"], interval: "1m", ...day });
     expect(minutes.length).toBe(828);
@@ -558,10 +587,10 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("ingest lean (..
         volume: 81_489_219,
       },
     ]);
-    // the last quote bar and prints are stamped 20:00 New York, which is midnight UTC
+    // the last prints are stamped 20:00 New York, which is midnight UTC
     const evening = { from: day.from, to: at("2013-10-08T04:00:00Z") };
     const quotes = await repo.readQuotes({ symbols: ["SPY"], ...evening });
-    expect(quotes.length).toBe(908);
+    expect(quotes.length).toBe(907);
     expect(quotes[0]).toEqual({
       symbol: "SPY",
       time: at("2013-10-07T08:00:00Z"),
@@ -587,9 +616,7 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("ingest lean (..
       condition: "20002000",
       suspicious: false,
     });
-    expect(ticks.length).toBe(
-      summary.rowsRead - (await repo.coverage()).reduce((a, c) => a + c.count, 0) - quotes.length,
-    );
+    expect(summary.rowsStored).toBe(4839 + 5849 + 907 + 250_601);
   });
 
   it("re-ingesting the sample changes nothing", async () => {

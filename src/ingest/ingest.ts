@@ -1,17 +1,29 @@
 import { createReadStream } from "node:fs";
-import { access, constants, readdir, readFile, stat } from "node:fs/promises";
+import { access, constants, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createGunzip } from "node:zlib";
-import type { QuoteBar, Tick } from "../model/bar.js";
-import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { getCalendar } from "../calendar/index.js";
+import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import { InputError, InvalidArgumentError, StoreError, TickwrightError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
+import type { Repository } from "../store/types.js";
+import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
-import { classifyLeanPath, importLeanFile, type LeanFile } from "./lean.js";
+import { classifyLeanPath, importLeanFile, type LeanFile, type LeanSink } from "./lean.js";
 import { importParquetBars } from "./parquet.js";
-import { Rejects } from "./rejects.js";
+import { Rejects, RejectsFile } from "./rejects.js";
+import { TimeRule } from "./time-rule.js";
 import { TimeParser } from "./timestamps.js";
-import { INGEST_FORMATS, type IngestFormat, type IngestOptions, type IngestSummary } from "./types.js";
+import {
+  type FileFailure,
+  INGEST_FORMATS,
+  type IngestFormat,
+  type IngestOptions,
+  type IngestSummary,
+  type KindCounts,
+} from "./types.js";
+import { DEFAULT_MAX_ENTRY_BYTES } from "./zip.js";
 
 /** Rows per write transaction unless told otherwise. */
 export const DEFAULT_BATCH_ROWS = 262_144;
@@ -31,6 +43,7 @@ const EXTENSIONS: Record<IngestFormat, readonly string[]> = {
   parquet: [".parquet"],
   lean: [".zip"],
   polygon: [".csv", ".csv.gz"],
+  actions: [".csv"],
 };
 
 function ioMessage(err: unknown): string {
@@ -51,14 +64,21 @@ async function walk(dir: string, exts: readonly string[], out: string[]): Promis
   }
 }
 
+/** The files an ingest reads, and the paths given that cannot be read. */
+export interface FoundFiles {
+  files: string[];
+  failed: FileFailure[];
+}
+
 /**
  * The files an ingest reads: files as given, folders searched (sorted, recursively) for the
- * format's extensions. A path that is missing or unreadable is an InputError before anything
- * is written.
+ * format's extensions. A path that is missing or unreadable, or a folder with no file of the
+ * format, is a failure of its own; the other paths are still read.
  */
-export async function expandPaths(paths: readonly string[], format: IngestFormat): Promise<string[]> {
+export async function expandPaths(paths: readonly string[], format: IngestFormat): Promise<FoundFiles> {
   if (paths.length === 0) throw new InvalidArgumentError("no input path given");
   const files: string[] = [];
+  const failed: FileFailure[] = [];
   for (const given of paths) {
     const path = resolve(given);
     try {
@@ -67,9 +87,10 @@ export async function expandPaths(paths: readonly string[], format: IngestFormat
         const found: string[] = [];
         await walk(path, EXTENSIONS[format], found);
         if (found.length === 0) {
-          throw new InputError(
-            `${given}: no ${format} files (${EXTENSIONS[format].join(", ")}) in this folder`,
-          );
+          failed.push({
+            file: path,
+            reason: `no ${format} files (${EXTENSIONS[format].join(", ")}) in this folder`,
+          });
         }
         files.push(...found);
       } else {
@@ -77,27 +98,80 @@ export async function expandPaths(paths: readonly string[], format: IngestFormat
         files.push(path);
       }
     } catch (err) {
-      if (err instanceof InputError) throw err;
-      throw new InputError(`cannot read ${given}: ${ioMessage(err)}`);
+      failed.push({ file: path, reason: `cannot read: ${ioMessage(err)}` });
     }
   }
-  return files;
+  return { files, failed };
+}
+
+/** The kind name of bars of an interval: `minute`, `hour`, `daily`, else the interval's name. */
+export function barKind(interval: string): string {
+  return interval === "1m" ? "minute" : interval === "60m" ? "hour" : interval === "1d" ? "daily" : interval;
+}
+
+/** A store call that failed, as a StoreError naming the store and the cause. */
+function storeError(repo: Repository, err: unknown): StoreError {
+  const message = err instanceof Error ? err.message : String(err);
+  return new StoreError(`${repo.kind} store: ${message}`, err);
+}
+
+/** An error reading a file, as the reason it failed; null for errors that are not about the file. */
+function fileFailure(err: unknown): string | null {
+  if (err instanceof InputError) return err.message;
+  if ((err as NodeJS.ErrnoException)?.code && !(err instanceof TickwrightError)) return ioMessage(err);
+  return null;
+}
+
+/** A failure message `FILE: reason` or `FILE:LINE: reason` as a FileFailure. */
+function failureAt(file: string, message: string): FileFailure {
+  if (!message.startsWith(`${file}:`)) return { file, reason: message };
+  const rest = message.slice(file.length + 1);
+  const m = /^(\d+): /.exec(rest);
+  if (m) return { file, line: Number(m[1]), reason: rest.slice(m[0].length) };
+  return { file, reason: rest.trimStart() };
 }
 
 /**
- * Imports files into a repository: bars are validated, rejected rows counted by reason and
- * kept (with file, physical line and raw text), good rows written in batches of `batchRows`,
- * each batch one transaction. Re-ingesting the same files changes nothing in the store.
- * Throws InputError for an unreadable file or one not of the format; rows already written by
- * then stay written.
+ * Imports files into a repository: rows are validated (see `TimeRule`, `barProblem`, the
+ * symbol rule), rejected rows counted by reason and streamed to `rejectsFile` (with file,
+ * physical line and raw text), good rows written in batches of `batchRows`, each batch one
+ * transaction, in input order. Re-ingesting the same files changes nothing in the store.
+ * A file that cannot be read (missing, corrupt, not of the format) is reported in `failed`
+ * and the others are still read; a store failure ends the ingest with a StoreError naming
+ * the store and the cause.
  */
 export async function ingest(paths: readonly string[], opts: IngestOptions): Promise<IngestSummary> {
   const format = parseFormat(opts.format);
   const repo = opts.repository;
-  const interval = parseInterval(opts.interval ?? "1m").name;
+  const interval = parseInterval(opts.interval ?? "1m");
   const batchRows = Math.max(1, Math.floor(opts.batchRows ?? DEFAULT_BATCH_ROWS));
   const time = new TimeParser(format === "polygon" ? "ns" : (opts.timeFormat ?? "auto"), opts.tz);
-  const found = await expandPaths(paths, format);
+  const calendar = opts.calendar ?? getCalendar("XNYS");
+  const maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;
+  const { files: found, failed } = await expandPaths(paths, format);
+  const given = opts.rejectsFile;
+  const rejectsFile = given === undefined ? null : typeof given === "string" ? new RejectsFile(given) : given;
+  if (format === "actions") {
+    const rejects = new Rejects(rejectsFile);
+    try {
+      const done = await ingestActionsCsv(found, repo, getCalendar(LEAN_CALENDAR), rejects);
+      return {
+        files: found.length + failed.length,
+        filesRead: found.length,
+        failed,
+        rowsRead: done.rows,
+        rowsStored: done.stored,
+        actions: done.stored,
+        rejected: rejects.count,
+        byReason: rejects.byReason,
+        byKind: { action: { read: done.rows, stored: done.stored, rejected: rejects.count } },
+        rejects: rejects.list,
+        skipped: [],
+      };
+    } finally {
+      rejectsFile?.close();
+    }
+  }
 
   const skipped: string[] = [];
   let files = found;
@@ -111,9 +185,11 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
         lean.set(f, kind);
         files.push(f);
       } else if (explicit.has(f)) {
-        throw new InputError(
-          `${f}: not a LEAN equity data file (expected equity/<market>/minute|tick/<symbol>/<YYYYMMDD>_trade|quote.zip or equity/<market>/hour|daily/<symbol>.zip)`,
-        );
+        failed.push({
+          file: f,
+          reason:
+            "not a LEAN equity data file (expected equity/<market>/minute|tick/<symbol>/<YYYYMMDD>_trade|quote.zip or equity/<market>/hour|daily/<symbol>.zip)",
+        });
       } else {
         skipped.push(f);
       }
@@ -122,19 +198,28 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
 
   const sizes = await Promise.all(files.map(async (f) => (await stat(f)).size));
   const bytesTotal = sizes.reduce((a, b) => a + b, 0);
-  const rejects = new Rejects();
+  const rejects = new Rejects(rejectsFile);
+  const byKind: Record<string, KindCounts> = {};
+  const kindCounts = (kind: string): KindCounts => {
+    byKind[kind] ??= { read: 0, stored: 0, rejected: 0 };
+    return byKind[kind];
+  };
   const duplicates = new Map<string, DuplicateIndex>();
   const batchers = new Map<string, BarBatcher>();
-  const batcher = (iv: string): BarBatcher => {
-    let b = batchers.get(iv);
+  const batcher = (name: string): BarBatcher => {
+    let b = batchers.get(name);
     if (!b) {
-      let dup = duplicates.get(iv);
+      let dup = duplicates.get(name);
       if (!dup) {
         dup = new DuplicateIndex();
-        duplicates.set(iv, dup);
+        duplicates.set(name, dup);
       }
-      b = new BarBatcher(iv, batchRows, (i, cols) => repo.writeBars(i, cols), dup);
-      batchers.set(iv, b);
+      const write = (i: string, cols: BarColumns) =>
+        repo.writeBars(i, cols).catch((err: unknown) => {
+          throw storeError(repo, err);
+        });
+      b = new BarBatcher(new TimeRule(calendar, parseInterval(name)), batchRows, write, dup);
+      batchers.set(name, b);
     }
     return b;
   };
@@ -145,23 +230,33 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
     if (pendingQuotes.length === 0) return;
     const q = pendingQuotes;
     pendingQuotes = [];
-    quotesStored += await repo.writeQuotes(q);
+    quotesStored += await repo.writeQuotes(q).catch((err: unknown) => {
+      throw storeError(repo, err);
+    });
   };
-  const leanSink = {
+  const leanSink: LeanSink = {
     bars: batcher,
     rejects,
     quoteDuplicates: new DuplicateIndex(),
+    quoteTimes: new TimeRule(calendar, parseInterval("1m")),
+    tickTimes: new TimeRule(calendar, null),
+    maxEntryBytes,
     quotes: async (q: QuoteBar[]) => {
       for (const x of q) pendingQuotes.push(x);
       if (pendingQuotes.length >= batchRows) await flushQuotes();
     },
     ticks: async (t: Tick[]) => {
-      ticksStored += await repo.writeTicks(t);
+      ticksStored += await repo.writeTicks(t).catch((err: unknown) => {
+        throw storeError(repo, err);
+      });
     },
   };
+  const leanKind = (f: LeanFile) =>
+    f.kind === "quote-bars" ? "quote" : f.kind === "trade-ticks" ? "tick" : barKind(f.interval);
 
   let rowsRead = 0;
   let bytesBefore = 0;
+  let actions = { stored: 0 };
   let duck: { close(): void; con: import("@duckdb/node-api").DuckDBConnection } | null = null;
   try {
     for (let k = 0; k < files.length; k++) {
@@ -175,74 +270,97 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
           bytesTotal,
           rowsRead: rowsRead + rowsInFile,
         });
+      const kind =
+        format === "lean"
+          ? leanKind(lean.get(file) as LeanFile)
+          : barKind(format === "csv" ? interval.name : "1m");
+      const rejectedBefore = rejects.count;
       let rows = 0;
-      if (format === "csv" || format === "polygon") {
-        const stream = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-        const source = file.toLowerCase().endsWith(".gz") ? stream.pipe(createGunzip()) : stream;
-        stream.on("error", (err) => source.destroy(err));
-        try {
+      try {
+        if (format === "csv" || format === "polygon") {
+          const stream = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
+          const source = file.toLowerCase().endsWith(".gz") ? stream.pipe(createGunzip()) : stream;
+          stream.on("error", (err) => source.destroy(err));
           rows = await importCsvBars(source, {
             file,
             symbol: format === "csv" ? opts.symbol : undefined,
             time,
-            batcher: batcher(format === "csv" ? interval : "1m"),
+            batcher: batcher(format === "csv" ? interval.name : "1m"),
             rejects,
-            onChunk: (_bytes, r) => report(stream.bytesRead, r),
-          });
-        } catch (err) {
-          if (err instanceof InputError || err instanceof InvalidArgumentError) throw err;
-          if ((err as NodeJS.ErrnoException)?.code)
-            throw new InputError(`cannot read ${file}: ${ioMessage(err)}`);
-          throw err;
-        }
-      } else if (format === "parquet") {
-        if (!duck) {
-          const { DuckDBInstance } = await import("@duckdb/node-api");
-          const instance = await DuckDBInstance.create(":memory:");
-          const con = await instance.connect();
-          duck = {
-            con,
-            close: () => {
-              con.closeSync();
-              instance.closeSync();
+            maxLineBytes: opts.maxLineBytes,
+            onChunk: (_bytes, r) => {
+              rows = r;
+              report(stream.bytesRead, r);
             },
-          };
+          });
+        } else if (format === "parquet") {
+          if (!duck) {
+            const { DuckDBInstance } = await import("@duckdb/node-api");
+            const instance = await DuckDBInstance.create(":memory:");
+            const con = await instance.connect();
+            duck = {
+              con,
+              close: () => {
+                con.closeSync();
+                instance.closeSync();
+              },
+            };
+          }
+          rows = await importParquetBars(duck.con, {
+            file,
+            symbol: opts.symbol,
+            time,
+            batcher: batcher(interval.name),
+            rejects,
+            onRows: (r) => {
+              rows = r;
+              report(0, r);
+            },
+          });
+        } else {
+          rows = await importLeanFile(lean.get(file) as LeanFile, leanSink);
         }
-        rows = await importParquetBars(duck.con, {
-          file,
-          symbol: opts.symbol,
-          time,
-          batcher: batcher(interval),
-          rejects,
-          onRows: (r) => report(0, r),
-        });
-      } else {
-        let zip: Buffer;
-        try {
-          zip = await readFile(file);
-        } catch (err) {
-          throw new InputError(`cannot read ${file}: ${ioMessage(err)}`);
-        }
-        rows = await importLeanFile(lean.get(file) as LeanFile, zip, leanSink);
+      } catch (err) {
+        const reason = fileFailure(err);
+        if (reason === null) throw err;
+        failed.push(failureAt(file, reason));
       }
+      const counts = kindCounts(kind);
+      counts.read += rows;
+      counts.rejected += rejects.count - rejectedBefore;
       rowsRead += rows;
       bytesBefore += sizes[k];
       report(0, 0);
     }
     for (const b of batchers.values()) await b.finish();
     await flushQuotes();
+    if (format === "lean") {
+      const actionFiles = await leanActionFiles(paths, [...lean.values()]);
+      actions = await ingestLeanActions(actionFiles, repo, getCalendar(LEAN_CALENDAR), rejects);
+    }
   } finally {
     for (const b of batchers.values()) await b.drain(0).catch(() => {});
     duck?.close();
+    rejectsFile?.close();
   }
   let barsStored = 0;
-  for (const b of batchers.values()) barsStored += b.stored;
+  for (const b of batchers.values()) {
+    barsStored += b.stored;
+    kindCounts(barKind(b.interval)).stored += b.stored;
+  }
+  if (quotesStored > 0) kindCounts("quote").stored += quotesStored;
+  if (ticksStored > 0) kindCounts("tick").stored += ticksStored;
+  const failedSet = new Set(failed.map((f) => f.file));
   return {
-    files: files.length,
+    files: files.length + failed.filter((f) => !files.includes(f.file)).length,
+    filesRead: files.filter((f) => !failedSet.has(f)).length,
+    failed,
     rowsRead,
     rowsStored: barsStored + quotesStored + ticksStored,
+    actions: actions.stored,
     rejected: rejects.count,
     byReason: rejects.byReason,
+    byKind,
     rejects: rejects.list,
     skipped,
   };

@@ -3,7 +3,7 @@ import { InputError } from "../model/errors.js";
 import type { BarBatcher } from "./batcher.js";
 import { type BarField, mapColumns } from "./csv.js";
 import type { Rejects } from "./rejects.js";
-import { LocalToUtc, NaiveTimeError, type TimeParser } from "./timestamps.js";
+import { LocalToUtc, TIME_FORM, type TimeParser } from "./timestamps.js";
 
 /** Options of `importParquetBars`. */
 export interface ParquetImportOptions {
@@ -42,6 +42,7 @@ export async function importParquetBars(con: DuckDBConnection, opts: ParquetImpo
   const cols = mapColumns(names, file, opts.symbol !== undefined);
   const timeType = types[cols.time];
   const local = time.timeZone ? new LocalToUtc(time.timeZone) : null;
+  const daily = batcher.interval === "1d";
   let mode: TimeMode = "text";
   if (timeType.startsWith("TIMESTAMP WITH TIME ZONE") || timeType === "TIMESTAMPTZ") mode = "utc-ms";
   else if (timeType.startsWith("TIMESTAMP")) mode = "wall-ms";
@@ -65,7 +66,9 @@ export async function importParquetBars(con: DuckDBConnection, opts: ParquetImpo
   const sql = `SELECT ${timeExpr}, ${num("open")}, ${num("high")}, ${num("low")}, ${num("close")}, ${num("volume")},
       ${num("trades")}, ${num("vwap")}, ${textOf("symbol")}, ${textOf("trades")}, ${textOf("vwap")}
     FROM read_parquet($1)`;
-  const result = await con.stream(sql, [file]);
+  const result = await con.stream(sql, [file]).catch((err: unknown) => {
+    throw new InputError(`${file}: not a readable Parquet file (${(err as Error).message.split("\n")[0]})`);
+  });
   /** A rejected row as text: time, open, high, low, close, volume, trades, vwap, symbol. */
   const rawRow = (values: readonly DuckDBValue[]) =>
     values
@@ -74,7 +77,11 @@ export async function importParquetBars(con: DuckDBConnection, opts: ParquetImpo
       .join(",");
   let rows = 0;
   for (;;) {
-    const chunk = await result.fetchChunk();
+    const chunk = await result.fetchChunk().catch((err: unknown) => {
+      throw new InputError(
+        `${file}: cannot read row ${rows + 1} on (${(err as Error).message.split("\n")[0]})`,
+      );
+    });
     if (!chunk || chunk.rowCount === 0) break;
     for (const r of chunk.getRows()) {
       rows++;
@@ -83,19 +90,17 @@ export async function importParquetBars(con: DuckDBConnection, opts: ParquetImpo
       const tv = r[0];
       if (tv !== null) {
         if (mode === "text") {
-          try {
-            ms = time.parseText(String(tv));
-          } catch (err) {
-            if (err instanceof NaiveTimeError) {
-              throw new InputError(
-                `${file}:${line}: ${err.message}; pass --tz ZONE (e.g. --tz America/New_York)`,
-              );
-            }
-            throw err;
+          ms = time.parseText(String(tv));
+          if (time.form === TIME_FORM.naive && !local) {
+            throw new InputError(
+              `${file}:${line}: time "${String(tv)}" has no UTC offset; pass --tz ZONE (e.g. --tz America/New_York)`,
+            );
           }
+          if (time.form === TIME_FORM.date && daily) ms = batcher.openOn(time.day);
         } else {
           const v = tv as number;
-          if (mode === "utc-ms" || !local) ms = v;
+          if (mode === "date-ms" && daily) ms = batcher.openOn(Math.floor(v / 86_400_000));
+          else if (mode === "utc-ms" || !local) ms = v;
           else {
             const day = Math.floor(v / 86_400_000);
             ms = local.toUtc(day, v - day * 86_400_000);
@@ -113,7 +118,9 @@ export async function importParquetBars(con: DuckDBConnection, opts: ParquetImpo
         rejects.add(file, line, "vwap is not a number", rawRow(r));
         continue;
       }
-      const symbol = cols.symbol >= 0 ? (r[8] === null ? "" : String(r[8]).trim()) : (opts.symbol ?? "");
+      const symbol = (cols.symbol >= 0 ? (r[8] === null ? "" : String(r[8])) : (opts.symbol ?? ""))
+        .trim()
+        .toUpperCase();
       const problem = batcher.add(symbol, ms, numAt(1), numAt(2), numAt(3), numAt(4), numAt(5), trades, vwap);
       if (problem !== null) rejects.add(file, line, problem, rawRow(r));
     }

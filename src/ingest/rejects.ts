@@ -1,34 +1,116 @@
-import { writeFile } from "node:fs/promises";
+import { closeSync, openSync, writeSync } from "node:fs";
 import type { Rejection } from "./types.js";
 
-/** Collects rejected rows and counts them by reason. */
-export class Rejects {
-  readonly list: Rejection[] = [];
-  readonly byReason: Record<string, number> = {};
+/** Bytes of a rejected row's text kept (in memory and in the rejects file); the rest is cut. */
+export const RAW_LIMIT_BYTES = 1024;
+/** Rejections kept in memory for the summary; every one goes to the rejects file. */
+export const SAMPLE_REJECTIONS = 100;
+/** The rejects file is written in pieces of about this many bytes. */
+const FLUSH_BYTES = 1 << 20;
 
-  add(file: string, line: number, reason: string, raw: string): void {
-    this.list.push({ file, line, reason, raw });
-    this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
-  }
+/** `raw` cut to RAW_LIMIT_BYTES bytes, marked with how many bytes were dropped. */
+export function capRaw(raw: string): string {
+  if (raw.length <= RAW_LIMIT_BYTES / 4) return raw;
+  const bytes = Buffer.from(raw, "utf8");
+  return bytes.length <= RAW_LIMIT_BYTES ? raw : cutBytes(bytes, 0, bytes.length);
+}
 
-  get count(): number {
-    return this.list.length;
-  }
+/** Bytes [s, e) of `b` as text, cut to RAW_LIMIT_BYTES (only the kept part is decoded). */
+export function rawText(b: Uint8Array, s: number, e: number): string {
+  if (e - s > RAW_LIMIT_BYTES) return cutBytes(b, s, e);
+  return Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("utf8");
+}
+
+function cutBytes(b: Uint8Array, s: number, e: number): string {
+  const kept = Buffer.from(b.buffer, b.byteOffset + s, RAW_LIMIT_BYTES).toString("utf8");
+  return `${kept}... [${e - s - RAW_LIMIT_BYTES} more bytes]`;
 }
 
 function csvField(s: string): string {
   return /[",\r\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
-/** The rejects as CSV: a `file,line,reason,raw` header, then one row per rejection. */
-export function rejectsCsv(rejects: readonly Rejection[]): string {
-  const lines = ["file,line,reason,raw"];
-  for (const r of rejects)
-    lines.push([csvField(r.file), String(r.line), csvField(r.reason), csvField(r.raw)].join(","));
-  return `${lines.join("\n")}\n`;
+const REJECTS_HEADER = "file,line,reason,raw\n";
+
+/** One rejection as a line of the rejects CSV. */
+export function rejectionCsvLine(r: Rejection): string {
+  return `${csvField(r.file)},${r.line},${csvField(r.reason)},${csvField(r.raw)}\n`;
 }
 
-/** Writes the rejects CSV to `path`. */
-export async function writeRejectsCsv(path: string, rejects: readonly Rejection[]): Promise<void> {
-  await writeFile(path, rejectsCsv(rejects));
+/** The rejects as CSV: a `file,line,reason,raw` header, then one row per rejection. */
+export function rejectsCsv(rejects: readonly Rejection[]): string {
+  return REJECTS_HEADER + rejects.map(rejectionCsvLine).join("");
+}
+
+/**
+ * The rejects CSV, written as rejections occur (a `file,line,reason,raw` header, then one row
+ * each): memory holds at most one piece of about 1 MB, whatever the number of rejections.
+ * The file is created at the first rejection; with `always`, by `close` when there was none.
+ */
+export class RejectsFile {
+  private fd: number | null = null;
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** Rejections written. */
+  count = 0;
+
+  constructor(
+    readonly path: string,
+    private readonly always = false,
+  ) {}
+
+  write(r: Rejection): void {
+    const line = rejectionCsvLine(r);
+    this.count++;
+    this.pending.push(line);
+    this.pendingBytes += line.length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  private flush(): void {
+    if (this.fd === null) {
+      this.fd = openSync(this.path, "w");
+      writeSync(this.fd, REJECTS_HEADER);
+    }
+    if (this.pending.length > 0) writeSync(this.fd, this.pending.join(""));
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Writes what is pending and closes the file. */
+  close(): void {
+    if (this.fd === null && this.count === 0 && !this.always) return;
+    this.flush();
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+  }
+}
+
+/**
+ * Rejected rows: counted by reason, the first SAMPLE_REJECTIONS kept, every one handed to
+ * the rejects file (when there is one) as it occurs. Raw text is cut to RAW_LIMIT_BYTES.
+ */
+export class Rejects {
+  /** The first rejections, in the order they occurred. */
+  readonly list: Rejection[] = [];
+  readonly byReason: Record<string, number> = {};
+  count = 0;
+
+  constructor(
+    private readonly file: RejectsFile | null = null,
+    private readonly keep = SAMPLE_REJECTIONS,
+  ) {}
+
+  add(file: string, line: number, reason: string, raw: string): void {
+    const r: Rejection = { file, line, reason, raw: capRaw(raw) };
+    this.count++;
+    this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
+    if (this.list.length < this.keep) this.list.push(r);
+    this.file?.write(r);
+  }
+
+  /** `add` with the raw text taken from bytes [s, e) of `b`, cut before it is decoded. */
+  addBytes(file: string, line: number, reason: string, b: Uint8Array, s: number, e: number): void {
+    this.add(file, line, reason, rawText(b, s, e));
+  }
 }

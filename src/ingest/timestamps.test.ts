@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { daysFromCivil, LocalToUtc, NaiveTimeError, parseTimeFormat, TimeParser } from "./timestamps.js";
+import { daysFromCivil, LocalToUtc, parseTimeFormat, TIME_FORM, TimeParser } from "./timestamps.js";
 
 const T = Date.UTC(2013, 9, 7, 13, 30);
 
@@ -39,8 +39,9 @@ describe("TimeParser", () => {
     expect(new TimeParser("local", "America/New_York").parseText("2013-10-07 09:30")).toBe(T);
   });
 
-  it("refuses a naive time without a zone as a file-level error", () => {
-    expect(() => auto.parseText("2013-10-07 09:30:00")).toThrow(NaiveTimeError);
+  it("reads a naive time without a zone as NaN of form naive, so the caller can ask for --tz", () => {
+    expect(auto.parseText("2013-10-07 09:30:00")).toBeNaN();
+    expect(auto.form).toBe(TIME_FORM.naive);
     expect(() => new TimeParser("local")).toThrow(/--tz/);
   });
 

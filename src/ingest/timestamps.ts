@@ -63,12 +63,35 @@ export class LocalToUtc {
   }
 }
 
-/** A text time without an offset met while no zone was given; the caller names file and line. */
-export class NaiveTimeError extends Error {
-  constructor(readonly text: string) {
-    super(`time "${text}" has no UTC offset`);
-  }
-}
+/**
+ * How a time field was written: epoch digits in seconds, ms, us or ns, ISO text with an
+ * offset (or `Z`), ISO text without one (a wall-clock time), or a date alone. A file's
+ * times are all of one form; a row of another form is rejected.
+ */
+export const TIME_FORM = {
+  none: 0,
+  s: 1,
+  ms: 2,
+  us: 3,
+  ns: 4,
+  offset: 5,
+  naive: 6,
+  date: 7,
+} as const;
+
+/** The name of a `TIME_FORM` in rejection reasons. */
+export const TIME_FORM_NAMES = [
+  "unreadable",
+  "epoch seconds",
+  "epoch milliseconds",
+  "epoch microseconds",
+  "epoch nanoseconds",
+  "a time with a UTC offset",
+  "a time without a UTC offset",
+  "a date alone",
+] as const;
+
+const UNIT_FORM = { s: TIME_FORM.s, ms: TIME_FORM.ms, us: TIME_FORM.us, ns: TIME_FORM.ns } as const;
 
 const UNIT_MS = { s: 1000, ms: 1, us: 1e-3, ns: 1e-6 } as const;
 /** Digits after which the last k are below a millisecond: us 3, ns 6. */
@@ -82,13 +105,18 @@ function unitForDigits(n: number): keyof typeof UNIT_MS {
 }
 
 /**
- * Parses time fields straight from bytes into epoch ms UTC. Returns NaN for anything it
- * cannot read; throws NaiveTimeError for a text time without an offset when no zone is set
- * (a file-level mistake, not a row-level one). A bare date (`YYYY-MM-DD`) is midnight in the
- * zone, or UTC when no zone is set.
+ * Parses time fields straight from bytes into epoch ms UTC, noting the form of each
+ * (`form`, a TIME_FORM). Returns NaN for anything it cannot read, and for a text time
+ * without an offset when no zone is set (form `naive`: the caller says `--tz` is needed). A
+ * bare date (`YYYY-MM-DD`) is midnight in the zone, or UTC when no zone is set; `day` holds
+ * its days since epoch.
  */
 export class TimeParser {
   private readonly local: LocalToUtc | null;
+  /** The TIME_FORM of the last field parsed. */
+  form: number = TIME_FORM.none;
+  /** Days since epoch of the last field parsed when it was a date alone. */
+  day = Number.NaN;
 
   constructor(
     readonly format: TimeFormat = "auto",
@@ -112,13 +140,21 @@ export class TimeParser {
     let e = end;
     while (s < e && b[s] === 32) s++;
     while (e > s && b[e - 1] === 32) e--;
+    this.form = TIME_FORM.none;
     if (s === e) return Number.NaN;
     const f = this.format;
     const c0 = b[s];
     const digitsOnly = c0 >= 48 && c0 <= 57 && isEpochLike(b, s, e);
-    if (f === "s" || f === "ms" || f === "us" || f === "ns")
-      return digitsOnly ? epochMs(b, s, e, f) : Number.NaN;
-    if (digitsOnly && f === "auto") return epochMs(b, s, e, null);
+    if (f === "s" || f === "ms" || f === "us" || f === "ns") {
+      if (!digitsOnly) return Number.NaN;
+      this.form = UNIT_FORM[f];
+      return epochMs(b, s, e, f);
+    }
+    if (digitsOnly && f === "auto") {
+      const u = unitForDigits(intDigits(b, s, e));
+      this.form = UNIT_FORM[u];
+      return epochMs(b, s, e, u);
+    }
     return this.parseIso(b, s, e);
   }
 
@@ -130,7 +166,11 @@ export class TimeParser {
     const d = digits(b, s + 8, 2);
     if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > daysInMonth(y, mo)) return Number.NaN;
     const day = daysFromCivil(y, mo, d);
-    if (n === 10) return this.local ? this.local.toUtc(day, 0) : day * DAY_MS;
+    if (n === 10) {
+      this.form = TIME_FORM.date;
+      this.day = day;
+      return this.local ? this.local.toUtc(day, 0) : day * DAY_MS;
+    }
     let p = s + 10;
     const sep = b[p];
     if ((sep !== 84 && sep !== 116 && sep !== 32) || p + 6 > e || b[p + 3] !== 58) return Number.NaN;
@@ -159,11 +199,14 @@ export class TimeParser {
       }
     }
     if (p === e) {
-      if (this.local) return this.local.toUtc(day, ms);
-      throw new NaiveTimeError(Buffer.from(b.subarray(s, e)).toString("utf8"));
+      this.form = TIME_FORM.naive;
+      return this.local ? this.local.toUtc(day, ms) : Number.NaN;
     }
     const z = b[p];
-    if ((z === 90 || z === 122) && p + 1 === e) return day * DAY_MS + ms;
+    if ((z === 90 || z === 122) && p + 1 === e) {
+      this.form = TIME_FORM.offset;
+      return day * DAY_MS + ms;
+    }
     if (z !== 43 && z !== 45) return Number.NaN;
     const oh = p + 3 <= e ? digits(b, p + 1, 2) : -1;
     let om = 0;
@@ -175,6 +218,7 @@ export class TimeParser {
     }
     if (oh < 0 || oh > 23 || om < 0 || om > 59 || q !== e) return Number.NaN;
     const offset = (oh * 60 + om) * 60_000;
+    this.form = TIME_FORM.offset;
     return day * DAY_MS + ms - (z === 45 ? -offset : offset);
   }
 }
@@ -201,12 +245,16 @@ function isEpochLike(b: Uint8Array, s: number, e: number): boolean {
   return dots <= 1;
 }
 
+/** Digits before the decimal point (all of them when there is none). */
+function intDigits(b: Uint8Array, s: number, e: number): number {
+  for (let i = s; i < e; i++) if (b[i] === 46) return i - s;
+  return e - s;
+}
+
 /** Epoch digits to ms, exact for integer ms: sub-ms digits are split off before scaling. */
-function epochMs(b: Uint8Array, s: number, e: number, unit: keyof typeof UNIT_MS | null): number {
+function epochMs(b: Uint8Array, s: number, e: number, u: keyof typeof UNIT_MS): number {
   let dot = -1;
   for (let i = s; i < e; i++) if (b[i] === 46) dot = i;
-  const intEnd = dot < 0 ? e : dot;
-  const u = unit ?? unitForDigits(intEnd - s);
   if (dot >= 0) {
     const v = Number(Buffer.from(b.subarray(s, e)).toString("latin1"));
     return v * UNIT_MS[u];

@@ -6,11 +6,13 @@ export interface ZipFixtureFile {
   data: Buffer;
   /** 0 stored, 8 deflated (default). */
   method?: 0 | 8;
+  /** The uncompressed size written in the headers (default the true one), to make a lying archive. */
+  declaredSize?: number;
 }
 
 /**
- * Writes a minimal zip archive (tests only: the reference `readZip` is checked against, and
- * hand-made LEAN files). `badCrc` corrupts every entry's checksum.
+ * Writes a minimal zip archive (tests only: archives `readZipEntries` is checked against,
+ * hand-made LEAN files, lying and bomb archives). `badCrc` corrupts every entry's checksum.
  */
 export function makeZip(files: readonly ZipFixtureFile[], badCrc = false): Buffer {
   const locals: Buffer[] = [];
@@ -27,14 +29,14 @@ export function makeZip(files: readonly ZipFixtureFile[], badCrc = false): Buffe
     local.writeUInt16LE(method, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
+    local.writeUInt32LE(f.declaredSize ?? f.data.length, 22);
     local.writeUInt16LE(name.length, 26);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(f.data.length, 24);
+    central.writeUInt32LE(f.declaredSize ?? f.data.length, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);

@@ -14,8 +14,8 @@ export class TickwrightError extends Error {
 
 /** A parameter given by the caller is invalid (bad interval, impossible date, unknown name...). */
 export class InvalidArgumentError extends TickwrightError {
-  constructor(message: string) {
-    super("INVALID_ARGUMENT", message);
+  constructor(message: string, code = "INVALID_ARGUMENT") {
+    super(code, message);
   }
 }
 
@@ -26,10 +26,10 @@ export class InputError extends TickwrightError {
   }
 }
 
-/** A symbol that no store, feed or session knows. */
-export class UnknownSymbolError extends TickwrightError {
+/** A symbol that no store, feed or session knows (an invalid argument, with its own code). */
+export class UnknownSymbolError extends InvalidArgumentError {
   constructor(readonly symbol: string) {
-    super("UNKNOWN_SYMBOL", `unknown symbol: ${symbol}`);
+    super(`unknown symbol: ${symbol}`, "UNKNOWN_SYMBOL");
   }
 }
 

@@ -34,6 +34,8 @@ const cache = new Map<string, Interval>();
 export function parseInterval(text: string): Interval {
   const hit = cache.get(text);
   if (hit) return hit;
+  if (typeof text !== "string")
+    throw new InvalidArgumentError(`bad interval ${String(text)}: expected a string`);
   const m = /^(\d{1,4})([mhd])$/.exec(text.trim());
   let minutes = Number.NaN;
   if (m) {

@@ -113,3 +113,19 @@ export function parseInstant(text: string, what = "instant"): number {
   if (Number.isNaN(ms)) throw new InvalidArgumentError(`bad ${what} "${text}": no such time`);
   return ms;
 }
+
+/**
+ * How many of the sorted minute starts have ended by `now` (start + 1 minute <= now): the
+ * minutes the clock has passed, by binary search.
+ */
+export function endedMinutes(starts: ArrayLike<number>, now: number): number {
+  const limit = now - MINUTE_MS;
+  let lo = 0;
+  let hi = starts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (starts[mid] <= limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
+import { configSchema } from "../config/schema.js";
 import { createEngine, type Engine } from "../engine/engine.js";
 import { ingest } from "../ingest/index.js";
 import { ConfigError } from "../model/errors.js";
@@ -22,7 +23,7 @@ async function ingestSpy(repo: Repository, daily: boolean): Promise<void> {
   const paths = [resolve(LEAN_ROOT, "equity/usa/minute/spy")];
   if (daily) paths.push(resolve(LEAN_ROOT, "equity/usa/daily/spy.zip"));
   const summary = await ingest(paths, { format: "lean", repository: repo });
-  expect(summary.rejected).toBe(0);
+  expect(summary.failed).toEqual([]);
 }
 
 /** Parses Prometheus text exposition; throws naming the first line that is not valid. */
@@ -245,7 +246,8 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("tickwright serv
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("replays the stored range while answering /health, /metrics and /api/bars over real HTTP", async () => {
-    const h = await startServe({ db: join(dir, "x.duckdb"), port: "0", speed: "max" }, { logger: false });
+    const config = configSchema.parse({ db: join(dir, "x.duckdb"), server: { port: 0 }, allSymbols: true });
+    const h = await startServe(config, { logger: false });
     try {
       expect(h.engine.plannedSessions().map((s) => s.date)).toEqual(DATES);
       expect(h.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseInterval } from "../model/interval.js";
+import { SYMBOL_PATTERN, SYMBOL_RULE } from "../model/symbol.js";
 import { parseDate } from "../model/time.js";
 
 /** A request parameter that does not validate: answered 400 `{ error, field }`. */
@@ -13,13 +14,8 @@ export class BadRequestError extends Error {
   }
 }
 
-/** Ticker-like: letters and digits first, then at most 31 of letters, digits and `. _ - : / ^ =`. */
-export const symbolParam = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9._:\-/^=]{0,31}$/,
-    "expected a symbol: letters, digits and . _ - : / ^ =, at most 32 characters",
-  );
+/** Ticker-like, by the one symbol rule (`SYMBOL_PATTERN`, shared with the importers). */
+export const symbolParam = z.string().regex(SYMBOL_PATTERN, SYMBOL_RULE);
 
 /** An interval name as `parseInterval` accepts it (`1m`, `5m`, `1h`, `1d`, ...), canonicalized. */
 export const intervalParam = z.string().transform((s, ctx) => {

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configSchema } from "../config/schema.js";
 import { AlpacaTestServer, Changes } from "../live/test-support.js";
 import { DAY_MS, MINUTE_MS } from "../model/time.js";
 import { openRepository } from "../store/index.js";
@@ -36,27 +37,27 @@ describe("tickwright serve --live", () => {
 
   it("refuses the Alpaca feed without keys in the environment", async () => {
     await expect(
-      startServe(
-        { db: join(dir, "x.duckdb"), port: "0", live: true, symbols: "AAPL" },
-        { logger: false, env: {} },
-      ),
+      startServe(configSchema.parse({ db: join(dir, "x.duckdb"), server: { port: 0 }, symbols: ["AAPL"] }), {
+        logger: false,
+        env: {},
+        live: { feed: "alpaca" },
+      }),
     ).rejects.toThrow("--live --feed alpaca needs APCA_API_KEY_ID and APCA_API_SECRET_KEY");
   });
 
   it.skipIf(nearMidnight)("serves what an Alpaca stream sends, on the wall clock", async () => {
-    const h = await startServe(
-      {
-        db: join(dir, "x.duckdb"),
-        port: "0",
-        live: true,
-        feed: "alpaca",
-        alpacaUrl: alpaca.url,
-        symbols: "AAPL",
-        calendar: "24/7",
-        derived: "5m",
-      },
-      { logger: false, env: ENV },
-    );
+    const config = configSchema.parse({
+      db: join(dir, "x.duckdb"),
+      server: { port: 0 },
+      symbols: ["AAPL"],
+      calendar: "24/7",
+      derived: { intervals: ["5m"] },
+    });
+    const h = await startServe(config, {
+      logger: false,
+      env: ENV,
+      live: { feed: "alpaca", alpacaUrl: alpaca.url },
+    });
     try {
       await alpaca.until((s) => s.subscriptions === 1, "the subscription");
       const changes = new Changes();

@@ -3,6 +3,7 @@ import pg from "pg";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Bar, type BarColumns, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
+import { actionsContract } from "./contract-actions.js";
 import { openRepository } from "./index.js";
 import { PostgresRepository } from "./postgres.js";
 import type { Repository } from "./types.js";
@@ -95,6 +96,8 @@ export function repositoryContract(
     afterEach(async () => {
       await cleanup(repo);
     });
+
+    actionsContract(() => repo);
 
     it("reads back exactly what it wrote, absent trades and vwap as NaN", async () => {
       const written = [

@@ -15,8 +15,11 @@ import {
   VARCHAR,
 } from "@duckdb/node-api";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { concatBarColumns, pickColumns, trimColumns } from "../model/columns.js";
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
+import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
+import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
 import {
   CHUNK_ROWS,
   Gather,
@@ -28,7 +31,14 @@ import {
   varcharValue,
   writeColumn,
 } from "./duckdb-vectors.js";
-import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+import type {
+  ActionQuery,
+  BarQuery,
+  CorporateAction,
+  RangeQuery,
+  Repository,
+  SymbolCoverage,
+} from "./types.js";
 
 /** Rows per chunk `streamBars` yields unless told otherwise. */
 export const DEFAULT_CHUNK_ROWS = 65_536;
@@ -54,6 +64,7 @@ const SCHEMA = [
     symbol VARCHAR NOT NULL, time BIGINT NOT NULL, seq INTEGER NOT NULL,
     price DOUBLE NOT NULL, size DOUBLE NOT NULL, exchange VARCHAR, condition VARCHAR,
     suspicious BOOLEAN)`,
+  ACTIONS_TABLE,
 ];
 
 /** Staging tables of the write connection; bar symbols travel as indexes into a bound list. */
@@ -278,74 +289,6 @@ function lastPerKey(bars: BarColumns, codes: Int32Array): number[] {
   return [...lastRow.values()].sort((a, b) => a - b);
 }
 
-function pickRows(
-  bars: BarColumns,
-  codes: Int32Array,
-  rows: number[],
-): { bars: BarColumns; codes: Int32Array } {
-  const out = allocBarColumns(rows.length);
-  const outCodes = new Int32Array(rows.length);
-  for (let j = 0; j < rows.length; j++) {
-    const i = rows[j];
-    out.symbol[j] = bars.symbol[i];
-    out.time[j] = bars.time[i];
-    out.open[j] = bars.open[i];
-    out.high[j] = bars.high[i];
-    out.low[j] = bars.low[i];
-    out.close[j] = bars.close[i];
-    out.volume[j] = bars.volume[i];
-    out.trades[j] = bars.trades[i];
-    out.vwap[j] = bars.vwap[i];
-    out.flags[j] = bars.flags[i];
-    outCodes[j] = codes[i];
-  }
-  out.length = rows.length;
-  return { bars: out, codes: outCodes };
-}
-
-/** Trims columns allocated for `capacity` rows down to their `length`. */
-function trimColumns(c: BarColumns): BarColumns {
-  if (c.time.length === c.length) return c;
-  const n = c.length;
-  return {
-    length: n,
-    symbol: c.symbol.slice(0, n),
-    time: c.time.slice(0, n),
-    open: c.open.slice(0, n),
-    high: c.high.slice(0, n),
-    low: c.low.slice(0, n),
-    close: c.close.slice(0, n),
-    volume: c.volume.slice(0, n),
-    trades: c.trades.slice(0, n),
-    vwap: c.vwap.slice(0, n),
-    flags: c.flags.slice(0, n),
-  };
-}
-
-/** Concatenates bar column chunks into one. */
-export function concatBarColumns(parts: readonly BarColumns[]): BarColumns {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = allocBarColumns(total);
-  let at = 0;
-  for (const p of parts) {
-    const n = p.length;
-    for (let i = 0; i < n; i++) out.symbol[at + i] = p.symbol[i];
-    out.time.set(p.time.subarray(0, n), at);
-    out.open.set(p.open.subarray(0, n), at);
-    out.high.set(p.high.subarray(0, n), at);
-    out.low.set(p.low.subarray(0, n), at);
-    out.close.set(p.close.subarray(0, n), at);
-    out.volume.set(p.volume.subarray(0, n), at);
-    out.trades.set(p.trades.subarray(0, n), at);
-    out.vwap.set(p.vwap.subarray(0, n), at);
-    out.flags.set(p.flags.subarray(0, n), at);
-    at += n;
-  }
-  out.length = total;
-  return out;
-}
-
 function num(v: DuckDBValue): number {
   return typeof v === "bigint" ? Number(v) : (v as number);
 }
@@ -402,7 +345,11 @@ export class DuckDbRepository implements Repository {
     let batch = bars;
     let { codes, names, duplicates, minTime, maxTime, firstTimes, lastTimes, wholeTimes } =
       encodeSymbols(bars);
-    if (duplicates) ({ bars: batch, codes } = pickRows(bars, codes, lastPerKey(bars, codes)));
+    if (duplicates) {
+      const rows = lastPerKey(bars, codes);
+      batch = pickColumns(bars, rows);
+      codes = Int32Array.from(rows, (i) => codes[i]);
+    }
     return this.transaction(`writing ${batch.length} ${name} bars`, async (con) => {
       if (wholeTimes) {
         const spans = [
@@ -664,6 +611,27 @@ export class DuckDbRepository implements Repository {
       last: num(r[3]),
       count: num(r[4]),
     }));
+  }
+
+  async writeActions(actions: readonly CorporateAction[]): Promise<number> {
+    const rows = lastActionPerKey(actions);
+    if (rows.length === 0) return 0;
+    return this.transaction(`writing ${rows.length} corporate actions`, async (con) => {
+      for (const a of rows) {
+        await con.run(DELETE_ACTION, [a.symbol, a.date, a.kind]);
+        await con.run(INSERT_ACTION, actionValues(a));
+      }
+      return rows.length;
+    });
+  }
+
+  async readActions(query: ActionQuery): Promise<CorporateAction[]> {
+    const rows = await this.query(
+      SELECT_ACTIONS,
+      [listValue([...new Set(query.symbols)]), query.from ?? ALL_DATES.from, query.to ?? ALL_DATES.to],
+      [SYMBOL_LIST],
+    );
+    return rows.map(actionFromRow);
   }
 
   async close(): Promise<void> {

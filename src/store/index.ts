@@ -3,8 +3,17 @@ import { dirname, resolve } from "node:path";
 import { StoreError } from "../model/errors.js";
 import type { Repository } from "./types.js";
 
-export { concatBarColumns, DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
-export type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+export { concatBarColumns } from "../model/columns.js";
+export { DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
+export type {
+  ActionKind,
+  ActionQuery,
+  BarQuery,
+  CorporateAction,
+  RangeQuery,
+  Repository,
+  SymbolCoverage,
+} from "./types.js";
 
 /** Options for `openRepository`. */
 export interface OpenRepositoryOptions {

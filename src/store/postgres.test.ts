@@ -203,7 +203,7 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("PostgreSQL store", () =
       "SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name",
       [schema],
     );
-    expect(tables.rows.map((r) => r.table_name)).toEqual(["bars", "quotes", "ticks"]);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(["actions", "bars", "quotes", "ticks"]);
   });
 
   it("initializes one schema from many processes at once without a race, and says whether hypertables were used", async () => {

@@ -5,6 +5,8 @@ import { from as copyFrom } from "pg-copy-streams";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
+import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
+import { actionsDdl, selectActionsSql, upsertActionsSql } from "./postgres-actions.js";
 import { barCopyChunks, quoteCopyChunks, tickCopyChunks } from "./postgres-copy.js";
 import { backoffMs, isRetryable, type RetryOptions, withRetry } from "./postgres-retry.js";
 import {
@@ -20,7 +22,14 @@ import {
   selectBarsSql,
   tableDdl,
 } from "./postgres-schema.js";
-import type { BarQuery, RangeQuery, Repository, SymbolCoverage } from "./types.js";
+import type {
+  ActionQuery,
+  BarQuery,
+  CorporateAction,
+  RangeQuery,
+  Repository,
+  SymbolCoverage,
+} from "./types.js";
 
 export type { RetryOptions } from "./postgres-retry.js";
 
@@ -138,7 +147,7 @@ export class PostgresRepository implements Repository {
     this.storage = await this.transaction("init", async (client) => {
       await client.query("SELECT pg_advisory_xact_lock(hashtext($1))", [`tickwright.schema.${this.schema}`]);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${this.s}`);
-      for (const ddl of tableDdl(this.s)) await client.query(ddl);
+      for (const ddl of [...tableDdl(this.s), actionsDdl(this.s)]) await client.query(ddl);
       return this.timescale
         ? await this.hypertables(client)
         : { hypertables: false, note: "plain tables (TimescaleDB turned off)" };
@@ -373,6 +382,30 @@ export class PostgresRepository implements Repository {
       last: r[3] as number,
       count: r[4] as number,
     }));
+  }
+
+  async writeActions(actions: readonly CorporateAction[]): Promise<number> {
+    const rows = lastActionPerKey(actions);
+    if (rows.length === 0) return 0;
+    const columns: unknown[][] = [[], [], [], [], [], [], []];
+    for (const a of rows) {
+      actionValues(a).forEach((v, k) => {
+        columns[k].push(v);
+      });
+    }
+    await this.transaction("writeActions", (client) => client.query(upsertActionsSql(this.s), columns));
+    return rows.length;
+  }
+
+  async readActions(query: ActionQuery): Promise<CorporateAction[]> {
+    const all = query.symbols.length === 0;
+    const range = [query.from ?? ALL_DATES.from, query.to ?? ALL_DATES.to];
+    const res = await this.query<unknown[]>(
+      "readActions",
+      selectActionsSql(this.s, all),
+      all ? range : [[...new Set(query.symbols)], ...range],
+    );
+    return res.rows.map(actionFromRow);
   }
 
   async close(): Promise<void> {

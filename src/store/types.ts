@@ -1,4 +1,5 @@
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import type { DateString } from "../model/time.js";
 
 /** A range read: bars of these symbols and interval whose START lies in [from, to) (epoch ms UTC). */
 export interface BarQuery {
@@ -22,6 +23,36 @@ export interface SymbolCoverage {
   first: number;
   last: number;
   count: number;
+}
+
+/** What a corporate action does: a share split, a cash dividend, or a change of ticker. */
+export type ActionKind = "split" | "dividend" | "rename";
+
+/**
+ * One corporate action, keyed by (symbol, date, kind). `date` is the ex-date, the first session
+ * date the action is in effect: when a series is adjusted, prices dated before it are
+ * multiplied by `factor` (and, for a split, volumes divided by it).
+ */
+export interface CorporateAction {
+  /** Splits and dividends: the security's current ticker. Renames: the ticker from `date` on. */
+  symbol: string;
+  date: DateString;
+  kind: ActionKind;
+  /** Split: new shares per old share (7 for 7:1). Dividend: cash per share. Rename: NaN. */
+  value: number;
+  /** Multiplier of earlier prices: split 1/ratio, dividend 1 - cash/reference, rename 1. */
+  factor: number;
+  /** The close before the ex-date a dividend's factor is computed from; NaN when not known. */
+  reference: number;
+  /** Rename: the ticker before `date`. */
+  previous?: string;
+}
+
+/** A read of corporate actions: of these symbols (every symbol when empty), dated in [from, to]. */
+export interface ActionQuery {
+  symbols: readonly string[];
+  from?: DateString;
+  to?: DateString;
 }
 
 /**
@@ -51,5 +82,9 @@ export interface Repository {
   symbols(interval?: string): Promise<string[]>;
   /** What is stored per symbol and interval. */
   coverage(symbol?: string): Promise<SymbolCoverage[]>;
+  /** Upserts corporate actions (keyed by symbol, date, kind) in one transaction; returns rows written. */
+  writeActions(actions: readonly CorporateAction[]): Promise<number>;
+  /** Corporate actions ordered by (date, symbol, kind). */
+  readActions(query: ActionQuery): Promise<CorporateAction[]>;
   close(): Promise<void>;
 }

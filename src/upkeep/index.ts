@@ -1,5 +1,7 @@
 export {
   type BarSource,
+  type GapCounts,
+  type GapEvent,
   type GapState,
   RepositoryBarSource,
   type TrackedGap,
@@ -7,4 +9,5 @@ export {
   type UpkeepHost,
   type UpkeepOptions,
   type UpkeepStatus,
+  type UpkeepSymbol,
 } from "./upkeep.js";

@@ -1,10 +1,58 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
-import type { SymbolState } from "../engine/session-data.js";
-import type { GapEvent } from "../engine/types.js";
-import { type Bar, BarFlag, barProblem } from "../model/bar.js";
+import { type Bar, BarFlag, barProblem, columnsToBars } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
-import { MINUTE_MS } from "../model/time.js";
+import { endedMinutes, MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
+
+/** A gap's life: found, filled from a bar source, or given up on. */
+export interface GapEvent {
+  type: "gap" | "gapFilled" | "gapAbandoned";
+  at: number;
+  symbol: string;
+  /** First missing bar's start, epoch ms. */
+  start: number;
+  /** Exclusive end. */
+  end: number;
+  count: number;
+  retries: number;
+}
+
+/** Gap counters a symbol's metrics carry (kept current by upkeep). */
+export interface GapCounts {
+  /** Gaps found and not yet filled or abandoned. */
+  open: number;
+  filled: number;
+  abandoned: number;
+  /** Minutes missing right now in the current session. */
+  missingMinutes: number;
+}
+
+/** What upkeep reads and changes of one active symbol. */
+export interface UpkeepSymbol {
+  readonly symbol: string;
+  /** Small dense number of the symbol, for per-symbol arrays. */
+  readonly id: number;
+  /** The current session's one-minute bars. */
+  readonly bars: BarSeries;
+  /** Bars of the current session inside its regular hours. */
+  readonly present: number;
+  /** True when its minutes are built from ticks (they complete by flushing, not by arriving). */
+  readonly buildsFromTicks: boolean;
+  readonly gaps: Readonly<GapCounts>;
+  /** The series holding a minute (current session or a past session kept in history). */
+  seriesAt(time: number): BarSeries | undefined;
+  /** Inserts a bar at its place; false when that minute is held already or not kept. */
+  insert(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags: number,
+  ): boolean;
+  setGaps(counts: GapCounts): void;
+}
 
 /** Where missing bars are fetched from: the repository, or a provider's REST endpoint. */
 export interface BarSource {
@@ -17,20 +65,7 @@ export class RepositoryBarSource implements BarSource {
   constructor(private readonly repository: Pick<Repository, "readBars">) {}
 
   async fetchBars(symbol: string, from: number, to: number): Promise<Bar[]> {
-    const c = await this.repository.readBars({ symbols: [symbol], interval: "1m", from, to });
-    const out: Bar[] = [];
-    for (let i = 0; i < c.length; i++) {
-      out.push({
-        symbol,
-        time: c.time[i],
-        open: c.open[i],
-        high: c.high[i],
-        low: c.low[i],
-        close: c.close[i],
-        volume: c.volume[i],
-      });
-    }
-    return out;
+    return columnsToBars(await this.repository.readBars({ symbols: [symbol], interval: "1m", from, to }));
   }
 }
 
@@ -63,23 +98,21 @@ export interface UpkeepOptions {
 }
 
 /** What upkeep needs from the engine. */
-export interface UpkeepHost {
+export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
   readonly clock: Clock;
-  /** Active symbols' states. */
-  states(): readonly SymbolState[];
-  /** One active symbol's state. */
-  state(symbol: string): SymbolState | undefined;
+  /** Active symbols. */
+  symbols(): readonly S[];
+  /** One active symbol. */
+  symbol(name: string): S | undefined;
   /** Expected minute starts of the session in progress (empty between sessions). */
   expectedMinutes(): Float64Array;
-  /** The series holding a minute (current session or a past session kept in history). */
-  seriesFor(state: SymbolState, time: number): BarSeries | undefined;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
-  changed(state: SymbolState, time: number): void | Promise<void>;
+  changed(state: S, time: number): void | Promise<void>;
   /**
    * Completes derived bars (and bars built from ticks) of these symbols whose end the clock
    * passed; returns a promise when listeners are async.
    */
-  flushDerived(states: readonly SymbolState[]): void | Promise<void>;
+  flushDerived(states: readonly S[]): void | Promise<void>;
   emit(event: GapEvent): void | Promise<void>;
   isPaused(): boolean;
   /**
@@ -130,7 +163,7 @@ interface Scan {
  * A source that throws or hangs (past `timeoutSeconds`) is a failed attempt, never a stopped
  * stream; upkeep reports itself degraded until a fill succeeds again.
  */
-export class Upkeep {
+export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   private readonly gaps = new Map<string, TrackedGap[]>();
   /** Scan position per symbol, by the state's dense id. */
   private scans: (Scan | undefined)[] = [];
@@ -147,7 +180,7 @@ export class Upkeep {
   private lastError: string | null = null;
 
   constructor(
-    private readonly host: UpkeepHost,
+    private readonly host: UpkeepHost<S>,
     private readonly source: BarSource | undefined,
     private readonly options: UpkeepOptions,
   ) {}
@@ -193,8 +226,8 @@ export class Upkeep {
     }
     const found: Finding[] = [];
     const ended = endedMinutes(expected, now);
-    const states = this.host.states();
-    const incomplete: SymbolState[] = [];
+    const states = this.host.symbols();
+    const incomplete: S[] = [];
     for (let i = 0; i < states.length; i++) {
       if (!this.scan(states[i], expected, ended, now, found)) incomplete.push(states[i]);
     }
@@ -250,25 +283,19 @@ export class Upkeep {
    * Returns true when every ended minute of the symbol is present: then each derived bucket
    * already completed with its last minute, and nothing needs flushing for it.
    */
-  private scan(
-    s: SymbolState,
-    expected: Float64Array,
-    ended: number,
-    now: number,
-    found: Finding[],
-  ): boolean {
+  private scan(s: S, expected: Float64Array, ended: number, now: number, found: Finding[]): boolean {
     let scan = this.scans[s.id];
     if (!scan || scan.expected !== expected) {
       scan = { next: 0, expected };
       this.scans[s.id] = scan;
     }
-    if (scan.next >= ended) return s.gaps.missingMinutes === 0 && s.tickBars === undefined;
+    if (scan.next >= ended) return s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
     const bars = s.bars;
     // Fast path: the session's regular bars are unique and ended, so when as many are present
     // as regular minutes have ended (on a contiguous minute grid), none is missing.
     if (s.present === ended && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS) {
       scan.next = ended;
-      return s.tickBars === undefined;
+      return !s.buildsFromTicks;
     }
     const limit = now - MINUTE_MS;
     let b = bars.lowerBound(expected[scan.next]);
@@ -349,15 +376,15 @@ export class Upkeep {
 
   /** Inserts the source's bars that belong to the gap; returns how many minutes are still missing. */
   private async insert(gap: TrackedGap, bars: readonly Bar[], now: number): Promise<number> {
-    const state = this.host.state(gap.symbol);
+    const state = this.host.symbol(gap.symbol);
     if (!state) return gap.count;
-    const series = this.host.seriesFor(state, gap.start);
+    const series = state.seriesAt(gap.start);
     if (!series) return gap.count;
     let inserted = false;
     for (const bar of bars) {
       if (bar.time < gap.start || bar.time >= gap.end || bar.time + MINUTE_MS > now) continue;
       if (barProblem(bar.open, bar.high, bar.low, bar.close, bar.volume)) continue;
-      if (series.insert(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, BarFlag.Filled))
+      if (state.insert(bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, BarFlag.Filled))
         inserted = true;
     }
     if (inserted) await this.host.changed(state, gap.start);
@@ -395,8 +422,8 @@ export class Upkeep {
 
   /** Fills an abandoned gap with flat zero-volume bars at the last close, flagged synthetic. */
   private async synthesize(gap: TrackedGap, now: number): Promise<void> {
-    const state = this.host.state(gap.symbol);
-    const series = state && this.host.seriesFor(state, gap.start);
+    const state = this.host.symbol(gap.symbol);
+    const series = state?.seriesAt(gap.start);
     if (!state || !series) return;
     const before = series.lowerBound(gap.start) - 1;
     const after = series.lowerBound(gap.end);
@@ -404,7 +431,7 @@ export class Upkeep {
       before >= 0 ? series.close[before] : after < series.length ? series.open[after] : Number.NaN;
     if (Number.isNaN(price)) return;
     for (let t = gap.start; t < gap.end && t + MINUTE_MS <= now; t += MINUTE_MS) {
-      series.insert(t, price, price, price, price, 0, BarFlag.Synthetic);
+      state.insert(t, price, price, price, price, 0, BarFlag.Synthetic);
     }
     await this.host.changed(state, gap.start);
   }
@@ -421,7 +448,7 @@ export class Upkeep {
 
   /** Recomputes a symbol's gap counters in its metrics. */
   private updateCounts(symbol: string): void {
-    const state = this.host.state(symbol);
+    const state = this.host.symbol(symbol);
     if (!state) return;
     let open = 0;
     let filled = 0;
@@ -439,24 +466,8 @@ export class Upkeep {
         if (current) missing += g.count;
       }
     }
-    state.gaps.open = open;
-    state.gaps.filled = filled;
-    state.gaps.abandoned = abandoned;
-    state.gaps.missingMinutes = missing;
+    state.setGaps({ open, filled, abandoned, missingMinutes: missing });
   }
-}
-
-/** How many of the expected minute starts have ended by `now` (start + 1 minute <= now). */
-function endedMinutes(expected: Float64Array, now: number): number {
-  const limit = now - MINUTE_MS;
-  let lo = 0;
-  let hi = expected.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (expected[mid] <= limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 function gapEvent(type: GapEvent["type"], g: TrackedGap, at: number): GapEvent {

@@ -1,0 +1,160 @@
+import type { DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
+import type { Session } from "../calendar/types.js";
+import type { QuoteBar, Tick } from "../model/bar.js";
+import { BarSeries } from "../model/series.js";
+import type { GapCounts, UpkeepSymbol } from "../upkeep/index.js";
+
+/** One past session of a symbol, kept in memory. */
+export interface SessionSlice {
+  session: Session;
+  bars: BarSeries;
+}
+
+/**
+ * Everything kept for one symbol, and the changes made to it: bars appended as they land,
+ * filled bars inserted, session figures recomputed, gap counts set. Internal to the engine;
+ * read through SessionData, changed by the bar path and (through `UpkeepSymbol`) by upkeep.
+ */
+export class SymbolState implements UpkeepSymbol {
+  /** Current session's one-minute bars. */
+  bars: BarSeries;
+  /** Derived-bar builders of the configured intervals (an array: walked per bar). */
+  readonly builders: DerivedBarBuilder[] = [];
+  /**
+   * Builders of intervals read but not configured, rebuilt from the session's bars when read
+   * after a change; they emit nothing.
+   */
+  readonly onDemand = new Map<string, { builder: DerivedBarBuilder; length: number; at: number }>();
+  /** Trailing sessions, oldest first. */
+  history: SessionSlice[] = [];
+  /** Trailing daily bars, oldest first. */
+  daily: BarSeries;
+  quote: QuoteBar | undefined;
+  trade: Tick | undefined;
+  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
+  tickBars: TickBarBuilder | undefined;
+  /** The session in progress (undefined between sessions). */
+  session: Session | undefined;
+  open = Number.NaN;
+  high = Number.NEGATIVE_INFINITY;
+  low = Number.POSITIVE_INFINITY;
+  last = Number.NaN;
+  volume = 0;
+  pv = 0;
+  lastUpdate = Number.NaN;
+  rejected = 0;
+  /** Bars of the current session inside its regular hours (counted as bars land). */
+  present = 0;
+  readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
+
+  constructor(
+    readonly symbol: string,
+    /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
+    readonly id: number,
+  ) {
+    this.bars = new BarSeries(symbol, "1m", 16);
+    this.daily = new BarSeries(symbol, "1d", 32);
+  }
+
+  get buildsFromTicks(): boolean {
+    return this.tickBars !== undefined;
+  }
+
+  /**
+   * Appends a one-minute bar that passed validation (in order, inside the session) and
+   * updates the session figures: O(1), no allocation while the series has room.
+   */
+  append(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags: number,
+    regular: boolean,
+    now: number,
+  ): void {
+    this.bars.push(time, open, high, low, close, volume, flags);
+    if (Number.isNaN(this.open)) this.open = open;
+    if (high > this.high) this.high = high;
+    if (low < this.low) this.low = low;
+    this.last = close;
+    this.volume += volume;
+    this.pv += volume * ((high + low + close) / 3);
+    this.lastUpdate = now;
+    if (regular) this.present++;
+  }
+
+  /** The series holding minute `time`: the current session's or a past session's kept in history. */
+  seriesAt(time: number): BarSeries | undefined {
+    const current = this.session;
+    if (current && time >= current.preOpen && time < current.postClose) return this.bars;
+    return this.historyAt(time)?.bars;
+  }
+
+  /** The past session kept in history that holds minute `time`. */
+  historyAt(time: number): SessionSlice | undefined {
+    return this.history.find((h) => time >= h.session.preOpen && time < h.session.postClose);
+  }
+
+  /** Inserts a bar where it belongs (a fill); false when that minute is held already or not kept. */
+  insert(
+    time: number,
+    open: number,
+    high: number,
+    low: number,
+    close: number,
+    volume: number,
+    flags: number,
+  ): boolean {
+    return this.seriesAt(time)?.insert(time, open, high, low, close, volume, flags) ?? false;
+  }
+
+  setGaps(counts: GapCounts): void {
+    this.gaps.open = counts.open;
+    this.gaps.filled = counts.filled;
+    this.gaps.abandoned = counts.abandoned;
+    this.gaps.missingMinutes = counts.missingMinutes;
+  }
+
+  /** Recomputes the session figures from the session's bars (after bars were inserted). */
+  recomputeMetrics(): void {
+    const b = this.bars;
+    this.open = b.length > 0 ? b.open[0] : Number.NaN;
+    this.high = Number.NEGATIVE_INFINITY;
+    this.low = Number.POSITIVE_INFINITY;
+    this.volume = 0;
+    this.pv = 0;
+    for (let i = 0; i < b.length; i++) {
+      if (b.high[i] > this.high) this.high = b.high[i];
+      if (b.low[i] < this.low) this.low = b.low[i];
+      this.volume += b.volume[i];
+      this.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
+    }
+    this.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
+    const session = this.session;
+    this.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
+  }
+
+  /** Empties the session figures (at a session start and a roll). */
+  resetMetrics(): void {
+    this.present = 0;
+    this.open = Number.NaN;
+    this.high = Number.NEGATIVE_INFINITY;
+    this.low = Number.POSITIVE_INFINITY;
+    this.last = Number.NaN;
+    this.volume = 0;
+    this.pv = 0;
+    this.gaps.open = 0;
+    this.gaps.missingMinutes = 0;
+  }
+
+  /** Bytes of typed arrays held (current session, history, daily, derived). */
+  byteSize(): number {
+    let n = this.bars.byteSize() + this.daily.byteSize();
+    for (const h of this.history) n += h.bars.byteSize();
+    for (const b of this.builders) n += b.series.byteSize();
+    return n;
+  }
+}
