@@ -6,9 +6,9 @@ import type { CorporateAction } from "../store/types.js";
  * How prices are normalized, as LEAN names the modes: `raw` as traded, `split` adjusted for
  * splits, `adjusted` for splits and dividends.
  */
-export type AdjustMode = "raw" | "split" | "adjusted";
+export type AdjustMode = (typeof ADJUST_MODES)[number];
 
-export const ADJUST_MODES: readonly AdjustMode[] = ["raw", "split", "adjusted"];
+export const ADJUST_MODES = ["raw", "split", "adjusted"] as const;
 
 /** Parses an adjustment mode, refusing anything else by name (`what` names the option). */
 export function parseAdjustMode(text: string, what = "--adjust"): AdjustMode {

@@ -18,4 +18,5 @@ export {
 export { type MapRow, mapFileRenames, parseMapFile } from "./map-file.js";
 export { closeBefore } from "./reference.js";
 export { eachCsvLine, type RejectSink } from "./rejects.js";
+export { readSecurityBars } from "./security-bars.js";
 export { type SecurityHistory, securityHistory, spansWithin, type TickerSpan } from "./tickers.js";

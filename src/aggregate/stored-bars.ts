@@ -1,3 +1,11 @@
+import {
+  type Adjustment,
+  adjustBars,
+  FactorTimeline,
+  readSecurityBars,
+  securityHistory,
+  spansWithin,
+} from "../actions/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { BarColumns } from "../model/bar.js";
 import { type Interval, parseInterval } from "../model/interval.js";
@@ -18,7 +26,10 @@ export interface StoredBars {
  * session dates of `calendar`), as the store holds them: one-minute bars inside the
  * sessions (regular hours, or extended with `extended`); other intervals as stored when the
  * store has bars of that interval for the symbol, else derived from the one-minute bars
- * (session-anchored, with count/expected per bar). Used by `tickwright bars` and `GET /api/bars?from&to`.
+ * (session-anchored, with count/expected per bar). Across renames, each date's bars are those
+ * stored under the ticker of that date. With an `adjustment`, prices are adjusted for the
+ * symbol's stored splits (and dividends) as of its date, before anything is derived. Used by
+ * `tickwright bars` and `GET /api/bars?from&to`.
  */
 export async function readStoredBars(
   repository: Repository,
@@ -28,20 +39,24 @@ export async function readStoredBars(
   fromDate: DateString,
   toDate: DateString,
   extended = false,
+  adjustment: Adjustment = { mode: "raw" },
 ): Promise<StoredBars> {
   const iv = typeof interval === "string" ? parseInterval(interval) : interval;
   const sessions = calendar.sessions(fromDate, toDate);
   if (sessions.length === 0) return { bars: new BarSeries(symbol, iv.name, 0), source: "derived" };
   const from = sessions[0].preOpen;
   const to = sessions[sessions.length - 1].postClose;
+  const history = await securityHistory(repository, symbol);
+  const spans = spansWithin(history, fromDate, toDate);
+  const timeline = FactorTimeline.of(history.actions, adjustment, calendar.timeZone);
+  const read = async (query: { interval: string; from: number; to: number }) => {
+    const bars = await readSecurityBars(repository, symbol, spans, query, calendar.timeZone);
+    adjustBars(bars, timeline);
+    return bars;
+  };
   if (iv.minutes > 1) {
     // A vendor's daily bar may be stamped at midnight before the session: read from a day earlier.
-    const stored = await repository.readBars({
-      symbols: [symbol],
-      interval: iv.name,
-      from: iv.daily ? from - DAY_MS : from,
-      to,
-    });
+    const stored = await read({ interval: iv.name, from: iv.daily ? from - DAY_MS : from, to });
     if (stored.length > 0) {
       const keep = iv.daily
         ? (t: number) => {
@@ -52,7 +67,7 @@ export async function readStoredBars(
       return { bars: storedSeries(stored, symbol, iv.name, keep, 0), source: "stored" };
     }
   }
-  const minutes = await repository.readBars({ symbols: [symbol], interval: "1m", from, to });
+  const minutes = await read({ interval: "1m", from, to });
   if (iv.minutes === 1) {
     const keep = (t: number) => calendar.isOpen(t, extended);
     return { bars: storedSeries(minutes, symbol, "1m", keep, 1), source: "stored" };

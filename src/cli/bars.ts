@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { isoUtc } from "../model/time.js";
 import { note, out } from "./io.js";
 import {
+  checkedDate,
   checkedFormat,
   configOption,
   dbOption,
@@ -14,6 +15,8 @@ import {
 interface BarsOptions extends SymbolRangeOptions {
   interval: string;
   format: string;
+  adjust: string;
+  asOf?: string;
 }
 
 const FORMATS = ["csv", "json", "table"];
@@ -33,6 +36,8 @@ export interface PrintedBars {
  * `tickwright bars SYMBOL --interval 1m --from DATE --to DATE`: a symbol's bars over the
  * sessions dated --from..--to (inclusive) of the calendar, regular hours only unless
  * `--extended`. Stored intervals are read as stored; others are derived from stored 1m bars.
+ * `--adjust split|adjusted` adjusts for the stored splits (and dividends), as of `--as-of`
+ * when given; under a current ticker, the bars of earlier tickers are included.
  * Output: CSV (`time,open,high,low,close,volume`, time ISO-8601 UTC), JSON or a table (prices
  * with the same decimals in every row). db, calendar, extended, from and to also come from
  * --config and TICKWRIGHT_*.
@@ -48,16 +53,24 @@ export function register(program: Command): void {
   dbOption(command)
     .option("--format <csv|json|table>", "output format", "csv")
     .option("--extended", "include pre-market and after-hours bars")
-    .option("--calendar <name>", "the symbol's exchange calendar (default XNYS)");
+    .option("--calendar <name>", "the symbol's exchange calendar (default XNYS)")
+    .option("--adjust <mode>", "raw, split (split-adjusted) or adjusted (splits and dividends)", "raw")
+    .option("--as-of <date>", "adjust for the actions known on this date (default: every stored action)");
   configOption(command).action(async (symbol: string, opts: BarsOptions) => barsCommand(symbol, opts));
 }
 
 /** Runs `tickwright bars`. Bad options throw InvalidArgumentError (exit 2). */
 export async function barsCommand(symbol: string, opts: BarsOptions): Promise<void> {
-  const { InputError } = await import("../model/errors.js");
+  const { InputError, InvalidArgumentError } = await import("../model/errors.js");
   const { parseInterval } = await import("../model/interval.js");
   checkedFormat(opts.format, FORMATS);
   const interval = parseInterval(opts.interval);
+  const { parseAdjustMode } = await import("../actions/index.js");
+  const mode = parseAdjustMode(opts.adjust);
+  if (opts.asOf !== undefined) {
+    checkedDate(opts.asOf, "--as-of");
+    if (mode === "raw") throw new InvalidArgumentError("--as-of needs --adjust split or adjusted");
+  }
   const { config, from, to, calendar } = await symbolRange(opts);
   const extended = config.extended;
   const sessions = calendar.sessions(from, to);
@@ -74,7 +87,8 @@ export async function barsCommand(symbol: string, opts: BarsOptions): Promise<vo
       return;
     }
     const { readStoredBars } = await import("../aggregate/index.js");
-    bars = (await readStoredBars(repo, calendar, symbol, interval, from, to, extended)).bars;
+    const adjustment = { mode, asOf: opts.asOf };
+    bars = (await readStoredBars(repo, calendar, symbol, interval, from, to, extended, adjustment)).bars;
   } finally {
     await repo.close();
   }

@@ -27,6 +27,8 @@ export interface BacktestParts {
   replayStore: boolean;
   quotes: boolean;
   ticks: boolean;
+  /** Pull feeds from outside (a message-bus consumer), added beside the store's. */
+  feeds: readonly Feed[];
 }
 
 /**
@@ -72,6 +74,7 @@ export class BacktestDriver {
       }
     }
     for (const f of this.extraFeeds) coordinator.addFeed(f);
+    for (const f of this.p.feeds) coordinator.addFeed(f);
     const first = sessions[0];
     if (first && !config.paceClosed) coordinator.skipTo(sessionWindow(first, config.extended).start);
     await this.p.boundaries.start(this.p.clock.now());

@@ -24,7 +24,7 @@ import { SessionData } from "./session-data.js";
 import type { Slice } from "./slice.js";
 import { type EngineCounters, EngineStats, type RunState } from "./stats.js";
 import type { SymbolState } from "./symbol-state.js";
-import type { EngineEvent, EngineEventMap, LiveFeed, RunSummary } from "./types.js";
+import type { EngineEvent, EngineEventMap, Feed, LiveFeed, RunSummary } from "./types.js";
 
 export type { Rejection };
 
@@ -41,6 +41,8 @@ export interface EngineParts {
   ticks?: boolean;
   /** Where upkeep fetches missing bars (default: the repository). */
   barSource?: BarSource;
+  /** Pull feeds added to a backtest's replay beside the store's (e.g. a message-bus consumer). */
+  feeds?: readonly Feed[];
 }
 
 const EMPTY = new Float64Array(0);
@@ -146,6 +148,7 @@ export class Engine {
           replayStore: parts.replayStore !== false,
           quotes: parts.quotes === true,
           ticks: parts.ticks === true,
+          feeds: parts.feeds ?? [],
         })
       : undefined;
     this.live = liveClock

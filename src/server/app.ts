@@ -203,6 +203,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const q = parseParams(barsQuery, req.query);
     const hasRange = q.from !== undefined || q.to !== undefined;
     if (q.n !== undefined && hasRange) throw new BadRequestError("give n, or from and to, not both", "n");
+    if (q.asOf !== undefined && (q.adjust ?? "raw") === "raw") {
+      throw new BadRequestError("asOf needs adjust=split or adjust=adjusted", "asOf");
+    }
+    if (q.n !== undefined && (q.adjust ?? "raw") !== "raw") {
+      throw new BadRequestError("adjust applies to stored bars (from and to), not to n", "adjust");
+    }
     if (q.n !== undefined) {
       if (!engine.session.has(q.symbol)) {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
@@ -231,6 +237,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       q.from,
       q.to,
       q.extended ?? engine.config.extended,
+      { mode: q.adjust ?? "raw", asOf: q.asOf },
     );
     return reply.type(JSON_TYPE).send(barsBody(q.symbol, q.interval, r.source, r.bars));
   });

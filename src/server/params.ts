@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ADJUST_MODES } from "../actions/index.js";
 import { parseInterval } from "../model/interval.js";
 import { SYMBOL_PATTERN, SYMBOL_RULE } from "../model/symbol.js";
 import { parseDate } from "../model/time.js";
@@ -52,7 +53,10 @@ export const symbolListParam = z
 /** The most bars one `n` request returns. */
 export const MAX_N = 10_000;
 
-/** `/api/bars`: `symbol&interval&n` (session data) or `symbol&interval&from&to` (stored). */
+/**
+ * `/api/bars`: `symbol&interval&n` (session data) or `symbol&interval&from&to` (stored; with
+ * `adjust=raw|split|adjusted` and `asOf=DATE`).
+ */
 export const barsQuery = z
   .object({
     symbol: symbolParam,
@@ -61,6 +65,8 @@ export const barsQuery = z
     from: dateParam.optional(),
     to: dateParam.optional(),
     extended: booleanParam.optional(),
+    adjust: z.enum(ADJUST_MODES).optional(),
+    asOf: dateParam.optional(),
   })
   .strict();
 

@@ -1,0 +1,18 @@
+export { AckedPublisher, type AckedPublisherOptions } from "./acked-publisher.js";
+export { BusFeed, type BusFeedHost } from "./bus-feed.js";
+export { decodeRaw, encodeControl, encodeRawBar, payloadText, type RawMessage } from "./codec.js";
+export { type BusConnection, connectBus } from "./connection.js";
+export { ownedSymbols, parseShard, type ShardSpec, shardOf } from "./ownership.js";
+export { eventPayload, parseResult } from "./payload.js";
+export {
+  BusPublisher,
+  type BusPublisherOptions,
+  publishLive,
+  publishReplay,
+  type ReplayPublishOptions,
+} from "./publisher.js";
+export { QualityTracker } from "./quality.js";
+export { type ConsumerPosition, type RawDelivery, RawSource, type RawSourceOptions } from "./raw-source.js";
+export { Shard, type ShardCounters, type ShardOptions } from "./shard.js";
+export { ensureStreams, type StreamNames, type StreamRetention, streamNames } from "./streams.js";
+export { BusSubjects, type QualityReport, type RawKind, resultId, symbolToken } from "./subjects.js";

@@ -1,0 +1,185 @@
+import type { Calendar } from "../calendar/index.js";
+import { type LiveFeed, type LiveSink, sessionWindow } from "../engine/index.js";
+import type { Bar } from "../model/bar.js";
+import { MINUTE_MS } from "../model/time.js";
+import type { Repository } from "../store/index.js";
+import { AckedPublisher } from "./acked-publisher.js";
+import { encodeControl, encodeRawBar } from "./codec.js";
+import type { BusConnection } from "./connection.js";
+import { ensureStreams, type StreamRetention } from "./streams.js";
+import { BusSubjects } from "./subjects.js";
+
+/** Options of BusPublisher. */
+export interface BusPublisherOptions {
+  prefix?: string;
+  /** Raw messages awaiting their ack at most (default 1024). */
+  maxInFlight?: number;
+  retention?: StreamRetention;
+  onRetry?: (err: Error) => void;
+}
+
+/**
+ * Publishes raw input: one-minute bars on `<p>.in.bar.<SYMBOL>` (message id: symbol and bar
+ * time, so a publisher that restarts and sends them again is deduplicated) and watermarks on
+ * `<p>.in.clock` (`clock(t)`: every bar due by `t`, that is starting before `t - 1m`, has been
+ * published), with back-pressure from JetStream's acks.
+ */
+export class BusPublisher {
+  readonly subjects: BusSubjects;
+  private readonly out: AckedPublisher;
+  private lastClock = Number.NEGATIVE_INFINITY;
+  bars = 0;
+
+  private constructor(
+    readonly bus: BusConnection,
+    options: BusPublisherOptions,
+  ) {
+    this.subjects = new BusSubjects(options.prefix);
+    this.out = new AckedPublisher(bus.js, {
+      maxInFlight: options.maxInFlight ?? 1024,
+      onRetry: options.onRetry,
+    });
+  }
+
+  /** A publisher on an open connection; creates the streams on first use. */
+  static async open(bus: BusConnection, options: BusPublisherOptions = {}): Promise<BusPublisher> {
+    const p = new BusPublisher(bus, options);
+    await ensureStreams(bus.jsm, p.subjects, options.retention);
+    return p;
+  }
+
+  /** Publishes one raw bar; returns a promise when too many are unacknowledged (await it). */
+  bar(bar: Bar): void | Promise<void> {
+    this.bars++;
+    return this.out.publish(
+      this.subjects.raw("bar", bar.symbol),
+      encodeRawBar(bar),
+      `bar.${bar.symbol}.${bar.time}`,
+    );
+  }
+
+  /** Publishes a watermark at `t` (ignored unless later than the last one). */
+  clock(t: number): void | Promise<void> {
+    if (!(t > this.lastClock)) return;
+    this.lastClock = t;
+    return this.out.publish(this.subjects.clock, encodeControl("clock", t), `clock.${t}`);
+  }
+
+  /** Publishes the end of a finite feed (a replay): shards finish their run. */
+  async end(t: number): Promise<void> {
+    await this.out.publish(this.subjects.clock, encodeControl("end", t), `end.${t}`);
+    await this.out.flush();
+  }
+
+  /** Waits until everything published so far is acked. */
+  flush(): Promise<void> {
+    return this.out.flush();
+  }
+}
+
+/** What `publishReplay` plays. */
+export interface ReplayPublishOptions {
+  repository: Repository;
+  calendar: Calendar;
+  symbols: readonly string[];
+  /** First and last session dates. */
+  from: string;
+  to: string;
+  /** `max` (default) or N times real time (stretches without bars longer than an hour are skipped). */
+  speed?: "max" | number;
+  /** Each session from its pre-market on (default true: every stored bar of the session's day). */
+  extended?: boolean;
+  /** Finish with an `end` message (default true). */
+  end?: boolean;
+}
+
+/**
+ * Publishes stored bars session by session in (time, symbol) order, one watermark after each
+ * minute's bars, and at the last session's end a final watermark and `end`.
+ */
+export async function publishReplay(p: BusPublisher, o: ReplayPublishOptions): Promise<{ bars: number }> {
+  const sessions = o.calendar.sessions(o.from, o.to);
+  const speed = o.speed ?? "max";
+  const wall0 = performance.now();
+  let data0 = Number.NaN;
+  let skipped = 0;
+  let lastDue = Number.NaN;
+  let bars = 0;
+  for (const session of sessions) {
+    const { start, end } = sessionWindow(session, o.extended ?? true);
+    const batch = await o.repository.readBars({
+      symbols: [...o.symbols],
+      interval: "1m",
+      from: start,
+      to: end,
+    });
+    for (let i = 0; i < batch.length; ) {
+      const t = batch.time[i];
+      if (speed !== "max") {
+        if (Number.isNaN(data0)) data0 = t;
+        if (t - lastDue > 3_600_000) skipped += t - lastDue - MINUTE_MS;
+        lastDue = t;
+        const wait = wall0 + (t - data0 - skipped) / speed - performance.now();
+        if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+      }
+      for (; i < batch.length && batch.time[i] === t; i++) {
+        const r = p.bar({
+          symbol: batch.symbol[i],
+          time: t,
+          open: batch.open[i],
+          high: batch.high[i],
+          low: batch.low[i],
+          close: batch.close[i],
+          volume: batch.volume[i],
+        });
+        bars++;
+        if (r) await r;
+      }
+      const r = p.clock(t + MINUTE_MS);
+      if (r) await r;
+    }
+    const r = p.clock(end);
+    if (r) await r;
+  }
+  const last = sessions[sessions.length - 1];
+  if (o.end !== false) await p.end(last ? sessionWindow(last, true).end : 0);
+  else await p.flush();
+  return { bars };
+}
+
+/**
+ * Publishes what a live adapter pushes (bars as they come) and a watermark every minute,
+ * `graceMs` after the minute ends (late bars still go out; shards take them at once).
+ * Returns a function that stops the feed and the watermarks.
+ */
+export async function publishLive(
+  p: BusPublisher,
+  feed: LiveFeed,
+  symbols: readonly string[],
+  graceMs = 2000,
+): Promise<() => Promise<void>> {
+  let chain: Promise<void> = Promise.resolve();
+  const queue = (fn: () => void | Promise<void>) => {
+    chain = chain.then(fn).catch((err) => {
+      process.stderr.write(`tickwright: publish: ${String(err)}\n`);
+    });
+  };
+  const sink: LiveSink = {
+    bar: (bar) => queue(() => p.bar(bar)),
+    quote: () => {},
+    tick: () => {},
+    connection: () => {},
+  };
+  await feed.start(sink, symbols);
+  const tick = () => {
+    const minute = Math.floor((Date.now() - graceMs) / MINUTE_MS) * MINUTE_MS;
+    queue(() => p.clock(minute));
+  };
+  const timer = setInterval(tick, 1000);
+  return async () => {
+    clearInterval(timer);
+    await feed.stop();
+    await chain;
+    await p.flush();
+  };
+}

@@ -1,0 +1,318 @@
+import { headers } from "@nats-io/transport-node";
+import { type Calendar, getCalendar } from "../calendar/index.js";
+import { type ConfigInput, configSchema, formatIssues } from "../config/index.js";
+import {
+  type ComponentHealth,
+  createEngine,
+  type Engine,
+  type EngineEvent,
+  type EngineParts,
+  type RunSummary,
+  sessionWindow,
+} from "../engine/index.js";
+import { ConfigError, InvalidArgumentError } from "../model/errors.js";
+import { MINUTE_MS } from "../model/time.js";
+import { AckedPublisher } from "./acked-publisher.js";
+import { BusFeed } from "./bus-feed.js";
+import { decodeRaw } from "./codec.js";
+import { type BusConnection, connectBus } from "./connection.js";
+import { ownedSymbols, type ShardSpec } from "./ownership.js";
+import { eventPayload } from "./payload.js";
+import { QualityTracker } from "./quality.js";
+import { type ConsumerPosition, type RawDelivery, RawSource } from "./raw-source.js";
+import { ensureStreams, type StreamNames, type StreamRetention } from "./streams.js";
+import { BusSubjects, type QualityReport, resultId } from "./subjects.js";
+
+/** What a shard runs. */
+export interface ShardOptions {
+  /** NATS URL(s), comma-separated. */
+  nats: string;
+  /** Subject prefix (default `tickwright`). */
+  prefix?: string;
+  /** Which shard this is; it owns the symbols of `symbols` that hash to it. */
+  shard: ShardSpec;
+  /**
+   * Every symbol of the deployment (the shard keeps those that hash to it), or, with
+   * `explicit`, exactly this shard's symbols.
+   */
+  symbols: readonly string[];
+  explicit?: boolean;
+  /**
+   * The engine's configuration (store, calendar, derived intervals, extended hours, upkeep);
+   * `from`/`to` bound the sessions the shard keeps (default: today for a year).
+   */
+  config?: ConfigInput;
+  /** Ready-made engine parts (an open shared repository, a calendar, a bar source for fills). */
+  parts?: Omit<EngineParts, "feeds" | "replayStore">;
+  /** Durable consumer name (default `shard-K-of-N`). */
+  durable?: string;
+  retention?: StreamRetention;
+  /** Results awaiting their ack at most (default 1024). */
+  maxInFlight?: number;
+  /** Told about retried broker errors (default: nothing). */
+  onRetry?: (err: Error) => void;
+}
+
+/** Counters of a shard, for health and /metrics. */
+export interface ShardCounters {
+  rawMessages: number;
+  rawBars: number;
+  /** Raw messages dead-lettered, by reason. */
+  rejected: Record<string, number>;
+  resultsPublished: number;
+  /** Results not published because a rebuild had published them before the restart. */
+  resultsSuppressed: number;
+  publishRetries: number;
+}
+
+/**
+ * A shard: an engine over the symbols it owns whose feed is a durable JetStream consumer of
+ * the raw subjects (see BusFeed), publishing every result (bars of every interval, gap events,
+ * quality at each roll, boundaries) with a message id. A raw message is acked only once the
+ * engine has applied it and every result it caused is acked by JetStream. Started again after
+ * a crash, it rebuilds the current session by replaying the raw stream from the session's
+ * start through its ack floor without publishing, then goes on from the floor; results it
+ * publishes twice (those after the floor) are dropped by their message ids.
+ */
+export class Shard {
+  readonly subjects: BusSubjects;
+  readonly owned: string[];
+  private readonly rejected = new Map<string, number>();
+  private suppressed = 0;
+  private positionTimer: NodeJS.Timeout | undefined;
+  /** Settles when the engine's run ends (the feed's `end`, or `stop()`). */
+  done!: Promise<RunSummary>;
+  engine!: Engine;
+  private feed!: BusFeed;
+  private publisher!: AckedPublisher;
+  private quality!: QualityTracker;
+  private floor = 0;
+  private names!: StreamNames;
+
+  private constructor(
+    private readonly bus: BusConnection,
+    private readonly source: RawSource,
+    private readonly options: ShardOptions,
+  ) {
+    this.subjects = new BusSubjects(options.prefix);
+    this.owned = options.explicit ? [...options.symbols] : ownedSymbols(options.symbols, options.shard);
+  }
+
+  /** Connects, finds the consumer's position, rebuilds the current session if any, and runs. */
+  static async start(options: ShardOptions): Promise<Shard> {
+    const subjects = new BusSubjects(options.prefix);
+    const { index, count } = options.shard;
+    const bus = await connectBus(options.nats, `tickwright-shard-${index}-of-${count}`);
+    try {
+      const names = await ensureStreams(bus.jsm, subjects, options.retention);
+      const durable = options.durable ?? `shard-${index}-of-${count}`;
+      if (!/^[A-Za-z0-9_-]+$/.test(durable)) throw new InvalidArgumentError(`bad consumer name "${durable}"`);
+      const source = new RawSource(bus.js, bus.jsm, {
+        stream: names.raw,
+        durable,
+        filter: subjects.allRaw,
+        stateSubject: subjects.state(durable),
+        onRetry: options.onRetry,
+      });
+      const shard = new Shard(bus, source, options);
+      shard.names = names;
+      await shard.begin();
+      return shard;
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+  }
+
+  private async begin(): Promise<void> {
+    const input: ConfigInput = this.options.config ?? {};
+    const parsed = configSchema.safeParse(input);
+    if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
+    const config = parsed.data;
+    const calendar = this.options.parts?.calendar ?? getCalendar(config.calendar);
+    const from = config.from ?? new Date().toISOString().slice(0, 10);
+    const to = config.to ?? new Date(Date.now() + 366 * 86_400_000).toISOString().slice(0, 10);
+    this.floor = await this.source.open();
+    let start = from;
+    if (this.floor > 0) {
+      const rebuild = await this.rebuildPoint(calendar, config.extended, from);
+      if (rebuild) {
+        start = rebuild.date;
+        await this.source.rebuildFrom(rebuild.seq);
+      }
+    }
+    this.publisher = new AckedPublisher(this.bus.js, {
+      maxInFlight: this.options.maxInFlight ?? 1024,
+      onRetry: this.options.onRetry,
+    });
+    this.feed = new BusFeed({
+      next: () => this.source.next(),
+      symbolOf: (subject) => this.symbolOf(subject),
+      owns: (
+        (set) => (symbol: string) =>
+          set.has(symbol)
+      )(new Set(this.owned)),
+      settle: (last) => this.settle(last),
+      reject: (d, reason) => this.deadLetter(d, reason),
+    });
+    this.engine = await createEngine(
+      {
+        ...input,
+        mode: "backtest",
+        speed: "max",
+        symbols: this.owned,
+        allSymbols: false,
+        from: start,
+        to,
+        prefetch: { ...(typeof input.prefetch === "object" ? input.prefetch : {}), enabled: false },
+      },
+      { ...this.options.parts, calendar, replayStore: false, feeds: [this.feed] },
+    );
+    this.quality = new QualityTracker(calendar, this.owned);
+    this.engine.onAny((e) => this.result(e));
+    this.positionTimer = setInterval(() => void this.source.refresh().catch(() => {}), 2000);
+    this.positionTimer.unref();
+    await this.source.refresh().catch(() => {});
+    this.done = this.engine.run().finally(() => this.settle(undefined));
+  }
+
+  /** Where the durable consumer stands (refreshed every 2 s). */
+  get position(): ConsumerPosition {
+    return this.source.position;
+  }
+
+  /** Running totals. */
+  counters(): ShardCounters {
+    return {
+      rawMessages: this.feed.counts.messages,
+      rawBars: this.feed.counts.bars,
+      rejected: Object.fromEntries(this.rejected),
+      resultsPublished: this.publisher.published,
+      resultsSuppressed: this.suppressed,
+      publishRetries: this.publisher.retries,
+    };
+  }
+
+  /** The shard's part of /health: the consumer's lag and pending count, the connection. */
+  health(): ComponentHealth {
+    const p = this.position;
+    const up = this.bus.state === "connected";
+    return {
+      status: up ? "ok" : "degraded",
+      details: {
+        shard: `${this.options.shard.index}/${this.options.shard.count}`,
+        symbols: this.owned.length,
+        connection: this.bus.state,
+        disconnects: this.bus.disconnects,
+        consumer: {
+          stream: this.names.raw,
+          lag: p.lag,
+          pending: p.pending,
+          ackPending: p.ackPending,
+          ackFloor: p.ackFloor,
+        },
+        rebuiltThrough: this.floor,
+        ...this.counters(),
+      },
+    };
+  }
+
+  /** Stops the engine, publishes and acks what is done, closes the connection. */
+  async stop(): Promise<void> {
+    if (this.positionTimer) clearInterval(this.positionTimer);
+    await this.engine.stop();
+    await this.source.close();
+    await this.done.catch(() => undefined);
+    await this.publisher.flush().catch(() => {});
+    this.publisher.close();
+    await this.bus.close();
+  }
+
+  private symbolOf(subject: string): string | undefined | null {
+    if (subject === this.subjects.clock) return undefined;
+    const head = `${this.subjects.prefix}.in.bar.`;
+    if (!subject.startsWith(head)) return null;
+    try {
+      return decodeURIComponent(subject.slice(head.length));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Publishes (or, during a rebuild, skips) one result; returns a promise under back-pressure. */
+  private result(e: EngineEvent): void | Promise<void> {
+    const reports = this.quality.see(e);
+    if (this.floor > 0 && this.feed.loadedSeq <= this.floor) {
+      this.suppressed += 1 + (reports?.length ?? 0);
+      return;
+    }
+    const r = this.publishResult(e);
+    if (!reports) return r;
+    return (async () => {
+      await r;
+      for (const q of reports) await this.publishResult(q);
+    })();
+  }
+
+  private publishResult(e: EngineEvent | QualityReport): void | Promise<void> {
+    const subject = e.type === "quality" ? this.subjects.quality(e.symbol) : this.subjects.resultSubject(e);
+    return this.publisher.publish(subject, eventPayload(e), resultId(e));
+  }
+
+  /** After a batch is applied: its results acked by JetStream, then the raw messages acked. */
+  private async settle(last: RawDelivery | undefined): Promise<void> {
+    await this.publisher.flush();
+    if (last) this.source.ack(last);
+  }
+
+  private async deadLetter(d: RawDelivery, reason: string): Promise<void> {
+    this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
+    if (d.seq <= this.floor) return;
+    const h = headers();
+    h.set("Tw-Reason", reason);
+    h.set("Tw-Subject", d.subject);
+    h.set("Tw-Seq", String(d.seq));
+    await this.publisher.publish(this.subjects.deadLetter(d.subject), d.data, `dlq.${d.seq}`, h);
+  }
+
+  /**
+   * Where a rebuild starts: the first raw message of the session the ack floor lies in (or of
+   * the next session when the floor is past its end), found by binary search over the stream.
+   */
+  private async rebuildPoint(
+    calendar: Calendar,
+    extended: boolean,
+    from: string,
+  ): Promise<{ seq: number; date: string } | undefined> {
+    const floorTime = await this.timeAt(this.floor);
+    if (!Number.isFinite(floorTime)) return undefined;
+    let session = calendar.sessionAt(floorTime, true) ?? calendar.previousSession(floorTime, true);
+    if (session && floorTime > sessionWindow(session, extended).end)
+      session = calendar.nextSession(sessionWindow(session, extended).end, true);
+    if (!session || session.date < from) return undefined;
+    const start = sessionWindow(session, extended).start;
+    const info = await this.bus.jsm.streams.info(this.names.raw);
+    let lo = info.state.first_seq;
+    let hi = this.floor + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if ((await this.timeAt(mid)) >= start) hi = mid;
+      else lo = mid + 1;
+    }
+    return { seq: lo, date: session.date };
+  }
+
+  /** The delivery time of the raw message at `seq` (the nearest earlier readable one). */
+  private async timeAt(seq: number): Promise<number> {
+    for (let s = seq; s > 0 && s > seq - 100; s--) {
+      const m = await this.bus.jsm.streams.getMessage(this.names.raw, { seq: s }).catch(() => null);
+      if (!m) continue;
+      const symbol = this.symbolOf(m.subject);
+      if (symbol === null) continue;
+      const d = decodeRaw(m.data, symbol);
+      if (d.type === "bar") return d.bar.time + MINUTE_MS;
+      if (d.type === "clock" || d.type === "end") return d.at;
+    }
+    return Number.NEGATIVE_INFINITY;
+  }
+}
