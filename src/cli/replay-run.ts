@@ -4,6 +4,7 @@ import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { parseDate } from "../model/time.js";
+import { publishShardReplay, shardReplayFlags } from "./bus.js";
 import { ExitError, list, note, out } from "./io.js";
 import type { ReplayOptions } from "./replay.js";
 
@@ -30,6 +31,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       throw new InvalidArgumentError(`bad --speed "${opts.speed}": max or a positive number`);
     flags.speed = opts.speed === "max" ? "max" : n;
   }
+  const sharded = await shardReplayFlags(opts, flags, symbols);
   const config = loadConfig({ file: opts.config, flags });
   const engine = await createEngine(config);
   try {
@@ -45,12 +47,15 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const bar =
       opts.progress !== false && process.stderr.isTTY && !opts.json ? await progressBar(sessions) : undefined;
     if (bar) engine.on("roll", () => bar.increment());
+    const published = sharded ? await publishShardReplay(opts, sharded, engine) : undefined;
     let summary: RunSummary;
     try {
       summary = await engine.run();
+      await published?.finish(summary);
     } finally {
       bar?.stop();
       await writer?.close();
+      await published?.close();
     }
     if (opts.json) out(JSON.stringify({ from: opts.from, to: opts.to, ...summary }));
     else printSummary(summary, opts, engine.rejections().byReason);

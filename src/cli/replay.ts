@@ -15,6 +15,11 @@ interface ReplayOptions {
   config?: string;
   calendar?: string;
   progress?: boolean;
+  /** A sharded backtest: this shard K/N, where to publish, the run's name, the subject prefix. */
+  shard?: string;
+  publish?: string;
+  run?: string;
+  busPrefix?: string;
 }
 
 /** `tickwright replay`: replays stored bars through the engine and prints what it did. */
@@ -35,6 +40,10 @@ export function register(program: Command): void {
     .option("--json", "print the summary as one JSON object")
     .option("--config <file>", "configuration file (JSON or YAML)")
     .option("--no-progress", "no progress bar")
+    .option("--shard <K/N>", "replay only the symbols shard K of N owns (with --publish, --run)")
+    .option("--publish <url>", "with --shard: publish the events to NATS JetStream")
+    .option("--run <name>", "with --shard: the run's name (tickwright bus collect merges it)")
+    .option("--bus-prefix <prefix>", "with --shard: subject prefix (default tickwright)")
     .action(async (opts: ReplayOptions) => {
       const { replayCommand } = await import("./replay-run.js");
       process.exitCode = await replayCommand(opts);

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { Registry } from "prom-client";
 import { readStoredBars } from "../aggregate/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
@@ -9,7 +10,7 @@ import type { BarSeries } from "../model/series.js";
 import type { Repository } from "../store/types.js";
 import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
 import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
-import { readHealth } from "./health.js";
+import { type ComponentHealth, type Health, type HealthStatus, readHealth } from "./health.js";
 import { EngineMetrics } from "./metrics.js";
 import {
   BadRequestError,
@@ -40,6 +41,10 @@ export interface ServerOptions {
   defaultMetrics?: boolean;
   /** Bytes an `/api/events` client may have queued before it is dropped. Default 1 MiB. */
   sseMaxBufferedBytes?: number;
+  /** More components for `/health` beside the engine's (a bus shard's consumer), read per request. */
+  components?: () => Record<string, ComponentHealth>;
+  /** More Prometheus series for `/metrics` beside the engine's (names must not collide). */
+  registry?: Registry;
 }
 
 /** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
@@ -59,7 +64,9 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const repository = opts.repository ?? engine.repository;
   const calendar = opts.calendar ?? engine.calendar;
   const app = Fastify(loggerOption(opts.logger));
-  const metrics = new EngineMetrics(engine, { defaultMetrics: opts.defaultMetrics });
+  const health = (): Health => withComponents(readHealth(engine), opts.components);
+  const metrics = new EngineMetrics(engine, { defaultMetrics: opts.defaultMetrics, health });
+  const registry = opts.registry ? Registry.merge([metrics.registry, opts.registry]) : metrics.registry;
   const events = new EventBroadcaster(engine, {
     maxBufferedBytes: opts.sseMaxBufferedBytes,
     onDrop: () => metrics.sseDropped.inc(),
@@ -143,12 +150,12 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/health", async (_req, reply) => {
-    const h = readHealth(engine);
+    const h = health();
     return reply.code(h.status === "down" ? 503 : 200).send(h);
   });
 
   app.get("/ready", async (_req, reply) => {
-    const h = readHealth(engine);
+    const h = health();
     const ready = started && h.status !== "down";
     const reason = !started ? "no session started yet" : h.status === "down" ? "engine is down" : undefined;
     return reply
@@ -157,8 +164,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/metrics", async (_req, reply) => {
-    const text = await metrics.text();
-    return reply.type(metrics.contentType).send(text);
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
   });
 
   app.get("/api/symbols", async () => {
@@ -374,4 +381,14 @@ function barsBody(symbol: string, interval: string, source: string, bars: Sessio
     }
   }
   return `{"symbol":${JSON.stringify(symbol)},"interval":"${interval}","source":"${source}","bars":[${parts.join(",")}]}`;
+}
+
+/** The engine's health with extra components; the overall status is the worst of all. */
+function withComponents(h: Health, extra: (() => Record<string, ComponentHealth>) | undefined): Health {
+  if (!extra) return h;
+  const components = { ...h.components, ...extra() };
+  const rank: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
+  let status: HealthStatus = "ok";
+  for (const c of Object.values(components)) if (rank[c.status] > rank[status]) status = c.status;
+  return { ...h, status, components };
 }
