@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isoUtc } from "../model/time.js";
+import { isoUtc, zonedToUtc } from "../model/time.js";
 import { SHARED_DATA, skipWithout } from "../testing/deps.js";
 import { getCalendar } from "./registry.js";
+import { parseClockTime } from "./rules.js";
 import type { Session } from "./types.js";
 
 /**
@@ -43,6 +44,102 @@ for (const { calendar, file } of ANSWERS) {
   });
 }
 
+/**
+ * Excerpts of exchange_calendars' answer files for the exchanges whose files are not in
+ * ../shared/data, read from exchange_calendars' repository (tests/resources/*.csv,
+ * Apache-2.0) and written as what they say: over [from, to], a session on every weekday at
+ * the regular local hours, except the weekdays listed as closed and the sessions listed
+ * with other hours (UTC). Local hours are converted with Intl (`zonedToUtc`), not the
+ * calendar's own zone table.
+ */
+const EXCERPTS: {
+  calendar: string;
+  source: string;
+  from: string;
+  to: string;
+  hours: [string, string];
+  closed: string[];
+  special: Record<string, [string, string]>;
+}[] = [
+  {
+    calendar: "XETR",
+    source: "tests/resources/xetr.csv, rows 2021-07-08 to the end (2023-06-07)",
+    from: "2021-07-08",
+    to: "2023-06-07",
+    hours: ["09:00", "17:30"],
+    closed: [
+      "2021-12-24",
+      "2021-12-31",
+      "2022-04-15",
+      "2022-04-18",
+      "2022-12-26",
+      "2023-04-07",
+      "2023-04-10",
+      "2023-05-01",
+    ],
+    special: {
+      "2021-12-30": ["2021-12-30T08:00:00Z", "2021-12-30T13:00:00Z"],
+      "2022-12-30": ["2022-12-30T08:00:00Z", "2022-12-30T13:00:00Z"],
+    },
+  },
+  {
+    calendar: "XPAR",
+    source: "tests/resources/xpar.csv, rows 2018-10-11 to 2019-09-27",
+    from: "2018-10-11",
+    to: "2019-09-27",
+    hours: ["09:00", "17:30"],
+    closed: ["2018-12-25", "2018-12-26", "2019-01-01", "2019-04-19", "2019-04-22", "2019-05-01"],
+    special: {
+      "2018-12-24": ["2018-12-24T08:00:00Z", "2018-12-24T13:05:00Z"],
+      "2018-12-31": ["2018-12-31T08:00:00Z", "2018-12-31T13:05:00Z"],
+    },
+  },
+  {
+    calendar: "XASX",
+    source: "tests/resources/xasx.csv, rows 2018-10-22 to 2019-10-10",
+    from: "2018-10-22",
+    to: "2019-10-10",
+    hours: ["10:00", "16:00"],
+    closed: [
+      "2018-12-25",
+      "2018-12-26",
+      "2019-01-01",
+      "2019-01-28",
+      "2019-04-19",
+      "2019-04-22",
+      "2019-04-25",
+      "2019-06-10",
+    ],
+    special: {
+      "2018-12-24": ["2018-12-23T23:00:00Z", "2018-12-24T03:10:00Z"],
+      "2018-12-31": ["2018-12-30T23:00:00Z", "2018-12-31T03:10:00Z"],
+    },
+  },
+];
+
+/** The UTC instant of local wall time `hhmm` on `date` in `timeZone`, by Intl (model/time). */
+function localToUtc(timeZone: string, date: string, hhmm: string): number {
+  return zonedToUtc(timeZone, Date.parse(`${date}T00:00:00Z`) / 86_400_000, parseClockTime(hhmm));
+}
+
+for (const x of EXCERPTS) {
+  describe(`${x.calendar} against an excerpt of exchange_calendars' answer file`, () => {
+    it(`matches ${x.source}`, () => {
+      const cal = getCalendar(x.calendar);
+      const want: string[] = [];
+      for (let t = Date.parse(`${x.from}T00:00:00Z`); t <= Date.parse(`${x.to}T00:00:00Z`); t += 86_400_000) {
+        const date = isoUtc(t).slice(0, 10);
+        const wd = new Date(t).getUTCDay();
+        if (wd === 0 || wd === 6 || x.closed.includes(date)) continue;
+        const [open, close] =
+          x.special[date] ?? x.hours.map((h) => isoUtc(localToUtc(cal.timeZone, date, h)));
+        want.push(`${date}T00:00:00Z,${open},${close},,`);
+      }
+      expect(cal.sessions(x.from, x.to).map(row)).toEqual(want);
+    });
+  });
+}
+
 /** Sessions and regular minutes per year 2024-2026, from the rules (hand-checked where noted). */
 const MINUTES_PER_YEAR: Record<string, [number, number][]> = {
   // 245 sessions, 300 minutes each until 2024-11-04 and 330 from 2024-11-05 (15:30 close).
@@ -68,6 +165,38 @@ const MINUTES_PER_YEAR: Record<string, [number, number][]> = {
     [254, 129_060],
     [253, 128_550],
     [253, 128_550],
+  ],
+  // 2024: 262 weekdays - 8 holidays (Dec 24 and 31 among them); 253 x 510 + 300 (14:00 on Dec 30).
+  XETR: [
+    [254, 129_330],
+    [253, 128_820],
+    [254, 129_330],
+  ],
+  // 2024: 262 weekdays - 6 holidays; 254 x 510 + 2 x 305 (14:05 on Christmas and New Year's Eve).
+  XPAR: [
+    [256, 130_150],
+    [255, 129_640],
+    [256, 130_150],
+  ],
+  XAMS: [
+    [256, 130_150],
+    [255, 129_640],
+    [256, 130_150],
+  ],
+  XSWX: [
+    [250, 127_500],
+    [249, 126_990],
+    [251, 128_010],
+  ],
+  XASX: [
+    [254, 91_220],
+    [253, 90_860],
+    [254, 91_220],
+  ],
+  XTSE: [
+    [252, 98_100],
+    [251, 97_710],
+    [251, 97_710],
   ],
 };
 

@@ -13,6 +13,12 @@ export const BUILT_IN_CALENDARS: ReadonlyArray<{
   { name: "XHKG", aliases: ["HKEX", "SEHK"] },
   { name: "CMES", aliases: ["CME", "GLOBEX"] },
   { name: "XLON", aliases: ["LSE"] },
+  { name: "XETR", aliases: ["XETRA", "FWB"] },
+  { name: "XPAR", aliases: ["EPA"] },
+  { name: "XAMS", aliases: ["AEX"] },
+  { name: "XSWX", aliases: ["SIX"] },
+  { name: "XASX", aliases: ["ASX"] },
+  { name: "XTSE", aliases: ["TSX"] },
 ];
 
 /** The names `getCalendar` knows, each with its aliases, e.g. `XNYS (NYSE, XNAS, NASDAQ)`. */

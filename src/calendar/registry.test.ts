@@ -13,6 +13,12 @@ const KNOWN = [
   "XHKG (HKEX, SEHK)",
   "CMES (CME, GLOBEX)",
   "XLON (LSE)",
+  "XETR (XETRA, FWB)",
+  "XPAR (EPA)",
+  "XAMS (AEX)",
+  "XSWX (SIX)",
+  "XASX (ASX)",
+  "XTSE (TSX)",
 ];
 
 describe("getCalendar", () => {

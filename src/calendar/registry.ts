@@ -5,10 +5,16 @@ import { buildAlwaysOpen, buildFx } from "./continuous.js";
 import { loadCalendarFile } from "./json.js";
 import { BUILT_IN_CALENDARS, calendarNames } from "./names.js";
 import type { TableCalendar } from "./table.js";
+import { buildXams } from "./xams.js";
+import { buildXasx } from "./xasx.js";
+import { buildXetr } from "./xetr.js";
 import { buildXhkg } from "./xhkg.js";
 import { buildXlon } from "./xlon.js";
 import { buildXnys } from "./xnys.js";
+import { buildXpar } from "./xpar.js";
+import { buildXswx } from "./xswx.js";
 import { buildXtks } from "./xtks.js";
+import { buildXtse } from "./xtse.js";
 
 /** How each built-in calendar (names.ts) is built. */
 const BUILDERS: Record<string, () => TableCalendar> = {
@@ -19,6 +25,12 @@ const BUILDERS: Record<string, () => TableCalendar> = {
   XHKG: buildXhkg,
   CMES: buildCmes,
   XLON: buildXlon,
+  XETR: buildXetr,
+  XPAR: buildXpar,
+  XAMS: buildXams,
+  XSWX: buildXswx,
+  XASX: buildXasx,
+  XTSE: buildXtse,
 };
 
 const built = new Map<string, TableCalendar>();

@@ -71,6 +71,23 @@ export function sundayToMonday(day: number): number {
   return weekday(day) === SUNDAY ? day + 1 : day;
 }
 
+/** A holiday on a Saturday or Sunday is observed the Monday after. */
+export function weekendToMonday(day: number): number {
+  const wd = weekday(day);
+  return wd === SATURDAY ? day + 2 : wd === SUNDAY ? day + 1 : day;
+}
+
+/** A day on a Saturday or Sunday moves back to the Friday before. */
+export function previousFriday(day: number): number {
+  const wd = weekday(day);
+  return wd === SATURDAY ? day - 1 : wd === SUNDAY ? day - 2 : day;
+}
+
+/** The weekday before `day` (Friday for a Monday, or for a weekend day). */
+export function previousWeekday(day: number): number {
+  return previousFriday(day - 1);
+}
+
 /** Parses a wall-clock `HH:MM` (00:00-24:00) into ms since local midnight. */
 export function parseClockTime(text: string, what = "time"): number {
   const m = /^(\d{2}):(\d{2})$/.exec(text);

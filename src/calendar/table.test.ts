@@ -30,6 +30,9 @@ function lunchCalendar(): TableCalendar {
 const calendars: TableCalendar[] = [
   lunchCalendar(),
   getCalendar("XNYS"),
+  getCalendar("XTKS"),
+  getCalendar("XHKG"),
+  getCalendar("CMES"),
   getCalendar("24/7"),
   getCalendar("24/5"),
   loadCalendarFile(resolve(REPO_ROOT, "examples/calendars/futures-sample.json")),

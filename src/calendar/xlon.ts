@@ -1,5 +1,14 @@
 import { buildExchange, datesIn, day, hm, type SpecialHours } from "./exchange.js";
-import { dayOf, easterSunday, lastWeekday, MONDAY, nthWeekday, SATURDAY, SUNDAY, weekday } from "./rules.js";
+import {
+  dayOf,
+  easterSunday,
+  lastWeekday,
+  MONDAY,
+  nthWeekday,
+  previousFriday,
+  weekday,
+  weekendToMonday,
+} from "./rules.js";
 import type { TableCalendar } from "./table.js";
 
 /**
@@ -35,18 +44,11 @@ const ONE_OFF = [
 const NO_EARLY_MAY = [1995, 2020];
 const NO_SPRING = [2002, 2012, 2022];
 
-/** A weekend day moved back to the Friday before. */
-function previousFriday(d: number): number {
-  const wd = weekday(d);
-  return wd === SATURDAY ? d - 1 : wd === SUNDAY ? d - 2 : d;
-}
-
 /** Days the exchange is closed in a year (weekends aside). */
 export function xlonHolidays(year: number): Set<number> {
-  const newYear = dayOf(year, 1, 1);
   const easter = easterSunday(year);
   const out = new Set([
-    weekday(newYear) === SATURDAY ? newYear + 2 : weekday(newYear) === SUNDAY ? newYear + 1 : newYear,
+    weekendToMonday(dayOf(year, 1, 1)),
     easter - 2,
     easter + 1,
     lastWeekday(year, 8, MONDAY),

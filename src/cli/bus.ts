@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import type { ShardSpec } from "../bus/index.js";
 import type { Config } from "../config/index.js";
 import type { Engine, RunSummary } from "../engine/index.js";
 import { InvalidArgumentError } from "../model/errors.js";
@@ -260,50 +259,39 @@ export interface ReplayShardOptions {
 }
 
 /**
- * For `replay --shard K/N`: the shard and every symbol of the run (the given ones, or every
- * stored one), and `flags.symbols` narrowed to those the shard owns. Undefined without --shard.
+ * For `replay --shard K/N --publish URL --run NAME`: which of the run's symbols this shard
+ * replays, and a publisher of its events under the run's name (`finish` sends the shard's
+ * end). Undefined without --shard.
  */
-export async function shardReplayFlags(
-  opts: ReplayShardOptions & { all?: boolean; db?: string },
-  flags: Record<string, unknown>,
-  symbols: string[],
-): Promise<{ shard: ShardSpec; symbols: string[] } | undefined> {
+export async function replayShard(opts: ReplayShardOptions): Promise<
+  | {
+      owned(symbols: readonly string[]): string[];
+      publish(
+        engine: Engine,
+        symbols: readonly string[],
+      ): Promise<{ finish(summary: RunSummary): Promise<void>; close(): Promise<void> }>;
+    }
+  | undefined
+> {
   if (!opts.shard) {
     if (opts.publish || opts.run) throw new ExitError("--publish and --run go with --shard K/N", 2);
     return undefined;
   }
   if (!opts.publish || !opts.run) throw new ExitError("--shard K/N needs --publish URL and --run NAME", 2);
-  const { parseShard, ownedSymbols } = await import("../bus/index.js");
+  const { parseShard, ownedSymbols, RunPublisher } = await import("../bus/index.js");
   const shard = parseShard(opts.shard);
-  let all = symbols;
-  if (opts.all) {
-    const { openRepository } = await import("../store/index.js");
-    const repository = await openRepository(opts.db ?? String(flags.db ?? ""), { create: false });
-    try {
-      all = await repository.symbols("1m");
-    } finally {
-      await repository.close();
-    }
-  }
-  flags.symbols = ownedSymbols(all, shard);
-  flags.allSymbols = false;
-  return { shard, symbols: all };
-}
-
-/** Publishes a sharded replay's events under its run's name; `finish` sends the shard's end. */
-export async function publishShardReplay(
-  opts: ReplayShardOptions,
-  target: { shard: ShardSpec; symbols: string[] },
-  engine: Engine,
-): Promise<{ finish(summary: RunSummary): Promise<void>; close(): Promise<void> }> {
-  const { RunPublisher } = await import("../bus/index.js");
-  const run = await RunPublisher.open({
-    nats: opts.publish!,
-    prefix: opts.busPrefix,
-    run: opts.run!,
-    shard: target.shard,
-    symbols: target.symbols,
-  });
-  engine.onAny((e) => run.event(e));
-  return { finish: (summary) => run.finish(summary), close: () => run.close() };
+  return {
+    owned: (symbols) => ownedSymbols(symbols, shard),
+    publish: async (engine, symbols) => {
+      const run = await RunPublisher.open({
+        nats: opts.publish!,
+        prefix: opts.busPrefix,
+        run: opts.run!,
+        shard,
+        symbols,
+      });
+      engine.onAny((e) => run.event(e));
+      return { finish: (summary) => run.finish(summary), close: () => run.close() };
+    },
+  };
 }

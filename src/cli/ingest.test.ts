@@ -131,6 +131,32 @@ describe("tickwright ingest", () => {
     expect(r.stdout).toContain("no symbol column (symbol|ticker); pass --symbol SYMBOL");
   });
 
+  it("stores date-only daily rows at the session open, so bars --interval 1d --from D finds day D", async () => {
+    const file = join(dir, "daily.csv");
+    writeFileSync(
+      file,
+      "date,open,high,low,close,volume\n2013-10-07,1,2,0.5,1.5,10\n2013-10-08,1,2,0.5,1.5,11\n",
+    );
+    const db = join(dir, "daily.duckdb");
+    expect(
+      (await run("ingest", file, "--format", "csv", "--symbol", "spy", "--interval", "1d", "--db", db)).code,
+    ).toBe(0);
+    const r = await run(
+      "bars",
+      "SPY",
+      "--interval",
+      "1d",
+      "--from",
+      "2013-10-08",
+      "--to",
+      "2013-10-08",
+      "--db",
+      db,
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe("time,open,high,low,close,volume\n2013-10-08T13:30:00Z,1,2,0.5,1.5,11\n");
+  });
+
   it.skipIf(skipWithout("../shared/data", hasSharedData()))(
     "stores the good zips of a LEAN folder holding a truncated one, and exits 1 naming it",
     async () => {

@@ -1,4 +1,5 @@
 export type { GapCounts } from "../upkeep/index.js";
+export { BarView } from "./bar-view.js";
 export { type Speed, StreamCoordinator, type StreamSink } from "./coordinator.js";
 export { createEngine, Engine, type EngineParts, type Rejection } from "./engine.js";
 export { EventHub, eventIterator } from "./events.js";

@@ -51,7 +51,7 @@ describe("session reads at the API edge", () => {
     expect(() => s.lastBars("ZZZ", 2)).toThrow(UnknownSymbolError);
     expect(() => s.lastBars("ZZZ", 2)).toThrow(InvalidArgumentError);
     expect(() => s.lastBars("", 2)).toThrow("symbol must be a non-empty string");
-    expect(s.lastBars("AAA", 0)).toEqual([]);
+    expect(s.lastBars("AAA", 0).toArray()).toEqual([]);
   });
 
   it("computes an interval that is not configured on demand without emitting it", async () => {
@@ -73,5 +73,33 @@ describe("session reads at the API edge", () => {
     ]);
     const expected = deriveBars(barsToColumns(sessionBars(XNYS, DAY, "AAA")), "30m", XNYS).toBars();
     expect(engine.session.history("AAA", 1, "30m")[0].bars).toEqual(expected);
+  });
+
+  it("returns lastBars and barsSince as views over the series, across sessions, with toArray() for objects", async () => {
+    const repository = await openRepository(":memory:");
+    repos.push(repository);
+    const days = XNYS.sessions("2024-03-04", "2024-03-06");
+    const engine = await createEngine(
+      { derived: { intervals: ["5m"] }, prefetch: { enabled: false }, upkeep: { enabled: false } },
+      { repository },
+    );
+    const bars = days.flatMap((d) => sessionBars(XNYS, d, "AAA"));
+    engine.feed("AAA", "bar", bars);
+    await engine.run();
+    const view = engine.session.lastBars("AAA", 100, "5m");
+    const all5 = engine.session.history("AAA", 3, "5m").flatMap((h) => h.bars);
+    expect(view.length).toBe(100);
+    expect(view.toArray()).toEqual(all5.slice(-100));
+    expect([view.time(0), view.close(99), view[99].close, view.at(-1)?.time]).toEqual([
+      all5[all5.length - 100].time,
+      all5[all5.length - 1].close,
+      all5[all5.length - 1].close,
+      all5[all5.length - 1].time,
+    ]);
+    expect([...view].map((b) => b.time)).toEqual(all5.slice(-100).map((b) => b.time));
+    const since = engine.session.barsSince("AAA", days[1].open + 60 * MIN);
+    const expected = bars.filter((b) => b.time >= days[1].open + 60 * MIN);
+    expect(since.length).toBe(expected.length);
+    expect(since.toArray().map((b) => [b.time, b.close])).toEqual(expected.map((b) => [b.time, b.close]));
   });
 });

@@ -7,6 +7,7 @@ import { type Interval, parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import { endedMinutes } from "../model/time.js";
 import type { GapCounts } from "../upkeep/index.js";
+import { BarView } from "./bar-view.js";
 import { addDailyBar } from "./daily-bar.js";
 import { type SessionSlice, SymbolState } from "./symbol-state.js";
 
@@ -85,57 +86,65 @@ export class SessionData {
     return this.states.has(symbol);
   }
 
-  /** The last `n` completed bars of an interval, oldest first, reaching into history when needed. */
-  lastBars(symbol: string, n: number, interval = "1m"): SessionBar[] {
+  /**
+   * The last `n` completed bars of an interval, oldest first, reaching into history when
+   * needed: a view over the series (no copy; `toArray()` for objects to keep).
+   */
+  lastBars(symbol: string, n: number, interval = "1m"): BarView {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
     if (!Number.isInteger(n) || n < 0)
       throw new InvalidArgumentError(`n must be a whole number >= 0, got ${n}`);
-    if (n === 0) return [];
     const today = this.seriesOf(s, iv);
+    const parts: BarSeries[] = [today];
+    const from: number[] = [Math.max(0, today.length - n)];
+    const to: number[] = [today.length];
     let have = today.length;
-    const older: BarSeries[] = [];
     if (have < n) {
       if (iv.daily) {
-        older.push(s.daily);
-        have += s.daily.length;
+        parts.push(s.daily);
+        from.push(Math.max(0, s.daily.length - (n - have)));
+        to.push(s.daily.length);
       } else {
         for (let h = s.history.length - 1; h >= 0 && have < n; h--) {
           const past = this.historySeries(s, s.history[h], iv);
-          older.push(past);
+          parts.push(past);
+          from.push(Math.max(0, past.length - (n - have)));
+          to.push(past.length);
           have += past.length;
         }
       }
     }
-    let k = Math.min(n, have);
-    const out = new Array<SessionBar>(k);
-    for (let i = today.length - 1; i >= 0 && k > 0; i--) out[--k] = today.at(i);
-    for (let j = 0; j < older.length && k > 0; j++) {
-      const past = older[j];
-      for (let i = past.length - 1; i >= 0 && k > 0; i--) out[--k] = past.at(i);
-    }
-    return out;
+    return BarView.of(parts.reverse(), from.reverse(), to.reverse());
   }
 
-  /** Completed bars of an interval starting at or after `time`, oldest first (history included). */
-  barsSince(symbol: string, time: number, interval = "1m"): SessionBar[] {
+  /**
+   * Completed bars of an interval starting at or after `time`, oldest first (history
+   * included): a view over the series (no copy; `toArray()` for objects to keep).
+   */
+  barsSince(symbol: string, time: number, interval = "1m"): BarView {
     const s = this.state(symbol);
     const iv = parseInterval(interval);
     if (typeof time !== "number" || Number.isNaN(time))
       throw new InvalidArgumentError(`time must be epoch milliseconds, got ${time}`);
-    const out: SessionBar[] = [];
+    const parts: BarSeries[] = [];
+    const from: number[] = [];
+    const to: number[] = [];
+    const add = (series: BarSeries) => {
+      parts.push(series);
+      from.push(series.lowerBound(time));
+      to.push(series.length);
+    };
     if (iv.daily) {
-      out.push(...s.daily.toBars(s.daily.lowerBound(time)));
+      add(s.daily);
     } else {
       for (const slice of s.history) {
         if (slice.session.postClose <= time) continue;
-        const past = this.historySeries(s, slice, iv);
-        out.push(...past.toBars(past.lowerBound(time)));
+        add(this.historySeries(s, slice, iv));
       }
     }
-    const today = this.seriesOf(s, iv);
-    out.push(...today.toBars(today.lowerBound(time)));
-    return out;
+    add(this.seriesOf(s, iv));
+    return BarView.of(parts, from, to);
   }
 
   /**

@@ -136,6 +136,9 @@ export async function importCsvBars(
 }
 
 const NO_SESSION_ON_DATE = "no session of the calendar on this date";
+/** A wall-clock time while no zone was given: the row is refused, and the reason says what to pass. */
+export const NAIVE_WITHOUT_ZONE =
+  "time has no UTC offset; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)";
 
 const rawLine = (b: Uint8Array, s: number, e: number) =>
   Buffer.from(b.buffer, b.byteOffset + s, e - s).toString("utf8");
@@ -163,6 +166,7 @@ class CsvBarReader {
   private fileForm: number = TIME_FORM.none;
   private quotedRaw: string | null = null;
   private readonly daily: boolean;
+  private readonly maxLine: number;
   private lastForm: number = TIME_FORM.none;
   private fs = new Int32Array(0);
   private fe = new Int32Array(0);
@@ -191,6 +195,7 @@ class CsvBarReader {
     this.rejects = opts.rejects;
     this.symbol = (opts.symbol ?? "").trim().toUpperCase();
     this.daily = opts.batcher.interval === "1d";
+    this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
 
   /** Parses the complete lines of `b` (all of it when `final`); returns where the rest starts. */
@@ -237,7 +242,8 @@ class CsvBarReader {
         fe[f] = e;
       }
       f++;
-      if (quoted) this.quotedRow(b, s, e);
+      if (e - s > this.maxLine) this.tooLong(b.subarray(s, e), this.maxLine, false);
+      else if (quoted) this.quotedRow(b, s, e);
       else if (f !== this.width) {
         this.rows++;
         this.rejects.addBytes(this.file, this.line, fieldCountReason(f, this.width), b, s, e);
@@ -295,9 +301,8 @@ class CsvBarReader {
         return;
       }
       if (form === TIME_FORM.naive && this.time.timeZone === undefined) {
-        throw new InputError(
-          `${this.file}:${this.line}: time "${rawLine(b, ts, te).trim()}" has no UTC offset; pass --tz ZONE for local times (e.g. --tz America/New_York, or --tz UTC)`,
-        );
+        this.reject(NAIVE_WITHOUT_ZONE, b, s, e);
+        return;
       }
       this.fileForm = form;
     }
@@ -339,8 +344,8 @@ class CsvBarReader {
   }
 
   /** Rejects the line starting `b`, longer than `limit` bytes, keeping only its start. */
-  tooLong(b: Uint8Array, limit: number): void {
-    this.line++;
+  tooLong(b: Uint8Array, limit: number, nextLine = true): void {
+    if (nextLine) this.line++;
     this.rows++;
     this.rejects.addBytes(this.file, this.line, `${REASON.longLine} (${limit} bytes)`, b, 0, b.length);
   }

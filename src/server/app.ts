@@ -1,16 +1,17 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
 import { Registry } from "prom-client";
-import { readStoredBars } from "../aggregate/index.js";
+import type { Adjustment } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
 import type { Engine } from "../engine/engine.js";
 import type { SessionBar } from "../model/bar.js";
 import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
+import { parseInterval } from "../model/interval.js";
 import type { BarSeries } from "../model/series.js";
 import type { Repository } from "../store/types.js";
 import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
 import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
-import { type ComponentHealth, type Health, type HealthStatus, readHealth } from "./health.js";
+import { type ComponentHealth, type Health, HealthCache, type HealthStatus } from "./health.js";
 import { EngineMetrics } from "./metrics.js";
 import {
   BadRequestError,
@@ -22,9 +23,12 @@ import {
   sessionsQuery,
   symbolPath,
 } from "./params.js";
-import { qualityGrid, recentSessions } from "./quality.js";
+import { MAX_QUALITY_CELLS, recentSessions } from "./quality.js";
+import { BusyError } from "./read-limit.js";
 import { RecentBodies } from "./recent-bodies.js";
 import { EventBroadcaster } from "./sse.js";
+import { StoredReads } from "./stored-reads.js";
+import { TtlCache } from "./ttl-cache.js";
 
 /** What `buildServer` serves. */
 export interface ServerOptions {
@@ -49,7 +53,10 @@ export interface ServerOptions {
 
 /** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
 export const MAX_SPAN_DAYS = { intraday: 366, daily: 366 * 40 };
-const STORED_SYMBOLS_TTL_MS = 5000;
+/** The most bars a stored-range `/api/bars` request may cover (its sessions' minutes / the interval). */
+export const MAX_RANGE_BARS = 20_000;
+/** How long answers read from the store are kept (another process may write it). */
+const STORE_ANSWER_TTL_MS = 60_000;
 const JSON_TYPE = "application/json; charset=utf-8";
 
 /**
@@ -64,8 +71,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const repository = opts.repository ?? engine.repository;
   const calendar = opts.calendar ?? engine.calendar;
   const app = Fastify(loggerOption(opts.logger));
-  const health = (): Health => withComponents(readHealth(engine), opts.components);
-  const metrics = new EngineMetrics(engine, { defaultMetrics: opts.defaultMetrics, health });
+  const healthCache = new HealthCache(engine);
+  const readHealth = (): { health: Health; body: string } => {
+    const kept = healthCache.read();
+    if (!opts.components) return kept;
+    const health = withComponents(kept.health, opts.components());
+    return { health, body: JSON.stringify(health) };
+  };
+  const metrics = new EngineMetrics(engine, {
+    defaultMetrics: opts.defaultMetrics,
+    health: () => readHealth().health,
+  });
   const registry = opts.registry ? Registry.merge([metrics.registry, opts.registry]) : metrics.registry;
   const events = new EventBroadcaster(engine, {
     maxBufferedBytes: opts.sseMaxBufferedBytes,
@@ -81,13 +97,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       started = engine.session.session !== undefined || e.type === "roll";
     }
   });
-  let stored: { at: number; symbols: Set<string> } | undefined;
-  const storedSymbols = async (): Promise<Set<string>> => {
-    const now = Date.now();
-    if (!stored || now - stored.at > STORED_SYMBOLS_TTL_MS) {
-      stored = { at: now, symbols: new Set(await repository.symbols()) };
-    }
-    return stored.symbols;
+  const reads = new StoredReads(repository, calendar, { ttlMs: STORE_ANSWER_TTL_MS });
+  const rangeBodies = new TtlCache<string>(STORE_ANSWER_TTL_MS, 32 << 20);
+  const storedSymbols = () => reads.symbols();
+
+  /** Refuses symbols neither active in the session nor stored (400 naming them). */
+  const refuseUnknown = async (symbols: readonly string[], field: string): Promise<void> => {
+    const missing = symbols.filter((symbol) => !engine.session.has(symbol));
+    if (missing.length === 0) return;
+    const known = await storedSymbols();
+    const unknown = missing.filter((symbol) => !known.has(symbol));
+    if (unknown.length > 0) throw new BadRequestError(unknownSymbols(unknown, "nothing stored"), field);
   };
 
   app.addContentTypeParser(
@@ -126,7 +146,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     });
   }
 
+  app.addHook("onSend", async (_req, reply) => {
+    reply.header("x-content-type-options", "nosniff");
+  });
+
   app.setErrorHandler((err, req, reply) => {
+    if (err instanceof BusyError)
+      return reply.code(503).header("retry-after", "1").send({ error: err.message, field: "(server)" });
     if (err instanceof BadRequestError) return reply.code(400).send({ error: err.message, field: err.field });
     if (err instanceof UnknownSymbolError)
       return reply.code(400).send({ error: err.message, field: "symbol" });
@@ -150,12 +176,15 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/health", async (_req, reply) => {
-    const h = health();
-    return reply.code(h.status === "down" ? 503 : 200).send(h);
+    const { health, body } = readHealth();
+    return reply
+      .code(health.status === "down" ? 503 : 200)
+      .type(JSON_TYPE)
+      .send(body);
   });
 
   app.get("/ready", async (_req, reply) => {
-    const h = health();
+    const h = readHealth().health;
     const ready = started && h.status !== "down";
     const reason = !started ? "no session started yet" : h.status === "down" ? "engine is down" : undefined;
     return reply
@@ -220,7 +249,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (!engine.session.has(q.symbol)) {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
       }
-      const bars = engine.session.lastBars(q.symbol, q.n, q.interval);
+      const bars = engine.session.lastBars(q.symbol, q.n, q.interval).toArray();
       const body = recent.body(q.symbol, q.interval, q.n, bars, () =>
         barsBody(q.symbol, q.interval, "session", bars),
       );
@@ -233,20 +262,21 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       );
     }
     checkSpan(q.from, q.to, q.interval === "1d" ? MAX_SPAN_DAYS.daily : MAX_SPAN_DAYS.intraday);
+    const extended = q.extended ?? engine.config.extended;
+    checkRangeBars(calendar, q.from, q.to, q.interval, extended);
     if (!(await storedSymbols()).has(q.symbol)) {
       throw new BadRequestError(`unknown symbol: ${q.symbol} (nothing stored)`, "symbol");
     }
-    const r = await readStoredBars(
-      repository,
-      calendar,
-      q.symbol,
-      q.interval,
-      q.from,
-      q.to,
-      q.extended ?? engine.config.extended,
-      { mode: q.adjust ?? "raw", asOf: q.asOf },
-    );
-    return reply.type(JSON_TYPE).send(barsBody(q.symbol, q.interval, r.source, r.bars));
+    const adjustment: Adjustment = { mode: q.adjust ?? "raw", asOf: q.asOf };
+    const key = `${q.symbol}\t${q.interval}\t${q.from}\t${q.to}\t${extended ? 1 : 0}\t${adjustment.mode}\t${q.asOf ?? ""}`;
+    let body = rangeBodies.get(key);
+    if (body === undefined) {
+      const { from, to, symbol, interval } = q;
+      const r = await reads.bars(symbol, interval, from, to, extended, adjustment);
+      body = barsBody(symbol, interval, r.source, r.bars);
+      rangeBodies.set(key, body, body.length * 2);
+    }
+    return reply.type(JSON_TYPE).send(body);
   });
 
   app.get("/api/metrics/:symbol", async (req) => {
@@ -277,25 +307,36 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       to = span[span.length - 1].date;
     }
     checkSpan(from, to, MAX_SPAN_DAYS.intraday);
-    const active = engine.session.symbols();
-    const symbols = q.symbols ?? (active.length > 0 ? active : [...(await storedSymbols())].sort());
-    return {
-      from,
-      to,
-      ...(await qualityGrid(
-        repository,
-        calendar,
-        symbols,
-        from,
-        to,
-        engine.clock.now(),
-        engine.config.extended,
-      )),
-    };
+    const sessions = calendar.sessions(from, to);
+    let symbols: string[];
+    let truncated = false;
+    if (q.symbols) {
+      symbols = [...new Set(q.symbols)];
+      await refuseUnknown(symbols, "symbols");
+      const cells = symbols.length * sessions.length;
+      if (cells > MAX_QUALITY_CELLS) {
+        throw new BadRequestError(
+          `${symbols.length} symbols x ${sessions.length} sessions is ${cells} cells; at most ${MAX_QUALITY_CELLS} per request (ask fewer symbols or a shorter range)`,
+          "symbols",
+        );
+      }
+    } else {
+      const active = engine.session.symbols();
+      const all = active.length > 0 ? [...active] : [...(await storedSymbols())].sort();
+      symbols = all.slice(0, Math.floor(MAX_QUALITY_CELLS / Math.max(1, sessions.length)));
+      truncated = symbols.length < all.length;
+    }
+    const grid = await reads.grid(symbols, sessions, engine.clock.now(), engine.config.extended);
+    return { from, to, ...grid, truncated };
   });
 
   app.get("/api/events", async (req, reply) => {
     const q = parseParams(eventsQuery, req.query);
+    if (q.symbols) {
+      const missing = q.symbols.filter((symbol) => !engine.session.has(symbol));
+      if (missing.length > 0)
+        throw new BadRequestError(unknownSymbols(missing, "not active in the session"), "symbols");
+    }
     reply.hijack();
     events.add(reply.raw, {
       symbols: q.symbols ? new Set(q.symbols) : undefined,
@@ -313,6 +354,33 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.get("/vendor/lightweight-charts.js", asset("charts", "text/javascript; charset=utf-8"));
 
   return app;
+}
+
+/** The message refusing unknown symbols: the first few named, and how many. */
+function unknownSymbols(symbols: readonly string[], why: string): string {
+  const shown = symbols.slice(0, 5).join(", ");
+  const more = symbols.length > 5 ? ` and ${symbols.length - 5} more` : "";
+  return `unknown symbol${symbols.length === 1 ? "" : "s"}: ${shown}${more} (${why})`;
+}
+
+/** Refuses a stored-range request whose sessions hold more than MAX_RANGE_BARS bars of the interval. */
+function checkRangeBars(
+  calendar: Calendar,
+  from: string,
+  to: string,
+  interval: string,
+  extended: boolean,
+): void {
+  const iv = parseInterval(interval);
+  const sessions = calendar.sessions(from, to);
+  let bars = 0;
+  for (const s of sessions) bars += iv.daily ? 1 : Math.ceil(calendar.minuteCount(s, extended) / iv.minutes);
+  if (bars > MAX_RANGE_BARS) {
+    throw new BadRequestError(
+      `${from}..${to} at ${interval} is up to ${bars} bars; at most ${MAX_RANGE_BARS} per request (narrow the range or take a longer interval)`,
+      "to",
+    );
+  }
 }
 
 /** Security headers of the dashboard's pages: scripts and data only from this server. */
@@ -383,10 +451,9 @@ function barsBody(symbol: string, interval: string, source: string, bars: Sessio
   return `{"symbol":${JSON.stringify(symbol)},"interval":"${interval}","source":"${source}","bars":[${parts.join(",")}]}`;
 }
 
-/** The engine's health with extra components; the overall status is the worst of all. */
-function withComponents(h: Health, extra: (() => Record<string, ComponentHealth>) | undefined): Health {
-  if (!extra) return h;
-  const components = { ...h.components, ...extra() };
+/** A health report with extra components; the overall status is the worst of all. */
+function withComponents(h: Health, extra: Record<string, ComponentHealth>): Health {
+  const components = { ...h.components, ...extra };
   const rank: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
   let status: HealthStatus = "ok";
   for (const c of Object.values(components)) if (rank[c.status] > rank[status]) status = c.status;

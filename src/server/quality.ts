@@ -1,7 +1,9 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import { auditGaps } from "../gaps/index.js";
+import { detectGaps } from "../gaps/index.js";
 import type { DateString } from "../model/time.js";
 import type { Repository } from "../store/types.js";
+import type { ReadLimiter } from "./read-limit.js";
+import { TtlCache } from "./ttl-cache.js";
 
 /** Bar quality of symbols x sessions, as the dashboard's heatmap draws it. */
 export interface QualityGrid {
@@ -11,41 +13,169 @@ export interface QualityGrid {
   quality: (number | null)[][];
   /** gaps[s][d]: missing ranges in that session. */
   gaps: number[][];
-  /** True when symbols were left out to keep the answer small. */
+  /** True when symbols were left out to keep the answer within MAX_QUALITY_CELLS. */
   truncated: boolean;
 }
 
-/** The most symbols one quality grid covers. */
-export const MAX_GRID_SYMBOLS = 200;
+/** One symbol's figures in one session. */
+export interface QualityCell {
+  present: number;
+  expected: number;
+  gaps: number;
+}
+
+/** Cells known without reading the store (the sessions the engine played), or undefined. */
+export type KnownCells = (symbol: string, date: DateString) => QualityCell | undefined;
+
+/** The most symbols x sessions one quality request covers; past it the request is refused. */
+export const MAX_QUALITY_CELLS = 10_000;
+/** Rows per chunk of a quality read: the main thread converts one chunk at a time. */
+const CHUNK_ROWS = 8192;
+/** Wall ms of conversion after which a read yields to the event loop. */
+const YIELD_MS = 4;
+const cellKey = (symbol: string, date: string, extended: boolean) =>
+  `${symbol}\t${date}\t${extended ? 1 : 0}`;
+
+/** Percent present, to two decimals; null when nothing is expected yet. */
+export function cellQuality(c: QualityCell): number | null {
+  return c.expected > 0 ? Math.round((c.present / c.expected) * 10_000) / 100 : null;
+}
+
+/** The grid of cells[symbol][session]. */
+export function toGrid(
+  symbols: readonly string[],
+  sessions: readonly Session[],
+  cells: readonly (readonly QualityCell[])[],
+): QualityGrid {
+  return {
+    dates: sessions.map((s) => s.date),
+    symbols: [...symbols],
+    quality: cells.map((row) => row.map(cellQuality)),
+    gaps: cells.map((row) => row.map((c) => c.gaps)),
+    truncated: false,
+  };
+}
 
 /**
- * Audits the stored one-minute bars of each symbol over the sessions dated [from, to] up to
- * the clock `upTo` (minutes not ended by then are not expected: a replay's future sessions
- * come back null), one range read per symbol.
+ * Audits of the stored one-minute bars per symbol and session, for `/api/quality`. A request
+ * is one range read of the symbols and sessions not already known (through the limiter,
+ * converted chunk by chunk with yields to the event loop); the figures of sessions that had
+ * ended by the clock are kept (`ttlMs`, since another process may write the store), so a
+ * dashboard or poller asking again costs lookups only.
  */
-export async function qualityGrid(
-  repository: Repository,
-  calendar: Calendar,
-  symbols: readonly string[],
-  from: DateString,
-  to: DateString,
-  upTo: number,
-  extended = false,
-): Promise<QualityGrid> {
-  const dates = calendar.sessions(from, to).map((s) => s.date);
-  const shown = symbols.slice(0, MAX_GRID_SYMBOLS);
-  const audits = await Promise.all(
-    shown.map((symbol) => auditGaps(repository, symbol, from, to, calendar, { upTo, extended })),
-  );
-  return {
-    dates,
-    symbols: shown,
-    quality: audits.map((rows) =>
-      rows.map((r) => (r.expected > 0 ? Math.round((r.present / r.expected) * 10_000) / 100 : null)),
-    ),
-    gaps: audits.map((rows) => rows.map((r) => r.gaps.length)),
-    truncated: symbols.length > shown.length,
-  };
+export class QualityReader {
+  private readonly cells: TtlCache<QualityCell>;
+
+  constructor(
+    private readonly repository: Repository,
+    private readonly calendar: Calendar,
+    private readonly limiter: ReadLimiter,
+    ttlMs = 60_000,
+  ) {
+    this.cells = new TtlCache(ttlMs, 8 << 20);
+  }
+
+  /**
+   * The grid of `symbols` over `sessions` up to the clock `upTo` (minutes not ended by then
+   * are not expected). `known(symbol, date)` answers cells from elsewhere (the sessions the
+   * engine played, as its own figures) before the store is read.
+   */
+  async grid(
+    symbols: readonly string[],
+    sessions: readonly Session[],
+    upTo: number,
+    extended: boolean,
+    known: KnownCells = () => undefined,
+  ): Promise<QualityGrid> {
+    const cells: (QualityCell | undefined)[][] = symbols.map((symbol) =>
+      sessions.map((s) => known(symbol, s.date) ?? this.cells.get(cellKey(symbol, s.date, extended))),
+    );
+    const wanted: number[] = [];
+    let lo = sessions.length;
+    let hi = -1;
+    cells.forEach((row, i) => {
+      const first = row.indexOf(undefined);
+      if (first < 0) return;
+      wanted.push(i);
+      lo = Math.min(lo, first);
+      hi = Math.max(hi, row.lastIndexOf(undefined));
+    });
+    if (wanted.length > 0) {
+      const span = sessions.slice(lo, hi + 1);
+      const audits = await this.limiter.run(() =>
+        this.audit(
+          wanted.map((i) => symbols[i]),
+          span,
+          upTo,
+          extended,
+        ),
+      );
+      wanted.forEach((i, k) => {
+        for (let d = lo; d <= hi; d++) cells[i][d] ??= audits[k][d - lo];
+      });
+    }
+    return toGrid(symbols, sessions, cells as QualityCell[][]);
+  }
+
+  /** One read of `symbols` over `sessions`; per symbol, per session, the stored figures. */
+  private async audit(
+    symbols: readonly string[],
+    sessions: readonly Session[],
+    upTo: number,
+    extended: boolean,
+  ): Promise<QualityCell[][]> {
+    const index = new Map(symbols.map((s, i) => [s, i]));
+    const times = symbols.map(() => new Float64Array(256));
+    const lengths = new Int32Array(symbols.length);
+    const startOf = (s: Session) => (extended ? s.preOpen : s.open);
+    const endOf = (s: Session) => (extended ? s.postClose : s.close);
+    const query = {
+      symbols,
+      interval: "1m",
+      from: startOf(sessions[0]),
+      to: endOf(sessions[sessions.length - 1]),
+    };
+    let since = performance.now();
+    for await (const c of this.repository.streamBars(query, CHUNK_ROWS)) {
+      for (let r = 0; r < c.length; r++) {
+        const k = index.get(c.symbol[r])!;
+        let t = times[k];
+        if (lengths[k] === t.length) {
+          const grown = new Float64Array(t.length * 2);
+          grown.set(t);
+          times[k] = t = grown;
+        }
+        t[lengths[k]++] = c.time[r];
+      }
+      if (performance.now() - since > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
+    return symbols.map((symbol, k) => {
+      const time = times[k];
+      const length = lengths[k];
+      let i = 0;
+      return sessions.map((session) => {
+        const start = startOf(session);
+        const end = endOf(session);
+        while (i < length && time[i] < start) i++;
+        let j = i;
+        while (j < length && time[j] < end) j++;
+        const r = detectGaps(
+          time.subarray(i, j),
+          j - i,
+          this.calendar.expectedMinutes(session, extended),
+          upTo,
+        );
+        i = j;
+        const cell = { present: r.present, expected: r.expected, gaps: r.gaps.length };
+        if (end <= upTo)
+          this.cells.set(cellKey(symbol, session.date, extended), cell, 64 + symbol.length * 2);
+        return cell;
+      });
+    });
+  }
 }
 
 /** The last `n` sessions of a calendar whose start is at or before `t`, oldest first. */
