@@ -180,17 +180,22 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("derived bars of
 
 describe.skipIf(skipWithout("../shared/data", hasSharedData()))("one-minute bars from real SPY ticks", () => {
   const day = parseDate("2013-10-07");
-  const ticks: Tick[] = rows("equity/usa/tick/spy/20131007_trade.zip").map((f) => ({
-    symbol: "SPY",
-    time: zonedToUtc(NY, day, Number(f[0])),
-    price: Number(f[1]) / PRICE,
-    size: Number(f[2]),
-    exchange: f[3],
-    condition: f[4],
-    suspicious: f[5] === "1",
-  }));
-  const vendor = leanMinutes("2013-10-07");
   const mon = xnys.sessionOn("2013-10-07")!;
+  let ticks: Tick[];
+  let vendor: BarColumns;
+  // Read when the suite runs, never while it is collected (the data may be absent).
+  beforeAll(() => {
+    ticks = rows("equity/usa/tick/spy/20131007_trade.zip").map((f) => ({
+      symbol: "SPY",
+      time: zonedToUtc(NY, day, Number(f[0])),
+      price: Number(f[1]) / PRICE,
+      size: Number(f[2]),
+      exchange: f[3],
+      condition: f[4],
+      suspicious: f[5] === "1",
+    }));
+    vendor = leanMinutes("2013-10-07");
+  });
 
   it("yields a bar at each of the vendor's 828 minutes, though no tick of this file is flagged suspicious", () => {
     expect(ticks.length).toBe(250_601);

@@ -135,11 +135,19 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))(
       expect(lines[1]).toMatch(/^2013-10-07T13:30:00Z\s+167\.43\s/);
     });
 
-    it("an unknown symbol or a range without data: header only, a note, exit 0", async () => {
+    it("an unknown symbol is exit 2; a range without data is the header only, a note, exit 0", async () => {
       const r = await run("bars", "NOPE", "--from", "2013-10-07", "--db", db);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toBe("time,open,high,low,close,volume\n");
-      expect(r.stderr).toBe(`no NOPE 1m bars in 2013-10-07..2013-10-07 (regular hours) in ${db}\n`);
+      expect([r.code, r.stdout, r.stderr]).toEqual([
+        2,
+        "",
+        `tickwright: unknown symbol NOPE: no bars stored for it in ${db}\n`,
+      ]);
+      const empty = await run("bars", "SPY", "--from", "2013-10-14", "--db", db);
+      expect([empty.code, empty.stdout, empty.stderr]).toEqual([
+        0,
+        "time,open,high,low,close,volume\n",
+        `no SPY 1m bars in 2013-10-14..2013-10-14 (regular hours) in ${db}\n`,
+      ]);
       const weekend = await run("bars", "SPY", "--from", "2013-10-05", "--to", "2013-10-06", "--db", db);
       expect(weekend.code).toBe(0);
       expect(weekend.stdout).toBe("time,open,high,low,close,volume\n");
@@ -169,7 +177,7 @@ describe("tickwright bars: bad input", () => {
     const r = await run("bars", "SPY", "--from", "2013-10-07", "--db", missing);
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      `tickwright: no database at ${missing} (ingest or generate data first, or pass --db)\n`,
+      `tickwright: no database at ${missing}: create one with tickwright ingest, generate or db init, or give --db or TICKWRIGHT_DB\n`,
     );
   });
 });

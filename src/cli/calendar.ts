@@ -4,10 +4,11 @@ import type { TableCalendar } from "../calendar/table.js";
 import type { Session } from "../calendar/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { DAY_MS, isoUtc, parseDate, parseInstant, zoneOffsetMs } from "../model/time.js";
-import { out } from "./io.js";
+import { out, plural } from "./io.js";
+import { type ConfigOptions, checkedFormat, commandConfig, configOption } from "./options.js";
 
 /** Options of `tickwright calendar`, as commander hands them over. */
-interface CalendarOptions {
+interface CalendarOptions extends ConfigOptions {
   from?: string;
   to?: string;
   at?: string;
@@ -22,12 +23,16 @@ const FORMATS = ["csv", "json", "table"];
  * extended bounds in ISO-8601 UTC, regular minute count, early close, break start and end);
  * `tickwright calendar NAME --at INSTANT`: the market state then and the next boundary;
  * `tickwright calendar NAME --export FILE.json`: the calendar as a JSON calendar file.
+ * Without NAME, the calendar of --config or TICKWRIGHT_CALENDAR (default XNYS).
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("calendar")
     .description("list a calendar's sessions, or tell the market state at an instant")
-    .argument("<name>", `${calendarNames().join(", ")}, or a .json calendar file`)
+    .argument(
+      "[name]",
+      `${calendarNames().join(", ")}, or a .json calendar file; default: calendar of the configuration`,
+    )
     .option("--from <date>", "first session date (YYYY-MM-DD)")
     .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
     .option("--at <instant>", "ISO-8601 instant (e.g. 2024-11-29T15:00:00Z) or epoch ms")
@@ -35,18 +40,18 @@ export function register(program: Command): void {
     .option(
       "--export <file.json>",
       "write the calendar (or its --from/--to span) as a JSON calendar file, to adjust and load back",
-    )
-    .action(async (name: string, opts: CalendarOptions) => calendarCommand(name, opts));
+    );
+  configOption(command).action(async (name: string | undefined, opts: CalendarOptions) =>
+    calendarCommand(name, opts),
+  );
 }
 
 /**
  * Runs `tickwright calendar`; bad input throws an `InvalidArgumentError` (exit 2). The calendar
  * modules (and zod) load here, not at startup, so `tickwright --help` stays fast.
  */
-export async function calendarCommand(name: string, opts: CalendarOptions): Promise<void> {
-  if (!FORMATS.includes(opts.format)) {
-    throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
-  }
+export async function calendarCommand(name: string | undefined, opts: CalendarOptions): Promise<void> {
+  checkedFormat(opts.format, FORMATS);
   if (
     opts.at !== undefined &&
     (opts.from !== undefined || opts.to !== undefined || opts.export !== undefined)
@@ -54,7 +59,8 @@ export async function calendarCommand(name: string, opts: CalendarOptions): Prom
     throw new InvalidArgumentError("give either --at, or --from and --to (or --export), not both");
   }
   if (opts.export !== undefined) {
-    await exportCalendar(name, opts.export, opts.from, opts.to);
+    const calendarName = name ?? (await commandConfig(opts.config, {})).calendar;
+    await exportCalendar(calendarName, opts.export, opts.from, opts.to);
     return;
   }
   if (opts.at === undefined && opts.from === undefined) {
@@ -63,7 +69,7 @@ export async function calendarCommand(name: string, opts: CalendarOptions): Prom
     );
   }
   const { getCalendar } = await import("../calendar/registry.js");
-  const calendar = getCalendar(name);
+  const calendar = getCalendar(name ?? (await commandConfig(opts.config, {})).calendar);
   if (opts.at !== undefined) {
     const { nextBoundary } = await import("../calendar/boundaries.js");
     printState(calendar, parseInstant(opts.at, "--at"), opts.format, nextBoundary);
@@ -135,7 +141,7 @@ function printSessions(calendar: TableCalendar, sessions: Session[], format: str
           .join("  ")
           .trimEnd(),
       );
-    out(`${sessions.length} sessions`);
+    out(plural(sessions.length, "session"));
   }
 }
 

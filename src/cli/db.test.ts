@@ -1,16 +1,29 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
+import { runBin } from "../testing/bin.js";
 import { run } from "../testing/cli.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 
 describe("tickwright db init", () => {
-  it("exits 2 naming --db when it is missing", async () => {
-    const r = await run("db", "init");
-    expect(r.code).toBe(2);
-    expect(r.stderr).toBe("tickwright: give --db: a postgres:// URL or a DuckDB file\n");
+  it("without --db creates TICKWRIGHT_DB, else ./data/tickwright.duckdb of the working folder", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tw-db-default-"));
+    try {
+      const plain = await runBin(["db", "init"], { cwd });
+      expect([plain.code, plain.stdout, plain.stderr]).toEqual([
+        0,
+        "DuckDB ./data/tickwright.duckdb: tables ready\n",
+        "",
+      ]);
+      expect(existsSync(join(cwd, "data/tickwright.duckdb"))).toBe(true);
+      const env = await runBin(["db", "init"], { cwd, env: { TICKWRIGHT_DB: "env.duckdb" } });
+      expect([env.code, env.stdout]).toEqual([0, "DuckDB env.duckdb: tables ready\n"]);
+      expect(existsSync(join(cwd, "env.duckdb"))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   it("creates the tables of a DuckDB file", async () => {

@@ -1,20 +1,23 @@
 import type { Command } from "commander";
-import { InvalidArgumentError } from "../model/errors.js";
 import type { PostgresRepository } from "../store/postgres.js";
 import { out } from "./io.js";
+import { type ConfigOptions, commandConfig, configOption, dbOption } from "./options.js";
 
 /** Options of `tickwright db init`, as commander hands them over. */
-interface DbInitOptions {
+interface DbInitOptions extends ConfigOptions {
   db?: string;
 }
 
-/** `tickwright db init --db URL|FILE`: creates the store's schema and says how it is laid out. */
+/**
+ * `tickwright db init [--db URL|FILE]`: creates the store (a postgres:// URL's `?schema=name`
+ * picks the schema) and its schema, and says how it is laid out.
+ */
 export function register(program: Command): void {
   const db = program.command("db").description("manage the bar store");
-  db.command("init")
-    .description("create the schema (tables; TimescaleDB hypertables where available)")
-    .option("--db <url|file>", "postgres:// URL (?schema=name picks the schema) or DuckDB file")
-    .action(async (opts: DbInitOptions) => dbInitCommand(opts));
+  const init = db
+    .command("init")
+    .description("create the store and its schema (tables; TimescaleDB hypertables where available)");
+  configOption(dbOption(init)).action(async (opts: DbInitOptions) => dbInitCommand(opts));
 }
 
 /**
@@ -23,15 +26,15 @@ export function register(program: Command): void {
  * store modules load here, so `tickwright --help` stays fast.
  */
 export async function dbInitCommand(opts: DbInitOptions): Promise<void> {
-  if (!opts.db) throw new InvalidArgumentError("give --db: a postgres:// URL or a DuckDB file");
+  const { db } = await commandConfig(opts.config, { db: opts.db });
   const { isPostgresUrl, openRepository } = await import("../store/index.js");
-  const repo = await openRepository(opts.db);
+  const repo = await openRepository(db);
   try {
-    if (isPostgresUrl(opts.db)) {
+    if (isPostgresUrl(db)) {
       const pg = repo as PostgresRepository;
-      out(`PostgreSQL ${redact(opts.db)}, schema ${pg.schema}: ${pg.storage.note}`);
+      out(`PostgreSQL ${redact(db)}, schema ${pg.schema}: ${pg.storage.note}`);
     } else {
-      out(`DuckDB ${opts.db}: tables ready`);
+      out(`DuckDB ${db}: tables ready`);
     }
   } finally {
     await repo.close();

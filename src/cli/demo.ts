@@ -7,25 +7,46 @@ interface DemoOptions {
   days: string;
 }
 
+/** Beside a demo database, this file says the demo wrote it and may replace it. */
+const MARK = ".tickwright-demo";
+
 /**
  * `tickwright demo`: the main job end to end on the embedded store, no server needed:
- * generates a few symbols' one-minute bars into a fresh DuckDB file, then replays them with
- * derived bars, upkeep and the summary, exactly as `tickwright replay` does.
+ * generates a few symbols' one-minute bars into its own DuckDB file, then replays them with
+ * derived bars, upkeep and the summary, exactly as `tickwright replay` does. It replaces a
+ * file only when it wrote it before (the `.tickwright-demo` mark beside it); it takes no
+ * database from the configuration (TICKWRIGHT_DB names the user's own data).
  */
 export function register(program: Command): void {
   program
     .command("demo")
     .description("generate sample data into ./data/demo.duckdb and replay it (what npm run demo runs)")
-    .option("--db <file>", "DuckDB file to (re)create", "./data/demo.duckdb")
+    .option(
+      "--db <file>",
+      "the demo's own DuckDB file (replaced only if the demo wrote it)",
+      "./data/demo.duckdb",
+    )
     .option("--symbols <n>", "how many symbols", "5")
     .option("--days <n>", "how many sessions", "5")
     .action(async (opts: DemoOptions) => {
-      const { rmSync } = await import("node:fs");
+      const { existsSync, mkdirSync, rmSync, writeFileSync } = await import("node:fs");
+      const { dirname, resolve } = await import("node:path");
+      const { InputError } = await import("../model/errors.js");
       const { getCalendar } = await import("../calendar/index.js");
       const { DEFAULT_GENERATE_START, sessionsFrom } = await import("../ingest/generate.js");
       const { generateCommand } = await import("./generate.js");
       const { replayCommand } = await import("./replay-run.js");
-      for (const suffix of ["", ".wal"]) rmSync(`${opts.db}${suffix}`, { force: true });
+      const mark = `${opts.db}${MARK}`;
+      if (existsSync(opts.db)) {
+        if (!existsSync(mark)) {
+          throw new InputError(
+            `${resolve(opts.db)} exists and was not written by tickwright demo; give --db a new file (the demo replaces only its own)`,
+          );
+        }
+        for (const suffix of ["", ".wal"]) rmSync(`${opts.db}${suffix}`, { force: true });
+      }
+      mkdirSync(dirname(resolve(opts.db)), { recursive: true });
+      writeFileSync(mark, "written by tickwright demo, which may replace the database beside this file\n");
       const start = DEFAULT_GENERATE_START;
       await generateCommand({
         symbols: opts.symbols,

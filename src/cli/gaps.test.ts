@@ -93,12 +93,12 @@ describe("tickwright gaps", () => {
     expect(r.stdout.split("\n")).toEqual([
       "date        expected  present  quality  gaps",
       "2013-10-08       960      956   99.58%  2013-10-08T13:29:00Z..2013-10-08T13:30:00Z (1), 2013-10-08T13:31:00Z..2013-10-08T13:33:00Z (2), 2013-10-08T19:59:00Z..2013-10-08T20:00:00Z (1)",
-      "SPY: 1 sessions, 4 of 960 minutes missing, quality 99.58%",
+      "SPY: 1 session, 4 of 960 minutes missing, quality 99.58%",
       "",
     ]);
   });
 
-  it("exits 2 on a bad date or format, and 1 for a symbol the store does not hold", async () => {
+  it("exits 2 on a bad date or format, and for a symbol the store does not hold", async () => {
     const bad = await run("gaps", "SPY", "--from", "2013-10-32", "--to", "2013-10-09", "--db", db);
     expect([bad.code, bad.stderr]).toEqual([2, 'tickwright: bad --from "2013-10-32": no such date\n']);
     const fmt = await run(
@@ -115,12 +115,18 @@ describe("tickwright gaps", () => {
     );
     expect(fmt.code).toBe(2);
     const unknown = await run("gaps", "QQQ", "--from", "2013-10-07", "--to", "2013-10-09", "--db", db);
-    expect([unknown.code, unknown.stderr]).toEqual([1, "tickwright: unknown symbol: QQQ\n"]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      `tickwright: unknown symbol QQQ: no one-minute bars stored for it in ${db}\n`,
+    ]);
   });
 
-  it("fails on a database file that does not exist instead of creating it", async () => {
-    const r = await run("gaps", "SPY", "--from", "2013-10-07", "--to", "2013-10-09", "--db", `${db}.missing`);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toContain("no database at");
+  it("says there are no sessions in a range of closed days, exit 0", async () => {
+    const r = await run("gaps", "SPY", "--from", "2013-10-05", "--to", "2013-10-06", "--db", db);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      0,
+      "date  expected  present  quality  gaps\nSPY: no sessions in range\n",
+      "no XNYS sessions in 2013-10-05..2013-10-06: nothing to audit\n",
+    ]);
   });
 });

@@ -1,59 +1,56 @@
 import type { Command } from "commander";
 import type { SessionGaps } from "../gaps/audit.js";
-import { InvalidArgumentError, UnknownSymbolError } from "../model/errors.js";
-import { isoUtc, parseDate } from "../model/time.js";
-import { out } from "./io.js";
+import { InputError } from "../model/errors.js";
+import { isoUtc } from "../model/time.js";
+import { note, out, plural } from "./io.js";
+import {
+  checkedFormat,
+  configOption,
+  dbOption,
+  openExistingStore,
+  type SymbolRangeOptions,
+  symbolRange,
+} from "./options.js";
 
 /** Options of `tickwright gaps`, as commander hands them over. */
-interface GapsOptions {
-  from: string;
-  to: string;
-  db: string;
+interface GapsOptions extends SymbolRangeOptions {
   format: string;
-  extended?: boolean;
-  calendar: string;
 }
 
 const FORMATS = ["json", "table"];
 
 /**
- * `tickwright gaps SYMBOL --from DATE --to DATE --db FILE`: audits the stored one-minute bars
- * per session (expected and present minutes, quality, missing ranges with ISO-8601 UTC
- * start and exclusive end).
+ * `tickwright gaps SYMBOL --from DATE [--to DATE]`: audits the stored one-minute bars per
+ * session (expected and present minutes, quality, missing ranges with ISO-8601 UTC start and
+ * exclusive end). db, calendar, extended, from and to also come from --config and TICKWRIGHT_*.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("gaps")
     .description("audit stored one-minute bars for missing minutes, per session")
     .argument("<symbol>", "symbol to audit, e.g. SPY")
-    .requiredOption("--from <date>", "first session date (YYYY-MM-DD)")
-    .requiredOption("--to <date>", "last session date (YYYY-MM-DD)")
-    .requiredOption("--db <file>", "DuckDB file (or postgres:// URL) holding the bars")
+    .option("--from <date>", "first session date (YYYY-MM-DD)")
+    .option("--to <date>", "last session date (YYYY-MM-DD); default: --from");
+  dbOption(command)
     .option("--format <json|table>", "output format", "table")
     .option("--extended", "expect pre-market and after-hours minutes too")
-    .option("--calendar <name>", "calendar of the symbol's exchange", "XNYS")
-    .action(async (symbol: string, opts: GapsOptions) => gapsCommand(symbol, opts));
+    .option("--calendar <name>", "calendar of the symbol's exchange (default XNYS)");
+  configOption(command).action(async (symbol: string, opts: GapsOptions) => gapsCommand(symbol, opts));
 }
 
 /** Runs `tickwright gaps`; bad input throws an InvalidArgumentError (exit 2). */
 export async function gapsCommand(symbol: string, opts: GapsOptions): Promise<void> {
-  if (!FORMATS.includes(opts.format)) {
-    throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
-  }
-  if (parseDate(opts.from, "--from") > parseDate(opts.to, "--to")) {
-    throw new InvalidArgumentError(`--from ${opts.from} is after --to ${opts.to}`);
-  }
-  const { getCalendar } = await import("../calendar/registry.js");
-  const calendar = getCalendar(opts.calendar);
-  const { openRepository } = await import("../store/index.js");
+  checkedFormat(opts.format, FORMATS);
+  const { config, from, to, calendar } = await symbolRange(opts);
   const { auditGaps } = await import("../gaps/audit.js");
-  const repository = await openRepository(opts.db, { create: false });
+  const repository = await openExistingStore(config.db);
   try {
     const coverage = await repository.coverage(symbol);
-    if (!coverage.some((c) => c.interval === "1m")) throw new UnknownSymbolError(symbol);
-    const report = await auditGaps(repository, symbol, opts.from, opts.to, calendar, {
-      extended: opts.extended === true,
-    });
+    if (!coverage.some((c) => c.interval === "1m")) {
+      throw new InputError(`unknown symbol ${symbol}: no one-minute bars stored for it in ${config.db}`);
+    }
+    const report = await auditGaps(repository, symbol, from, to, calendar, { extended: config.extended });
+    if (report.length === 0) note(`no ${calendar.name} sessions in ${from}..${to}: nothing to audit`);
     if (opts.format === "json") printJson(report);
     else printTable(symbol, report);
   } finally {
@@ -94,10 +91,14 @@ function printTable(symbol: string, report: SessionGaps[]): void {
         .trimEnd(),
     );
   }
+  if (report.length === 0) {
+    out(`${symbol}: no sessions in range`);
+    return;
+  }
   const expected = report.reduce((a, s) => a + s.expected, 0);
   const present = report.reduce((a, s) => a + s.present, 0);
-  const quality = expected === 0 ? 100 : (present / expected) * 100;
+  const quality = (present / expected) * 100;
   out(
-    `${symbol}: ${report.length} sessions, ${expected - present} of ${expected} minutes missing, quality ${quality.toFixed(2)}%`,
+    `${symbol}: ${plural(report.length, "session")}, ${expected - present} of ${plural(expected, "minute")} missing, quality ${quality.toFixed(2)}%`,
   );
 }

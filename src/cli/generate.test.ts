@@ -40,7 +40,7 @@ describe("tickwright generate", () => {
       db,
     );
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("of SPY, QQQ over 1 sessions");
+    expect(r.stdout).toContain("of SPY, QQQ over 1 session");
     const bars = await run("bars", "QQQ", "--from", "2024-01-02", "--db", db);
     const n = bars.stdout.trim().split("\n").length - 1;
     expect(n).toBeGreaterThan(150);

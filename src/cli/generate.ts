@@ -1,13 +1,13 @@
 import type { Command } from "commander";
 import { InvalidArgumentError } from "../model/errors.js";
-import { DEFAULT_DB } from "./ingest.js";
-import { list, out } from "./io.js";
+import { list, out, plural } from "./io.js";
+import { type ConfigOptions, commandConfig, configOption, dbOption } from "./options.js";
 
 /** Options of `tickwright generate`, as commander hands them over. */
-interface GenerateCliOptions {
+interface GenerateCliOptions extends ConfigOptions {
   symbols: string;
   days: string;
-  db: string;
+  db?: string;
   seed: string;
   missingRate: string;
   extended?: boolean;
@@ -19,20 +19,21 @@ const WRITE_ROWS = 262_144;
 
 /**
  * `tickwright generate --symbols N --days D --db FILE`: synthetic one-minute bars on the XNYS
- * calendar (see generateBars), written to the store. Deterministic for a seed.
+ * calendar (see generateBars), written to the store (created when missing). Deterministic
+ * for a seed. db and extended also come from --config and TICKWRIGHT_*.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("generate")
     .description("write realistic synthetic 1m bars (seeded random walks on the XNYS calendar)")
     .option("--symbols <n|list>", "how many symbols (SYM001, ...) or a comma-separated list of names", "5")
-    .option("--days <n>", "sessions to generate", "5")
-    .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
+    .option("--days <n>", "sessions to generate", "5");
+  dbOption(command)
     .option("--seed <n>", "random seed", "1")
     .option("--missing-rate <r>", "probability that a minute bar is missing, in [0, 1)", "0")
     .option("--extended", "also pre-market and after-hours minutes")
-    .option("--start <date>", "first session on or after this date (YYYY-MM-DD)", "2024-01-02")
-    .action(async (opts: GenerateCliOptions) => generateCommand(opts));
+    .option("--start <date>", "first session on or after this date (YYYY-MM-DD)", "2024-01-02");
+  configOption(command).action(async (opts: GenerateCliOptions) => generateCommand(opts));
 }
 
 function wholeNumber(text: string, what: string, min: number): number {
@@ -55,6 +56,7 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
   const missingRate = Number(opts.missingRate);
   if (!(missingRate >= 0 && missingRate < 1))
     throw badNumber(opts.missingRate, "--missing-rate", "a number in [0, 1)");
+  const config = await commandConfig(opts.config, { db: opts.db, extended: opts.extended });
   const { generateBars } = await import("../ingest/generate.js");
   const { concatBarColumns, openRepository } = await import("../store/index.js");
   const started = process.hrtime.bigint();
@@ -63,10 +65,10 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
     days,
     seed,
     missingRate,
-    extended: opts.extended,
+    extended: config.extended,
     start: opts.start,
   });
-  const repo = await openRepository(opts.db);
+  const repo = await openRepository(config.db);
   let rows = 0;
   try {
     let pending: (typeof sessions)[number]["bars"][] = [];
@@ -87,9 +89,9 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
     await repo.close();
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const names = typeof symbols === "number" ? `${symbols} symbols` : symbols.join(", ");
+  const names = typeof symbols === "number" ? plural(symbols, "symbol") : symbols.join(", ");
   out(
-    `generated ${rows.toLocaleString("en-US")} one-minute bars of ${names} over ${sessions.length} sessions ` +
-      `(${sessions[0].session.date} to ${sessions[sessions.length - 1].session.date}, seed ${seed}) into ${opts.db} in ${seconds.toFixed(2)} s`,
+    `generated ${plural(rows, "one-minute bar")} of ${names} over ${plural(sessions.length, "session")} ` +
+      `(${sessions[0].session.date} to ${sessions[sessions.length - 1].session.date}, seed ${seed}) into ${config.db} in ${seconds.toFixed(2)} s`,
   );
 }

@@ -57,14 +57,18 @@ describe("tickwright health", () => {
     expect(down.stdout).toContain(": down at");
   });
 
-  it("exits 2 when nothing answers, or the token is refused", async () => {
+  it("exits 1 when nothing answers, 2 when the token is refused", async () => {
     const url = await healthServer(200, report("ok"));
     servers.pop()!.close();
     const gone = await run("health", "--url", url, "--timeout", "2");
-    expect(gone.code).toBe(2);
+    expect(gone.code).toBe(1);
     expect(gone.stdout).toMatch(/^unreachable: http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
     const guarded = await healthServer(200, report("ok"), "s3cret-token-of-16+");
-    expect((await run("health", "--url", guarded)).code).toBe(2);
+    const refused = await run("health", "--url", guarded);
+    expect([refused.code, refused.stdout]).toEqual([
+      2,
+      `refused: ${guarded} refused the token (401); give --token\n`,
+    ]);
     const ok = await run("health", "--url", guarded, "--token", "s3cret-token-of-16+", "--json");
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).status).toBe("ok");

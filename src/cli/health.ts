@@ -1,9 +1,10 @@
 import type { Command } from "commander";
 import { out } from "./io.js";
+import { type ConfigOptions, commandConfig, configOption } from "./options.js";
 
 /** Options of `tickwright health`. */
-interface HealthOptions {
-  url: string;
+interface HealthOptions extends ConfigOptions {
+  url?: string;
   token?: string;
   json?: boolean;
   timeout?: string;
@@ -15,31 +16,42 @@ interface ComponentReport {
 }
 
 /**
- * `tickwright health --url URL`: asks a server's /health and prints a summary. Exit 0 when
- * ok, 1 when degraded or down, 2 when the server cannot be reached (or refuses the token).
+ * `tickwright health [--url URL]`: asks a server's /health and prints a summary. The address
+ * defaults to server.host and server.port of the configuration (a server bound to every
+ * address is asked on 127.0.0.1), the token to server.token (TICKWRIGHT_SERVER_TOKEN). Exit 0
+ * when ok, 1 when degraded or down or when the server cannot be reached, 2 for a bad --url or
+ * a refused token.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("health")
-    .description("ask a running server for its health: exit 0 ok, 1 degraded or down, 2 unreachable")
-    .requiredOption("--url <url>", "server address, e.g. http://127.0.0.1:8080")
-    .option("--token <token>", "bearer token (default TICKWRIGHT_SERVER_TOKEN)")
+    .description("ask a running server for its health: exit 0 ok, 1 degraded, down or unreachable")
+    .option("--url <url>", "server address (default: http://server.host:server.port of the configuration)")
+    .option("--token <token>", "bearer token (default server.token: TICKWRIGHT_SERVER_TOKEN)")
     .option("--timeout <seconds>", "give up after this many seconds", "5")
-    .option("--json", "print the health report as JSON")
-    .action(async (opts: HealthOptions) => {
-      process.exitCode = await healthCommand(opts);
-    });
+    .option("--json", "print the health report as JSON");
+  configOption(command).action(async (opts: HealthOptions) => {
+    process.exitCode = await healthCommand(opts);
+  });
+}
+
+/** The server address of a configuration: wildcard binds are asked on loopback. */
+function configuredUrl(host: string, port: number): string {
+  const h = host === "0.0.0.0" ? "127.0.0.1" : host === "::" ? "::1" : host;
+  return `http://${h.includes(":") ? `[${h}]` : h}:${port}`;
 }
 
 async function healthCommand(opts: HealthOptions): Promise<number> {
+  const { server } = await commandConfig(opts.config, { server: { token: opts.token } });
+  const base = opts.url ?? configuredUrl(server.host, server.port);
   let url: URL;
   try {
-    url = new URL("/health", opts.url);
+    url = new URL("/health", base);
   } catch {
-    out(`unreachable: bad --url "${opts.url}"`);
+    out(`bad --url "${base}"`);
     return 2;
   }
-  const token = opts.token ?? process.env.TICKWRIGHT_SERVER_TOKEN;
+  const token = server.token;
   const seconds = Number(opts.timeout ?? 5);
   let res: Response;
   try {
@@ -50,10 +62,10 @@ async function healthCommand(opts: HealthOptions): Promise<number> {
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
     out(`unreachable: ${url.origin} (${cause})`);
-    return 2;
+    return 1;
   }
   if (res.status === 401) {
-    out(`unreachable: ${url.origin} refused the token (401); give --token`);
+    out(`refused: ${url.origin} refused the token (401); give --token`);
     return 2;
   }
   let body: { status?: string; at?: number; components?: Record<string, ComponentReport> };
@@ -61,7 +73,7 @@ async function healthCommand(opts: HealthOptions): Promise<number> {
     body = (await res.json()) as typeof body;
   } catch {
     out(`unreachable: ${url.origin} answered ${res.status} without a health report`);
-    return 2;
+    return 1;
   }
   if (opts.json) out(JSON.stringify(body));
   else printHealth(url.origin, body);

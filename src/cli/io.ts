@@ -20,14 +20,44 @@ export function note(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** The exit code and message for an error thrown by a command: 2 for bad input, 1 otherwise. */
+/** Error codes that mean bad usage or input (exit 2); every other failure exits 1. */
+const USAGE_CODES = new Set(["INVALID_ARGUMENT", "INPUT", "CONFIG", "UNKNOWN_SYMBOL"]);
+
+/**
+ * The exit code and message for an error thrown by a command: 2 for bad usage or input, 1 for
+ * a runtime failure. System errors (a `code` such as ENOENT) are one line; only a bug (an
+ * error of no known kind) carries its stack.
+ */
 export function exitFor(err: unknown): { code: number; message: string } {
   if (err instanceof ExitError) return { code: err.exitCode, message: err.message };
-  if (err instanceof TickwrightError) {
-    const code = err.code === "INVALID_ARGUMENT" || err.code === "INPUT" || err.code === "CONFIG" ? 2 : 1;
-    return { code, message: err.message };
+  if (err instanceof TickwrightError)
+    return { code: USAGE_CODES.has(err.code) ? 2 : 1, message: err.message };
+  if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string") {
+    return { code: 1, message: err.message };
   }
   return { code: 1, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
+}
+
+let pipesWatched = false;
+
+/**
+ * Output into a closed pipe (`tickwright bars ... | head -1`) ends the process at once with
+ * exit 0 and nothing on stderr, as other command-line tools do. Installed once by `main`.
+ */
+export function exitQuietlyOnClosedPipe(): void {
+  if (pipesWatched) return;
+  pipesWatched = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EPIPE") process.exit(0);
+      throw err;
+    });
+  }
+}
+
+/** `1 session`, `2 sessions`: a count with its noun in the right number. */
+export function plural(n: number, noun: string, many = `${noun}s`): string {
+  return `${n.toLocaleString("en-US")} ${n === 1 ? noun : many}`;
 }
 
 /** Splits a comma-separated option into trimmed, non-empty parts. */

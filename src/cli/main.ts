@@ -1,8 +1,9 @@
 import { Command, CommanderError } from "commander";
-import { exitFor, note } from "./io.js";
+import { exitFor, exitQuietlyOnClosedPipe, note } from "./io.js";
 
 /** The `tickwright` command line. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  exitQuietlyOnClosedPipe();
   const program = new Command("tickwright")
     .description("market-data session engine: ingest, replay, serve and inspect bars")
     .configureHelp({ helpWidth: 150 })

@@ -1,62 +1,153 @@
-import { loadConfig } from "../config/load.js";
-import { createEngine } from "../engine/engine.js";
+import { getCalendar } from "../calendar/index.js";
+import type { Config } from "../config/schema.js";
+import { createEngine, type Engine } from "../engine/engine.js";
 import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
-import { InvalidArgumentError } from "../model/errors.js";
-import { parseDate } from "../model/time.js";
-import { ExitError, list, note, out } from "./io.js";
-import type { ReplayOptions } from "./replay.js";
+import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { note, out, plural } from "./io.js";
+import {
+  checkedOutPath,
+  checkedRange,
+  commandConfig,
+  openExistingStore,
+  type ReplayFlagOptions,
+  replayFlags,
+} from "./options.js";
+import { symbolsWithBars } from "./symbols-in-range.js";
 
-/** Runs a replay as the CLI asked; returns the exit code. */
+/** Options of `tickwright replay`, as commander hands them over. */
+export interface ReplayOptions extends ReplayFlagOptions {
+  out?: string;
+  json?: boolean;
+  progress?: boolean;
+}
+
+/**
+ * Runs a replay as the CLI asked; returns the exit code. SIGINT or SIGTERM stops the engine
+ * (a paced wait ends at once) and the summary of what was replayed is still printed, exit 0.
+ */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
-  parseDate(opts.from!, "--from");
-  parseDate(opts.to!, "--to");
-  if (opts.from! > opts.to!) throw new InvalidArgumentError(`--from ${opts.from} is after --to ${opts.to}`);
-  const symbols = list(opts.symbols);
-  if (!opts.all && symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
-  const flags: Record<string, unknown> = {
-    from: opts.from,
-    to: opts.to,
-    db: opts.db,
-    calendar: opts.calendar,
-    extended: opts.extended,
-    allSymbols: opts.all,
-  };
-  if (symbols.length > 0) flags.symbols = symbols;
-  if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
-  if (opts.speed !== undefined) {
-    const n = Number(opts.speed);
-    if (opts.speed !== "max" && !(n > 0))
-      throw new InvalidArgumentError(`bad --speed "${opts.speed}": max or a positive number`);
-    flags.speed = opts.speed === "max" ? "max" : n;
+  const config = await commandConfig(opts.config, replayFlags(opts));
+  if (config.from === undefined || config.to === undefined) {
+    throw new InvalidArgumentError(
+      "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)",
+    );
   }
-  const config = loadConfig({ file: opts.config, flags });
-  const engine = await createEngine(config);
+  const { from, to } = checkedRange(config.from, config.to);
+  if (!config.allSymbols && config.symbols.length === 0) {
+    throw new InvalidArgumentError(
+      "give --symbols A,B or --all (or symbols or allSymbols in --config, or TICKWRIGHT_SYMBOLS or TICKWRIGHT_ALL_SYMBOLS)",
+    );
+  }
+  const outPath = opts.out === undefined ? undefined : checkedOutPath(opts.out, "--out");
+  const calendar = getCalendar(config.calendar);
+  const stop = new StopOnSignal();
+  const repository = await openExistingStore(config.db);
   try {
-    const stored = new Set(await engine.repository.symbols("1m"));
-    const absent = engine.session.symbols().filter((symbol) => !stored.has(symbol));
-    if (absent.length > 0)
-      note(`tickwright: no stored 1m bars for ${absent.join(", ")} (their sessions will show as gaps)`);
-    const sessions = engine.plannedSessions().length;
-    if (sessions === 0)
-      note(`tickwright: no ${engine.calendar.name} sessions between ${opts.from} and ${opts.to}`);
-    const writer = opts.out ? new JsonlWriter(opts.out) : undefined;
-    if (writer) engine.onAny((e) => writer.write(e));
-    const bar =
-      opts.progress !== false && process.stderr.isTTY && !opts.json ? await progressBar(sessions) : undefined;
-    if (bar) engine.on("roll", () => bar.increment());
-    let summary: RunSummary;
+    const sessions = calendar.sessions(from, to);
+    if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
+    const symbols = await replayedSymbols(config, repository, sessions);
+    if (symbols === undefined) return 0;
+    const engine = await createEngine({ ...config, allSymbols: false, symbols }, { repository, calendar });
     try {
-      summary = await engine.run();
+      const summary = await runEngine(engine, stop, outPath, opts, {
+        sessions: sessions.length,
+        speed: config.speed,
+      });
+      if (opts.json) out(JSON.stringify({ from, to, ...summary }));
+      else printSummary(summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
+      return 0;
     } finally {
-      bar?.stop();
-      await writer?.close();
+      await engine.close();
     }
-    if (opts.json) out(JSON.stringify({ from: opts.from, to: opts.to, ...summary }));
-    else printSummary(summary, opts, engine.rejections().byReason);
-    return 0;
   } finally {
-    await engine.close();
+    stop.dispose();
+    await repository.close();
+  }
+}
+
+/**
+ * The symbols to replay: with `allSymbols`, those with bars in the sessions (undefined, after a
+ * note, when none has); otherwise the configured ones, noting those with nothing stored (an
+ * InputError when none of them has anything stored).
+ */
+async function replayedSymbols(
+  config: Config,
+  repository: Awaited<ReturnType<typeof openExistingStore>>,
+  sessions: Parameters<typeof symbolsWithBars>[1],
+): Promise<string[] | undefined> {
+  if (config.allSymbols) {
+    const symbols = await symbolsWithBars(repository, sessions, config.extended);
+    if (symbols.length === 0 && sessions.length > 0) {
+      note(`tickwright: no symbol has one-minute bars in ${config.from}..${config.to} in ${config.db}`);
+      return undefined;
+    }
+    return symbols;
+  }
+  const stored = new Set(await repository.symbols("1m"));
+  const absent = config.symbols.filter((symbol) => !stored.has(symbol));
+  if (absent.length === config.symbols.length) {
+    throw new InputError(
+      `unknown symbol${absent.length === 1 ? "" : "s"} ${absent.join(", ")}: no one-minute bars stored in ${config.db}`,
+    );
+  }
+  if (absent.length > 0) {
+    note(`tickwright: no stored 1m bars for ${absent.join(", ")} (their sessions will show as gaps)`);
+  }
+  return config.symbols;
+}
+
+async function runEngine(
+  engine: Engine,
+  stop: StopOnSignal,
+  outPath: string | undefined,
+  opts: ReplayOptions,
+  plan: { sessions: number; speed: Config["speed"] },
+): Promise<RunSummary> {
+  const writer = outPath ? new JsonlWriter(outPath) : undefined;
+  if (writer) engine.onAny((e) => writer.write(e));
+  const bar =
+    opts.progress !== false && process.stderr.isTTY && !opts.json
+      ? await progressBar(plan.sessions)
+      : undefined;
+  if (bar) engine.on("roll", () => bar.increment());
+  stop.onSignal(() => void engine.stop());
+  if (plan.speed !== "max") {
+    note(
+      `tickwright: replaying ${plural(plan.sessions, "session")} at ${plan.speed}x real time; SIGINT or SIGTERM stops it with the summary`,
+    );
+  }
+  try {
+    return await engine.run();
+  } finally {
+    bar?.stop();
+    await writer?.close();
+  }
+}
+
+/** SIGINT and SIGTERM call the stop handler (once it is set) instead of ending the process. */
+class StopOnSignal {
+  private handler: (() => void) | undefined;
+  private signalled = false;
+  private readonly listener = () => {
+    this.signalled = true;
+    this.handler?.();
+  };
+
+  constructor() {
+    process.on("SIGINT", this.listener);
+    process.on("SIGTERM", this.listener);
+  }
+
+  /** Sets what a signal does; runs it at once when a signal came before. */
+  onSignal(handler: () => void): void {
+    this.handler = handler;
+    if (this.signalled) handler();
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.listener);
+    process.off("SIGTERM", this.listener);
   }
 }
 
@@ -72,19 +163,33 @@ async function progressBar(total: number) {
 
 const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 
-function printSummary(s: RunSummary, opts: ReplayOptions, rejected: Record<string, number>): void {
+/** Quality figures printed on the summary line; the rest are counted. */
+const SHOWN_QUALITY = 10;
+
+function printSummary(
+  s: RunSummary,
+  range: { from: string; to: string; sessions: number },
+  rejected: Record<string, number>,
+): void {
+  const what = `${plural(s.sessions, "session")} of ${plural(s.symbols, "symbol")}`;
   out(
-    `replayed ${s.sessions} sessions of ${s.symbols} symbols (${opts.from} .. ${opts.to}) in ${(s.wallMs / 1000).toFixed(2)} s`,
+    `${s.stopped ? "stopped after" : "replayed"} ${what} (${range.from} .. ${range.to}) in ${(s.wallMs / 1000).toFixed(2)} s`,
   );
-  out(`bars in:   ${fmt(s.barsIn)} one-minute bars, ${fmt(s.barsPerSecond)} bars/s`);
+  out(`bars in:   ${plural(s.barsIn, "one-minute bar")}, ${fmt(s.barsPerSecond)} bars/s`);
   const outs = Object.entries(s.barsOut)
     .filter(([k]) => k !== "1m")
     .map(([k, v]) => `${k} ${fmt(v)}`);
   out(`bars out:  ${outs.length > 0 ? outs.join(", ") : "none derived"}`);
-  out(`gaps:      ${s.gapsFound} found, ${s.gapsFilled} filled, ${s.gapsAbandoned} abandoned`);
+  out(`gaps:      ${plural(s.gapsFound, "gap")} found, ${s.gapsFilled} filled, ${s.gapsAbandoned} abandoned`);
   const reasons = Object.entries(rejected);
   if (reasons.length > 0) out(`rejected:  ${reasons.map(([r, n]) => `${r} ${n}`).join(", ")}`);
+  if (range.sessions === 0) {
+    out("quality:   no sessions in range");
+    return;
+  }
   const q = Object.entries(s.quality);
-  const shown = q.slice(0, 10).map(([sym, v]) => `${sym} ${v.toFixed(1)}%`);
-  out(`quality:   ${shown.join(", ")}${q.length > 10 ? `, ... (${q.length} symbols)` : ""}`);
+  const shown = q.slice(0, SHOWN_QUALITY).map(([sym, v]) => `${sym} ${v.toFixed(1)}%`);
+  out(
+    `quality:   ${shown.join(", ")}${q.length > SHOWN_QUALITY ? `, ... (${plural(q.length, "symbol")})` : ""}`,
+  );
 }

@@ -11,7 +11,7 @@ afterEach(() => {
 const dir = mkdtempSync(join(tmpdir(), "tickwright-validate-"));
 
 describe("tickwright validate-config", () => {
-  it("exits 1 on a bad file, naming each bad key", async () => {
+  it("exits 2 on a bad file, naming each bad key", async () => {
     const file = join(dir, "bad.json");
     writeFileSync(
       file,
@@ -22,7 +22,7 @@ describe("tickwright validate-config", () => {
       }),
     );
     const r = await run("validate-config", "--config", file);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     const lines = r.stdout.trim().split("\n");
     expect(lines.slice(0, 4).map((l) => l.slice(0, l.indexOf(": ", 7)))).toEqual([
       "error: mode",
@@ -48,9 +48,9 @@ describe("tickwright validate-config", () => {
     expect(quiet.stdout.trim()).toBe(`${file}: valid`);
   });
 
-  it("exits 1 when the file cannot be read", async () => {
+  it("exits 2 when the file cannot be read", async () => {
     const r = await run("validate-config", "--config", join(dir, "nope.yaml"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toContain("nope.yaml: cannot read (ENOENT)");
   });
 });

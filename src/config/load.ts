@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
-import type { z } from "zod";
 import { ConfigError } from "../model/errors.js";
+import { schemaKeys } from "./keys.js";
 import { type Config, configSchema, formatIssues } from "./schema.js";
 
 type Plain = Record<string, unknown>;
@@ -39,24 +39,9 @@ export function readConfigFile(path: string): Plain {
 
 /** Every leaf key path of the schema, e.g. `upkeep.intervalSeconds`, with its zod type name. */
 export function configKeys(): { path: string; type: string }[] {
-  const out: { path: string; type: string }[] = [];
-  const walk = (schema: z.ZodType, prefix: string) => {
-    let s = schema;
-    for (;;) {
-      const def = s._zod.def as { type: string; innerType?: z.ZodType };
-      if ((def.type === "default" || def.type === "prefault" || def.type === "optional") && def.innerType) {
-        s = def.innerType;
-      } else break;
-    }
-    const def = s._zod.def as { type: string; shape?: Record<string, z.ZodType> };
-    if (def.type === "object" && def.shape) {
-      for (const [k, v] of Object.entries(def.shape)) walk(v, prefix ? `${prefix}.${k}` : k);
-    } else {
-      out.push({ path: prefix, type: def.type });
-    }
-  };
-  walk(configSchema, "");
-  return out;
+  return schemaKeys(configSchema)
+    .filter((k) => !k.group)
+    .map(({ path, type }) => ({ path, type }));
 }
 
 /** The environment variable of a key path: `upkeep.intervalSeconds` -> `TICKWRIGHT_UPKEEP_INTERVAL_SECONDS`. */

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseInterval } from "../model/interval.js";
+import { nearestKey, schemaKeys } from "./keys.js";
 
 const interval = z.string().refine(
   (s) => {
@@ -42,7 +43,7 @@ export const configSchema = z
     /** What a throwing event handler does: stop the run with its error, or log and go on. */
     onHandlerError: z.enum(["stop", "log"]).default("stop"),
     history: z
-      .object({
+      .strictObject({
         /** Trailing sessions of 1m bars kept per symbol. */
         sessions: z.number().int().min(0).max(250).default(5),
         /** Trailing daily bars kept per symbol. */
@@ -50,7 +51,7 @@ export const configSchema = z
       })
       .prefault({}),
     upkeep: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         intervalSeconds: z.number().positive("must be positive").default(60),
         fillGaps: z.boolean().default(true),
@@ -64,7 +65,7 @@ export const configSchema = z
       })
       .prefault({}),
     derived: z
-      .object({
+      .strictObject({
         intervals: z.array(interval).default(["5m", "15m"]),
         auto: z.boolean().default(true),
         anchor: z.enum(["session", "clock"]).default("session"),
@@ -72,7 +73,7 @@ export const configSchema = z
       })
       .prefault({}),
     ticks: z
-      .object({
+      .strictObject({
         /** Build one-minute bars from trade ticks (a tick-only feed then yields the same bars). */
         buildBars: z.boolean().default(false),
         /** Leave out ticks the vendor flags as suspicious when building bars. */
@@ -80,16 +81,18 @@ export const configSchema = z
       })
       .prefault({}),
     prefetch: z
-      .object({
+      .strictObject({
         enabled: z.boolean().default(true),
         windowMinutes: z.number().min(0).default(60),
       })
       .prefault({}),
     production: z.boolean().default(false),
-    monitoring: z.object({ enabled: z.boolean().default(true) }).prefault({}),
-    limits: z.object({ memoryPerSymbolMB: z.number().positive("must be positive").default(10) }).prefault({}),
+    monitoring: z.strictObject({ enabled: z.boolean().default(true) }).prefault({}),
+    limits: z
+      .strictObject({ memoryPerSymbolMB: z.number().positive("must be positive").default(10) })
+      .prefault({}),
     server: z
-      .object({
+      .strictObject({
         host: z.string().min(1).default("127.0.0.1"),
         port: z.number().int().min(0).max(65_535).default(8080),
         /** Bearer token; required when the server binds beyond loopback. */
@@ -97,7 +100,7 @@ export const configSchema = z
       })
       .prefault({}),
     log: z
-      .object({
+      .strictObject({
         level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
       })
       .prefault({}),
@@ -109,7 +112,19 @@ export type Config = z.infer<typeof configSchema>;
 /** What a caller may give: any subset; the rest takes defaults. */
 export type ConfigInput = z.input<typeof configSchema>;
 
-/** `path: message` lines for every problem in a zod error. */
+/**
+ * `path: message` lines for every problem in a zod error; an unknown key (at any depth) is
+ * one line naming its path and the nearest known key.
+ */
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`);
+  return error.issues.flatMap((i) => {
+    if (i.code === "unrecognized_keys") {
+      return i.keys.map((key) => {
+        const path = [...i.path, key].join(".");
+        const near = nearestKey(path, schemaKeys(configSchema));
+        return `${path}: unknown key${near ? ` (nearest known key: ${near})` : ""}`;
+      });
+    }
+    return [`${i.path.length > 0 ? i.path.join(".") : "(root)"}: ${i.message}`];
+  });
 }

@@ -3,7 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type ConfigInput, configSchema } from "./schema.js";
-import { checkConfig, estimatedSymbolMB, isLoopbackHost, validateProduction } from "./validate.js";
+import {
+  checkConfig,
+  configProblems,
+  estimatedSymbolMB,
+  isLoopbackHost,
+  validateProduction,
+} from "./validate.js";
 
 const config = (input: ConfigInput) => configSchema.parse(input);
 
@@ -62,12 +68,13 @@ describe("validateProduction", () => {
     ]);
   });
 
-  it("warns about a server bound beyond loopback without a token, not with one", () => {
-    expect(validateProduction(config({ server: { host: "0.0.0.0" } }))).toEqual([
-      "server.token: the server binds 0.0.0.0, beyond loopback, without a token: anyone who can reach it can read it (serve refuses to start)",
+  it("refuses a server bound beyond loopback without a token, as serve does; not with one", () => {
+    expect(configProblems(config({ server: { host: "0.0.0.0" } }))).toEqual([
+      "server.token: required when the server binds beyond loopback (server.host is 0.0.0.0); give --token or TICKWRIGHT_SERVER_TOKEN",
     ]);
-    expect(validateProduction(config({ server: { host: "0.0.0.0", token: "x".repeat(16) } }))).toEqual([]);
-    expect(validateProduction(config({ server: { host: "localhost" } }))).toEqual([]);
+    expect(configProblems(config({ server: { host: "0.0.0.0", token: "x".repeat(16) } }))).toEqual([]);
+    expect(configProblems(config({ server: { host: "localhost" } }))).toEqual([]);
+    expect(validateProduction(config({ server: { host: "0.0.0.0" } }))).toEqual([]);
   });
 
   it("lists every warning at once", () => {
@@ -77,7 +84,6 @@ describe("validateProduction", () => {
         prefetch: { windowMinutes: 5 },
         monitoring: { enabled: false },
         limits: { memoryPerSymbolMB: 0.1 },
-        server: { host: "10.0.0.1" },
       }),
     );
     expect(all.map((w) => w.slice(0, w.indexOf(":")))).toEqual([
@@ -85,7 +91,6 @@ describe("validateProduction", () => {
       "prefetch.windowMinutes",
       "monitoring.enabled",
       "limits.memoryPerSymbolMB",
-      "server.token",
     ]);
   });
 });
@@ -133,10 +138,23 @@ describe("checkConfig", () => {
       "upkeep.maxRetries",
       "derived.intervals.1",
       "server.port",
-      "(root)",
+      "colour",
     ]);
     expect(r.errors[0]).toBe("upkeep.intervalSeconds: must be positive");
-    expect(r.errors[4]).toContain("colour");
+    expect(r.errors[4]).toBe("colour: unknown key");
+  });
+
+  it("names an unknown key at any depth with its path and the nearest known key", () => {
+    const file = join(dir, "typos.yaml");
+    writeFileSync(
+      file,
+      ["upkeep:", "  maxRetrys: 3", "server:", "  prot: 8081", "derivd: {}", ""].join("\n"),
+    );
+    expect(checkConfig({ file, env: {} }).errors).toEqual([
+      "upkeep.maxRetrys: unknown key (nearest known key: upkeep.maxRetries)",
+      "server.prot: unknown key (nearest known key: server.port)",
+      "derivd: unknown key (nearest known key: derived)",
+    ]);
   });
 
   it("names the environment variable a bad value came from", () => {

@@ -28,8 +28,8 @@ export function estimatedSymbolMB(config: Config): number {
 /**
  * Production warnings for a valid configuration, each `key.path: what is wrong`: upkeep off,
  * gap filling off, prefetch off or its window under 30 minutes, monitoring off, the memory
- * limit per symbol below max(1 MB, 2 x the estimated need), and a server bound beyond
- * loopback without a token. Empty when the configuration is fit for production.
+ * limit per symbol below max(1 MB, 2 x the estimated need). Empty when the configuration is
+ * fit for production.
  */
 export function validateProduction(config: Config): string[] {
   const warnings: string[] = [];
@@ -58,12 +58,20 @@ export function validateProduction(config: Config): string[] {
       `limits.memoryPerSymbolMB: ${limit} MB per symbol is below the ${round(floor)} MB floor (estimated need ${round(need)} MB per symbol, x${MEMORY_HEADROOM} headroom, at least ${MIN_MEMORY_PER_SYMBOL_MB} MB)${total}`,
     );
   }
-  if (!isLoopbackHost(config.server.host) && !config.server.token) {
-    warnings.push(
-      `server.token: the server binds ${config.server.host}, beyond loopback, without a token: anyone who can reach it can read it (serve refuses to start)`,
-    );
-  }
   return warnings;
+}
+
+/**
+ * The rules a valid configuration must also meet, as `serve` applies them: a server bound
+ * beyond loopback needs a token. Empty when there is nothing to refuse.
+ */
+export function configProblems(config: Config): string[] {
+  if (!isLoopbackHost(config.server.host) && !config.server.token) {
+    return [
+      `server.token: required when the server binds beyond loopback (server.host is ${config.server.host}); give --token or TICKWRIGHT_SERVER_TOKEN`,
+    ];
+  }
+  return [];
 }
 
 /** What `validate-config` found: every error, and the production warnings of a valid config. */
@@ -75,8 +83,9 @@ export interface ConfigReport {
 
 /**
  * Validates configuration sources without throwing: errors as `key.path: message` (with the
- * TICKWRIGHT_* variable named when the bad value came from the environment), and the
- * production warnings when the configuration is valid.
+ * TICKWRIGHT_* variable named when the bad value came from the environment; unknown keys at
+ * any depth with the nearest known key; the rules of `configProblems`), and the production
+ * warnings when the configuration is valid.
  */
 export function checkConfig(sources: { file?: string; env?: NodeJS.ProcessEnv }): ConfigReport {
   const env = sources.env ?? process.env;
@@ -96,6 +105,8 @@ export function checkConfig(sources: { file?: string; env?: NodeJS.ProcessEnv })
     });
     return { errors, warnings: [] };
   }
+  const problems = configProblems(r.data);
+  if (problems.length > 0) return { errors: problems, warnings: [] };
   return { config: r.data, errors: [], warnings: validateProduction(r.data) };
 }
 
