@@ -27,6 +27,7 @@ async function commands(): Promise<Register[]> {
   return [
     (await import("./ingest.js")).register,
     (await import("./bars.js")).register,
+    (await import("./actions.js")).register,
     (await import("./generate.js")).register,
     (await import("./calendar.js")).register,
     (await import("./replay.js")).register,
