@@ -3,6 +3,22 @@
  * listed in docs/api.md ("Exports"). Everything else is internal to the project (importable
  * inside it through each component's own index).
  */
+export {
+  type AdjustMode,
+  type Adjustment,
+  adjustBars,
+  type FactorRow,
+  FactorTimeline,
+  factorFileActions,
+  type MapRow,
+  mapFileRenames,
+  parseActionsCsv,
+  parseFactorFile,
+  parseMapFile,
+  type SecurityHistory,
+  securityHistory,
+  type TickerSpan,
+} from "./actions/index.js";
 export { type Anchor, type DeriveOptions, deriveBars, quotesToBars, ticksToBars } from "./aggregate/index.js";
 export {
   type Calendar,
@@ -106,7 +122,10 @@ export {
   startServer,
 } from "./server/index.js";
 export {
+  type ActionKind,
+  type ActionQuery,
   type BarQuery,
+  type CorporateAction,
   type OpenRepositoryOptions,
   openRepository,
   type RangeQuery,
