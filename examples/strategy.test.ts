@@ -1,5 +1,5 @@
+import { openRepository } from "tickwright";
 import { describe, expect, it } from "vitest";
-import { openRepository } from "../src/store/index.js";
 import { runStrategy, storeWalk } from "./strategy.js";
 
 const SYMBOLS = ["AAA", "BBB", "CCC"];

@@ -12,11 +12,14 @@
  *   node dist/examples/strategy.js --db market.duckdb --symbols SPY --from 2013-10-07 --to 2013-10-11
  */
 import { pathToFileURL } from "node:url";
-import { getCalendar } from "../src/calendar/index.js";
-import type { Calendar } from "../src/calendar/types.js";
-import { createEngine } from "../src/engine/index.js";
-import { allocBarColumns } from "../src/model/bar.js";
-import { openRepository, type Repository } from "../src/store/index.js";
+import {
+  allocBarColumns,
+  type Calendar,
+  createEngine,
+  getCalendar,
+  openRepository,
+  type Repository,
+} from "tickwright";
 
 /** Fast and slow moving-average lengths, in five-minute bars. */
 const FAST = 5;

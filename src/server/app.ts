@@ -10,6 +10,7 @@ import type { BarSeries } from "../model/series.js";
 import type { Repository } from "../store/types.js";
 import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
 import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
+import { GapLog } from "./gap-log.js";
 import { HealthCache } from "./health.js";
 import { EngineMetrics } from "./metrics.js";
 import {
@@ -17,6 +18,7 @@ import {
   barsQuery,
   checkSpan,
   eventsQuery,
+  gapsQuery,
   parseParams,
   qualityQuery,
   sessionsQuery,
@@ -25,6 +27,7 @@ import {
 import { MAX_QUALITY_CELLS, recentSessions } from "./quality.js";
 import { BusyError } from "./read-limit.js";
 import { RecentBodies } from "./recent-bodies.js";
+import { SessionRecord } from "./session-record.js";
 import { EventBroadcaster } from "./sse.js";
 import { StoredReads } from "./stored-reads.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -50,6 +53,8 @@ export interface ServerOptions {
 export const MAX_SPAN_DAYS = { intraday: 366, daily: 366 * 40 };
 /** The most bars a stored-range `/api/bars` request may cover (its sessions' minutes / the interval). */
 export const MAX_RANGE_BARS = 20_000;
+/** The most gaps one `/api/gaps` answer lists (the newest). */
+export const MAX_GAPS_ANSWER = 5000;
 /** How long answers read from the store are kept (another process may write it). */
 const STORE_ANSWER_TTL_MS = 60_000;
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -85,6 +90,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       started = engine.session.session !== undefined || e.type === "roll";
     }
   });
+  const gapLog = new GapLog(engine, calendar);
+  const record = new SessionRecord(engine, gapLog);
   const reads = new StoredReads(repository, calendar, { ttlMs: STORE_ANSWER_TTL_MS });
   const rangeBodies = new TtlCache<string>(STORE_ANSWER_TTL_MS, 32 << 20);
   const storedSymbols = () => reads.symbols();
@@ -160,6 +167,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.addHook("preClose", async () => {
     events.close();
     metrics.close();
+    record.close();
+    gapLog.close();
     offEvents();
   });
 
@@ -189,21 +198,27 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
     const now = engine.clock.now();
     const session = engine.session.session;
     const market = calendar.state(now);
+    // Between sessions the figures are the last played session's, as recorded at its close.
+    const shown = session?.date ?? record.lastSession ?? null;
     return {
       now,
       calendar: calendar.name,
       timeZone: calendar.timeZone,
       market,
-      session: session?.date ?? null,
+      session: shown,
+      note: (healthCache.read().health.components.engine.details.note as string | undefined) ?? null,
       symbols: engine.session.symbols().map((symbol) => {
         const m = engine.session.metrics(symbol);
         const last = engine.session.latest(symbol).bar;
+        const cell = !session && shown ? record.cell(symbol, shown) : undefined;
+        const present = cell?.present ?? m.present;
+        const expected = cell?.expected ?? m.expected;
         return {
           symbol,
           state: !session ? "closed" : m.barCount > 0 ? market : "waiting",
-          barQuality: m.barQuality,
-          present: m.present,
-          expected: m.expected,
+          barQuality: expected > 0 ? (present / expected) * 100 : 100,
+          present,
+          expected,
           gaps: m.gaps,
           barCount: m.barCount,
           volume: m.volume,
@@ -314,8 +329,28 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       symbols = all.slice(0, Math.floor(MAX_QUALITY_CELLS / Math.max(1, sessions.length)));
       truncated = symbols.length < all.length;
     }
-    const grid = await reads.grid(symbols, sessions, engine.clock.now(), engine.config.extended);
+    const grid = await reads.grid(
+      symbols,
+      sessions,
+      engine.clock.now(),
+      engine.config.extended,
+      (symbol, date) => record.cell(symbol, date),
+    );
     return { from, to, ...grid, truncated };
+  });
+
+  app.get("/api/gaps", async (req) => {
+    const q = parseParams(gapsQuery, req.query);
+    if (q.symbol !== undefined && !engine.session.has(q.symbol)) {
+      throw new BadRequestError(unknownSymbols([q.symbol], "not active in the session"), "symbol");
+    }
+    const all = gapLog
+      .gaps(q.symbol)
+      .filter(
+        (g) => (q.from === undefined || g.session >= q.from) && (q.to === undefined || g.session <= q.to),
+      );
+    const gaps = all.slice(Math.max(0, all.length - MAX_GAPS_ANSWER));
+    return { gaps, truncated: gaps.length < all.length };
   });
 
   app.get("/api/events", async (req, reply) => {
