@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { Registry } from "prom-client";
 import type { Adjustment } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
@@ -11,7 +12,7 @@ import type { Repository } from "../store/types.js";
 import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
 import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
 import { GapLog } from "./gap-log.js";
-import { HealthCache } from "./health.js";
+import { type ComponentHealth, type Health, HealthCache, type HealthStatus } from "./health.js";
 import { EngineMetrics } from "./metrics.js";
 import {
   BadRequestError,
@@ -47,6 +48,10 @@ export interface ServerOptions {
   defaultMetrics?: boolean;
   /** Bytes an `/api/events` client may have queued before it is dropped. Default 1 MiB. */
   sseMaxBufferedBytes?: number;
+  /** More components for `/health` beside the engine's (a bus shard's consumer), read per request. */
+  components?: () => Record<string, ComponentHealth>;
+  /** More Prometheus series for `/metrics` beside the engine's (names must not collide). */
+  registry?: Registry;
 }
 
 /** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
@@ -72,10 +77,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const calendar = opts.calendar ?? engine.calendar;
   const app = Fastify(loggerOption(opts.logger));
   const healthCache = new HealthCache(engine);
+  const readHealth = (): { health: Health; body: string } => {
+    const kept = healthCache.read();
+    if (!opts.components) return kept;
+    const health = withComponents(kept.health, opts.components());
+    return { health, body: JSON.stringify(health) };
+  };
   const metrics = new EngineMetrics(engine, {
     defaultMetrics: opts.defaultMetrics,
-    health: () => healthCache.read().health,
+    health: () => readHealth().health,
   });
+  const registry = opts.registry ? Registry.merge([metrics.registry, opts.registry]) : metrics.registry;
   const events = new EventBroadcaster(engine, {
     maxBufferedBytes: opts.sseMaxBufferedBytes,
     onDrop: () => metrics.sseDropped.inc(),
@@ -173,7 +185,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/health", async (_req, reply) => {
-    const { health, body } = healthCache.read();
+    const { health, body } = readHealth();
     return reply
       .code(health.status === "down" ? 503 : 200)
       .type(JSON_TYPE)
@@ -181,7 +193,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/ready", async (_req, reply) => {
-    const h = healthCache.read().health;
+    const h = readHealth().health;
     const ready = started && h.status !== "down";
     const reason = !started ? "no session started yet" : h.status === "down" ? "engine is down" : undefined;
     return reply
@@ -190,8 +202,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/metrics", async (_req, reply) => {
-    const text = await metrics.text();
-    return reply.type(metrics.contentType).send(text);
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
   });
 
   app.get("/api/symbols", async () => {
@@ -472,4 +484,13 @@ function barsBody(symbol: string, interval: string, source: string, bars: Sessio
     }
   }
   return `{"symbol":${JSON.stringify(symbol)},"interval":"${interval}","source":"${source}","bars":[${parts.join(",")}]}`;
+}
+
+/** A health report with extra components; the overall status is the worst of all. */
+function withComponents(h: Health, extra: Record<string, ComponentHealth>): Health {
+  const components = { ...h.components, ...extra };
+  const rank: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
+  let status: HealthStatus = "ok";
+  for (const c of Object.values(components)) if (rank[c.status] > rank[status]) status = c.status;
+  return { ...h, status, components };
 }
