@@ -50,7 +50,7 @@ describe("every command into a closed pipe", () => {
       [["replay", "--db", db, "--all", ...range], /^replayed 3 sessions of 2 symbols /],
       [
         ["demo", "--db", join(dir, "demo.duckdb")],
-        /^generated 9,750 one-minute bars of 5 symbols over 5 sessions /,
+        /^generated 9,652 one-minute bars of 5 symbols over 5 sessions /,
       ],
       [["generate", "--db", join(dir, "gen.duckdb")], /^generated 9,750 one-minute bars /],
       [["db", "init", "--db", join(dir, "init.duckdb")], /^DuckDB .*init\.duckdb: tables ready$/],
@@ -235,7 +235,7 @@ describe("tickwright demo", () => {
     const first = statSync(own).size;
     const again = await runBin(["demo", "--db", own, "--days", "1"]);
     expect([again.code, again.stderr]).toEqual([0, ""]);
-    expect(again.stdout).toMatch(/^generated 1,950 one-minute bars of 5 symbols over 1 session /);
+    expect(again.stdout).toMatch(/^generated 1,933 one-minute bars of 5 symbols over 1 session /);
     expect(statSync(own).size).toBe(first);
   });
 });

@@ -4,6 +4,7 @@ import { createEngine, type Engine } from "../engine/engine.js";
 import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { openFillSource } from "../upkeep/index.js";
 import { note, out, plural } from "./io.js";
 import {
   checkedOutPath,
@@ -48,7 +49,14 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
     const symbols = await replayedSymbols(config, repository, sessions);
     if (symbols === undefined) return 0;
-    const engine = await createEngine({ ...config, allSymbols: false, symbols }, { repository, calendar });
+    const fill = await openFillSource(config.upkeep.source);
+    const engine = await createEngine(
+      { ...config, allSymbols: false, symbols },
+      { repository, calendar, ...(fill.barSource ? { barSource: fill.barSource } : {}) },
+    ).catch(async (err: unknown) => {
+      await fill.close();
+      throw err;
+    });
     try {
       const summary = await runEngine(engine, stop, outPath, opts, {
         sessions: sessions.length,
@@ -59,6 +67,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       return 0;
     } finally {
       await engine.close();
+      await fill.close();
     }
   } finally {
     stop.dispose();
