@@ -5,6 +5,7 @@ import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
 import { openFillSource } from "../upkeep/index.js";
+import { type ReplayShardOptions, replayShard } from "./bus.js";
 import { note, out, plural } from "./io.js";
 import {
   checkedOutPath,
@@ -17,7 +18,7 @@ import {
 import { symbolsWithBars } from "./symbols-in-range.js";
 
 /** Options of `tickwright replay`, as commander hands them over. */
-export interface ReplayOptions extends ReplayFlagOptions {
+export interface ReplayOptions extends ReplayFlagOptions, ReplayShardOptions {
   out?: string;
   json?: boolean;
   progress?: boolean;
@@ -41,6 +42,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     );
   }
   const outPath = opts.out === undefined ? undefined : checkedOutPath(opts.out, "--out");
+  const shard = await replayShard(opts);
   const calendar = getCalendar(config.calendar);
   const stop = new StopOnSignal();
   const repository = await openExistingStore(config.db);
@@ -49,19 +51,25 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
     const symbols = await replayedSymbols(config, repository, sessions);
     if (symbols === undefined) return 0;
+    const owned = shard ? shard.owned(symbols) : symbols;
     const fill = await openFillSource(config.upkeep.source);
     const engine = await createEngine(
-      { ...config, allSymbols: false, symbols },
+      { ...config, allSymbols: false, symbols: owned },
       { repository, calendar, ...(fill.barSource ? { barSource: fill.barSource } : {}) },
     ).catch(async (err: unknown) => {
       await fill.close();
       throw err;
     });
     try {
+      const published = shard ? await shard.publish(engine, symbols) : undefined;
       const summary = await runEngine(engine, stop, outPath, opts, {
         sessions: sessions.length,
         speed: config.speed,
+      }).catch(async (err: unknown) => {
+        await published?.close();
+        throw err;
       });
+      await published?.finish(summary);
       if (opts.json) out(JSON.stringify({ from, to, ...summary }));
       else printSummary(summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
       return 0;

@@ -32,6 +32,10 @@ export interface ServeOptions {
   alpacaUrl?: string;
   /** Alpaca data feed: `iex` (default) or `sip`. */
   alpacaFeed?: string;
+  /** Run as a shard of the bus service: NATS URL(s), shard K/N, subject prefix. */
+  bus?: string;
+  shard?: string;
+  busPrefix?: string;
 }
 
 /** Replay speed of `serve` when neither a flag, the config file nor the environment sets one. */
@@ -71,8 +75,12 @@ export function register(program: Command): void {
     )
     .option("--alpaca-feed <iex|sip>", "Alpaca data feed", "iex")
     .option("--alpaca-url <url>", "Alpaca stream host (default Alpaca's)")
+    .option("--bus <url>", "run as a shard of the NATS JetStream service (see tickwright bus)")
+    .option("--shard <K/N>", "with --bus: this shard's number K of N (default 1/1)")
+    .option("--bus-prefix <prefix>", "with --bus: subject prefix (default tickwright)")
     .action(async (opts: ServeOptions) => {
       const config = serveConfig(opts);
+      if (opts.bus) return (await import("./bus.js")).serveShardCommand({ ...opts, bus: opts.bus }, config);
       const live = liveOptions(opts);
       const { startServe } = await import("../server/serve.js");
       const handle = await startServe(config, { log: note, live });
