@@ -32,6 +32,8 @@ export interface ServeOptions {
   alpacaUrl?: string;
   /** Alpaca data feed: `iex` (default) or `sip`. */
   alpacaFeed?: string;
+  /** Pace closed time between sessions too, instead of skipping to the next session. */
+  paceClosed?: boolean;
   /** Run as a shard of the bus service: NATS URL(s), shard K/N, subject prefix. */
   bus?: string;
   shard?: string;
@@ -54,6 +56,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (default 8080; 0: any free port)")
     .option("--host <host>", "address to bind (default 127.0.0.1; anything else needs --token)")
     .option("--speed <max|N>", "replay pace: N times real time (default 60) or max")
+    .option("--pace-closed", "pace closed time between sessions too (default: skip to the next session)")
     .option("--symbols <list>", "comma-separated symbols (default: every stored symbol)")
     .option("--all", "every symbol with stored 1m bars (the default)")
     .option("--from <date>", "first session date (default: the first stored)")
@@ -82,12 +85,14 @@ export function register(program: Command): void {
       const config = serveConfig(opts);
       if (opts.bus) return (await import("./bus.js")).serveShardCommand({ ...opts, bus: opts.bus }, config);
       const live = liveOptions(opts);
-      const { startServe } = await import("../server/serve.js");
-      const handle = await startServe(config, { log: note, live });
-      await new Promise<void>((resolve) => {
+      // Listening from the start: a signal during startup still ends in a clean stop.
+      const stop = new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
+      const { startServe } = await import("../server/serve.js");
+      const handle = await startServe(config, { log: note, live });
+      await stop;
       note("tickwright: stopping");
       const summary = await handle.close();
       if (summary) note(`tickwright: ${summaryLine(summary)}`);
@@ -132,6 +137,7 @@ export function serveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process
   if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
   if (opts.speed !== undefined) flags.speed = parseSpeed(opts.speed);
   if (opts.fillFrom !== undefined) flags.upkeep = { source: opts.fillFrom };
+  if (opts.paceClosed) flags.paceClosed = true;
   const server: Record<string, unknown> = { host: opts.host, token: opts.token };
   if (opts.port !== undefined) {
     const port = Number(opts.port);
