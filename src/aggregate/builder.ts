@@ -49,6 +49,9 @@ export class DerivedBarBuilder {
   private v = 0;
   private count = 0;
   private flags = 0;
+  /** The planned session's break (NaN when none), copied here so the fast path reads one object. */
+  private breakStart = Number.NaN;
+  private breakEnd = Number.NaN;
 
   constructor(
     readonly symbol: string,
@@ -83,7 +86,7 @@ export class DerivedBarBuilder {
   ): number {
     // Fast path, small enough to be inlined at the caller: the bar falls in the forming bucket
     // (and not in a break the daily bucket spans; a NaN break fails the comparison).
-    if (time > this.last && time < this.end && !(time >= this.plan.breakStart && time < this.plan.breakEnd)) {
+    if (time > this.last && time < this.end && !(time >= this.breakStart && time < this.breakEnd)) {
       this.last = time;
       if (high > this.h) this.h = high;
       if (low < this.l) this.l = low;
@@ -194,6 +197,8 @@ export class DerivedBarBuilder {
       return false;
     }
     this.plan.layout(session);
+    this.breakStart = this.plan.breakStart;
+    this.breakEnd = this.plan.breakEnd;
     this.sessionEnd = session.postClose;
     this.b = 0;
     return true;

@@ -1,7 +1,9 @@
 export { AckedPublisher, type AckedPublisherOptions } from "./acked-publisher.js";
 export { BusFeed, type BusFeedHost } from "./bus-feed.js";
 export { decodeRaw, encodeControl, encodeRawBar, payloadText, type RawMessage } from "./codec.js";
+export { type CollectOptions, type CollectResult, collectRun } from "./collector.js";
 export { type BusConnection, connectBus } from "./connection.js";
+export { shardRegistry } from "./metrics.js";
 export { ownedSymbols, parseShard, type ShardSpec, shardOf } from "./ownership.js";
 export { eventPayload, parseResult } from "./payload.js";
 export {
@@ -13,6 +15,10 @@ export {
 } from "./publisher.js";
 export { QualityTracker } from "./quality.js";
 export { type ConsumerPosition, type RawDelivery, RawSource, type RawSourceOptions } from "./raw-source.js";
+export { compareKeys, isShared, type OrderKey, RunOrder } from "./run-order.js";
+export { type RunEnd, RunPublisher } from "./run-publisher.js";
+export { type ServedShard, serveShard } from "./serve.js";
 export { Shard, type ShardCounters, type ShardOptions } from "./shard.js";
 export { ensureStreams, type StreamNames, type StreamRetention, streamNames } from "./streams.js";
 export { BusSubjects, type QualityReport, type RawKind, resultId, symbolToken } from "./subjects.js";
+export { type BusResult, type SubscribeOptions, type Subscription, subscribe } from "./subscriber.js";

@@ -181,6 +181,11 @@ export class Shard {
     return this.source.position;
   }
 
+  /** True while the broker connection is up. */
+  get connected(): boolean {
+    return this.bus.state === "connected";
+  }
+
   /** Running totals. */
   counters(): ShardCounters {
     return {

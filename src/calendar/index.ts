@@ -13,6 +13,7 @@ export {
   nextBoundary,
 } from "./boundaries.js";
 export { buildAlwaysOpen, buildFx } from "./continuous.js";
+export { calendarToJson } from "./export.js";
 export { type CalendarJson, calendarFromJson, calendarJsonSchema, loadCalendarFile } from "./json.js";
 export { BUILT_IN_CALENDARS, calendarNames } from "./names.js";
 export { getCalendar } from "./registry.js";

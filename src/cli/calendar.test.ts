@@ -131,4 +131,53 @@ describe("tickwright calendar", () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('weekly.mon.open: expected HH:MM between 00:00 and 24:00, got "9:30"');
   });
+
+  it("shows Tokyo's lunch break in the CSV columns break_start and break_end", async () => {
+    const r = await run("calendar", "XTKS", "--from", "2024-01-01", "--to", "2024-01-31", "--format", "csv");
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1 + 19);
+    expect(lines[1]).toBe(
+      "2024-01-04,2024-01-04T00:00:00Z,2024-01-04T06:00:00Z,2024-01-04T00:00:00Z,2024-01-04T06:00:00Z,300,false,2024-01-04T02:30:00Z,2024-01-04T03:30:00Z",
+    );
+    const table = await run("calendar", "XTKS", "--from", "2024-01-04");
+    expect(table.stdout.split("\n")[1]).toMatch(/^2024-01-04\s+09:00 09:00-11:30 12:30-15:00 15:00\s+/);
+  });
+
+  it("lists every built-in calendar in --help", async () => {
+    const r = await run("calendar", "--help");
+    for (const name of [
+      "XNYS",
+      "XLON",
+      "XETR",
+      "XPAR",
+      "XAMS",
+      "XSWX",
+      "XTKS",
+      "XHKG",
+      "XASX",
+      "XTSE",
+      "CMES",
+      "24/7",
+      "24/5",
+    ]) {
+      expect(r.stdout).toContain(name);
+    }
+  });
+
+  it("exports a calendar to JSON that loads back to the same sessions", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
+    const file = join(dir, "xhkg.json");
+    const w = await run("calendar", "XHKG", "--export", file, "--from", "2024-01-01", "--to", "2025-12-31");
+    expect(w.code).toBe(0);
+    expect(w.stdout).toMatch(
+      new RegExp(`^wrote XHKG 2024-01-01 to 2025-12-31 to ${file}: \\d+ holidays, \\d+ days of other hours`),
+    );
+    const span = ["--from", "2024-01-01", "--to", "2025-12-31", "--format", "csv"];
+    const original = await run("calendar", "XHKG", ...span);
+    const loaded = await run("calendar", file, ...span);
+    expect(loaded.code).toBe(0);
+    expect(loaded.stdout).toBe(original.stdout);
+    expect(original.stdout.split("\n").length).toBeGreaterThan(490);
+  });
 });

@@ -12,6 +12,7 @@ interface CalendarOptions extends ConfigOptions {
   from?: string;
   to?: string;
   at?: string;
+  export?: string;
   format: string;
 }
 
@@ -20,7 +21,8 @@ const FORMATS = ["csv", "json", "table"];
 /**
  * `tickwright calendar NAME --from DATE --to DATE`: one row per session (date, regular and
  * extended bounds in ISO-8601 UTC, regular minute count, early close, break start and end);
- * `tickwright calendar NAME --at INSTANT`: the market state then and the next boundary.
+ * `tickwright calendar NAME --at INSTANT`: the market state then and the next boundary;
+ * `tickwright calendar NAME --export FILE.json`: the calendar as a JSON calendar file.
  * Without NAME, the calendar of --config or TICKWRIGHT_CALENDAR (default XNYS).
  */
 export function register(program: Command): void {
@@ -34,7 +36,11 @@ export function register(program: Command): void {
     .option("--from <date>", "first session date (YYYY-MM-DD)")
     .option("--to <date>", "last session date (YYYY-MM-DD); default: --from")
     .option("--at <instant>", "ISO-8601 instant (e.g. 2024-11-29T15:00:00Z) or epoch ms")
-    .option("--format <csv|json|table>", "output format", "table");
+    .option("--format <csv|json|table>", "output format", "table")
+    .option(
+      "--export <file.json>",
+      "write the calendar (or its --from/--to span) as a JSON calendar file, to adjust and load back",
+    );
   configOption(command).action(async (name: string | undefined, opts: CalendarOptions) =>
     calendarCommand(name, opts),
   );
@@ -46,8 +52,16 @@ export function register(program: Command): void {
  */
 export async function calendarCommand(name: string | undefined, opts: CalendarOptions): Promise<void> {
   checkedFormat(opts.format, FORMATS);
-  if (opts.at !== undefined && (opts.from !== undefined || opts.to !== undefined)) {
-    throw new InvalidArgumentError("give either --at, or --from and --to, not both");
+  if (
+    opts.at !== undefined &&
+    (opts.from !== undefined || opts.to !== undefined || opts.export !== undefined)
+  ) {
+    throw new InvalidArgumentError("give either --at, or --from and --to (or --export), not both");
+  }
+  if (opts.export !== undefined) {
+    const calendarName = name ?? (await commandConfig(opts.config, {})).calendar;
+    await exportCalendar(calendarName, opts.export, opts.from, opts.to);
+    return;
   }
   if (opts.at === undefined && opts.from === undefined) {
     throw new InvalidArgumentError(
@@ -67,6 +81,20 @@ export async function calendarCommand(name: string | undefined, opts: CalendarOp
     throw new InvalidArgumentError(`--from ${from} is after --to ${to}`);
   }
   printSessions(calendar, calendar.sessions(from, to), opts.format);
+}
+
+/** Writes calendar `name` (or its [from, to] span) to `file` as a JSON calendar. */
+async function exportCalendar(name: string, file: string, from?: string, to?: string): Promise<void> {
+  const { getCalendar } = await import("../calendar/registry.js");
+  const { calendarToJson } = await import("../calendar/export.js");
+  const { writeFileSync } = await import("node:fs");
+  const calendar = getCalendar(name);
+  const json = calendarToJson(calendar, from, to ?? (from === undefined ? undefined : calendar.lastDate));
+  writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
+  const days = Object.keys(json.days).length;
+  out(
+    `wrote ${calendar.name} ${json.from} to ${json.to} to ${file}: ${json.holidays.length} holidays, ${days} days of other hours`,
+  );
 }
 
 function printSessions(calendar: TableCalendar, sessions: Session[], format: string): void {

@@ -17,13 +17,25 @@ describe("tickwright generate", () => {
     const r = await run("generate", "--symbols", "3", "--days", "2", "--seed", "11", "--db", a);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /^generated 2,340 one-minute bars of 3 symbols over 2 sessions \(2024-01-02 to 2024-01-03, seed 11\) into .*gen-a\.duckdb in [\d.]+ s\n$/,
+      /^generated 2,340 one-minute bars of 3 symbols over 2 sessions \(XNYS 2024-01-02 to 2024-01-03, seed 11\) into .*gen-a\.duckdb in [\d.]+ s\n$/,
     );
     await run("generate", "--symbols", "3", "--days", "2", "--seed", "11", "--db", b);
     const fromA = await run("bars", "SYM002", "--from", "2024-01-02", "--to", "2024-01-03", "--db", a);
     const fromB = await run("bars", "SYM002", "--from", "2024-01-02", "--to", "2024-01-03", "--db", b);
     expect(fromA.stdout.trim().split("\n").length).toBe(781);
     expect(fromA.stdout).toBe(fromB.stdout);
+  });
+
+  it("fills another market's sessions with --calendar, its lunch break left empty", async () => {
+    const db = join(dir, "gen-xtks.duckdb");
+    const r = await run("generate", "--symbols", "TOYOTA", "--days", "2", "--calendar", "XTKS", "--db", db);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^generated 600 one-minute bars of TOYOTA over 2 sessions \(XTKS 2024-01-04 to 2024-01-05, seed 1\)/,
+    );
+    const unknown = await run("generate", "--calendar", "XLSE", "--db", db);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown calendar "XLSE": known calendars are XNYS');
   });
 
   it("takes a list of symbol names and a missing rate", async () => {

@@ -12,27 +12,30 @@ interface GenerateCliOptions extends ConfigOptions {
   missingRate: string;
   extended?: boolean;
   start?: string;
+  calendar?: string;
 }
 
 /** Rows per write transaction when storing generated bars. */
 const WRITE_ROWS = 262_144;
 
 /**
- * `tickwright generate --symbols N --days D --db FILE`: synthetic one-minute bars on the XNYS
- * calendar (see generateBars), written to the store (created when missing). Deterministic
- * for a seed. db and extended also come from --config and TICKWRIGHT_*.
+ * `tickwright generate --symbols N --days D --db FILE [--calendar NAME]`: synthetic one-minute
+ * bars on a calendar's sessions (XNYS by default; breaks left empty; see generateBars),
+ * written to the store (created when missing). Deterministic for a seed. db, extended and
+ * calendar also come from --config and TICKWRIGHT_*.
  */
 export function register(program: Command): void {
   const command = program
     .command("generate")
-    .description("write realistic synthetic 1m bars (seeded random walks on the XNYS calendar)")
+    .description("write realistic synthetic 1m bars (seeded random walks on a calendar's sessions)")
     .option("--symbols <n|list>", "how many symbols (SYM001, ...) or a comma-separated list of names", "5")
     .option("--days <n>", "sessions to generate", "5");
   dbOption(command)
     .option("--seed <n>", "random seed", "1")
     .option("--missing-rate <r>", "probability that a minute bar is missing, in [0, 1)", "0")
     .option("--extended", "also pre-market and after-hours minutes")
-    .option("--start <date>", "first session on or after this date (YYYY-MM-DD)", "2024-01-02");
+    .option("--start <date>", "first session on or after this date (YYYY-MM-DD)", "2024-01-02")
+    .option("--calendar <name>", "the market whose sessions to fill (XNYS, XTKS, CMES, ...); default: XNYS");
   configOption(command).action(async (opts: GenerateCliOptions) => generateCommand(opts));
 }
 
@@ -56,7 +59,13 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
   const missingRate = Number(opts.missingRate);
   if (!(missingRate >= 0 && missingRate < 1))
     throw badNumber(opts.missingRate, "--missing-rate", "a number in [0, 1)");
-  const config = await commandConfig(opts.config, { db: opts.db, extended: opts.extended });
+  const config = await commandConfig(opts.config, {
+    db: opts.db,
+    extended: opts.extended,
+    calendar: opts.calendar,
+  });
+  const { getCalendar } = await import("../calendar/registry.js");
+  const calendar = getCalendar(config.calendar);
   const { generateBars } = await import("../ingest/generate.js");
   const { concatBarColumns, openRepository } = await import("../store/index.js");
   const started = process.hrtime.bigint();
@@ -67,6 +76,7 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
     missingRate,
     extended: config.extended,
     start: opts.start,
+    calendar,
   });
   const repo = await openRepository(config.db);
   let rows = 0;
@@ -92,6 +102,6 @@ export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
   const names = typeof symbols === "number" ? plural(symbols, "symbol") : symbols.join(", ");
   out(
     `generated ${plural(rows, "one-minute bar")} of ${names} over ${plural(sessions.length, "session")} ` +
-      `(${sessions[0].session.date} to ${sessions[sessions.length - 1].session.date}, seed ${seed}) into ${config.db} in ${seconds.toFixed(2)} s`,
+      `(${calendar.name} ${sessions[0].session.date} to ${sessions[sessions.length - 1].session.date}, seed ${seed}) into ${config.db} in ${seconds.toFixed(2)} s`,
   );
 }

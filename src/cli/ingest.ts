@@ -1,7 +1,7 @@
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import type { IngestProgress, IngestSummary } from "../ingest/types.js";
-import { InvalidArgumentError } from "../model/errors.js";
+import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { ExitError, note, out } from "./io.js";
 
 /** Where `ingest`, `bars` and `generate` keep bars unless given `--db`. */
@@ -72,7 +72,7 @@ function positiveInteger(text: string | undefined, flag: string): number | undef
 /** Runs `tickwright ingest`. */
 export async function ingestCommand(paths: string[], opts: IngestCliOptions): Promise<void> {
   const { ingest, parseFormat, parseTimeFormat, RejectsFile } = await import("../ingest/index.js");
-  const { openRepository } = await import("../store/index.js");
+  const { isPostgresUrl, openRepository } = await import("../store/index.js");
   const { getCalendar } = await import("../calendar/index.js");
   if (opts.format === undefined) {
     throw new InvalidArgumentError("--format is required: csv, parquet, lean, polygon or actions");
@@ -83,7 +83,10 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   const maxEntryBytes = positiveInteger(opts.maxUnzippedBytes, "--max-unzipped-bytes");
   const calendar = getCalendar(opts.calendar);
   const rejectsFile = new RejectsFile(rejectsPath(opts.db, opts.rejects), opts.rejects !== undefined);
-  const repo = await openRepository(opts.db);
+  const repo = await openRepository(opts.db).catch((err: unknown) => {
+    const store = isPostgresUrl(opts.db) ? "postgres" : "duckdb";
+    throw err instanceof StoreError ? new StoreError(`${store} store: ${err.message}`, err.cause) : err;
+  });
   const progress = new ProgressReporter(process.stderr.isTTY ? (await import("cli-progress")).default : null);
   const started = process.hrtime.bigint();
   let summary: IngestSummary;

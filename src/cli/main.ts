@@ -37,5 +37,6 @@ async function commands(): Promise<Register[]> {
     (await import("./validate-config.js")).register,
     (await import("./serve.js")).register,
     (await import("./health.js")).register,
+    (await import("./bus.js")).register,
   ];
 }

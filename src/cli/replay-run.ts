@@ -4,6 +4,7 @@ import { createEngine, type Engine } from "../engine/engine.js";
 import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { type ReplayShardOptions, replayShard } from "./bus.js";
 import { note, out, plural } from "./io.js";
 import {
   checkedOutPath,
@@ -16,7 +17,7 @@ import {
 import { symbolsWithBars } from "./symbols-in-range.js";
 
 /** Options of `tickwright replay`, as commander hands them over. */
-export interface ReplayOptions extends ReplayFlagOptions {
+export interface ReplayOptions extends ReplayFlagOptions, ReplayShardOptions {
   out?: string;
   json?: boolean;
   progress?: boolean;
@@ -40,6 +41,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     );
   }
   const outPath = opts.out === undefined ? undefined : checkedOutPath(opts.out, "--out");
+  const shard = await replayShard(opts);
   const calendar = getCalendar(config.calendar);
   const stop = new StopOnSignal();
   const repository = await openExistingStore(config.db);
@@ -48,12 +50,21 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
     const symbols = await replayedSymbols(config, repository, sessions);
     if (symbols === undefined) return 0;
-    const engine = await createEngine({ ...config, allSymbols: false, symbols }, { repository, calendar });
+    const owned = shard ? shard.owned(symbols) : symbols;
+    const engine = await createEngine(
+      { ...config, allSymbols: false, symbols: owned },
+      { repository, calendar },
+    );
     try {
+      const published = shard ? await shard.publish(engine, symbols) : undefined;
       const summary = await runEngine(engine, stop, outPath, opts, {
         sessions: sessions.length,
         speed: config.speed,
+      }).catch(async (err: unknown) => {
+        await published?.close();
+        throw err;
       });
+      await published?.finish(summary);
       if (opts.json) out(JSON.stringify({ from, to, ...summary }));
       else printSummary(summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
       return 0;

@@ -22,7 +22,11 @@ export function register(program: Command): void {
     .option("--calendar <name>", "calendar name or JSON file")
     .option("--out <file.jsonl>", "write every event as one JSON line")
     .option("--json", "print the summary as one JSON object")
-    .option("--no-progress", "no progress bar");
+    .option("--no-progress", "no progress bar")
+    .option("--shard <K/N>", "replay only the symbols shard K of N owns (with --publish, --run)")
+    .option("--publish <url>", "with --shard: publish the events to NATS JetStream")
+    .option("--run <name>", "with --shard: the run's name (tickwright bus collect merges it)")
+    .option("--bus-prefix <prefix>", "with --shard: subject prefix (default tickwright)");
   configOption(command).action(async (opts: ReplayOptions) => {
     const { replayCommand } = await import("./replay-run.js");
     process.exitCode = await replayCommand(opts);

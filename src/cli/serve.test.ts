@@ -1,4 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { barsToColumns } from "../model/bar.js";
+import { openRepository } from "../store/index.js";
+import { finished, startBin } from "../testing/bin.js";
 import { run } from "../testing/cli.js";
 import { liveOptions, serveConfig, summaryLine } from "./serve.js";
 
@@ -54,6 +61,102 @@ describe("tickwright serve options", () => {
     });
     expect(line).toBe(
       "stopped after 1 session of 2 symbols: 1,234 one-minute bars in; gaps 3 found, 1 filled, 2 abandoned",
+    );
+  });
+});
+
+/** A market open three minutes a day (10:00-10:03 UTC, weekdays), so a paced replay soon waits between sessions. */
+const SHORT_CALENDAR = {
+  name: "SHORT",
+  timeZone: "UTC",
+  from: "2024-01-01",
+  to: "2024-12-31",
+  weekly: Object.fromEntries(
+    ["mon", "tue", "wed", "thu", "fri"].map((d) => [d, { open: "10:00", close: "10:03" }]),
+  ),
+};
+
+describe("tickwright serve stopped by a signal", () => {
+  let dir: string;
+  let db: string;
+  let calendar: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tickwright-serve-signal-"));
+    db = join(dir, "short.duckdb");
+    calendar = join(dir, "short.json");
+    writeFileSync(calendar, JSON.stringify(SHORT_CALENDAR));
+    const repo = await openRepository(db);
+    const bars = ["2024-03-11", "2024-03-12"].flatMap((date) =>
+      [0, 1, 2].map((k) => {
+        const time = Date.parse(`${date}T10:0${k}:00Z`);
+        return { symbol: "AAA", time, open: 10 + k, high: 11 + k, low: 9 + k, close: 10.5 + k, volume: 100 };
+      }),
+    );
+    await repo.writeBars("1m", barsToColumns(bars));
+    await repo.close();
+  });
+
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Starts `serve`, resolves with its URL once it prints it. */
+  async function serve(args: string[]) {
+    const child = startBin(["serve", "--db", db, "--calendar", calendar, "--port", "0", ...args]);
+    const result = finished(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let text = "";
+      child.stderr!.on("data", (d) => {
+        text += String(d);
+        const m = /serving (http:\/\/\S+)/.exec(text);
+        if (m) resolve(m[1]);
+      });
+      void result.then((r) => reject(new Error(`serve ended before serving: ${r.stderr}`)));
+    });
+    return { child, result, url };
+  }
+
+  async function health(
+    url: string,
+  ): Promise<{ components: { engine: { details: Record<string, unknown> } } }> {
+    return (await fetch(`${url}/health`)).json() as never;
+  }
+
+  it("at --speed 60, ends within a second of SIGTERM while waiting for the next bar, with its summary, exit 0", async () => {
+    const { child, result, url } = await serve(["--speed", "60"]);
+    while ((await health(url)).components.engine.details.state !== "running") await setTimeout(20);
+    const t0 = performance.now();
+    child.kill("SIGTERM");
+    const r = await result;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/tickwright: stopped after \d sessions? of 1 symbol: \d one-minute bars? in/);
+  });
+
+  it("with --pace-closed, says 'between sessions, next open at ...' while it waits, and SIGINT ends it within a second", async () => {
+    const { child, result, url } = await serve(["--speed", "600", "--pace-closed"]);
+    let note: unknown;
+    while (note === undefined) {
+      note = (await health(url)).components.engine.details.note;
+      if (note === undefined) await setTimeout(20);
+    }
+    expect(note).toBe("between sessions, next open at 2024-03-12T10:00:00.000Z");
+    const symbols = (await (await fetch(`${url}/api/symbols`)).json()) as { note: string; session: string };
+    expect(symbols).toMatchObject({ note, session: "2024-03-11" });
+    const t0 = performance.now();
+    child.kill("SIGINT");
+    const r = await result;
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("tickwright: stopped after 1 session of 1 symbol: 3 one-minute bars in");
+  });
+
+  it("warns about symbols with nothing stored", async () => {
+    const { child, result } = await serve(["--speed", "max", "--symbols", "AAA,NOPE"]);
+    child.kill("SIGTERM");
+    const r = await result;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain(
+      "tickwright: nothing stored for NOPE: no bars will come for it (every minute a gap)",
     );
   });
 });

@@ -30,6 +30,12 @@ export interface ServeOptions {
   alpacaUrl?: string;
   /** Alpaca data feed: `iex` (default) or `sip`. */
   alpacaFeed?: string;
+  /** Pace closed time between sessions too, instead of skipping to the next session. */
+  paceClosed?: boolean;
+  /** Run as a shard of the bus service: NATS URL(s), shard K/N, subject prefix. */
+  bus?: string;
+  shard?: string;
+  busPrefix?: string;
 }
 
 /** Replay speed of `serve` when neither a flag, the config file nor the environment sets one. */
@@ -48,6 +54,7 @@ export function register(program: Command): void {
     .option("--port <n>", "port to listen on (default 8080; 0: any free port)")
     .option("--host <host>", "address to bind (default 127.0.0.1; anything else needs --token)")
     .option("--speed <max|N>", "replay pace: N times real time (default 60) or max")
+    .option("--pace-closed", "pace closed time between sessions too (default: skip to the next session)")
     .option("--symbols <list>", "comma-separated symbols (default: every stored symbol)")
     .option("--all", "every symbol with stored 1m bars (the default)")
     .option("--from <date>", "first session date (default: the first stored)")
@@ -65,15 +72,21 @@ export function register(program: Command): void {
     )
     .option("--alpaca-feed <iex|sip>", "Alpaca data feed", "iex")
     .option("--alpaca-url <url>", "Alpaca stream host (default Alpaca's)")
+    .option("--bus <url>", "run as a shard of the NATS JetStream service (see tickwright bus)")
+    .option("--shard <K/N>", "with --bus: this shard's number K of N (default 1/1)")
+    .option("--bus-prefix <prefix>", "with --bus: subject prefix (default tickwright)")
     .action(async (opts: ServeOptions) => {
       const config = serveConfig(opts);
+      if (opts.bus) return (await import("./bus.js")).serveShardCommand({ ...opts, bus: opts.bus }, config);
       const live = liveOptions(opts);
-      const { startServe } = await import("../server/serve.js");
-      const handle = await startServe(config, { log: note, live });
-      await new Promise<void>((resolve) => {
+      // Listening from the start: a signal during startup still ends in a clean stop.
+      const stop = new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
         process.once("SIGTERM", resolve);
       });
+      const { startServe } = await import("../server/serve.js");
+      const handle = await startServe(config, { log: note, live });
+      await stop;
       note("tickwright: stopping");
       const summary = await handle.close();
       if (summary) note(`tickwright: ${summaryLine(summary)}`);
@@ -117,6 +130,7 @@ export function serveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process
   if (opts.to !== undefined) flags.to = checkDate(opts.to, "--to");
   if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
   if (opts.speed !== undefined) flags.speed = parseSpeed(opts.speed);
+  if (opts.paceClosed) flags.paceClosed = true;
   const server: Record<string, unknown> = { host: opts.host, token: opts.token };
   if (opts.port !== undefined) {
     const port = Number(opts.port);

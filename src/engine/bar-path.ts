@@ -52,6 +52,8 @@ export class BarPath {
   /** Where bars are accepted now: set at each session start, emptied at its end. */
   windows: SessionWindows = closedWindows();
   private readonly slice: Slice;
+  /** Every active symbol's state by dense id (the session data's own array, which grows). */
+  private readonly states: readonly SymbolState[];
   private listening = false;
   private slicing = false;
   private lastState: SymbolState | undefined;
@@ -68,6 +70,7 @@ export class BarPath {
     private readonly onError: (err: unknown) => void,
   ) {
     const states = session.all();
+    this.states = states;
     this.slice = new Slice((id) => states[id].symbol);
     this.slice.reset(clock.now());
     hub.onChange = () => {
@@ -82,7 +85,7 @@ export class BarPath {
       const ids = batch.ids;
       let s: SymbolState | undefined;
       if (ids !== undefined && ids[i] >= 0) {
-        s = this.session.all()[ids[i]];
+        s = this.states[ids[i]];
       } else {
         const symbol = batch.bars.symbol[i];
         s = this.lastState;
@@ -161,7 +164,20 @@ export class BarPath {
         any = true;
       }
     }
-    if (!emit) return;
+    if (!emit || !(this.slicing || this.listening)) return;
+    return this.handOn(s, series, n1, any, now);
+  }
+
+  /** Puts the bar just applied (row `n1`) and the derived bars it completed in the slice and the events. */
+  private handOn(
+    s: SymbolState,
+    series: BarSeries,
+    n1: number,
+    any: boolean,
+    now: number,
+  ): void | Promise<void> {
+    const builders = s.builders;
+    const completedBy = this.completedBy;
     if (this.slicing) {
       this.toSlice(s, 1, series, n1, now);
       if (any) {

@@ -41,33 +41,19 @@ export class EventHub {
 
   /** Hands a slice to the `slice` listeners only (not to `onAny`). */
   emitSlice(slice: Slice, onError: (err: unknown) => void): void | Promise<void> {
-    const list = this.byType.get("slice");
+    const list = this.byType.get("slice") as unknown as Listener<Slice>[] | undefined;
     if (!list) return;
     let pending: Promise<unknown>[] | undefined;
-    for (let i = 0; i < list.length; i++) {
-      try {
-        const r = (list[i] as unknown as Listener<Slice>)(slice);
-        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
-      } catch (err) {
-        onError(err);
-      }
-    }
+    for (let i = 0; i < list.length; i++) pending = call(list[i], slice, onError, pending);
     if (pending) return Promise.all(pending).then(() => undefined);
   }
 
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
     const list = this.byType.get(event.type);
     let pending: Promise<unknown>[] | undefined;
-    const call = (fn: Listener<EngineEvent>) => {
-      try {
-        const r = fn(event);
-        if (isPromise(r)) (pending ??= []).push(r.catch(onError));
-      } catch (err) {
-        onError(err);
-      }
-    };
-    if (list) for (let i = 0; i < list.length; i++) call(list[i]);
-    for (let i = 0; i < this.any.length; i++) call(this.any[i]);
+    if (list) for (let i = 0; i < list.length; i++) pending = call(list[i], event, onError, pending);
+    const any = this.any;
+    for (let i = 0; i < any.length; i++) pending = call(any[i], event, onError, pending);
     if (pending) return Promise.all(pending).then(() => undefined);
   }
 
@@ -157,6 +143,22 @@ export function eventIterator(
     },
   };
   return iterator;
+}
+
+/** Calls one listener; a returned promise joins `pending` (created on the first one). */
+function call<E>(
+  fn: Listener<E>,
+  event: E,
+  onError: (err: unknown) => void,
+  pending: Promise<unknown>[] | undefined,
+): Promise<unknown>[] | undefined {
+  try {
+    const r = fn(event);
+    if (isPromise(r)) (pending ??= []).push(r.catch(onError));
+  } catch (err) {
+    onError(err);
+  }
+  return pending;
 }
 
 function isPromise(x: unknown): x is Promise<unknown> {

@@ -22,6 +22,32 @@ describe("generateBars", () => {
     }
   });
 
+  it("fills exactly any calendar's expected minutes: none in XTKS's lunch, CMES across midnight", () => {
+    for (const name of ["XTKS", "CMES", "XLON"]) {
+      const calendar = getCalendar(name);
+      const out = generateBars({ symbols: 2, days: 3, calendar, start: "2024-03-08" });
+      for (const { session, bars } of out) {
+        const want = [...calendar.expectedMinutes(session)].flatMap((t) => [t, t]);
+        expect([...bars.time.subarray(0, bars.length)]).toEqual(want);
+      }
+    }
+    const tokyo = generateBars({
+      symbols: 1,
+      days: 1,
+      calendar: getCalendar("XTKS"),
+      start: "2024-03-08",
+    })[0];
+    const inBreak = [...tokyo.bars.time.subarray(0, tokyo.bars.length)].filter(
+      (t) => t >= tokyo.session.breakStart! && t < tokyo.session.breakEnd!,
+    );
+    expect([tokyo.bars.length, inBreak.length]).toEqual([300, 0]);
+    const cme = generateBars({ symbols: 1, days: 1, calendar: getCalendar("CMES"), start: "2024-03-08" })[0];
+    expect([cme.bars.length, new Date(cme.bars.time[0]).toISOString()]).toEqual([
+      1440,
+      "2024-03-07T23:00:00.000Z",
+    ]);
+  });
+
   it("gives valid OHLC in cents, each bar opening at the previous close", () => {
     const [{ bars }] = generateBars({ symbols: 2, days: 1, seed: 3 });
     const b = columnsToBars(bars);

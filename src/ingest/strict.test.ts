@@ -7,6 +7,7 @@ import { columnsToBars } from "../model/bar.js";
 import { openRepository } from "../store/index.js";
 import { quoteSchema } from "../store/postgres-schema.js";
 import type { Repository } from "../store/types.js";
+import { run as runCli } from "../testing/cli.js";
 import { hasPostgres, skipWithout, TEST_PG_URL } from "../testing/deps.js";
 import { ingest } from "./ingest.js";
 import type { IngestOptions } from "./types.js";
@@ -193,5 +194,34 @@ describe.skipIf(skipWithout("PostgreSQL", pgAvailable))("strict rows, PostgreSQL
     expect(inPg.rejects).toEqual(inDuck.rejects);
     expect(inPg.bars).toEqual(inDuck.bars);
     expect(inPg.bars.map((b) => b.volume)).toEqual([2]);
+  });
+
+  it("reports a permission error as a store error naming the store and the cause (exit 1), not as the file's", async () => {
+    const role = `tw_ro_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const ro = `tw_ro_schema_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+    const admin = new pg.Client({ connectionString: TEST_PG_URL });
+    await admin.connect();
+    try {
+      await (await openRepository(`${TEST_PG_URL}?schema=${ro}`)).close();
+      const db = new URL(TEST_PG_URL).pathname.slice(1);
+      await admin.query(`CREATE ROLE ${role} LOGIN`);
+      await admin.query(`GRANT CREATE ON DATABASE ${quoteSchema(db)} TO ${role}`);
+      await admin.query(`GRANT USAGE, CREATE ON SCHEMA ${ro} TO ${role}`);
+      await admin.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${ro} TO ${role}`);
+      const url = new URL(TEST_PG_URL);
+      url.username = role;
+      url.searchParams.set("schema", ro);
+      const file = csv(["time,symbol,open,high,low,close,volume", "2013-10-07T13:30:00Z,SPY,1,2,0.5,1.5,1"]);
+      const r = await runCli("ingest", file, "--format", "csv", "--db", url.toString());
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(
+        "tickwright: postgres store: writeBars failed: permission denied for table bars (42501)\n",
+      );
+      await admin.query(`REVOKE CREATE ON DATABASE ${quoteSchema(db)} FROM ${role}`);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${ro} CASCADE`);
+      await admin.query(`DROP ROLE IF EXISTS ${role}`).catch(() => {});
+      await admin.end();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { Registry } from "prom-client";
 import type { Adjustment } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Calendar } from "../calendar/types.js";
@@ -10,13 +11,15 @@ import type { BarSeries } from "../model/series.js";
 import type { Repository } from "../store/types.js";
 import { bearerToken, cookieValue, TOKEN_COOKIE, tokenMatches } from "./auth.js";
 import { type DashboardAssets, loadDashboard, loginPage } from "./dashboard.js";
-import { HealthCache } from "./health.js";
+import { GapLog } from "./gap-log.js";
+import { type ComponentHealth, type Health, HealthCache, type HealthStatus } from "./health.js";
 import { EngineMetrics } from "./metrics.js";
 import {
   BadRequestError,
   barsQuery,
   checkSpan,
   eventsQuery,
+  gapsQuery,
   parseParams,
   qualityQuery,
   sessionsQuery,
@@ -25,6 +28,7 @@ import {
 import { MAX_QUALITY_CELLS, recentSessions } from "./quality.js";
 import { BusyError } from "./read-limit.js";
 import { RecentBodies } from "./recent-bodies.js";
+import { SessionRecord } from "./session-record.js";
 import { EventBroadcaster } from "./sse.js";
 import { StoredReads } from "./stored-reads.js";
 import { TtlCache } from "./ttl-cache.js";
@@ -44,12 +48,18 @@ export interface ServerOptions {
   defaultMetrics?: boolean;
   /** Bytes an `/api/events` client may have queued before it is dropped. Default 1 MiB. */
   sseMaxBufferedBytes?: number;
+  /** More components for `/health` beside the engine's (a bus shard's consumer), read per request. */
+  components?: () => Record<string, ComponentHealth>;
+  /** More Prometheus series for `/metrics` beside the engine's (names must not collide). */
+  registry?: Registry;
 }
 
 /** Longest from..to span of a stored-bars request, in days: intraday and daily intervals. */
 export const MAX_SPAN_DAYS = { intraday: 366, daily: 366 * 40 };
 /** The most bars a stored-range `/api/bars` request may cover (its sessions' minutes / the interval). */
 export const MAX_RANGE_BARS = 20_000;
+/** The most gaps one `/api/gaps` answer lists (the newest). */
+export const MAX_GAPS_ANSWER = 5000;
 /** How long answers read from the store are kept (another process may write it). */
 const STORE_ANSWER_TTL_MS = 60_000;
 const JSON_TYPE = "application/json; charset=utf-8";
@@ -67,10 +77,17 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const calendar = opts.calendar ?? engine.calendar;
   const app = Fastify(loggerOption(opts.logger));
   const healthCache = new HealthCache(engine);
+  const readHealth = (): { health: Health; body: string } => {
+    const kept = healthCache.read();
+    if (!opts.components) return kept;
+    const health = withComponents(kept.health, opts.components());
+    return { health, body: JSON.stringify(health) };
+  };
   const metrics = new EngineMetrics(engine, {
     defaultMetrics: opts.defaultMetrics,
-    health: () => healthCache.read().health,
+    health: () => readHealth().health,
   });
+  const registry = opts.registry ? Registry.merge([metrics.registry, opts.registry]) : metrics.registry;
   const events = new EventBroadcaster(engine, {
     maxBufferedBytes: opts.sseMaxBufferedBytes,
     onDrop: () => metrics.sseDropped.inc(),
@@ -85,6 +102,8 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       started = engine.session.session !== undefined || e.type === "roll";
     }
   });
+  const gapLog = new GapLog(engine, calendar);
+  const record = new SessionRecord(engine, gapLog);
   const reads = new StoredReads(repository, calendar, { ttlMs: STORE_ANSWER_TTL_MS });
   const rangeBodies = new TtlCache<string>(STORE_ANSWER_TTL_MS, 32 << 20);
   const storedSymbols = () => reads.symbols();
@@ -160,11 +179,13 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   app.addHook("preClose", async () => {
     events.close();
     metrics.close();
+    record.close();
+    gapLog.close();
     offEvents();
   });
 
   app.get("/health", async (_req, reply) => {
-    const { health, body } = healthCache.read();
+    const { health, body } = readHealth();
     return reply
       .code(health.status === "down" ? 503 : 200)
       .type(JSON_TYPE)
@@ -172,7 +193,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/ready", async (_req, reply) => {
-    const h = healthCache.read().health;
+    const h = readHealth().health;
     const ready = started && h.status !== "down";
     const reason = !started ? "no session started yet" : h.status === "down" ? "engine is down" : undefined;
     return reply
@@ -181,29 +202,35 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   });
 
   app.get("/metrics", async (_req, reply) => {
-    const text = await metrics.text();
-    return reply.type(metrics.contentType).send(text);
+    const text = await registry.metrics();
+    return reply.type(registry.contentType).send(text);
   });
 
   app.get("/api/symbols", async () => {
     const now = engine.clock.now();
     const session = engine.session.session;
     const market = calendar.state(now);
+    // Between sessions the figures are the last played session's, as recorded at its close.
+    const shown = session?.date ?? record.lastSession ?? null;
     return {
       now,
       calendar: calendar.name,
       timeZone: calendar.timeZone,
       market,
-      session: session?.date ?? null,
+      session: shown,
+      note: (healthCache.read().health.components.engine.details.note as string | undefined) ?? null,
       symbols: engine.session.symbols().map((symbol) => {
         const m = engine.session.metrics(symbol);
         const last = engine.session.latest(symbol).bar;
+        const cell = !session && shown ? record.cell(symbol, shown) : undefined;
+        const present = cell?.present ?? m.present;
+        const expected = cell?.expected ?? m.expected;
         return {
           symbol,
           state: !session ? "closed" : m.barCount > 0 ? market : "waiting",
-          barQuality: m.barQuality,
-          present: m.present,
-          expected: m.expected,
+          barQuality: expected > 0 ? (present / expected) * 100 : 100,
+          present,
+          expected,
           gaps: m.gaps,
           barCount: m.barCount,
           volume: m.volume,
@@ -314,8 +341,28 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       symbols = all.slice(0, Math.floor(MAX_QUALITY_CELLS / Math.max(1, sessions.length)));
       truncated = symbols.length < all.length;
     }
-    const grid = await reads.grid(symbols, sessions, engine.clock.now(), engine.config.extended);
+    const grid = await reads.grid(
+      symbols,
+      sessions,
+      engine.clock.now(),
+      engine.config.extended,
+      (symbol, date) => record.cell(symbol, date),
+    );
     return { from, to, ...grid, truncated };
+  });
+
+  app.get("/api/gaps", async (req) => {
+    const q = parseParams(gapsQuery, req.query);
+    if (q.symbol !== undefined && !engine.session.has(q.symbol)) {
+      throw new BadRequestError(unknownSymbols([q.symbol], "not active in the session"), "symbol");
+    }
+    const all = gapLog
+      .gaps(q.symbol)
+      .filter(
+        (g) => (q.from === undefined || g.session >= q.from) && (q.to === undefined || g.session <= q.to),
+      );
+    const gaps = all.slice(Math.max(0, all.length - MAX_GAPS_ANSWER));
+    return { gaps, truncated: gaps.length < all.length };
   });
 
   app.get("/api/events", async (req, reply) => {
@@ -437,4 +484,13 @@ function barsBody(symbol: string, interval: string, source: string, bars: Sessio
     }
   }
   return `{"symbol":${JSON.stringify(symbol)},"interval":"${interval}","source":"${source}","bars":[${parts.join(",")}]}`;
+}
+
+/** A health report with extra components; the overall status is the worst of all. */
+function withComponents(h: Health, extra: Record<string, ComponentHealth>): Health {
+  const components = { ...h.components, ...extra };
+  const rank: Record<HealthStatus, number> = { ok: 0, degraded: 1, down: 2 };
+  let status: HealthStatus = "ok";
+  for (const c of Object.values(components)) if (rank[c.status] > rank[status]) status = c.status;
+  return { ...h, status, components };
 }

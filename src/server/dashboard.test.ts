@@ -8,6 +8,7 @@ import { barsToColumns } from "../model/bar.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { sessionBars } from "../testing/bars.js";
 import { CHROMIUM, REPO_ROOT, skipWithout } from "../testing/deps.js";
+import { RepositoryBarSource } from "../upkeep/index.js";
 import { type RunningServer, startServer } from "./listen.js";
 
 const xnys = getCalendar("XNYS");
@@ -21,8 +22,23 @@ declare const document: {
   querySelector(selector: string): { children: { length: number } } | null;
 };
 
+const CHROME_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
 /** Page-side condition: the chart holds more than `n` candles (its data-candles attribute). */
 const candlesAbove = (n: number) => Number(document.getElementById("chart")?.dataset.candles) > n;
+/** Page-side condition: the chart shows `fitted` ("SYMBOL interval") and has drawn its gaps. */
+const chartShows = (fitted: string) => document.getElementById("chart")?.dataset.fitted === fitted;
+/** Page-side condition: the component list has every component. */
+const componentsShown = () => document.querySelector("#components")?.children.length === 6;
 /** Page-side condition: a table's body has `n` rows. */
 const rowsIn = (rows: { table: string; n: number }) =>
   document.querySelector(`${rows.table} tbody`)?.children.length === rows.n;
@@ -55,19 +71,7 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in hea
     });
     replay = engine.run();
     await warmedUp;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROME_ARGS });
   });
 
   afterAll(async () => {
@@ -112,3 +116,160 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))("dashboard in hea
     await page.screenshot({ path: join(REPO_ROOT, "artifacts", "dashboard.png"), fullPage: true });
   });
 });
+
+/**
+ * Two sessions replayed to the end with known gaps: AAA misses minutes 30..34 of the first,
+ * which the bar source has (each minute found and filled by its own upkeep cycle: five gaps);
+ * BBB misses 10..12 of the first, which nobody has (one gap: the later minutes join it while
+ * it is retried, hourly with doubling, until given up after the fourth failure at 17:40),
+ * and the last minute of the second (failed at 16:00, 17:00 and 19:00: retrying when the run
+ * ends); CCC is complete.
+ */
+describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))(
+  "dashboard of data quality in headless Chromium",
+  () => {
+    const [first, second] = xnys.sessions("2024-03-11", "2024-03-12");
+    let repo: Repository;
+    let source: Repository;
+    let engine: Engine;
+    let server: RunningServer;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      repo = await openRepository(":memory:");
+      source = await openRepository(":memory:");
+      const aaaMissing = new Set([30, 31, 32, 33, 34]);
+      const bars = [
+        ...sessionBars(xnys, first, "AAA", { skip: aaaMissing }),
+        ...sessionBars(xnys, second, "AAA"),
+        ...sessionBars(xnys, first, "BBB", { skip: new Set([10, 11, 12]) }),
+        ...sessionBars(xnys, second, "BBB", { skip: new Set([389]) }),
+        ...sessionBars(xnys, first, "CCC"),
+        ...sessionBars(xnys, second, "CCC"),
+      ];
+      await repo.writeBars("1m", barsToColumns(bars));
+      await source.writeBars("1m", barsToColumns(sessionBars(xnys, first, "AAA")));
+      engine = await createEngine(
+        {
+          symbols: ["AAA", "BBB", "CCC"],
+          from: first.date,
+          to: second.date,
+          upkeep: { maxRetries: 3, backoffSeconds: 3600 },
+        },
+        { repository: repo, calendar: xnys, barSource: new RepositoryBarSource(source) },
+      );
+      server = await startServer({ engine, port: 0, defaultMetrics: false });
+      await engine.run();
+      browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROME_ARGS });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await server?.close();
+      await engine?.close();
+      await repo?.close();
+      await source?.close();
+    });
+
+    it("shades missing minutes, marks filled ones, lists each gap's state and shows the table's numbers in the heatmap", async () => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(err.message));
+      await page.goto(`${server.url}/`);
+
+      // Gaps table: every gap with its state and retries.
+      await page.waitForFunction(rowsIn, { table: "#gaps", n: 7 });
+      const gapRows = await page
+        .locator("#gaps tbody tr")
+        .evaluateAll((rows) =>
+          rows.map((r) =>
+            [0, 1, 4, 5, 6].map(
+              (i) => (r as unknown as { cells: { textContent: string }[] }).cells[i].textContent,
+            ),
+          ),
+        );
+      expect(gapRows).toEqual([
+        ...[0, 1, 2, 3, 4].map(() => ["AAA", first.date, "1", "filled", "0"]),
+        ["BBB", first.date, "3", "abandoned", "4"],
+        ["BBB", second.date, "1", "retrying", "3"],
+      ]);
+
+      // Chart of AAA (the first symbol) at 5m: five filled minutes marked, nothing shaded.
+      await page.waitForFunction(chartShows, "AAA 5m");
+      expect(await page.getAttribute("#chart", "data-filled")).toBe("5");
+      expect(await page.getAttribute("#chart", "data-shaded")).toBe("0");
+      // BBB at 15m (both sessions in view): its four missing minutes shaded; at 1m the 500
+      // bars shown reach back to 14:09 of the first session, so only the last minute is in view.
+      // The chart re-fits to each new choice.
+      await page.selectOption("#symbol", "BBB");
+      await page.selectOption("#interval", "15m");
+      await page.waitForFunction(chartShows, "BBB 15m");
+      expect(await page.getAttribute("#chart", "data-shaded")).toBe("4");
+      expect(await page.getAttribute("#chart", "data-filled")).toBe("0");
+      await page.selectOption("#interval", "1m");
+      await page.waitForFunction(chartShows, "BBB 1m");
+      expect(await page.getAttribute("#chart", "data-shaded")).toBe("1");
+      expect(await page.locator("#interval option").allTextContents()).toContain("1d");
+
+      // Heatmap over both sessions; its cells are the table's numbers and the gaps table's counts.
+      await page.waitForFunction(rowsIn, { table: "#heatmap", n: 3 });
+      const heat = await page.locator("#heatmap td[data-date]").evaluateAll((cells) =>
+        cells.map((c) => {
+          const d = (c as unknown as { dataset: Record<string, string> }).dataset;
+          return [d.symbol, d.date, d.quality, d.gaps];
+        }),
+      );
+      // (the gaps column counts the gaps table's rows of that symbol and session)
+      expect(heat).toEqual([
+        ["AAA", first.date, "100", "5"],
+        ["AAA", second.date, "100", "0"],
+        ["BBB", first.date, "99.23", "1"],
+        ["BBB", second.date, "99.74", "1"],
+        ["CCC", first.date, "100", "0"],
+        ["CCC", second.date, "100", "0"],
+      ]);
+      const table = await page.locator("#symbols tbody tr").evaluateAll((rows) =>
+        rows.map((r) => {
+          const cells = (
+            r as unknown as { cells: { textContent: string; dataset: Record<string, string> }[] }
+          ).cells;
+          return [cells[0].textContent, cells[2].dataset.quality, cells[2].textContent];
+        }),
+      );
+      expect(await page.textContent("#session")).toBe(second.date);
+      expect(table).toEqual([
+        ["AAA", "100", "100%"],
+        ["BBB", "99.74", "99.7%"],
+        ["CCC", "100", "100%"],
+      ]);
+      for (const [symbol, , text] of table) {
+        const cell = page.locator(`#heatmap td[data-symbol="${symbol}"][data-date="${second.date}"]`);
+        expect(`${await cell.textContent()}%`).toBe(text);
+      }
+
+      // Health per component, as /health reports it (the event loop's lag is this busy test
+      // process's own, so only its presence and form are checked).
+      await page.waitForFunction(componentsShown);
+      const shown = await page.locator("#components li").evaluateAll((items) =>
+        items.map((li) => {
+          const d = (li as unknown as { dataset: Record<string, string> }).dataset;
+          return [d.component, d.status, li.textContent];
+        }),
+      );
+      const health = (await (await fetch(`${server.url}/health`)).json()) as {
+        components: Record<string, { status: string }>;
+      };
+      const names = ["store", "feed", "upkeep", "prefetch", "boundaries"];
+      expect(shown.slice(0, 5).map(([n, status]) => [n, status])).toEqual(
+        names.map((n) => [n, health.components[n].status]),
+      );
+      expect(shown[1][2]).toBe("feedokstore replay, done");
+      expect(shown[2][2]).toBe("upkeepok1 open gaps, 5 filled, 1 abandoned");
+      expect(shown[5][0]).toBe("eventLoop");
+      expect(shown[5][2]).toMatch(/^event loop(ok|degraded)lag p99 \d+\.\d ms$/);
+      expect(errors).toEqual([]);
+      mkdirSync(join(REPO_ROOT, "artifacts"), { recursive: true });
+      await page.screenshot({ path: join(REPO_ROOT, "artifacts", "dashboard-gaps.png"), fullPage: true });
+    });
+  },
+);

@@ -80,6 +80,11 @@ export const qualityQuery = z
   .object({ symbols: symbolListParam.optional(), from: dateParam.optional(), to: dateParam.optional() })
   .strict();
 
+/** `/api/gaps`: one symbol's or every symbol's gaps, of sessions dated from..to. */
+export const gapsQuery = z
+  .object({ symbol: symbolParam.optional(), from: dateParam.optional(), to: dateParam.optional() })
+  .strict();
+
 /** `/api/events`. */
 export const eventsQuery = z
   .object({

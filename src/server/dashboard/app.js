@@ -1,9 +1,14 @@
 // The tickwright dashboard: symbols table, a candlestick chart updated live from
-// /api/events, and a quality heatmap. Everything shown is set with textContent (never
-// innerHTML), so nothing a symbol or event carries can become markup.
+// /api/events with missing minutes shaded and filled ones marked, the gaps table, a quality
+// heatmap over the replayed range and health per component. Everything shown is set with
+// textContent (never innerHTML), so nothing a symbol or event carries can become markup.
 
 const LWC = window.LightweightCharts;
 const CHART_BARS = 500;
+const MINUTE_MS = 60_000;
+/** BarFlag.Filled: a bar filled in from a bar source after its gap was found. */
+const FILLED = 1;
+const INTERVAL_MINUTES = { "1m": 1, "5m": 5, "15m": 15, "30m": 30, "60m": 60, "1d": 1440 };
 const el = (id) => document.getElementById(id);
 
 const state = {
@@ -16,7 +21,23 @@ const state = {
   loading: false,
   pending: [],
   clock: 0,
+  /** Gaps of the chart's symbol, as /api/gaps last gave them. */
+  gaps: [],
+  /** Bars on the chart (time ms -> bar), for markers of filled bars. */
+  bars: new Map(),
+  /** Session shown in the table (its date), whose heatmap column the table's figures replace. */
+  tableSession: null,
+  tableCells: new Map(),
 };
+
+/** Percent of expected minutes present, to two decimals, as the server rounds it; null when none expected. */
+function quality(present, expected) {
+  return expected > 0 ? Math.round((present / expected) * 10_000) / 100 : null;
+}
+/** The text a quality figure shows as, in the table and the heatmap alike. */
+function qualityText(q) {
+  return q === null || q === undefined ? "-" : `${q.toFixed(q === 100 ? 0 : 1)}%`;
+}
 
 /** A cell or element with text content. */
 function make(tag, text, className) {
@@ -81,6 +102,16 @@ const volumeSeries = chart.addSeries(LWC.HistogramSeries, {
   priceScaleId: "volume",
 });
 volumeSeries.priceScale().applyOptions({ scaleMargins: { top: 0.78, bottom: 0 } });
+// Missing minutes: full-height translucent columns on a scale of their own.
+const missingSeries = chart.addSeries(LWC.HistogramSeries, {
+  priceScaleId: "missing",
+  color: "rgba(220, 38, 38, 0.18)",
+  lastValueVisible: false,
+  priceLineVisible: false,
+  base: 0,
+});
+missingSeries.priceScale().applyOptions({ scaleMargins: { top: 0, bottom: 0 }, visible: false });
+const markers = LWC.createSeriesMarkers(candleSeries, []);
 
 function candle(b) {
   return { time: b.time / 1000, open: b.open, high: b.high, low: b.low, close: b.close };
@@ -101,7 +132,66 @@ function applyBar(b) {
   state.lastTime = b.time;
   candleSeries.update(candle(b));
   volumeSeries.update(volumeBar(b));
+  const filled = (b.flags & FILLED) !== 0;
+  if (filled || state.bars.has(b.time)) {
+    state.bars.set(b.time, b);
+    drawGaps();
+  }
   markChart();
+}
+
+/** Start of the chart bucket holding minute `t` (session-anchored for intraday, as the engine builds them). */
+function bucketOf(t, gap) {
+  const minutes = INTERVAL_MINUTES[state.interval] ?? 1;
+  if (minutes >= 1440) {
+    let best = null;
+    for (const time of state.bars.keys()) if (time <= t && (best === null || time > best)) best = time;
+    return best ?? gap.sessionOpen;
+  }
+  const size = minutes * MINUTE_MS;
+  return gap.sessionOpen + Math.floor((t - gap.sessionOpen) / size) * size;
+}
+
+/**
+ * Shades the buckets holding missing minutes (open, retrying or abandoned gaps) and marks
+ * the bars holding filled ones. data-shaded and data-filled count the minutes drawn.
+ */
+function drawGaps() {
+  const first = state.bars.size > 0 ? Math.min(...state.bars.keys()) : Number.POSITIVE_INFINITY;
+  const shaded = new Map();
+  let shadedMinutes = 0;
+  let filledMinutes = 0;
+  const filledBuckets = new Set();
+  for (const g of state.gaps) {
+    for (let t = g.start; t < g.end; t += MINUTE_MS) {
+      const bucket = bucketOf(t, g);
+      if (bucket < first || t + MINUTE_MS > state.clock) continue;
+      if (g.state === "filled") {
+        filledMinutes++;
+        filledBuckets.add(bucket);
+      } else {
+        shadedMinutes++;
+        shaded.set(bucket, { time: bucket / 1000, value: 1 });
+      }
+    }
+  }
+  for (const [time, b] of state.bars) if ((b.flags & FILLED) !== 0) filledBuckets.add(time);
+  missingSeries.setData([...shaded.values()].sort((a, b) => a.time - b.time));
+  markers.setMarkers(
+    [...filledBuckets]
+      .filter((t) => state.bars.has(t))
+      .sort((a, b) => a - b)
+      .map((t) => ({
+        time: t / 1000,
+        position: "belowBar",
+        shape: "circle",
+        color: "#2563eb",
+        text: "filled",
+      })),
+  );
+  const node = el("chart");
+  node.dataset.shaded = String(shadedMinutes);
+  node.dataset.filled = String(filledMinutes);
 }
 
 async function loadChart() {
@@ -112,10 +202,15 @@ async function loadChart() {
   openEvents();
   const q = new URLSearchParams({ symbol, interval, n: String(CHART_BARS) });
   try {
-    const data = await getJson(`/api/bars?${q}`);
+    const [data, gaps] = await Promise.all([
+      getJson(`/api/bars?${q}`),
+      getJson(`/api/gaps?${new URLSearchParams({ symbol })}`),
+    ]);
     if (symbol !== state.symbol || interval !== state.interval) return;
     candleSeries.setData(data.bars.map(candle));
     volumeSeries.setData(data.bars.map(volumeBar));
+    state.bars = new Map(data.bars.map((b) => [b.time, b]));
+    state.gaps = gaps.gaps;
     state.candles = data.bars.length;
     state.lastTime = data.bars.length > 0 ? data.bars[data.bars.length - 1].time : 0;
     el("chart-note").textContent = `${symbol} ${interval}: ${data.bars.length} bars from the session`;
@@ -126,9 +221,11 @@ async function loadChart() {
   }
   for (const b of state.pending) applyBar(b);
   state.pending = [];
+  drawGaps();
   markChart();
-  if (state.candles < 120) chart.timeScale().fitContent();
-  else chart.timeScale().scrollToRealTime();
+  // A new symbol or interval: show all of it, whatever was zoomed before.
+  chart.timeScale().fitContent();
+  el("chart").dataset.fitted = `${symbol} ${interval}`;
 }
 
 // ---- live events ----
@@ -151,6 +248,8 @@ function openEvents() {
       if (e.symbol !== state.symbol || e.interval !== state.interval) return;
       if (state.loading) state.pending.push(e);
       else applyBar(e);
+    } else if (e.type === "gap" || e.type === "gapFilled" || e.type === "gapAbandoned") {
+      soon(refreshGaps);
     }
     soon(refreshSymbols);
   };
@@ -175,10 +274,6 @@ function soon(fn) {
   }, 500);
 }
 
-function pct(v) {
-  return v === null || v === undefined ? "-" : `${Number(v).toFixed(1)}%`;
-}
-
 async function refreshSymbols() {
   let data;
   try {
@@ -192,21 +287,29 @@ async function refreshSymbols() {
   if (data.now > state.clock) showClock(data.now);
   el("market").textContent = data.market;
   el("session").textContent = data.session ?? "none";
+  el("note").textContent = data.note ?? "";
   const select = el("symbol");
   const known = new Set([...select.options].map((o) => o.value));
   for (const s of data.symbols) {
     if (!known.has(s.symbol)) select.append(new Option(s.symbol, s.symbol));
   }
   const body = el("symbols").tBodies[0];
+  state.tableSession = data.session;
+  state.tableCells = new Map();
   const rows = data.symbols.map((s) => {
     const tr = document.createElement("tr");
     if (s.symbol === state.symbol) tr.className = "selected";
+    const q = quality(s.present, s.expected);
+    state.tableCells.set(s.symbol, { quality: q, gaps: null });
+    const qCell = make("td", qualityText(q), q !== null && q < 100 ? "bad" : "");
+    qCell.dataset.quality = q === null ? "" : String(q);
     tr.append(
       make("td", s.symbol),
       make("td", s.state),
-      make("td", pct(s.barQuality), s.barQuality < 100 ? "bad" : ""),
+      qCell,
       make("td", s.gaps.open, s.gaps.open > 0 ? "bad" : ""),
       make("td", s.gaps.filled),
+      make("td", s.gaps.abandoned, s.gaps.abandoned > 0 ? "bad" : ""),
       make("td", s.last ? formatTime(s.last.time) : "-"),
       make("td", s.last ? s.last.close.toFixed(2) : "-"),
       make("td", Math.round(s.volume).toLocaleString("en-US")),
@@ -215,17 +318,100 @@ async function refreshSymbols() {
     return tr;
   });
   body.replaceChildren(...rows);
+  patchHeatmap();
   if (!state.symbol && data.symbols.length > 0) choose(data.symbols[0].symbol);
 }
 
+/** What each component's line says beside its status. */
+const COMPONENTS = [
+  [
+    "store",
+    (d) => `${d.kind}, ${d.reads} reads, ${d.failures} failed${d.lastError ? `: ${d.lastError}` : ""}`,
+  ],
+  [
+    "feed",
+    (d) =>
+      d.kind === "live"
+        ? `live, ${d.state ?? "?"}${d.detail ? ` (${d.detail})` : ""}`
+        : `store replay, ${d.state}`,
+  ],
+  [
+    "upkeep",
+    (d) =>
+      d.enabled === false
+        ? "off"
+        : `${d.openGaps} open gaps, ${d.gapsFilled} filled, ${d.gapsAbandoned} abandoned${d.lastError ? `; ${d.lastError}` : ""}`,
+  ],
+  [
+    "prefetch",
+    (d) => {
+      const last = d.sessions?.[d.sessions.length - 1];
+      return d.enabled === false ? "off" : last ? `${last.date} ${last.state}` : "nothing yet";
+    },
+  ],
+  ["boundaries", (d) => (d.next ? `next ${d.next.type} ${formatTime(d.next.at)}` : "none ahead")],
+  ["eventLoop", (d) => `lag p99 ${Number(d.lagMs?.p99 ?? 0).toFixed(1)} ms`],
+];
+
 async function refreshHealth() {
+  let h;
   try {
     const res = await fetch("/health", { credentials: "same-origin" });
-    const h = await res.json();
-    el("health").textContent = h.status;
-    el("health").className = h.status === "ok" ? "" : "bad";
+    h = await res.json();
   } catch (err) {
     el("health").textContent = String(err.message);
+    return;
+  }
+  el("health").textContent = h.status;
+  el("health").className = h.status === "ok" ? "" : "bad";
+  const note = h.components?.engine?.details?.note;
+  if (note !== undefined) el("note").textContent = note;
+  const items = COMPONENTS.map(([name, describe]) => {
+    const c = h.components?.[name];
+    const li = document.createElement("li");
+    li.dataset.component = name;
+    li.dataset.status = c ? c.status : "unknown";
+    li.append(
+      make("span", name === "eventLoop" ? "event loop" : name),
+      make("span", c ? c.status : "-", "status"),
+    );
+    li.append(make("span", c ? describe(c.details) : "", "note"));
+    return li;
+  });
+  el("components").replaceChildren(...items);
+}
+
+// ---- gaps table ----
+
+async function refreshGaps() {
+  let data;
+  try {
+    data = await getJson("/api/gaps");
+  } catch {
+    return;
+  }
+  const rows = data.gaps.map((g) => {
+    const tr = document.createElement("tr");
+    const stateCell = make("td", g.state);
+    stateCell.dataset.state = g.state;
+    tr.dataset.symbol = g.symbol;
+    tr.dataset.session = g.session;
+    tr.append(
+      make("td", g.symbol),
+      make("td", g.session),
+      make("td", formatTime(g.start)),
+      make("td", formatTime(g.end)),
+      make("td", g.count),
+      stateCell,
+      make("td", g.retries),
+    );
+    return tr;
+  });
+  el("gaps").tBodies[0].replaceChildren(...rows);
+  const mine = data.gaps.filter((g) => g.symbol === state.symbol);
+  if (mine.length !== state.gaps.length || mine.some((g, i) => g.state !== state.gaps[i]?.state)) {
+    state.gaps = mine;
+    drawGaps();
   }
 }
 
@@ -252,15 +438,34 @@ async function refreshHeatmap() {
     const tr = document.createElement("tr");
     tr.append(make("td", symbol));
     data.dates.forEach((date, j) => {
-      const q = data.quality[i][j];
-      const td = make("td", q === null ? "·" : q.toFixed(q === 100 ? 0 : 1));
-      td.style.backgroundColor = heatColor(q);
-      td.title = `${symbol} ${date}: ${q === null ? "not reached" : `${q}%, ${data.gaps[i][j]} gaps`}`;
+      const td = document.createElement("td");
+      td.dataset.symbol = symbol;
+      td.dataset.date = date;
+      setHeatCell(td, data.quality[i][j], data.gaps[i][j]);
       tr.append(td);
     });
     return tr;
   });
   table.tBodies[0].replaceChildren(...rows);
+  patchHeatmap();
+}
+
+function setHeatCell(td, q, gaps) {
+  td.textContent = q === null ? "·" : qualityText(q).replace("%", "");
+  td.dataset.quality = q === null ? "" : String(q);
+  td.dataset.gaps = String(gaps);
+  td.style.backgroundColor = heatColor(q);
+  td.title = `${td.dataset.symbol} ${td.dataset.date}: ${q === null ? "not reached" : `${q}%, ${gaps} gaps`}`;
+}
+
+/** The table's session column of the heatmap shows the table's own figures (the same numbers, the same moment). */
+function patchHeatmap() {
+  if (!state.tableSession) return;
+  for (const td of el("heatmap").querySelectorAll("td[data-date]")) {
+    if (td.dataset.date !== state.tableSession) continue;
+    const cell = state.tableCells.get(td.dataset.symbol);
+    if (cell) setHeatCell(td, cell.quality, Number(td.dataset.gaps));
+  }
 }
 
 // ---- wiring ----
@@ -285,6 +490,8 @@ state.interval = el("interval").value;
 refreshSymbols();
 refreshHealth();
 refreshHeatmap();
+refreshGaps();
 setInterval(refreshSymbols, 2000);
 setInterval(refreshHealth, 5000);
 setInterval(refreshHeatmap, 10000);
+setInterval(refreshGaps, 5000);
