@@ -1,4 +1,5 @@
-import { getCalendar } from "../src/calendar/registry.js";
+import { BUILT_IN_CALENDARS } from "../src/calendar/names.js";
+import { buildCalendar, getCalendar } from "../src/calendar/registry.js";
 import { buildXnys } from "../src/calendar/xnys.js";
 import { ZoneOffsets } from "../src/calendar/zone.js";
 import type { BenchGroup, Figure } from "./harness.js";
@@ -19,10 +20,85 @@ function randoms(n: number, seed = 0x9e3779b9): Float64Array {
   return out;
 }
 
+/** Median ms of building a calendar cold (no cached zone table), after warm-ups. */
+function buildMillis(build: () => unknown, runs = 13): number {
+  const times: number[] = [];
+  for (let k = 0; k < runs + 3; k++) {
+    ZoneOffsets.clearCache();
+    const t0 = process.hrtime.bigint();
+    build();
+    if (k >= 3) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  times.sort((a, b) => a - b);
+  return times[times.length >> 1];
+}
+
+/**
+ * Every built-in calendar's build from its rules, one by one and all together (target: all
+ * under 100 ms), each beside the XNYS 1990-2035 build of the same run; and `sessionAt` on
+ * XTKS (breaks) and CMES beside XNYS and a bare binary search over the same open times.
+ */
+async function exchanges(xnysBuild: number): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  let sum = 0;
+  for (const { name } of BUILT_IN_CALENDARS) {
+    const ms = buildMillis(() => buildCalendar(name));
+    sum += ms;
+    const years = `${buildCalendar(name).firstDate.slice(0, 4)}-${buildCalendar(name).lastDate.slice(0, 4)}`;
+    figures.push({
+      name: `calendarBuildMillis.${name}`,
+      value: ms,
+      unit: "ms",
+      note: `${years}; ${(ms / xnysBuild).toFixed(2)}x the XNYS 1990-2035 build`,
+    });
+  }
+  const all = buildMillis(() => {
+    for (const { name } of BUILT_IN_CALENDARS) buildCalendar(name);
+  }, 7);
+  figures.push({
+    name: "calendarBuildMillisAll",
+    value: all,
+    unit: "ms",
+    note: `all ${BUILT_IN_CALENDARS.length} built-ins together (sum of one by one ${sum.toFixed(1)} ms), target < 100 ms`,
+  });
+  const floorOpens = getCalendar("XTKS").columns.open;
+  for (const name of ["XTKS", "CMES"]) {
+    const cal = getCalendar(name);
+    const first = cal.session(0).open;
+    const last = cal.session(cal.length - 1).close;
+    const instants = Array.from(randoms(4096, 3), (r) => first + Math.floor(r * (last - first)));
+    let i = 0;
+    let hits = 0;
+    const lookup = await medianMicros(() => {
+      if (cal.sessionAt(instants[i++ & 4095]) !== undefined) hits++;
+    });
+    let j = 0;
+    const floor = await medianMicros(() => {
+      const t = instants[j++ & 4095];
+      let lo = 0;
+      let hi = floorOpens.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (floorOpens[mid] <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < 0) hits++;
+    });
+    if (hits < 0) throw new Error("unreachable");
+    figures.push({
+      name: `sessionForMicros.${name}`,
+      value: lookup,
+      unit: "us",
+      note: `target < 0.5 us; ${(lookup / floor).toFixed(1)}x a bare binary search (${floor.toFixed(3)} us)`,
+    });
+  }
+  return figures;
+}
+
 /**
  * Calendar figures: building the XNYS table for 1990-2035 from its rules (with a cold time-zone
- * table each time), one `sessionAt(t)` lookup at a random instant, and the expected minute
- * starts of a random session.
+ * table each time), one `sessionAt(t)` lookup at a random instant, the expected minute
+ * starts of a random session, and every built-in exchange's build (see exchanges()).
  */
 async function run(): Promise<Figure[]> {
   // Each build is a few ms and allocates, so time whole builds (after a warm-up) and take the median.
@@ -63,6 +139,7 @@ async function run(): Promise<Figure[]> {
       note: "390 minute starts, new Float64Array",
     },
     { name: "writeExpectedMinutesMicros", value: minutesInto, unit: "us", note: "into a reused buffer" },
+    ...(await exchanges(build)),
   ];
 }
 

@@ -36,6 +36,17 @@ const BUILDERS: Record<string, () => TableCalendar> = {
 const built = new Map<string, TableCalendar>();
 
 /**
+ * Builds a built-in calendar afresh from its rules, by canonical name (names.ts), bypassing
+ * the cache of `getCalendar`: for benchmarks and tests of the builders.
+ */
+export function buildCalendar(name: string): TableCalendar {
+  const build = BUILDERS[name];
+  if (!build)
+    throw new InvalidArgumentError(`no built-in calendar "${name}": known are ${calendarNames().join(", ")}`);
+  return build();
+}
+
+/**
  * A calendar by name, case-insensitive: a built-in one by its name or an alias (names.ts:
  * `XNYS`, `XLON`, `XTKS`, `CMES`, `24/7`, ...), or the path of a `.json` calendar file.
  * Tables are built once and cached, so every call with the same name returns the same

@@ -1,0 +1,94 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getCalendar } from "../calendar/index.js";
+import { openRepository, type Repository } from "../store/index.js";
+import { skipWithout } from "../testing/deps.js";
+import { connectBus } from "./connection.js";
+import { BusPublisher } from "./publisher.js";
+import { serveShard } from "./serve.js";
+import { streamNames } from "./streams.js";
+import { BusSubjects } from "./subjects.js";
+import { hasNatsServer, TestNats } from "./test-support.js";
+
+const XNYS = getCalendar("XNYS");
+const OPEN = XNYS.sessions("2024-01-02", "2024-01-02")[0].open;
+const encoder = new TextEncoder();
+
+describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw messages", () => {
+  let nats: TestNats;
+  let dir: string;
+  let repository: Repository;
+
+  beforeAll(async () => {
+    nats = await TestNats.start();
+    dir = mkdtempSync(join(tmpdir(), "tw-dlq-"));
+    repository = await openRepository(join(dir, "empty.duckdb"));
+  });
+  afterAll(async () => {
+    await repository?.close();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("are rejected with their reason, counted in /metrics, acked, kept in the dead-letter stream; the shard goes on", async () => {
+    const prefix = "dlq";
+    const subjects = new BusSubjects(prefix);
+    const served = await serveShard(
+      {
+        nats: nats.url,
+        prefix,
+        shard: { index: 1, count: 1 },
+        symbols: ["AAA"],
+        config: { from: "2024-01-02", to: "2024-01-02", derived: { intervals: ["5m"] }, upkeep: { enabled: false } },
+        parts: { repository, calendar: XNYS },
+      },
+      { port: 0 },
+    );
+    const bus = await connectBus(nats.url);
+    const publisher = await BusPublisher.open(bus, { prefix });
+    const bar = (k: number) => ({
+      symbol: "AAA",
+      time: OPEN + k * 60_000,
+      open: 10 + k,
+      high: 11 + k,
+      low: 9 + k,
+      close: 10.5 + k,
+      volume: 100,
+    });
+    for (let k = 0; k < 5; k++) {
+      if (k === 2) {
+        await bus.js.publish(subjects.raw("bar", "AAA"), encoder.encode("{not json"));
+        await bus.js.publish(
+          subjects.raw("bar", "AAA"),
+          encoder.encode(JSON.stringify({ ...bar(2), type: "bar", high: 1 })),
+        );
+      }
+      await publisher.bar(bar(k));
+      await publisher.clock(OPEN + (k + 1) * 60_000);
+    }
+    await publisher.end(OPEN + 5 * 60_000);
+    await served.shard.done;
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    expect(metrics).toContain('tickwright_bus_rejected_total{reason="not JSON"} 1');
+    expect(metrics).toContain('tickwright_bus_rejected_total{reason="high below low"} 1');
+    expect(metrics).toMatch(/tickwright_bus_consumer_lag \d+/);
+    const health = (await (await fetch(`${served.url}/health`)).json()) as {
+      components: { bus: { details: { consumer: { lag: number; pending: number }; rawBars: number } } };
+    };
+    expect(health.components.bus.details.rawBars).toBe(5);
+    expect(health.components.bus.details.consumer).toMatchObject({ lag: expect.any(Number), pending: expect.any(Number) });
+    const names = streamNames(subjects);
+    const info = await bus.jsm.streams.info(names.deadLetter);
+    expect(info.state.messages).toBe(2);
+    const first = await bus.jsm.streams.getMessage(names.deadLetter, { seq: info.state.first_seq });
+    expect(first?.header.get("Tw-Reason")).toBe("not JSON");
+    expect(first?.subject).toBe("dlq.dlq.bar.AAA");
+    expect(new TextDecoder().decode(first?.data)).toBe("{not json");
+    const last = await bus.jsm.streams.getMessage(names.out, { last_by_subj: subjects.bar("1m", "AAA") });
+    expect(JSON.parse(new TextDecoder().decode(last?.data)).time).toBe(OPEN + 4 * 60_000);
+    await bus.close();
+    await served.close();
+  }, 60_000);
+});
