@@ -38,6 +38,7 @@ export {
   BarView,
   type BoundaryEvent,
   type ComponentHealth,
+  type CorporateActionEvent,
   createEngine,
   Engine,
   type EngineCounters,

@@ -41,7 +41,12 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
         prefix,
         shard: { index: 1, count: 1 },
         symbols: ["AAA"],
-        config: { from: "2024-01-02", to: "2024-01-02", derived: { intervals: ["5m"] }, upkeep: { enabled: false } },
+        config: {
+          from: "2024-01-02",
+          to: "2024-01-02",
+          derived: { intervals: ["5m"] },
+          upkeep: { enabled: false },
+        },
         parts: { repository, calendar: XNYS },
       },
       { port: 0 },
@@ -78,7 +83,10 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
       components: { bus: { details: { consumer: { lag: number; pending: number }; rawBars: number } } };
     };
     expect(health.components.bus.details.rawBars).toBe(5);
-    expect(health.components.bus.details.consumer).toMatchObject({ lag: expect.any(Number), pending: expect.any(Number) });
+    expect(health.components.bus.details.consumer).toMatchObject({
+      lag: expect.any(Number),
+      pending: expect.any(Number),
+    });
     const names = streamNames(subjects);
     const info = await bus.jsm.streams.info(names.deadLetter);
     expect(info.state.messages).toBe(2);

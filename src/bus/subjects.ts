@@ -141,6 +141,8 @@ export function resultId(e: EngineEvent | QualityReport): string {
       return `${e.type}.${e.symbol}.${e.time}`;
     case "quality":
       return `quality.${e.symbol}.${e.date}`;
+    case "corporateAction":
+      return `corporateAction.${e.symbol}.${e.date}.${e.kind}`;
     default:
       return `${e.type}.${e.calendar}.${e.date}`;
   }

@@ -36,6 +36,8 @@ export const configSchema = z
     to: date.optional(),
     /** Include pre-market and after-hours bars. */
     extended: z.boolean().default(false),
+    /** Prices of history in a replay: as traded (`raw`), or split (and dividend) adjusted as of the clock. */
+    adjust: z.enum(["raw", "split", "adjusted"]).default("raw"),
     /** `max`, or a multiple of real time. */
     speed: z.union([z.literal("max"), z.number().positive()]).default("max"),
     /** A paced replay waits through closed time between sessions too (default: skips it). */

@@ -14,6 +14,7 @@ import type { Repository } from "../store/types.js";
 import { type BarSource, RepositoryBarSource, Upkeep, type UpkeepHost } from "../upkeep/index.js";
 import { BacktestDriver } from "./backtest-driver.js";
 import { BarPath, type Rejection } from "./bar-path.js";
+import { ReplayAdjuster } from "./corporate-actions.js";
 import { EventHub, eventIterator, type Listener } from "./events.js";
 import { ListFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
 import { type Health, LatencyRecorder } from "./health.js";
@@ -129,6 +130,10 @@ export class Engine {
       kinds: { quotes: parts.quotes === true, ticks: parts.ticks === true },
       backtest: simulated !== undefined,
       skipTo: (t) => this.backtest?.coordinator.skipTo(t),
+      adjuster:
+        config.adjust === "raw"
+          ? undefined
+          : new ReplayAdjuster(config.adjust, repository, calendar.timeZone),
     });
     for (const symbol of symbols) this.cycle.pendingHistory.add(symbol);
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });

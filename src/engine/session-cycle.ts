@@ -6,6 +6,7 @@ import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
 import type { Upkeep } from "../upkeep/index.js";
 import { type BarPath, closedWindows } from "./bar-path.js";
+import type { ReplayAdjuster } from "./corporate-actions.js";
 import { type SessionLoader, sessionWindow } from "./feeds.js";
 import { loadHistory, type SymbolHistory } from "./history.js";
 import { Prefetcher, type PreparedSession } from "./prefetch.js";
@@ -33,6 +34,8 @@ export interface SessionCycleParts {
   backtest: boolean;
   /** Paced replays: closed time up to a session's start is skipped. */
   skipTo(t: number): void;
+  /** Point-in-time adjustment of held history (config `adjust` split or adjusted). */
+  adjuster?: ReplayAdjuster;
 }
 
 /**
@@ -86,6 +89,7 @@ export class SessionCycle {
     this.apply(
       await loadHistory(this.p.repository, this.p.calendar, symbols, session, this.historyOptions()),
     );
+    await this.p.adjuster?.adjustLoaded(symbols, session, this.p.session);
   }
 
   /**
@@ -104,9 +108,17 @@ export class SessionCycle {
       regular: sessionWindow(session, false),
     };
     const prepared = await this.prefetcher.result(session);
+    // Symbols whose prefetched history (raw, as stored) is applied now; loadPending adjusts its own.
+    const fresh = new Set<string>();
     if (this.pendingHistory.size > 0) {
-      if (prepared?.history) this.apply(prepared.history);
-      else await this.loadPending([...this.pendingHistory], session);
+      if (prepared?.history) {
+        for (const symbol of this.pendingHistory) fresh.add(symbol);
+        this.apply(prepared.history);
+      } else await this.loadPending([...this.pendingHistory], session);
+    }
+    if (this.p.adjuster) {
+      const events = await this.p.adjuster.startSession(session, this.p.session, fresh, clock.now());
+      for (const e of events) await this.p.bars.emit(e);
     }
     const next = calendar.nextSession(session.postClose, true);
     if (next && config.prefetch.enabled && this.p.sessions.some((s) => s.date === next.date)) {

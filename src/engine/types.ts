@@ -30,8 +30,25 @@ export interface BoundaryEvent {
   date: string;
 }
 
+/**
+ * A split or dividend taking effect at a session's open in an adjusted replay (`adjust`):
+ * emitted before that session's first bar, once the symbol's held history is rescaled.
+ */
+export interface CorporateActionEvent {
+  type: "corporateAction";
+  at: number;
+  symbol: string;
+  /** The ex-date: the session it takes effect at. */
+  date: string;
+  kind: "split" | "dividend";
+  /** Split: new shares per old share. Dividend: cash per share. */
+  value: number;
+  /** The multiplier applied to earlier prices (volumes divided by it for a split). */
+  factor: number;
+}
+
 /** Every per-bar and other event the engine emits (slices are delivered apart, see `Slice`). */
-export type EngineEvent = BarEvent | QuoteEvent | TickEvent | BoundaryEvent | GapEvent;
+export type EngineEvent = BarEvent | QuoteEvent | TickEvent | BoundaryEvent | GapEvent | CorporateActionEvent;
 
 /** Map from event type to its event. */
 export interface EngineEventMap {
@@ -48,6 +65,7 @@ export interface EngineEventMap {
   gap: GapEvent;
   gapFilled: GapEvent;
   gapAbandoned: GapEvent;
+  corporateAction: CorporateActionEvent;
   /** Every bar completed at one clock instant (only to `slice` listeners, never to `onAny`). */
   slice: Slice;
 }
