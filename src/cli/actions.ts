@@ -1,14 +1,20 @@
-import { existsSync } from "node:fs";
 import type { Command } from "commander";
 import type { CorporateAction } from "../store/types.js";
-import { DEFAULT_DB } from "./ingest.js";
 import { note, out } from "./io.js";
+import {
+  type ConfigOptions,
+  checkedFormat,
+  commandConfig,
+  configOption,
+  dbOption,
+  openExistingStore,
+} from "./options.js";
 
 /** Options of `tickwright actions`, as commander hands them over. */
-interface ActionsOptions {
+interface ActionsOptions extends ConfigOptions {
   from?: string;
   to?: string;
-  db: string;
+  db?: string;
   format: string;
 }
 
@@ -25,15 +31,14 @@ type ActionRow = Record<(typeof COLUMNS)[number], string | number>;
  * and split factor of prices dated before the ex-date, as of every stored action.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("actions")
     .description("list a symbol's splits, dividends and renames with their factors")
     .argument("<symbol>", "symbol under its current ticker, e.g. AAPL")
     .option("--from <date>", "first ex-date (YYYY-MM-DD)")
-    .option("--to <date>", "last ex-date (YYYY-MM-DD)")
-    .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
-    .option("--format <csv|json|table>", "output format", "csv")
-    .action(async (symbol: string, opts: ActionsOptions) => actionsCommand(symbol, opts));
+    .option("--to <date>", "last ex-date (YYYY-MM-DD)");
+  dbOption(command).option("--format <csv|json|table>", "output format", "csv");
+  configOption(command).action(async (symbol: string, opts: ActionsOptions) => actionsCommand(symbol, opts));
 }
 
 /** Significant digits factors are printed with (LEAN's files carry seven). */
@@ -43,24 +48,18 @@ const round = (x: number, digits: number) => Number(x.toPrecision(digits));
 
 /** Runs `tickwright actions`. Bad options throw InvalidArgumentError (exit 2). */
 export async function actionsCommand(symbol: string, opts: ActionsOptions): Promise<void> {
-  const { InvalidArgumentError, InputError } = await import("../model/errors.js");
+  const { InvalidArgumentError } = await import("../model/errors.js");
   const { parseDate } = await import("../model/time.js");
-  if (!FORMATS.includes(opts.format)) {
-    throw new InvalidArgumentError(`bad --format "${opts.format}": expected one of ${FORMATS.join(", ")}`);
-  }
+  checkedFormat(opts.format, FORMATS);
   if (opts.from !== undefined) parseDate(opts.from, "--from");
   if (opts.to !== undefined) parseDate(opts.to, "--to");
   if (opts.from !== undefined && opts.to !== undefined && opts.from > opts.to) {
     throw new InvalidArgumentError(`--from ${opts.from} is after --to ${opts.to}`);
   }
-  const isFile = opts.db !== ":memory:" && !/^postgres(ql)?:\/\//i.test(opts.db);
-  if (isFile && !existsSync(opts.db)) {
-    throw new InputError(`no database at ${opts.db} (ingest data first, or pass --db)`);
-  }
-  const { openRepository } = await import("../store/index.js");
+  const { db } = await commandConfig(opts.config, { db: opts.db });
   const { FactorTimeline, securityHistory } = await import("../actions/index.js");
   const { formatDay } = await import("../model/time.js");
-  const repo = await openRepository(opts.db);
+  const repo = await openExistingStore(db);
   let history: Awaited<ReturnType<typeof securityHistory>>;
   try {
     history = await securityHistory(repo, symbol);
@@ -85,7 +84,7 @@ export async function actionsCommand(symbol: string, opts: ActionsOptions): Prom
       split_factor: round(timeline.splitFactorOn(before), FACTOR_DIGITS),
     };
   });
-  if (rows.length === 0) note(`no corporate actions of ${symbol} in ${opts.db}`);
+  if (rows.length === 0) note(`no corporate actions of ${symbol} in ${db}`);
   print(opts.format, rows);
 }
 

@@ -12,8 +12,10 @@ const MARK = ".tickwright-demo";
 
 /**
  * `tickwright demo`: the main job end to end on the embedded store, no server needed:
- * generates a few symbols' one-minute bars into its own DuckDB file, then replays them with
- * derived bars, upkeep and the summary, exactly as `tickwright replay` does. It replaces a
+ * generates a few symbols' one-minute bars into its own DuckDB file with about 1% of the minutes
+ * missing, and into a complete second file (`<name>-source.duckdb`), then replays the first
+ * with derived bars, upkeep filling its gaps from the second, and the summary, exactly as
+ * `tickwright replay --fill-from` does. It replaces a
  * file only when it wrote it before (the `.tickwright-demo` mark beside it); it takes no
  * database from the configuration (TICKWRIGHT_DB names the user's own data).
  */
@@ -30,42 +32,45 @@ export function register(program: Command): void {
     .option("--days <n>", "how many sessions", "5")
     .action(async (opts: DemoOptions) => {
       const { existsSync, mkdirSync, rmSync, writeFileSync } = await import("node:fs");
-      const { dirname, resolve } = await import("node:path");
+      const { basename, dirname, extname, join, resolve } = await import("node:path");
       const { InputError } = await import("../model/errors.js");
       const { getCalendar } = await import("../calendar/index.js");
       const { DEFAULT_GENERATE_START, sessionsFrom } = await import("../ingest/generate.js");
       const { generateCommand } = await import("./generate.js");
       const { replayCommand } = await import("./replay-run.js");
-      const mark = `${opts.db}${MARK}`;
-      if (existsSync(opts.db)) {
-        if (!existsSync(mark)) {
-          throw new InputError(
-            `${resolve(opts.db)} exists and was not written by tickwright demo; give --db a new file (the demo replaces only its own)`,
-          );
+      const source = join(dirname(opts.db), `${basename(opts.db, extname(opts.db))}-source.duckdb`);
+      for (const db of [opts.db, source]) {
+        const mark = `${db}${MARK}`;
+        if (existsSync(db)) {
+          if (!existsSync(mark)) {
+            throw new InputError(
+              `${resolve(db)} exists and was not written by tickwright demo; give --db a new file (the demo replaces only its own)`,
+            );
+          }
+          for (const suffix of ["", ".wal"]) rmSync(`${db}${suffix}`, { force: true });
         }
-        for (const suffix of ["", ".wal"]) rmSync(`${opts.db}${suffix}`, { force: true });
+        mkdirSync(dirname(resolve(db)), { recursive: true });
+        writeFileSync(mark, "written by tickwright demo, which may replace the database beside this file\n");
       }
-      mkdirSync(dirname(resolve(opts.db)), { recursive: true });
-      writeFileSync(mark, "written by tickwright demo, which may replace the database beside this file\n");
       const start = DEFAULT_GENERATE_START;
-      await generateCommand({
-        symbols: opts.symbols,
-        days: opts.days,
-        db: opts.db,
-        seed: "1",
-        missingRate: "0",
-        start,
-      });
+      // the replayed store misses about 1% of its minutes; a complete second store fills them
+      for (const [db, missingRate] of [
+        [opts.db, "0.01"],
+        [source, "0"],
+      ]) {
+        await generateCommand({ symbols: opts.symbols, days: opts.days, db, seed: "1", missingRate, start });
+      }
       const sessions = sessionsFrom(getCalendar("XNYS"), start, Number(opts.days));
       const from = sessions[0].date;
       const to = sessions[sessions.length - 1].date;
-      out(`replaying ${from} .. ${to} with 5m, 15m, 60m and daily bars:`);
+      out(`replaying ${from} .. ${to} with 5m, 15m, 60m and daily bars, filling gaps from ${source}:`);
       process.exitCode = await replayCommand({
         db: opts.db,
         all: true,
         from,
         to,
         derived: "5m,15m,60m,1d",
+        fillFrom: source,
         progress: false,
       });
       out("");

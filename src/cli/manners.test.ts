@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finished, runBin, runIntoHead, startBin } from "../testing/bin.js";
+import { finished, runBin, runIntoHead, SPAWNS_TIMEOUT, startBin } from "../testing/bin.js";
 
 // Every command as a user runs it (the built bin, spawned), on generated bars: SYM001 and
 // SYM002 over the sessions of 2024-01-02, 03 and 04.
@@ -19,7 +19,7 @@ beforeAll(async () => {
   health = createServer((_, res) => res.writeHead(200).end(JSON.stringify({ status: "ok", components: {} })));
   await new Promise<void>((ready) => health.listen(0, "127.0.0.1", ready));
   healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}`;
-});
+}, SPAWNS_TIMEOUT);
 afterAll(async () => {
   await new Promise((closed) => health.close(closed));
   rmSync(dir, { recursive: true, force: true });
@@ -30,7 +30,7 @@ const day = ["--from", "2024-01-02"];
 const untimed = (text: string) => text.replace(/in \d+\.\d\d s/g, "").replace(/[\d,]+ bars\/s/g, "");
 const range = ["--from", "2024-01-02", "--to", "2024-01-04"];
 
-describe("every command into a closed pipe", () => {
+describe("every command into a closed pipe", { timeout: SPAWNS_TIMEOUT }, () => {
   it("prints its first line into `head -1` and exits 0 quietly", async () => {
     const csv = join(dir, "rows.csv");
     writeFileSync(csv, "time,symbol,open,high,low,close,volume\n1704205800,CSV,1,2,0.5,1.5,10\n");
@@ -50,7 +50,7 @@ describe("every command into a closed pipe", () => {
       [["replay", "--db", db, "--all", ...range], /^replayed 3 sessions of 2 symbols /],
       [
         ["demo", "--db", join(dir, "demo.duckdb")],
-        /^generated 9,750 one-minute bars of 5 symbols over 5 sessions /,
+        /^generated 9,652 one-minute bars of 5 symbols over 5 sessions /,
       ],
       [["generate", "--db", join(dir, "gen.duckdb")], /^generated 9,750 one-minute bars /],
       [["db", "init", "--db", join(dir, "init.duckdb")], /^DuckDB .*init\.duckdb: tables ready$/],
@@ -63,6 +63,12 @@ describe("every command into a closed pipe", () => {
       expect([r.code, r.stderr], args.join(" ")).toEqual([0, ""]);
       expect(r.stdout.trimEnd(), args.join(" ")).toMatch(first);
     }
+    const actions = await runIntoHead(["actions", "SYM001", "--db", db]);
+    expect([actions.code, actions.stdout, actions.stderr]).toEqual([
+      0,
+      "date,kind,value,factor,price_factor,split_factor\n",
+      `no corporate actions of SYM001 in ${db}\n`,
+    ]);
   });
 
   it("exits 0 quietly when the reader is gone before anything is written", async () => {
@@ -79,13 +85,16 @@ describe("every command into a closed pipe", () => {
   });
 });
 
-describe("one database default, one configuration, one set of exit codes", () => {
-  it("bars, gaps and replay default --db alike, refuse a missing one naming it (exit 2), and honour TICKWRIGHT_DB and --config", async () => {
+describe("one database default, one configuration, one set of exit codes", {
+  timeout: SPAWNS_TIMEOUT,
+}, () => {
+  it("bars, gaps, replay and actions default --db alike, refuse a missing one naming it (exit 2), and honour TICKWRIGHT_DB and --config", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "tw-cli-nodb-"));
     const readers = [
       ["bars", "SYM001", ...day],
       ["gaps", "SYM001", ...day],
       ["replay", "--all", ...range],
+      ["actions", "SYM001"],
     ];
     try {
       for (const args of readers) {
@@ -171,6 +180,7 @@ describe("one database default, one configuration, one set of exit codes", () =>
       "health",
       "demo",
       "ingest",
+      "actions",
     ]) {
       const r = await runBin([...command.split(" "), "--no-such-option"]);
       expect([r.code, r.stderr.split("\n")[0]], command).toEqual([
@@ -219,7 +229,7 @@ describe("one database default, one configuration, one set of exit codes", () =>
   });
 });
 
-describe("tickwright demo", () => {
+describe("tickwright demo", { timeout: SPAWNS_TIMEOUT }, () => {
   it("never replaces a file it did not write, and replaces its own", async () => {
     const theirs = join(dir, "theirs.duckdb");
     writeFileSync(theirs, "not the demo's");
@@ -235,7 +245,7 @@ describe("tickwright demo", () => {
     const first = statSync(own).size;
     const again = await runBin(["demo", "--db", own, "--days", "1"]);
     expect([again.code, again.stderr]).toEqual([0, ""]);
-    expect(again.stdout).toMatch(/^generated 1,950 one-minute bars of 5 symbols over 1 session /);
+    expect(again.stdout).toMatch(/^generated 1,933 one-minute bars of 5 symbols over 1 session /);
     expect(statSync(own).size).toBe(first);
   });
 });

@@ -148,6 +148,8 @@ export interface ReplayFlagOptions extends ConfigOptions {
   speed?: string;
   paceClosed?: boolean;
   calendar?: string;
+  /** A second store (DuckDB file or postgres:// URL), `alpaca` or `none` to fill gaps from. */
+  fillFrom?: string;
 }
 
 /**
@@ -174,5 +176,6 @@ export function replayFlags(opts: ReplayFlagOptions): Record<string, unknown> {
   if (opts.to !== undefined) flags.to = checkedDate(opts.to, "--to");
   if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
   if (opts.speed !== undefined) flags.speed = parseSpeed(opts.speed);
+  if (opts.fillFrom !== undefined) flags.upkeep = { source: opts.fillFrom };
   return flags;
 }

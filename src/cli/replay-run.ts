@@ -4,6 +4,7 @@ import { createEngine, type Engine } from "../engine/engine.js";
 import { JsonlWriter } from "../engine/jsonl.js";
 import type { RunSummary } from "../engine/types.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
+import { openFillSource } from "../upkeep/index.js";
 import { type ReplayShardOptions, replayShard } from "./bus.js";
 import { note, out, plural } from "./io.js";
 import {
@@ -51,10 +52,14 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const symbols = await replayedSymbols(config, repository, sessions);
     if (symbols === undefined) return 0;
     const owned = shard ? shard.owned(symbols) : symbols;
+    const fill = await openFillSource(config.upkeep.source);
     const engine = await createEngine(
       { ...config, allSymbols: false, symbols: owned },
-      { repository, calendar },
-    );
+      { repository, calendar, ...(fill.barSource ? { barSource: fill.barSource } : {}) },
+    ).catch(async (err: unknown) => {
+      await fill.close();
+      throw err;
+    });
     try {
       const published = shard ? await shard.publish(engine, symbols) : undefined;
       const summary = await runEngine(engine, stop, outPath, opts, {
@@ -70,6 +75,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       return 0;
     } finally {
       await engine.close();
+      await fill.close();
     }
   } finally {
     stop.dispose();

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { finished, runBin, startBin } from "../testing/bin.js";
+import { finished, runBin, SPAWNS_TIMEOUT, startBin } from "../testing/bin.js";
 
 // The built command line as a user runs it, on generated bars: AAA on 2024-01-02 only, BBB on
 // 2024-01-03 and 2024-01-04, 390 regular minutes each (no minute missing).
@@ -34,7 +34,7 @@ beforeAll(async () => {
     db,
   ]);
   expect([aaa.code, bbb.code]).toEqual([0, 0]);
-});
+}, SPAWNS_TIMEOUT);
 
 /** The --json summary of a replay that exited 0 with nothing on stdout but it. */
 async function summary(args: string[], env: Record<string, string> = {}) {
@@ -48,7 +48,7 @@ async function summary(args: string[], env: Record<string, string> = {}) {
   };
 }
 
-describe("tickwright replay, as a user runs it", () => {
+describe("tickwright replay, as a user runs it", { timeout: SPAWNS_TIMEOUT }, () => {
   it("refuses a database that does not exist, naming its path, and creates nothing", async () => {
     const typo = join(dir, "typo.duckdb");
     const r = await runBin([

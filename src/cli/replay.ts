@@ -20,6 +20,10 @@ export function register(program: Command): void {
       "with --speed N, wait through closed time between sessions too (default: skip it)",
     )
     .option("--calendar <name>", "calendar name or JSON file")
+    .option(
+      "--fill-from <source>",
+      "fill gaps from a second store (DuckDB file or postgres:// URL), alpaca, or none",
+    )
     .option("--out <file.jsonl>", "write every event as one JSON line")
     .option("--json", "print the summary as one JSON object")
     .option("--no-progress", "no progress bar")

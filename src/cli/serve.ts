@@ -20,6 +20,8 @@ export interface ServeOptions {
   token?: string;
   config?: string;
   calendar?: string;
+  /** A second store (DuckDB file or postgres:// URL), `alpaca` or `none` to fill gaps from. */
+  fillFrom?: string;
   derived?: string;
   extended?: boolean;
   /** Live mode: the wall clock and a live feed instead of a replay. */
@@ -62,6 +64,10 @@ export function register(program: Command): void {
     .option("--derived <list>", "derived intervals, e.g. 5m,15m,60m")
     .option("--extended", "include pre-market and after-hours bars")
     .option("--calendar <name>", "calendar name or JSON file")
+    .option(
+      "--fill-from <source>",
+      "fill gaps from a second store (DuckDB file or postgres:// URL), alpaca, or none",
+    )
     .option("--token <token>", "bearer token every request must carry (or TICKWRIGHT_SERVER_TOKEN)")
     .option("--config <file>", "configuration file (JSON or YAML)")
     .option("--live", "live mode: the wall clock and a live feed instead of a replay")
@@ -130,6 +136,7 @@ export function serveConfig(opts: ServeOptions, env: NodeJS.ProcessEnv = process
   if (opts.to !== undefined) flags.to = checkDate(opts.to, "--to");
   if (opts.derived !== undefined) flags.derived = { intervals: list(opts.derived) };
   if (opts.speed !== undefined) flags.speed = parseSpeed(opts.speed);
+  if (opts.fillFrom !== undefined) flags.upkeep = { source: opts.fillFrom };
   if (opts.paceClosed) flags.paceClosed = true;
   const server: Record<string, unknown> = { host: opts.host, token: opts.token };
   if (opts.port !== undefined) {

@@ -64,6 +64,11 @@ export const configSchema = z
         timeoutSeconds: z.number().positive("must be positive").default(10),
         /** Fill gaps given up on with flat zero-volume bars, flagged synthetic. Off by default. */
         synthesizeAbandoned: z.boolean().default(false),
+        /**
+         * Where gaps are filled from: a DuckDB file or `postgres://` URL of a second store,
+         * `alpaca`, or `none`. Unset: the store being replayed (or the live feed's source).
+         */
+        source: z.string().min(1).optional(),
       })
       .prefault({}),
     derived: z

@@ -6,6 +6,7 @@ import type { LiveFeed, RunSummary } from "../engine/types.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
+import { type FillSource, openFillSource } from "../upkeep/index.js";
 import type { BarSource } from "../upkeep/upkeep.js";
 import type { ServerOptions } from "./app.js";
 import { type RunningServer, startServer } from "./listen.js";
@@ -59,16 +60,21 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
   const repository = await openRepository(config.db, { create: false });
   let server: RunningServer | undefined;
   let engine: Engine | undefined;
+  let fill: FillSource | undefined;
   try {
     const range =
       opts && opts.feed !== "replay" ? undefined : await storedRange(repository, calendar, config);
     const live = opts ? await liveFeed(opts, env, repository, range) : undefined;
+    fill = await openFillSource(config.upkeep.source, env);
     engine = live
       ? await createEngine(
           { ...config, mode: "live", from: undefined, to: undefined },
           { repository, calendar, ...(live.barSource ? { barSource: live.barSource } : {}) },
         )
-      : await createEngine({ ...config, ...range }, { repository, calendar });
+      : await createEngine(
+          { ...config, ...range },
+          { repository, calendar, ...(fill.barSource ? { barSource: fill.barSource } : {}) },
+        );
     server = await startServer({
       engine,
       token: config.server.token,
@@ -120,6 +126,7 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
         const summary = await replay;
         await running.server.close();
         await repository.close();
+        await fill?.close();
         return summary;
       },
     };
@@ -127,6 +134,7 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
     await engine?.stop().catch(() => {});
     await server?.close().catch(() => {});
     await repository.close().catch(() => {});
+    await fill?.close().catch(() => {});
     throw err;
   }
 }

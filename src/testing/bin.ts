@@ -5,6 +5,9 @@ import { REPO_ROOT } from "./deps.js";
 /** The built command line, as `npx tickwright` runs it. */
 export const BIN = resolve(REPO_ROOT, "bin/tickwright.js");
 
+/** Timeout of a test that spawns the bin several times (about a second each, more on a loaded machine). */
+export const SPAWNS_TIMEOUT = 300_000;
+
 /** How a spawned `tickwright` ended. */
 export interface BinResult {
   code: number | null;

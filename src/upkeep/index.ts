@@ -1,3 +1,4 @@
+export { type FillSource, openFillSource } from "./fill-source.js";
 export {
   type BarSource,
   type GapCounts,
