@@ -6,6 +6,7 @@ import { generateBars, ingest } from "../ingest/index.js";
 import { openRepository } from "../store/index.js";
 import { run } from "../testing/cli.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
+import { ingestLeanSample } from "../testing/lean.js";
 import { hasNatsServer, TestNats } from "./test-support.js";
 
 const DERIVED = "5m,15m,60m,1d";
@@ -22,9 +23,7 @@ describe.skipIf(
     nats = await TestNats.start();
     dir = mkdtempSync(join(tmpdir(), "tw-collect-"));
     spy = join(dir, "spy.duckdb");
-    const repo = await openRepository(spy);
-    await ingest([LEAN_ROOT], { format: "lean", repository: repo });
-    await repo.close();
+    await ingestLeanSample(spy);
     generated = join(dir, "gen.duckdb");
     const gen = await openRepository(generated);
     for (const g of generateBars({ symbols: 12, days: 2, start: "2024-01-02", seed: 3, missingRate: 0.01 }))

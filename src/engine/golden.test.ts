@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingest } from "../ingest/index.js";
 import { openRepository } from "../store/index.js";
 import { hasSharedData, LEAN_ROOT, REPO_ROOT, skipWithout } from "../testing/deps.js";
+import { ingestLeanSample } from "../testing/lean.js";
 
 /**
  * The `--out` file of the SPY 2013-10-04..11 replay with 5m,15m,60m,1d, written by the engine
@@ -20,9 +21,7 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("golden replay o
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tw-golden-"));
     db = join(dir, "spy.duckdb");
-    const repo = await openRepository(db);
-    await ingest([LEAN_ROOT], { format: "lean", repository: repo });
-    await repo.close();
+    await ingestLeanSample(db);
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });

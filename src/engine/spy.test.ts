@@ -8,6 +8,7 @@ import { ingest } from "../ingest/index.js";
 import { openRepository } from "../store/index.js";
 import type { Repository } from "../store/types.js";
 import { hasSharedData, LEAN_ROOT, REPO_ROOT, skipWithout } from "../testing/deps.js";
+import { ingestLeanSample } from "../testing/lean.js";
 import { createEngine } from "./engine.js";
 import type { BarEvent } from "./types.js";
 
@@ -21,9 +22,7 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("replay of SPY f
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "tw-spy-"));
     db = join(dir, "spy.duckdb");
-    const repo = await openRepository(db);
-    await ingest([LEAN_ROOT], { format: "lean", repository: repo });
-    await repo.close();
+    await ingestLeanSample(db);
   });
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
