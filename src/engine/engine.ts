@@ -1,3 +1,4 @@
+import { SecurityDirectory } from "../actions/index.js";
 import { BoundaryManager, getCalendar } from "../calendar/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
@@ -86,11 +87,13 @@ export class Engine {
     symbols: string[],
   ) {
     this.intervals = config.derived.intervals.map(parseInterval).filter((iv) => iv.minutes > 1);
-    this.reader = {
+    // Reads by current ticker: a renamed symbol's older bars come from its older tickers.
+    const securities = new SecurityDirectory(repository, calendar.timeZone);
+    this.reader = securities.reader({
       readBars: (q) => this.reads.time(() => repository.readBars(q)),
       readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
       readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
-    };
+    });
     this.activeSymbols = symbols;
     this.sessions = this.planSessions();
     const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
@@ -121,7 +124,7 @@ export class Engine {
       config,
       calendar,
       clock: this.clock,
-      repository,
+      repository: securities.reader(repository),
       reader: this.reader,
       session: this.session,
       bars: this.bars,
@@ -131,10 +134,7 @@ export class Engine {
       kinds: { quotes: parts.quotes === true, ticks: parts.ticks === true },
       backtest: simulated !== undefined,
       skipTo: (t) => this.backtest?.coordinator.skipTo(t),
-      adjuster:
-        config.adjust === "raw"
-          ? undefined
-          : new ReplayAdjuster(config.adjust, repository, calendar.timeZone),
+      adjuster: new ReplayAdjuster(config.adjust, securities, calendar.timeZone),
     });
     for (const symbol of symbols) this.cycle.pendingHistory.add(symbol);
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });

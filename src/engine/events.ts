@@ -95,6 +95,7 @@ export class EventHub {
       "gapFilled",
       "gapAbandoned",
       "corporateAction",
+      "rename",
     ];
     for (const t of types) this.counts[t] = this.any.length + (this.byType.get(t)?.length ?? 0);
     this.counts.slice = this.byType.get("slice")?.length ?? 0;

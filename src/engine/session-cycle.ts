@@ -34,7 +34,7 @@ export interface SessionCycleParts {
   backtest: boolean;
   /** Paced replays: closed time up to a session's start is skipped. */
   skipTo(t: number): void;
-  /** Point-in-time adjustment of held history (config `adjust` split or adjusted). */
+  /** Corporate actions at session starts: rename events, and point-in-time adjustment (config `adjust`). */
   adjuster?: ReplayAdjuster;
 }
 
