@@ -129,6 +129,8 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
   const tree = twxTree(join(dir, "lean"));
   const cli = new Map<string, string>();
   const http = new Map<string, string>();
+  /** `replay --out` files of TWX by store and adjustment. */
+  const replays = new Map<string, string>();
   /** `bars` CSV output from DuckDB. */
   const csv = (symbol: string, interval: string, http: string) =>
     cli.get(`${duckFile}|${symbol}|${interval}|${http}`)!;
@@ -168,6 +170,13 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
             cli.set(`${db}|${c.symbol}|${interval}|${v.http}`, r.stdout);
           }
         }
+      }
+      for (const adjust of ["raw", "adjusted"]) {
+        const out = join(dir, "replay.jsonl");
+        const range = ["--from", TWX.from, "--to", TWX.to, "--adjust", adjust];
+        const r = await run("replay", "--symbols", "TWX", ...range, "--json", "--out", out, "--db", db);
+        expect(r.code, r.stderr).toBe(0);
+        replays.set(`${db}|${adjust}`, readFileSync(out, "utf8"));
       }
       const repository = await openRepository(db);
       const engine = await createEngine(
@@ -288,6 +297,31 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
           expect(v / (volume / f.split), `${interval} ${variant} ${time}`).toBeCloseTo(1, 9);
         }
       }
+    }
+  });
+
+  it("replays TWX as one symbol across its rename, a rename event before 2003-10-16's first bar, the same bytes from both stores", () => {
+    for (const adjust of ["raw", "adjusted"]) {
+      const jsonl = replays.get(`${duckFile}|${adjust}`)!;
+      expect(replays.get(`${pgUrl}|${adjust}`), adjust).toBe(jsonl);
+      const lines = jsonl
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      const minutes = lines.filter((l) => l.type === "bar" && l.interval === "1m");
+      expect(minutes.map((l) => l.symbol)).toEqual(Array(1560).fill("TWX"));
+      expect(minutes.map((l) => l.close)).toEqual([...closes(csv("TWX", "1m", "")).values()].map(([c]) => c));
+      const at = lines.findIndex((l) => l.type === "rename");
+      const { at: _at, ...rename } = lines[at];
+      expect(rename).toEqual({
+        type: "rename",
+        symbol: "TWX",
+        date: "2003-10-16",
+        ticker: "TWX",
+        previous: "AOL",
+      });
+      expect(lines.slice(0, at).filter((l) => l.type === "bar" && l.interval === "1m")).toHaveLength(780);
+      expect(lines.filter((l) => l.type === "rename" || l.type === "corporateAction")).toHaveLength(1);
     }
   });
 
