@@ -122,6 +122,6 @@ function rescale(state: SymbolState, timeline: FactorTimeline): void {
   for (const h of state.history) adjustBars(h.bars, timeline);
   adjustBars(state.daily, timeline);
   adjustBars(state.bars, timeline);
-  for (const b of state.builders) adjustBars(b.series, timeline);
+  for (const series of state.derived) adjustBars(series, timeline);
   state.onDemand.clear();
 }

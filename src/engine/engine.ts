@@ -106,9 +106,10 @@ export class Engine {
       historySessions: config.history.sessions,
       dailyBars: config.history.dailyBars,
       cacheSize: config.derived.cacheSize,
+      intervals: this.intervals,
       activate: (symbol) => this.activate(symbol),
     });
-    for (const symbol of symbols) this.session.ensure(symbol, this.intervals);
+    for (const symbol of symbols) this.session.ensure(symbol);
     this.bars = new BarPath(this.clock, this.session, this.hub, config, (err) => this.handlerError(err));
     this.upkeep = config.upkeep.enabled
       ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(this.reader), config.upkeep)
@@ -212,7 +213,7 @@ export class Engine {
     if (this.state !== "idle") throw new InvalidArgumentError("feeds must be added before run()");
     if (!this.backtest) throw new InvalidArgumentError("feed() adds data to a backtest");
     if (!this.session.has(symbol)) {
-      this.session.ensure(symbol, this.intervals);
+      this.session.ensure(symbol);
       this.activeSymbols.push(symbol);
     }
     this.backtest.addListFeed(symbol, ListFeed.of(symbol, kind, items));
@@ -221,7 +222,7 @@ export class Engine {
   /** Makes a symbol active: loads its history and adds its stored data from now on. */
   async activate(symbol: string): Promise<void> {
     if (this.session.has(symbol)) return;
-    this.session.ensure(symbol, this.intervals);
+    this.session.ensure(symbol);
     this.activeSymbols.push(symbol);
     const current = this.session.session;
     if (!current) return;
