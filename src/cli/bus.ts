@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Config } from "../config/index.js";
+import { type Config, symbolNames } from "../config/index.js";
 import type { Engine, RunSummary } from "../engine/index.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { parseDate } from "../model/time.js";
@@ -210,7 +210,7 @@ export async function serveShardCommand(opts: ServeBusOptions, config: Config): 
   const shard = parseShard(opts.shard ?? "1/1");
   const repository = await openRepository(config.db, { create: false });
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
+    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("serve --bus needs --symbols or stored symbols", 2);
     const served = await serveShard(
       {

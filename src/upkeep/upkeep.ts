@@ -104,8 +104,11 @@ export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
   symbols(): readonly S[];
   /** One active symbol. */
   symbol(name: string): S | undefined;
-  /** Expected minute starts of the session in progress (empty between sessions). */
-  expectedMinutes(): Float64Array;
+  /**
+   * Expected minute starts of a symbol's session in progress (empty between its sessions):
+   * symbols of several markets have sessions of their own.
+   */
+  expectedMinutes(state: S): Float64Array;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: S, time: number): void | Promise<void>;
   /**
@@ -216,20 +219,22 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     if (this.host.isPaused()) return;
     const t0 = performance.now();
     const now = this.host.clock.now();
-    const expected = this.host.expectedMinutes();
     this.cycles++;
     this.lastCycleAt = now;
-    if (expected.length === 0) {
-      this.lastCycleMicros = (performance.now() - t0) * 1000;
-      this.busyMicros += this.lastCycleMicros;
-      return;
-    }
     const found: Finding[] = [];
-    const ended = endedMinutes(expected, now);
     const states = this.host.symbols();
     const incomplete: S[] = [];
+    // Symbols of one market share their session's minutes: the ended count is found once per array.
+    let expected: Float64Array | undefined;
+    let ended = 0;
     for (let i = 0; i < states.length; i++) {
-      if (!this.scan(states[i], expected, ended, now, found)) incomplete.push(states[i]);
+      const minutes = this.host.expectedMinutes(states[i]);
+      if (minutes.length === 0) continue;
+      if (minutes !== expected) {
+        expected = minutes;
+        ended = endedMinutes(minutes, now);
+      }
+      if (!this.scan(states[i], minutes, ended, now, found)) incomplete.push(states[i]);
     }
     for (const f of found) {
       await this.host.emit({
@@ -454,7 +459,7 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     let filled = 0;
     let abandoned = 0;
     let missing = 0;
-    const sessionStart = this.host.expectedMinutes()[0] ?? Number.POSITIVE_INFINITY;
+    const sessionStart = this.host.expectedMinutes(state)[0] ?? Number.POSITIVE_INFINITY;
     for (const g of this.gaps.get(symbol) ?? []) {
       const current = g.start >= sessionStart;
       if (g.state === "filled") filled++;
