@@ -1,7 +1,16 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { runBin, SPAWNS_TIMEOUT } from "../testing/bin.js";
 import { run } from "../testing/cli.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
 
@@ -175,4 +184,55 @@ describe("tickwright ingest", () => {
       expect(r.stdout).toMatch(new RegExp(`\\n  ${truncated}: not a readable zip file \\(.+\\)\\n`));
     },
   );
+
+  it("without --db writes to TICKWRIGHT_DB, else the db and calendar of --config, else ./data/tickwright.duckdb", {
+    timeout: SPAWNS_TIMEOUT,
+  }, async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tw-cli-ingest-db-"));
+    try {
+      const file = join(cwd, "bars.csv");
+      // 2023-11-14 22:13 UTC: after-hours in New York (XNYS), outside every 24/5 gap
+      writeFileSync(file, `time,symbol,open,high,low,close,volume\n${T0},AAA,1,2,0.5,1.5,10\n`);
+      const summary = (r: { stdout: string }) =>
+        r.stdout
+          .split("\n")[0]
+          .replace(/ in [\d.]+ s /, " ")
+          .replace(/\(\d[\d,]* rows\/s\)/, "");
+      const plain = await runBin(["ingest", file, "--format", "csv"], { cwd });
+      expect([plain.code, summary(plain)]).toEqual([
+        0,
+        "ingested 1 file of 1 into ./data/tickwright.duckdb (0 failed): 1 rows read, 1 stored, 0 rejected ",
+      ]);
+      expect(existsSync(join(cwd, "data/tickwright.duckdb"))).toBe(true);
+      const env = await runBin(["ingest", file, "--format", "csv"], {
+        cwd,
+        env: { TICKWRIGHT_DB: "env.duckdb" },
+      });
+      expect([env.code, summary(env)]).toEqual([
+        0,
+        "ingested 1 file of 1 into env.duckdb (0 failed): 1 rows read, 1 stored, 0 rejected ",
+      ]);
+      expect(existsSync(join(cwd, "env.duckdb"))).toBe(true);
+      // a calendar of the configuration that has no session then refuses the row
+      const config = join(cwd, "c.yaml");
+      writeFileSync(config, "db: from-config.duckdb\ncalendar: XTKS\n");
+      const viaFile = await runBin(["ingest", file, "--format", "csv", "--config", config], { cwd });
+      expect([viaFile.code, summary(viaFile)]).toEqual([
+        0,
+        "ingested 1 file of 1 into from-config.duckdb (0 failed): 1 rows read, 0 stored, 1 rejected ",
+      ]);
+      expect(viaFile.stdout).toContain("time in no session of the calendar (not even extended hours): 1");
+      const flags = await runBin(
+        ["ingest", file, "--format", "csv", "--config", config, "--db", "flag.duckdb", "--calendar", "XNYS"],
+        { cwd, env: { TICKWRIGHT_DB: "env.duckdb" } },
+      );
+      expect([flags.code, summary(flags)]).toEqual([
+        0,
+        "ingested 1 file of 1 into flag.duckdb (0 failed): 1 rows read, 1 stored, 0 rejected ",
+      ]);
+      expect(existsSync(join(cwd, "flag.duckdb"))).toBe(true);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
 });

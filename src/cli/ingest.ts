@@ -3,21 +3,19 @@ import type { Command } from "commander";
 import type { IngestProgress, IngestSummary } from "../ingest/types.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { ExitError, note, out } from "./io.js";
-
-/** Where `ingest`, `bars` and `generate` keep bars unless given `--db`. */
-export const DEFAULT_DB = "./data/tickwright.duckdb";
+import { type ConfigOptions, commandConfig, configOption, dbOption } from "./options.js";
 
 /** Options of `tickwright ingest`, as commander hands them over. */
-interface IngestCliOptions {
+interface IngestCliOptions extends ConfigOptions {
   format?: string;
   symbol?: string;
   timeFormat?: string;
   tz?: string;
   interval: string;
-  db: string;
+  db?: string;
   rejects?: string;
   batchRows?: string;
-  calendar: string;
+  calendar?: string;
   maxUnzippedBytes?: string;
 }
 
@@ -31,10 +29,12 @@ const PROGRESS_MIN_BYTES = 8 << 20;
  * (or folders of them) into the store and prints what it did; `lean` also reads the factor and
  * map files beside the price data, `actions` a CSV of splits, dividends and renames. Exit 0
  * when every file was read (rejected rows are reported, not failures), 1 when some files
- * could not be read or the store failed, 2 for bad usage or when no file could be read.
+ * could not be read or the store failed, 2 for bad usage or when no file could be read. The
+ * database (created when missing) and the calendar come from `--db`/`--calendar`, else
+ * TICKWRIGHT_DB/TICKWRIGHT_CALENDAR, else `--config`, as for every command.
  */
 export function register(program: Command): void {
-  program
+  const command = program
     .command("ingest")
     .description("import CSV, Parquet, LEAN zip or Polygon flat files, or corporate actions, into the store")
     .argument("<paths...>", "files or folders to import")
@@ -42,13 +42,16 @@ export function register(program: Command): void {
     .option("--symbol <symbol>", "symbol of every row, for CSV/Parquet files without a symbol column")
     .option("--time-format <format>", "auto, iso, s, ms, us, ns or local", "auto")
     .option("--tz <zone>", "IANA time zone of times written without an offset, e.g. America/New_York")
-    .option("--interval <interval>", "interval of CSV/Parquet bars", "1m")
-    .option("--db <file>", "DuckDB file, :memory: or postgres:// URL", DEFAULT_DB)
+    .option("--interval <interval>", "interval of CSV/Parquet bars", "1m");
+  dbOption(command)
     .option("--rejects <file>", "where to write rejected rows as CSV (default: beside the database)")
     .option("--batch-rows <n>", "rows per write transaction")
-    .option("--calendar <name>", "calendar whose sessions (extended hours included) rows must lie in", "XNYS")
-    .option("--max-unzipped-bytes <n>", "bytes one zip entry may inflate to (default 1 GiB)")
-    .action(async (paths: string[], opts: IngestCliOptions) => ingestCommand(paths, opts));
+    .option(
+      "--calendar <name>",
+      "calendar whose sessions (extended hours included) rows must lie in (default: XNYS)",
+    )
+    .option("--max-unzipped-bytes <n>", "bytes one zip entry may inflate to (default 1 GiB)");
+  configOption(command).action(async (paths: string[], opts: IngestCliOptions) => ingestCommand(paths, opts));
 }
 
 /** The rejects CSV path: `--rejects`, else `<db>.rejects.csv` beside a file database, else the working folder. */
@@ -81,10 +84,12 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   const timeFormat = parseTimeFormat(opts.timeFormat);
   const batchRows = positiveInteger(opts.batchRows, "--batch-rows");
   const maxEntryBytes = positiveInteger(opts.maxUnzippedBytes, "--max-unzipped-bytes");
-  const calendar = getCalendar(opts.calendar);
-  const rejectsFile = new RejectsFile(rejectsPath(opts.db, opts.rejects), opts.rejects !== undefined);
-  const repo = await openRepository(opts.db).catch((err: unknown) => {
-    const store = isPostgresUrl(opts.db) ? "postgres" : "duckdb";
+  const config = await commandConfig(opts.config, { db: opts.db, calendar: opts.calendar });
+  const db = config.db;
+  const calendar = getCalendar(config.calendar);
+  const rejectsFile = new RejectsFile(rejectsPath(db, opts.rejects), opts.rejects !== undefined);
+  const repo = await openRepository(db).catch((err: unknown) => {
+    const store = isPostgresUrl(db) ? "postgres" : "duckdb";
     throw err instanceof StoreError ? new StoreError(`${store} store: ${err.message}`, err.cause) : err;
   });
   const progress = new ProgressReporter(process.stderr.isTTY ? (await import("cli-progress")).default : null);
@@ -111,7 +116,7 @@ export async function ingestCommand(paths: string[], opts: IngestCliOptions): Pr
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const plural = (n: number, word: string) => `${fmt(n)} ${word}${n === 1 ? "" : "s"}`;
   out(
-    `ingested ${plural(summary.filesRead, "file")} of ${summary.files} into ${opts.db} in ${seconds.toFixed(2)} s` +
+    `ingested ${plural(summary.filesRead, "file")} of ${summary.files} into ${db} in ${seconds.toFixed(2)} s` +
       ` (${summary.failed.length} failed): ` +
       `${fmt(summary.rowsRead)} rows read, ${fmt(summary.rowsStored)} stored, ${fmt(summary.rejected)} rejected ` +
       `(${fmt(summary.rowsRead / Math.max(seconds, 1e-9))} rows/s)`,
