@@ -57,6 +57,7 @@ export {
   type PrefetchState,
   type QuoteEvent,
   type Rejection,
+  type RenameEvent,
   type RunState,
   type RunSummary,
   SessionData,

@@ -19,4 +19,11 @@ export { type MapRow, mapFileRenames, parseMapFile } from "./map-file.js";
 export { closeBefore } from "./reference.js";
 export { eachCsvLine, type RejectSink } from "./rejects.js";
 export { readSecurityBars } from "./security-bars.js";
-export { type SecurityHistory, securityHistory, spansWithin, type TickerSpan } from "./tickers.js";
+export { SecurityDirectory, type StoredData } from "./security-directory.js";
+export {
+  type SecurityHistory,
+  securityHistories,
+  securityHistory,
+  spansWithin,
+  type TickerSpan,
+} from "./tickers.js";

@@ -32,27 +32,64 @@ export async function securityHistory(
   repository: Pick<Repository, "readActions">,
   symbol: string,
 ): Promise<SecurityHistory> {
-  const own = await repository.readActions({ symbols: [symbol] });
-  const actions = own.filter((a) => a.kind !== "rename");
-  const spans: TickerSpan[] = [];
-  const renames: CorporateAction[] = [];
-  let ticker = symbol;
-  let to = "9999-99-99";
-  let stored = own;
-  for (let k = 0; ; k++) {
-    const into = stored.filter((a) => a.kind === "rename" && a.date <= to && a.previous !== undefined);
-    const last = into[into.length - 1];
-    if (!last || k === MAX_RENAMES) {
-      spans.push({ ticker, from: "0000-00-00", to });
-      break;
-    }
-    spans.push({ ticker, from: last.date, to });
-    renames.push(last);
-    ticker = last.previous!;
-    to = dayBefore(last.date);
-    stored = await repository.readActions({ symbols: [ticker], to });
+  return (await securityHistories(repository, [symbol])).get(symbol)!;
+}
+
+/** One security's walk back through its renames. */
+interface Walk {
+  history: SecurityHistory;
+  ticker: string;
+  to: DateString;
+}
+
+/**
+ * The histories of many securities (as `securityHistory`), reading the store once per step
+ * back through the renames (so a few reads, whatever the number of symbols).
+ */
+export async function securityHistories(
+  repository: Pick<Repository, "readActions">,
+  symbols: readonly string[],
+): Promise<Map<string, SecurityHistory>> {
+  const out = new Map<string, SecurityHistory>();
+  if (symbols.length === 0) return out;
+  const byTicker = new Map<string, CorporateAction[]>();
+  const read = async (tickers: readonly string[]) => {
+    const missing = [...new Set(tickers)].filter((t) => !byTicker.has(t));
+    if (missing.length === 0) return;
+    for (const t of missing) byTicker.set(t, []);
+    for (const a of await repository.readActions({ symbols: missing })) byTicker.get(a.symbol)?.push(a);
+  };
+  await read(symbols);
+  let walks: Walk[] = [];
+  for (const symbol of new Set(symbols)) {
+    const actions = byTicker.get(symbol)!.filter((a) => a.kind !== "rename");
+    const history: SecurityHistory = { symbol, spans: [], actions, renames: [] };
+    out.set(symbol, history);
+    walks.push({ history, ticker: symbol, to: "9999-99-99" });
   }
-  return { symbol, spans: spans.reverse(), actions, renames: renames.reverse() };
+  for (let k = 0; walks.length > 0; k++) {
+    const next: Walk[] = [];
+    for (const { history, ticker, to } of walks) {
+      const into = byTicker
+        .get(ticker)!
+        .filter((a) => a.kind === "rename" && a.date <= to && a.previous !== undefined);
+      const last = into[into.length - 1];
+      if (!last || k === MAX_RENAMES) {
+        history.spans.push({ ticker, from: "0000-00-00", to });
+        continue;
+      }
+      history.spans.push({ ticker, from: last.date, to });
+      history.renames.push(last);
+      next.push({ history, ticker: last.previous!, to: dayBefore(last.date) });
+    }
+    await read(next.map((w) => w.ticker));
+    walks = next;
+  }
+  for (const h of out.values()) {
+    h.spans.reverse();
+    h.renames.reverse();
+  }
+  return out;
 }
 
 /** The spans of a history that overlap dates [from, to]. */

@@ -143,6 +143,8 @@ export function resultId(e: EngineEvent | QualityReport): string {
       return `quality.${e.symbol}.${e.date}`;
     case "corporateAction":
       return `corporateAction.${e.symbol}.${e.date}.${e.kind}`;
+    case "rename":
+      return `rename.${e.symbol}.${e.date}`;
     default:
       return `${e.type}.${e.calendar}.${e.date}`;
   }

@@ -1,4 +1,4 @@
-import { TickBarBuilder } from "../aggregate/index.js";
+import { type FormingBars, TickBarBuilder } from "../aggregate/index.js";
 import type { Clock } from "../clock/clock.js";
 import type { Config } from "../config/schema.js";
 import {
@@ -10,7 +10,7 @@ import {
   type Tick,
 } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
-import type { StreamSink } from "./coordinator.js";
+import type { BarBatch, StreamSink } from "./coordinator.js";
 import type { EventHub } from "./events.js";
 import type { SessionData } from "./session-data.js";
 import { Slice } from "./slice.js";
@@ -36,10 +36,11 @@ export interface SessionWindows {
 
 /**
  * The bar path: every bar, quote and tick on its way in. Validates, appends to the symbol's
- * session, updates the derived builders in place, counts, and hands each completed bar to the
- * `bar` listeners (an event object only when somebody listens) and to the instant's slice
- * (columns, when somebody listens to `slice`). No allocation per bar otherwise, and a
- * promise only when a listener returned one.
+ * session, updates the derived bars in place (FormingBars: one typed array for every
+ * symbol's forming bars), counts, and hands each completed bar to the `bar` listeners (an
+ * event object only when somebody listens) and to the instant's slice (columns, when
+ * somebody listens to `slice`). No allocation per bar otherwise, and a promise only when a
+ * listener returned one.
  */
 export class BarPath {
   /** Bars out by the interval's minutes (1..1440), counted as they complete. */
@@ -49,18 +50,30 @@ export class BarPath {
   ticksIn = 0;
   readonly rejected = new Map<string, number>();
   readonly kept: Rejection[] = [];
-  /** Where bars are accepted now: set at each session start, emptied at its end. */
-  windows: SessionWindows = closedWindows();
   private readonly slice: Slice;
   /** Every active symbol's state by dense id (the session data's own array, which grows). */
   private readonly states: readonly SymbolState[];
+  private readonly forming: FormingBars;
+  /** Minutes of each configured derived interval, in slot order. */
+  private readonly minutes: Int32Array;
   private listening = false;
   private slicing = false;
   private lastState: SymbolState | undefined;
-  /** Bars completed per builder by the bar being applied (reused: no allocation per bar). */
-  private completedBy = new Int32Array(8);
   /** A reusable one-bar batch for bars that arrive as objects or values (live, built from ticks). */
   private readonly row: BarColumns = allocBarColumns(1);
+  /** The windows every symbol gets at a session start (and a symbol added during it). */
+  private shared: SessionWindows = closedWindows();
+  /**
+   * Per symbol id: [start, end) of the replayed window and of the regular session, read per
+   * bar (no lookup). All symbols share one calendar today and are set together at each
+   * session start; `setSymbolWindows` sets one symbol's own.
+   */
+  private windowStart = new Float64Array(0);
+  private windowEnd = new Float64Array(0);
+  private regularStart = new Float64Array(0);
+  private regularEnd = new Float64Array(0);
+  /** The promise a listener returned during `applyRows`, until the coordinator takes it. */
+  private waiting: Promise<void> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -71,6 +84,8 @@ export class BarPath {
   ) {
     const states = session.all();
     this.states = states;
+    this.forming = session.forming;
+    this.minutes = Int32Array.from(this.forming.intervals, (iv) => iv.minutes);
     this.slice = new Slice((id) => states[id].symbol);
     this.slice.reset(clock.now());
     hub.onChange = () => {
@@ -81,31 +96,71 @@ export class BarPath {
 
   /** Where the stream coordinator delivers. */
   readonly sink: StreamSink = {
-    bar: (batch, i) => {
-      const ids = batch.ids;
-      let s: SymbolState | undefined;
-      if (ids !== undefined && ids[i] >= 0) {
-        s = this.states[ids[i]];
-      } else {
-        const symbol = batch.bars.symbol[i];
-        s = this.lastState;
-        if (!s || s.symbol !== symbol) {
-          s = this.session.find(symbol);
-          if (!s) return this.reject(symbol, batch.bars.time[i], "inactive symbol");
-          this.lastState = s;
-        }
-      }
-      return this.applyBar(s, batch.bars, i, true);
+    bars: (batch, from, to, now) => this.applyRows(batch, from, to, now),
+    takeWaiting: () => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      return w;
     },
     quote: (q) => this.quote(q),
     tick: (t) => this.tick(t),
     advance: () => this.flushSlice(),
   };
 
+  /** The windows of the session starting now, for every symbol (closedWindows() at its end). */
+  setWindows(windows: SessionWindows): void {
+    this.shared = windows;
+    this.windowStart.fill(windows.window.start);
+    this.windowEnd.fill(windows.window.end);
+    this.regularStart.fill(windows.regular.start);
+    this.regularEnd.fill(windows.regular.end);
+  }
+
+  /** One symbol's windows (a symbol on a calendar of its own), until the next `setWindows`. */
+  setSymbolWindows(id: number, windows: SessionWindows): void {
+    if (id >= this.windowEnd.length) this.growWindows(id + 1);
+    this.windowStart[id] = windows.window.start;
+    this.windowEnd[id] = windows.window.end;
+    this.regularStart[id] = windows.regular.start;
+    this.regularEnd[id] = windows.regular.end;
+  }
+
+  /**
+   * Applies rows [from, to) of a bar batch, all due at clock time `now` (one instant). Stops
+   * after a row whose listener returned a promise (kept for `takeWaiting`); returns the index
+   * of the next row to apply.
+   */
+  applyRows(batch: BarBatch, from: number, to: number, now: number): number {
+    const bars = batch.bars;
+    const ids = batch.ids;
+    const states = this.states;
+    for (let i = from; i < to; i++) {
+      const id = ids === undefined ? -1 : ids[i];
+      let s: SymbolState | undefined;
+      if (id >= 0) {
+        s = states[id];
+      } else {
+        s = this.byName(bars.symbol[i]);
+        if (s === undefined) {
+          this.reject(bars.symbol[i], bars.time[i], "inactive symbol");
+          continue;
+        }
+      }
+      const r = this.applyBar(s, bars, i, true, now);
+      if (r !== undefined) {
+        this.waiting = r;
+        return i + 1;
+      }
+    }
+    return to;
+  }
+
   /** A bar that arrives as an object (live): applied as a one-row batch. */
   barOf(bar: Bar): void | Promise<void> {
     const row = this.oneRow(bar.symbol, bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, 0);
-    return this.sink.bar({ kind: "bar", bars: row }, 0);
+    const s = this.byName(bar.symbol);
+    if (!s) return this.reject(bar.symbol, bar.time, "inactive symbol");
+    return this.applyBar(s, row, 0, true);
   }
 
   quote(q: QuoteBar): void | Promise<void> {
@@ -128,44 +183,72 @@ export class BarPath {
   }
 
   /**
-   * Applies one one-minute bar to a symbol's session: validates it, appends it, updates every
-   * derived builder, then hands the bar and every derived bar it completed to listeners.
+   * Applies one one-minute bar to a symbol's session at clock time `now`: validates it,
+   * appends it, updates every derived interval, then hands the bar and every derived bar it
+   * completed to listeners.
    */
-  applyBar(s: SymbolState, bars: BarColumns, i: number, emit: boolean): void | Promise<void> {
+  applyBar(
+    s: SymbolState,
+    bars: BarColumns,
+    i: number,
+    emit: boolean,
+    now = this.clock.now(),
+  ): void | Promise<void> {
     const t = bars.time[i];
     const open = bars.open[i];
     const high = bars.high[i];
     const low = bars.low[i];
     const close = bars.close[i];
     const volume = bars.volume[i];
-    const problem = barProblem(open, high, low, close, volume);
-    if (problem) return this.reject(s.symbol, t, problem, s);
-    const { window, regular } = this.windows;
-    if (t < window.start || t >= window.end) return this.reject(s.symbol, t, "outside session", s);
+    // barProblem's checks in one expression (NaN fails every comparison); its reason only
+    // when one fails.
+    if (
+      !(
+        open >= 0 &&
+        close >= 0 &&
+        low >= 0 &&
+        volume >= 0 &&
+        high >= low &&
+        high >= open &&
+        high >= close &&
+        low <= open &&
+        low <= close &&
+        high !== Number.POSITIVE_INFINITY &&
+        volume !== Number.POSITIVE_INFINITY
+      )
+    ) {
+      const problem = barProblem(open, high, low, close, volume);
+      if (problem) return this.reject(s.symbol, t, problem, s);
+    }
+    const id = s.id;
+    if (id >= this.windowEnd.length) this.growWindows(id + 1);
+    if (t < this.windowStart[id] || t >= this.windowEnd[id])
+      return this.reject(s.symbol, t, "outside session", s);
     const series = s.bars;
     const n1 = series.length;
     if (n1 > 0 && t <= series.time[n1 - 1]) {
       return this.reject(s.symbol, t, t === series.time[n1 - 1] ? "duplicate time" : "out-of-order time", s);
     }
     const flags = bars.flags[i];
-    const now = this.clock.now();
-    s.append(t, open, high, low, close, volume, flags, t >= regular.start && t < regular.end, now);
+    s.append(
+      t,
+      open,
+      high,
+      low,
+      close,
+      volume,
+      flags,
+      t >= this.regularStart[id] && t < this.regularEnd[id],
+      now,
+    );
     this.barsIn++;
-    const builders = s.builders;
-    if (this.completedBy.length < builders.length) this.completedBy = new Int32Array(builders.length * 2);
-    const completedBy = this.completedBy;
-    let any = false;
-    for (let k = 0; k < builders.length; k++) {
-      const b = builders[k];
-      const n = b.add(t, open, high, low, close, volume, flags);
-      completedBy[k] = n;
-      if (n > 0) {
-        this.barsOut[b.interval.minutes] += n;
-        any = true;
-      }
+    const completed = this.forming.add(id, t, open, high, low, close, volume, flags);
+    if (completed > 0) {
+      const done = this.forming.done;
+      for (let k = 0; k < done.length; k++) this.barsOut[this.minutes[k]] += done[k];
     }
     if (!emit || !(this.slicing || this.listening)) return;
-    return this.handOn(s, series, n1, any, now);
+    return this.handOn(s, series, n1, completed > 0, now);
   }
 
   /** Puts the bar just applied (row `n1`) and the derived bars it completed in the slice and the events. */
@@ -176,34 +259,26 @@ export class BarPath {
     any: boolean,
     now: number,
   ): void | Promise<void> {
-    const builders = s.builders;
-    const completedBy = this.completedBy;
+    const done = this.forming.done;
+    const derived = s.derived;
     if (this.slicing) {
       this.toSlice(s, 1, series, n1, now);
       if (any) {
-        for (let k = 0; k < builders.length; k++) {
-          const n = completedBy[k];
-          if (n > 0)
-            this.toSlice(
-              s,
-              builders[k].interval.minutes,
-              builders[k].series,
-              builders[k].series.length - n,
-              now,
-            );
+        for (let k = 0; k < done.length; k++) {
+          const n = done[k];
+          if (n > 0) this.toSlice(s, this.minutes[k], derived[k], derived[k].length - n, now);
         }
       }
     }
     if (!this.listening) return;
     const r = this.emitBars(series, n1, now);
     if (!any) return r;
-    if (r) return this.emitDerivedAfter(r, s, completedBy.slice(0, builders.length), 0, now);
-    for (let k = 0; k < builders.length; k++) {
-      const n = completedBy[k];
+    if (r) return this.emitDerivedAfter(r, s, done.slice(), 0, now);
+    for (let k = 0; k < done.length; k++) {
+      const n = done[k];
       if (n === 0) continue;
-      const b = builders[k].series;
-      const p = this.emitBars(b, b.length - n, now);
-      if (p) return this.emitDerivedAfter(p, s, completedBy.slice(0, builders.length), k + 1, now);
+      const p = this.emitBars(derived[k], derived[k].length - n, now);
+      if (p) return this.emitDerivedAfter(p, s, done.slice(), k + 1, now);
     }
   }
 
@@ -245,11 +320,12 @@ export class BarPath {
    */
   rebuilt(s: SymbolState): void | Promise<void> {
     const now = this.clock.now();
-    const starts = s.builders.map((b) => {
-      const before = b.series.length;
-      b.rebuild(s.bars, now);
-      return before;
-    });
+    const K = this.forming.width;
+    const starts: number[] = [];
+    for (let k = 0; k < K; k++) {
+      starts.push(s.derived[k].length);
+      this.forming.rebuild(s.id * K + k, s.bars, now);
+    }
     s.recomputeMetrics();
     return this.emitRebuilt(s, starts, 0);
   }
@@ -281,22 +357,23 @@ export class BarPath {
 
   private flushBuilders(states: readonly SymbolState[], from: number, k0: number): void | Promise<void> {
     const now = this.clock.now();
+    const forming = this.forming;
+    const K = forming.width;
     for (let i = from; i < states.length; i++) {
-      const builders = states[i].builders;
-      for (let k = i === from ? k0 : 0; k < builders.length; k++) {
-        const b = builders[k];
-        const n = b.flushUpTo(now);
+      const s = states[i];
+      for (let k = i === from ? k0 : 0; k < K; k++) {
+        const n = forming.flushUpTo(s.id * K + k, now);
         if (n === 0) continue;
-        const r = this.completed(states[i], b.series, b.interval.minutes, b.series.length - n);
+        const series = s.derived[k];
+        const r = this.completed(s, series, this.minutes[k], series.length - n);
         if (r) return r.then(() => this.flushBuilders(states, i, k + 1));
       }
     }
   }
 
   private emitRebuilt(s: SymbolState, starts: number[], k0: number): void | Promise<void> {
-    for (let k = k0; k < s.builders.length; k++) {
-      const b = s.builders[k];
-      const r = this.completed(s, b.series, b.interval.minutes, starts[k]);
+    for (let k = k0; k < s.derived.length; k++) {
+      const r = this.completed(s, s.derived[k], this.minutes[k], starts[k]);
       if (r) return r.then(() => this.emitRebuilt(s, starts, k + 1));
     }
   }
@@ -304,7 +381,7 @@ export class BarPath {
   /** Emits rows from `from` on of a series as `bar` events, one after another. */
   private emitBars(series: BarSeries, from: number, at: number): void | Promise<void> {
     for (let j = from; j < series.length; j++) {
-      const r = this.emit(barEvent(series, j, at));
+      const r = this.hub.emitBar(barEvent(series, j, at), this.onError);
       if (r)
         return j + 1 < series.length ? r.then(() => this.emitRange(series, j + 1, series.length, at)) : r;
     }
@@ -312,7 +389,7 @@ export class BarPath {
 
   private emitRange(series: BarSeries, from: number, to: number, at: number): void | Promise<void> {
     for (let j = from; j < to; j++) {
-      const r = this.emit(barEvent(series, j, at));
+      const r = this.hub.emitBar(barEvent(series, j, at), this.onError);
       if (r) return j + 1 < to ? r.then(() => this.emitRange(series, j + 1, to, at)) : r;
     }
   }
@@ -329,7 +406,7 @@ export class BarPath {
     for (let k = k0; k < completedBy.length; k++) {
       const n = completedBy[k];
       if (n === 0) continue;
-      const b = s.builders[k].series;
+      const b = s.derived[k];
       const r = this.emitRange(b, b.length - n, b.length, at);
       if (r) await r;
     }
@@ -376,6 +453,30 @@ export class BarPath {
       chain = chain ? chain.then(apply) : (apply() ?? undefined);
     }
     return chain;
+  }
+
+  /** The state of a symbol by name (the last one found is kept: batches come grouped). */
+  private byName(symbol: string): SymbolState | undefined {
+    let s = this.lastState;
+    if (!s || s.symbol !== symbol) {
+      s = this.session.find(symbol);
+      if (s) this.lastState = s;
+    }
+    return s;
+  }
+
+  /** Grows the per-symbol windows to `n` symbols, the new ones getting the shared windows. */
+  private growWindows(n: number): void {
+    const grow = (a: Float64Array, value: number) => {
+      const b = new Float64Array(Math.max(16, n * 2)).fill(value);
+      b.set(a);
+      return b;
+    };
+    const w = this.shared;
+    this.windowStart = grow(this.windowStart, w.window.start);
+    this.windowEnd = grow(this.windowEnd, w.window.end);
+    this.regularStart = grow(this.regularStart, w.regular.start);
+    this.regularEnd = grow(this.regularEnd, w.regular.end);
   }
 
   /** One bar in the reusable one-row batch (filled right before it is applied). */

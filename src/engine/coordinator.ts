@@ -5,11 +5,17 @@ import { MINUTE_MS } from "../model/time.js";
 import type { Feed, FeedBatch } from "./types.js";
 
 /** A batch of one-minute bars as feeds hand it over. */
-type BarBatch = Extract<FeedBatch, { kind: "bar" }>;
+export type BarBatch = Extract<FeedBatch, { kind: "bar" }>;
 
 /** Where the coordinator delivers events; a returned promise is awaited (backpressure). */
 export interface StreamSink {
-  bar(batch: BarBatch, i: number): void | Promise<void>;
+  /**
+   * Applies rows [from, to) of a bar batch, all due at clock time `now`; returns the index of
+   * the next row to apply (before `to` when a listener returned a promise: see `takeWaiting`).
+   */
+  bars(batch: BarBatch, from: number, to: number, now: number): number;
+  /** The promise a listener returned during the last `bars` call, if any (cleared). */
+  takeWaiting(): Promise<void> | undefined;
   quote(quote: QuoteBar): void | Promise<void>;
   tick(tick: Tick): void | Promise<void>;
   /** Called before the clock moves forward (the instant ending is complete). */
@@ -215,8 +221,11 @@ export class StreamCoordinator {
       if (b.kind === "bar") {
         const time = b.bars.time;
         const limit = t - MINUTE_MS;
-        while (i < c.n && time[i] <= limit) {
-          const r = sink.bar(b, i++);
+        let end = i;
+        while (end < c.n && time[end] <= limit) end++;
+        while (i < end) {
+          i = sink.bars(b, i, end, t);
+          const r = sink.takeWaiting();
           if (r) {
             c.i = i;
             await r;

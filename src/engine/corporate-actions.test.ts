@@ -162,3 +162,103 @@ describe("a replay with adjust: split", () => {
     );
   }, 120_000);
 });
+
+/** Regular-hours minutes of `symbol` on the dates, every price `price`, volume 100. */
+function flat(symbol: string, dates: readonly string[], price: number) {
+  const times = dates.flatMap((d) => [...XNYS.expectedMinutes(XNYS.sessionOn(d)!)]);
+  const c = allocBarColumns(times.length);
+  times.forEach((t, i) => {
+    c.symbol[i] = symbol;
+    c.time[i] = t;
+    c.open[i] = c.high[i] = c.low[i] = c.close[i] = price;
+    c.volume[i] = 100;
+  });
+  c.length = times.length;
+  return c;
+}
+
+const rename = (symbol: string, date: string, previous: string) => ({
+  symbol,
+  date,
+  kind: "rename" as const,
+  value: Number.NaN,
+  factor: 1,
+  reference: Number.NaN,
+  previous,
+});
+
+describe("a replay across renames", () => {
+  const dates = XNYS.sessions("2024-03-04", "2024-03-14").map((s) => s.date);
+  const on = (from: string, to: string) => dates.filter((d) => d >= from && d <= to);
+
+  it("reads one continuous symbol from its earlier tickers and announces each rename before its session's first bar", async () => {
+    const repository = await openRepository(":memory:");
+    try {
+      // AOLD became ANEW on 03-07 and CNEW on 03-12; an unrelated security traded as ANEW on 03-05.
+      await repository.writeBars("1m", flat("AOLD", on("2024-03-04", "2024-03-06"), 10));
+      await repository.writeBars("1m", flat("ANEW", ["2024-03-05"], 99));
+      await repository.writeBars("1m", flat("ANEW", on("2024-03-07", "2024-03-11"), 20));
+      await repository.writeBars("1m", flat("CNEW", on("2024-03-12", "2024-03-14"), 30));
+      await repository.writeBars("1m", flat("BMID", dates, 5));
+      await repository.writeActions([
+        rename("ANEW", "2024-03-07", "AOLD"),
+        rename("CNEW", "2024-03-12", "ANEW"),
+      ]);
+      for (const adjust of ["raw", "split"] as const) {
+        const engine = await createEngine(
+          {
+            symbols: ["CNEW", "BMID"],
+            from: "2024-03-06",
+            to: "2024-03-14",
+            adjust,
+            history: { sessions: 2, dailyBars: 5 },
+            upkeep: { enabled: false },
+          },
+          { repository, calendar: XNYS },
+        );
+        const seen: string[] = [];
+        const closes = new Map<string, number>();
+        let history: number[] = [];
+        let lastDate = "";
+        engine.onAny((e) => {
+          if (e.type === "rename") seen.push(`${e.date} ${e.previous}->${e.ticker} as ${e.symbol}`);
+          if (e.type !== "bar" || e.interval !== "1m") return;
+          const date = XNYS.sessionAt(e.time)!.date;
+          if (date !== lastDate) seen.push(`${date} bars`);
+          lastDate = date;
+          seen.push(e.symbol);
+          if (e.symbol === "CNEW") closes.set(date, e.close);
+          if (history.length === 0)
+            history = engine.session
+              .lastBars("CNEW", 5, "1d")
+              .toArray()
+              .map((d) => d.close);
+        });
+        await engine.run();
+        await engine.close();
+        const perSession = (date: string) => [`${date} bars`, ...Array(390).fill(["BMID", "CNEW"]).flat()];
+        expect(seen, adjust).toEqual([
+          ...perSession("2024-03-06"),
+          "2024-03-07 AOLD->ANEW as CNEW",
+          ...perSession("2024-03-07"),
+          ...on("2024-03-08", "2024-03-11").flatMap(perSession),
+          "2024-03-12 ANEW->CNEW as CNEW",
+          ...on("2024-03-12", "2024-03-14").flatMap(perSession),
+        ]);
+        expect(Object.fromEntries(closes), adjust).toEqual({
+          "2024-03-06": 10,
+          "2024-03-07": 20,
+          "2024-03-08": 20,
+          "2024-03-11": 20,
+          "2024-03-12": 30,
+          "2024-03-13": 30,
+          "2024-03-14": 30,
+        });
+        // History loaded at the start: AOLD's 03-04 and 03-05, not the other ANEW's 99.
+        expect(history, adjust).toEqual([10, 10]);
+      }
+    } finally {
+      await repository.close();
+    }
+  }, 60_000);
+});

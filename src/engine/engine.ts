@@ -1,3 +1,4 @@
+import { SecurityDirectory } from "../actions/index.js";
 import { BoundaryManager, getCalendar } from "../calendar/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
@@ -86,11 +87,13 @@ export class Engine {
     symbols: string[],
   ) {
     this.intervals = config.derived.intervals.map(parseInterval).filter((iv) => iv.minutes > 1);
-    this.reader = {
+    // Reads by current ticker: a renamed symbol's older bars come from its older tickers.
+    const securities = new SecurityDirectory(repository, calendar.timeZone);
+    this.reader = securities.reader({
       readBars: (q) => this.reads.time(() => repository.readBars(q)),
       readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
       readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
-    };
+    });
     this.activeSymbols = symbols;
     this.sessions = this.planSessions();
     const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
@@ -103,9 +106,10 @@ export class Engine {
       historySessions: config.history.sessions,
       dailyBars: config.history.dailyBars,
       cacheSize: config.derived.cacheSize,
+      intervals: this.intervals,
       activate: (symbol) => this.activate(symbol),
     });
-    for (const symbol of symbols) this.session.ensure(symbol, this.intervals);
+    for (const symbol of symbols) this.session.ensure(symbol);
     this.bars = new BarPath(this.clock, this.session, this.hub, config, (err) => this.handlerError(err));
     this.upkeep = config.upkeep.enabled
       ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(this.reader), config.upkeep)
@@ -120,7 +124,7 @@ export class Engine {
       config,
       calendar,
       clock: this.clock,
-      repository,
+      repository: securities.reader(repository),
       reader: this.reader,
       session: this.session,
       bars: this.bars,
@@ -130,10 +134,7 @@ export class Engine {
       kinds: { quotes: parts.quotes === true, ticks: parts.ticks === true },
       backtest: simulated !== undefined,
       skipTo: (t) => this.backtest?.coordinator.skipTo(t),
-      adjuster:
-        config.adjust === "raw"
-          ? undefined
-          : new ReplayAdjuster(config.adjust, repository, calendar.timeZone),
+      adjuster: new ReplayAdjuster(config.adjust, securities, calendar.timeZone),
     });
     for (const symbol of symbols) this.cycle.pendingHistory.add(symbol);
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });
@@ -212,7 +213,7 @@ export class Engine {
     if (this.state !== "idle") throw new InvalidArgumentError("feeds must be added before run()");
     if (!this.backtest) throw new InvalidArgumentError("feed() adds data to a backtest");
     if (!this.session.has(symbol)) {
-      this.session.ensure(symbol, this.intervals);
+      this.session.ensure(symbol);
       this.activeSymbols.push(symbol);
     }
     this.backtest.addListFeed(symbol, ListFeed.of(symbol, kind, items));
@@ -221,7 +222,7 @@ export class Engine {
   /** Makes a symbol active: loads its history and adds its stored data from now on. */
   async activate(symbol: string): Promise<void> {
     if (this.session.has(symbol)) return;
-    this.session.ensure(symbol, this.intervals);
+    this.session.ensure(symbol);
     this.activeSymbols.push(symbol);
     const current = this.session.session;
     if (!current) return;
@@ -390,7 +391,9 @@ export class Engine {
 
 /**
  * Builds an engine from configuration (any subset of keys; defaults filled in, validated):
- * opens the store, resolves the calendar and symbols (`allSymbols` takes every stored one).
+ * opens the store (an existing one: a DuckDB file that does not exist is an InputError naming
+ * its path, nothing is created), resolves the calendar and symbols (`allSymbols` takes every
+ * stored one).
  * `parts` hands over ready-made pieces instead (an open repository, a calendar object).
  */
 export async function createEngine(options: ConfigInput = {}, parts: EngineParts = {}): Promise<Engine> {
@@ -398,7 +401,7 @@ export async function createEngine(options: ConfigInput = {}, parts: EngineParts
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const config = parsed.data;
   const calendar = parts.calendar ?? getCalendar(config.calendar);
-  const repository = parts.repository ?? (await openRepository(config.db));
+  const repository = parts.repository ?? (await openRepository(config.db, { create: false }));
   const symbols = config.allSymbols ? await repository.symbols("1m") : [...config.symbols];
   return new Engine(config, repository, calendar, parts, symbols);
 }

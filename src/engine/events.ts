@@ -1,5 +1,5 @@
 import type { Slice } from "./slice.js";
-import type { EngineEvent, EngineEventMap } from "./types.js";
+import type { BarEvent, EngineEvent, EngineEventMap } from "./types.js";
 
 /** An event listener; it may return anything, and only a returned promise is awaited. */
 export type Listener<E> = (event: E) => unknown;
@@ -13,6 +13,12 @@ export type Listener<E> = (event: E) => unknown;
 export class EventHub {
   private readonly byType = new Map<string, Listener<EngineEvent>[]>();
   private readonly any: Listener<EngineEvent>[] = [];
+  /** The `bar` listeners (the per-bar path reads this list directly: no lookup per event). */
+  private readonly barList: Listener<EngineEvent>[] = [];
+
+  constructor() {
+    this.byType.set("bar", this.barList);
+  }
   /** Listener counts by type (plus `any`), read per event: a property load, no map lookup. */
   private readonly counts: Record<string, number> = Object.create(null);
 
@@ -48,6 +54,16 @@ export class EventHub {
     if (pending) return Promise.all(pending).then(() => undefined);
   }
 
+  /** Hands a bar event to the `bar` listeners and those of every event, as `emit` does. */
+  emitBar(event: BarEvent, onError: (err: unknown) => void): void | Promise<void> {
+    const list = this.barList;
+    let pending: Promise<unknown>[] | undefined;
+    for (let i = 0; i < list.length; i++) pending = call(list[i], event, onError, pending);
+    const any = this.any;
+    for (let i = 0; i < any.length; i++) pending = call(any[i], event, onError, pending);
+    if (pending) return Promise.all(pending).then(() => undefined);
+  }
+
   emit(event: EngineEvent, onError: (err: unknown) => void): void | Promise<void> {
     const list = this.byType.get(event.type);
     let pending: Promise<unknown>[] | undefined;
@@ -79,6 +95,7 @@ export class EventHub {
       "gapFilled",
       "gapAbandoned",
       "corporateAction",
+      "rename",
     ];
     for (const t of types) this.counts[t] = this.any.length + (this.byType.get(t)?.length ?? 0);
     this.counts.slice = this.byType.get("slice")?.length ?? 0;

@@ -34,7 +34,7 @@ export interface SessionCycleParts {
   backtest: boolean;
   /** Paced replays: closed time up to a session's start is skipped. */
   skipTo(t: number): void;
-  /** Point-in-time adjustment of held history (config `adjust` split or adjusted). */
+  /** Corporate actions at session starts: rename events, and point-in-time adjustment (config `adjust`). */
   adjuster?: ReplayAdjuster;
 }
 
@@ -71,7 +71,7 @@ export class SessionCycle {
       await bars.flushDerived(data.all());
       this.accumulateQuality();
       data.roll();
-      bars.windows = closedWindows();
+      bars.setWindows(closedWindows());
       await bars.emit({ type: "roll", at: ev.at, calendar: calendar.name, date: session.date });
       this.prefetcher.forget(session.date);
       const next = this.nextPlanned(session);
@@ -103,10 +103,10 @@ export class SessionCycle {
     this.p.session.startSession(session);
     this.started++;
     this.p.upkeep?.newSession();
-    this.p.bars.windows = {
+    this.p.bars.setWindows({
       window: sessionWindow(session, config.extended),
       regular: sessionWindow(session, false),
-    };
+    });
     const prepared = await this.prefetcher.result(session);
     // Symbols whose prefetched history (raw, as stored) is applied now; loadPending adjusts its own.
     const fresh = new Set<string>();

@@ -1,4 +1,4 @@
-import { DerivedBarBuilder, DerivedCache, deriveBars } from "../aggregate/index.js";
+import { DerivedBarBuilder, DerivedCache, deriveBars, FormingBars } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import type { QuoteBar, SessionBar, Tick } from "../model/bar.js";
@@ -41,6 +41,8 @@ export interface SessionDataOptions {
   historySessions: number;
   dailyBars: number;
   cacheSize: number;
+  /** The configured derived intervals (built in place as bars land). */
+  intervals: readonly Interval[];
   /** Activates a symbol that is not active yet (loads history, subscribes its feed). */
   activate: (symbol: string) => Promise<void>;
 }
@@ -57,6 +59,8 @@ export class SessionData {
   /** The same states as an array, in activation order, for loops over every symbol. */
   private readonly list: SymbolState[] = [];
   private readonly cache: DerivedCache;
+  /** Forming and completed bars of the configured derived intervals, of every symbol. */
+  readonly forming: FormingBars;
   private current: Session | undefined;
   private expectedCache: { session: Session | undefined; minutes: Float64Array } = {
     session: undefined,
@@ -69,6 +73,10 @@ export class SessionData {
     private readonly options: SessionDataOptions,
   ) {
     this.cache = new DerivedCache(Math.max(1, options.cacheSize));
+    this.forming = new FormingBars(options.intervals, calendar, {
+      anchor: options.anchor,
+      extended: options.extended,
+    });
   }
 
   /** The session in progress (or last started), if any. */
@@ -161,7 +169,9 @@ export class SessionData {
   partial(symbol: string, interval: string): SessionBar | undefined {
     const iv = parseInterval(interval);
     if (iv.minutes === 1) return undefined;
-    return this.derived(this.state(symbol), iv).partial();
+    const s = this.state(symbol);
+    const k = this.configured(iv);
+    return k >= 0 ? this.forming.partial(s.id * this.forming.width + k) : this.onDemand(s, iv).partial();
   }
 
   /** Latest one-minute bar, quote and trade of a symbol. */
@@ -223,7 +233,7 @@ export class SessionData {
     memoryPerSymbolBytes: number;
   } {
     let bytes = 0;
-    for (const s of this.states.values()) bytes += s.byteSize();
+    for (const s of this.states.values()) bytes += s.byteSize() + this.forming.bytesPerSymbol();
     return {
       session: this.current?.date ?? null,
       now: this.clock.now(),
@@ -235,16 +245,17 @@ export class SessionData {
 
   // ---- engine side ----
 
-  /** The state of an active symbol, created when missing. */
-  ensure(symbol: string, intervals: readonly Interval[]): SymbolState {
+  /** The state of an active symbol, created when missing (with its derived series). */
+  ensure(symbol: string): SymbolState {
     let s = this.states.get(symbol);
     if (!s) {
-      s = new SymbolState(symbol, this.list.length);
+      s = new SymbolState(symbol, this.forming.addSymbol(symbol));
       s.session = this.current;
+      const K = this.forming.width;
+      for (let k = 0; k < K; k++) s.derived.push(this.forming.series[s.id * K + k]);
       this.states.set(symbol, s);
       this.list.push(s);
     }
-    for (const iv of intervals) this.builder(s, iv);
     return s;
   }
 
@@ -276,7 +287,7 @@ export class SessionData {
       s.bars.clear();
       s.bars.reserve(minutes);
       s.resetMetrics();
-      for (const b of s.builders) b.reset();
+      this.resetDerived(s);
     }
   }
 
@@ -306,7 +317,7 @@ export class SessionData {
       s.bars.clear();
       s.session = undefined;
       s.resetMetrics();
-      for (const b of s.builders) b.reset();
+      this.resetDerived(s);
     }
     this.current = undefined;
   }
@@ -341,21 +352,23 @@ export class SessionData {
     return this.expectedCache.minutes;
   }
 
-  /** Adds the builder of a configured derived interval (caught up on the session so far). */
-  private builder(s: SymbolState, iv: Interval): void {
-    if (s.builders.some((x) => x.series.interval === iv.name)) return;
-    const b = this.newBuilder(s.symbol, iv);
-    if (s.bars.length > 0) b.rebuild(s.bars, this.clock.now());
-    s.builders.push(b);
+  private resetDerived(s: SymbolState): void {
+    const K = this.forming.width;
+    for (let k = 0; k < K; k++) this.forming.reset(s.id * K + k);
+  }
+
+  /** Index of a configured derived interval, or -1. */
+  private configured(iv: Interval): number {
+    const intervals = this.forming.intervals;
+    for (let k = 0; k < intervals.length; k++) if (intervals[k].name === iv.name) return k;
+    return -1;
   }
 
   /**
-   * The builder of a derived interval: the configured one, or one computed on demand from the
-   * session's bars (rebuilt when they or the clock moved), which emits no events.
+   * The builder of a derived interval that is not configured, computed on demand from the
+   * session's bars (rebuilt when they or the clock moved); it emits no events.
    */
-  private derived(s: SymbolState, iv: Interval): DerivedBarBuilder {
-    const configured = s.builders.find((x) => x.series.interval === iv.name);
-    if (configured) return configured;
+  private onDemand(s: SymbolState, iv: Interval): DerivedBarBuilder {
     const now = this.clock.now();
     let entry = s.onDemand.get(iv.name);
     if (!entry) {
@@ -378,7 +391,9 @@ export class SessionData {
   }
 
   private seriesOf(s: SymbolState, iv: Interval): BarSeries {
-    return iv.minutes === 1 ? s.bars : this.derived(s, iv).series;
+    if (iv.minutes === 1) return s.bars;
+    const k = this.configured(iv);
+    return k >= 0 ? s.derived[k] : this.onDemand(s, iv).series;
   }
 
   private historySeries(s: SymbolState, slice: SessionSlice, iv: Interval): BarSeries {

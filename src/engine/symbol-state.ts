@@ -18,8 +18,11 @@ export interface SessionSlice {
 export class SymbolState implements UpkeepSymbol {
   /** Current session's one-minute bars. */
   bars: BarSeries;
-  /** Derived-bar builders of the configured intervals (an array: walked per bar). */
-  readonly builders: DerivedBarBuilder[] = [];
+  /**
+   * Completed bars of the configured derived intervals, in configuration order (built in
+   * place by the engine's FormingBars: slot `id * derived.length + k`).
+   */
+  readonly derived: BarSeries[] = [];
   /**
    * Builders of intervals read but not configured, rebuilt from the session's bars when read
    * after a change; they emit nothing.
@@ -154,7 +157,7 @@ export class SymbolState implements UpkeepSymbol {
   byteSize(): number {
     let n = this.bars.byteSize() + this.daily.byteSize();
     for (const h of this.history) n += h.bars.byteSize();
-    for (const b of this.builders) n += b.series.byteSize();
+    for (const d of this.derived) n += d.byteSize();
     return n;
   }
 }

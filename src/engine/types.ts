@@ -47,8 +47,32 @@ export interface CorporateActionEvent {
   factor: number;
 }
 
+/**
+ * A ticker change of a replayed security taking effect at a session's open: emitted before
+ * that session's first bar. `symbol` is the name the replay knows it by (its current ticker,
+ * which all its bars carry); its bars dated before `date` are those stored under `previous`.
+ */
+export interface RenameEvent {
+  type: "rename";
+  at: number;
+  symbol: string;
+  /** The ex-date: the first session under `ticker`. */
+  date: string;
+  /** The ticker from `date` on (`symbol` itself, unless renamed again later). */
+  ticker: string;
+  /** The ticker before `date`. */
+  previous: string;
+}
+
 /** Every per-bar and other event the engine emits (slices are delivered apart, see `Slice`). */
-export type EngineEvent = BarEvent | QuoteEvent | TickEvent | BoundaryEvent | GapEvent | CorporateActionEvent;
+export type EngineEvent =
+  | BarEvent
+  | QuoteEvent
+  | TickEvent
+  | BoundaryEvent
+  | GapEvent
+  | CorporateActionEvent
+  | RenameEvent;
 
 /** Map from event type to its event. */
 export interface EngineEventMap {
@@ -66,6 +90,7 @@ export interface EngineEventMap {
   gapFilled: GapEvent;
   gapAbandoned: GapEvent;
   corporateAction: CorporateActionEvent;
+  rename: RenameEvent;
   /** Every bar completed at one clock instant (only to `slice` listeners, never to `onAny`). */
   slice: Slice;
 }
