@@ -41,7 +41,7 @@ describe("reading securities across renames", () => {
     fc.assert(
       fc.property(
         storedRows,
-        fc.uniqueArray(fc.constantFrom("AA", "BB", "CC", "XX", "YY"), { minLength: 1, maxLength: 3 }),
+        fc.uniqueArray(fc.constantFrom<string>("AA", "BB", "CC", "XX", "YY"), { minLength: 1, maxLength: 3 }),
         fc.array(securityTickers, { minLength: 3, maxLength: 3 }),
         fc.integer({ min: 0, max: 3 }),
         fc.integer({ min: 1, max: 4 }),
