@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { isoUtc, zonedToUtc } from "../model/time.js";
 import { SHARED_DATA, skipWithout } from "../testing/deps.js";
@@ -43,6 +45,75 @@ for (const { calendar, file } of ANSWERS) {
     });
   });
 }
+
+/**
+ * The answer files ../shared/data does not hold (XKRX, XETR, XPAR, XAMS, XSWX, XASX, XTSE), read
+ * from stored copies of exchange_calendars and its forks: fixtures/answer-excerpts.json.gz keeps
+ * each file's length and the parts of it read, each at its character offset in the file. Our
+ * calendar written out in the answer file's form over the file's span must have the file's
+ * length (its rows have fixed widths, so the same number of sessions, with and without breaks)
+ * and the very text of every excerpt (every session in it, to the minute).
+ */
+interface AnswerFile {
+  source: string;
+  first: string;
+  last: string;
+  totalChars: number;
+  headerChars: number;
+  excerpts: { offset: number; text: string }[];
+}
+
+/**
+ * Where an answer file and our rules part, and why; each edits our rows into the file's.
+ * XKRX: the file's last session, 2026-12-30, opens 10:00 Seoul, since exchange_calendars applies
+ * the late open of the first session of 2027, past the file's end, at index -1 (its last
+ * session); the rules open it at 09:00. XSWX: the file predates exchange_calendars' sourced
+ * 1996-2006 Swiss holidays, which our rules follow: it closes Berchtold's Day, Ascension and
+ * Whit Monday 2002, National Day 2001-2005 and Christmas and New Year's Eve 1996-1997, and
+ * trades 2000-01-03.
+ */
+const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
+  XKRX: (rows) =>
+    rows.map((r) =>
+      r.startsWith("2026-12-30") ? r.replace(",2026-12-30T00:00:00Z,", ",2026-12-30T01:00:00Z,") : r,
+    ),
+  XSWX: (rows) => {
+    const closed = ["1996-12-24", "1996-12-31", "1997-12-24", "1997-12-31", "2001-08-01", "2002-01-02"];
+    closed.push("2002-05-09", "2002-05-20", "2002-08-01", "2003-08-01", "2005-08-01");
+    const out = rows.filter((r) => !closed.includes(r.slice(0, 10)));
+    out.push("2000-01-03T00:00:00Z,2000-01-03T08:00:00Z,2000-01-03T16:30:00Z,,");
+    return out.sort();
+  },
+};
+
+describe("exchange calendars against excerpts of exchange_calendars' answer files", () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const load = () =>
+    (
+      JSON.parse(
+        gunzipSync(readFileSync(resolve(here, "fixtures/answer-excerpts.json.gz"))).toString("utf8"),
+      ) as {
+        files: Record<string, AnswerFile>;
+      }
+    ).files;
+  for (const name of ["XKRX", "XETR", "XPAR", "XAMS", "XSWX", "XASX", "XTSE"]) {
+    it(`${name}: written out over the answer file's span, it has the file's length and the text of every excerpt`, () => {
+      const file = load()[name];
+      const rows = getCalendar(name).sessions(file.first, file.last).map(row);
+      const text = `${(ANSWER_FILE_EDITS[name]?.(rows) ?? rows).join("\n")}\n`;
+      expect(text.length).toBe(file.totalChars - file.headerChars);
+      const at = (x: { offset: number; text: string }) =>
+        text.slice(x.offset - file.headerChars, x.offset - file.headerChars + x.text.length);
+      expect(file.excerpts.filter((x) => at(x) !== x.text).map((x) => x.offset)).toEqual([]);
+    });
+  }
+
+  it("XKRX: the excerpts hold 3,096 of the file's sessions; the rules open 2026-12-30 at 09:00 Seoul", () => {
+    const file = load().XKRX;
+    expect(file.excerpts.reduce((n, x) => n + x.text.split("\n").length - 1, 0)).toBe(3096);
+    expect(isoUtc(getCalendar("XKRX").sessionOn("2026-12-30")?.open ?? 0)).toBe("2026-12-30T00:00:00Z");
+  });
+});
 
 /**
  * Excerpts of exchange_calendars' answer files for the exchanges whose files are not in
@@ -192,6 +263,13 @@ const MINUTES_PER_YEAR: Record<string, [number, number][]> = {
     [254, 91_220],
     [253, 90_860],
     [254, 91_220],
+  ],
+  // 2024: 262 weekdays - 18 holidays (the April 10 election and October 1 among them) = 244;
+  // 390 minutes a day, 60 fewer on the first session of the year (10:00 open).
+  XKRX: [
+    [244, 95_100],
+    [242, 94_320],
+    [244, 95_100],
   ],
   XTSE: [
     [252, 98_100],

@@ -15,7 +15,7 @@ import { ZoneOffsets } from "./zone.js";
 export function buildAlwaysOpen(): TableCalendar {
   const firstDay = dayOf(1970, 1, 1);
   const lastDay = dayOf(2099, 12, 31);
-  const table = new SessionTableBuilder();
+  const table = new SessionTableBuilder(lastDay - firstDay + 1);
   for (let day = firstDay; day <= lastDay; day++) {
     const open = day * DAY_MS;
     table.push(day, open, open, open + DAY_MS, open + DAY_MS);
@@ -35,7 +35,7 @@ export function buildFx(): TableCalendar {
   const firstDay = dayOf(1990, 1, 1);
   const lastDay = dayOf(2050, 12, 31);
   const zone = ZoneOffsets.for(FX_ZONE, (firstDay - 2) * DAY_MS, (lastDay + 2) * DAY_MS);
-  const table = new SessionTableBuilder();
+  const table = new SessionTableBuilder(((lastDay - firstDay + 1) * 5) / 7 + 8);
   for (let day = firstDay; day <= lastDay; day++) {
     const wd = weekday(day);
     if (wd === SATURDAY || wd === SUNDAY) continue;

@@ -53,6 +53,11 @@ export interface ExchangeRules {
   weekendSessions?(year: number): ReadonlySet<number>;
 }
 
+/** What a day of the year being built is, as bits (buildExchange). */
+const CLOSED = 1;
+const WEEKEND_SESSION = 2;
+const SPECIAL = 4;
+
 /** `HH:MM` local as ms after midnight, for writing rules. */
 export function hm(hours: number, minutes = 0): number {
   return (hours * 60 + minutes) * 60_000;
@@ -84,43 +89,86 @@ export function buildExchange(rules: ExchangeRules): TableCalendar {
   const firstDay = dayOf(firstYear, 1, 1);
   const lastDay = dayOf(lastYear, 12, 31);
   const zone = ZoneOffsets.for(rules.timeZone, (firstDay - 2) * DAY_MS, (lastDay + 2) * DAY_MS);
-  const table = new SessionTableBuilder();
-  let era = 0;
+  // Weekdays are about 5/7 of the days; make room for them (and a few weekend sessions) at once.
+  const table = new SessionTableBuilder(((lastDay - firstDay + 1) * 5) / 7 + 64);
+  // The era's hours, held in locals while it lasts (the loop runs over every day of decades).
+  let open = 0;
+  let close = 0;
+  let breakStart = Number.NaN;
+  let breakEnd = Number.NaN;
+  let daysBefore = 0;
+  const enter = (hours: Hours) => {
+    open = hours.open;
+    close = hours.close;
+    const both = hours.breakStart !== undefined && hours.breakEnd !== undefined;
+    breakStart = both ? (hours.breakStart as number) : Number.NaN;
+    breakEnd = both ? (hours.breakEnd as number) : Number.NaN;
+    daysBefore = hours.openDaysBefore ?? 0;
+  };
+  enter(eras[0].hours);
+  let nextEra = 1;
+  // Per year, what each day is: a bit set for a closed day, one for a weekend session and one for
+  // special hours, looked up by the day's index in the year (much cheaper than a Set per day).
+  const marks = new Uint8Array(366);
   for (let year = firstYear; year <= lastYear; year++) {
-    const holidays = rules.holidays(year);
+    const start = dayOf(year, 1, 1) | 0;
+    const end = dayOf(year, 12, 31) | 0;
+    marks.fill(0);
+    const mark = (days: Iterable<number> | undefined, bit: number) => {
+      if (days) for (const d of days) if (d >= start && d <= end) marks[d - start] |= bit;
+    };
+    mark(rules.holidays(year), CLOSED);
+    mark(rules.weekendSessions?.(year), WEEKEND_SESSION);
     const specials = rules.specialHours?.(year);
-    const extra = rules.weekendSessions?.(year);
-    const end = dayOf(year, 12, 31);
-    for (let d = dayOf(year, 1, 1); d <= end; d++) {
-      const wd = weekday(d);
-      if (((wd === SATURDAY || wd === SUNDAY) && !extra?.has(d)) || holidays.has(d)) continue;
-      while (era + 1 < eras.length && eras[era + 1].from <= d) era++;
-      const hours = eras[era].hours;
-      const special = specials?.get(d);
-      const openMs = special?.open ?? hours.open;
-      const closeMs = special?.close ?? hours.close;
-      let breakStartMs = special?.breakStart ?? hours.breakStart;
-      let breakEndMs = special?.breakEnd ?? hours.breakEnd;
-      if (
-        breakStartMs === undefined ||
-        breakEndMs === undefined ||
-        (special !== undefined && (closeMs <= breakEndMs || openMs >= breakStartMs))
-      ) {
-        breakStartMs = undefined;
-        breakEndMs = undefined;
+    mark(specials?.keys(), SPECIAL);
+    let wd = weekday(start);
+    for (let d = start; d <= end; d++, wd = wd === SATURDAY ? SUNDAY : wd + 1) {
+      const m = marks[d - start];
+      if (m & CLOSED || ((wd === SATURDAY || wd === SUNDAY) && !(m & WEEKEND_SESSION))) continue;
+      while (nextEra < eras.length && eras[nextEra].from <= d) enter(eras[nextEra++].hours);
+      const special = m & SPECIAL ? specials?.get(d) : undefined;
+      if (special === undefined) {
+        const openAt = zone.toUtc(d - daysBefore, open);
+        const closeAt = zone.toUtc(d, close);
+        const hasBreak = !Number.isNaN(breakStart);
+        table.push(
+          d,
+          openAt,
+          openAt,
+          closeAt,
+          closeAt,
+          0,
+          hasBreak ? zone.toUtc(d, breakStart) : Number.NaN,
+          hasBreak ? zone.toUtc(d, breakEnd) : Number.NaN,
+        );
+        continue;
       }
-      const open = zone.toUtc(d - (hours.openDaysBefore ?? 0), openMs);
-      const close = zone.toUtc(d, closeMs);
-      const flags = (closeMs < hours.close ? EARLY_CLOSE : 0) | (openMs > hours.open ? LATE_OPEN : 0);
+      const openMs = special.open ?? open;
+      const closeMs = special.close ?? close;
+      let breakStartMs = special.breakStart ?? breakStart;
+      let breakEndMs = special.breakEnd ?? breakEnd;
+      // A close at or before the break's end, or an open at or after its start, drops the break.
+      if (
+        Number.isNaN(breakStartMs) ||
+        Number.isNaN(breakEndMs) ||
+        closeMs <= breakEndMs ||
+        openMs >= breakStartMs
+      ) {
+        breakStartMs = Number.NaN;
+        breakEndMs = Number.NaN;
+      }
+      const openAt = zone.toUtc(d - daysBefore, openMs);
+      const closeAt = zone.toUtc(d, closeMs);
+      const flags = (closeMs < close ? EARLY_CLOSE : 0) | (openMs > open ? LATE_OPEN : 0);
       table.push(
         d,
-        open,
-        open,
-        close,
-        close,
+        openAt,
+        openAt,
+        closeAt,
+        closeAt,
         flags,
-        breakStartMs === undefined ? Number.NaN : zone.toUtc(d, breakStartMs),
-        breakEndMs === undefined ? Number.NaN : zone.toUtc(d, breakEndMs),
+        Number.isNaN(breakStartMs) ? Number.NaN : zone.toUtc(d, breakStartMs),
+        Number.isNaN(breakEndMs) ? Number.NaN : zone.toUtc(d, breakEndMs),
       );
     }
   }

@@ -19,6 +19,7 @@ export const BUILT_IN_CALENDARS: ReadonlyArray<{
   { name: "XSWX", aliases: ["SIX"] },
   { name: "XASX", aliases: ["ASX"] },
   { name: "XTSE", aliases: ["TSX"] },
+  { name: "XKRX", aliases: ["KRX"] },
 ];
 
 /** The names `getCalendar` knows, each with its aliases, e.g. `XNYS (NYSE, XNAS, NASDAQ)`. */

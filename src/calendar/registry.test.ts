@@ -19,6 +19,7 @@ const KNOWN = [
   "XSWX (SIX)",
   "XASX (ASX)",
   "XTSE (TSX)",
+  "XKRX (KRX)",
 ];
 
 describe("getCalendar", () => {

@@ -9,6 +9,7 @@ import { buildXams } from "./xams.js";
 import { buildXasx } from "./xasx.js";
 import { buildXetr } from "./xetr.js";
 import { buildXhkg } from "./xhkg.js";
+import { buildXkrx } from "./xkrx.js";
 import { buildXlon } from "./xlon.js";
 import { buildXnys } from "./xnys.js";
 import { buildXpar } from "./xpar.js";
@@ -31,6 +32,7 @@ const BUILDERS: Record<string, () => TableCalendar> = {
   XSWX: buildXswx,
   XASX: buildXasx,
   XTSE: buildXtse,
+  XKRX: buildXkrx,
 };
 
 const built = new Map<string, TableCalendar>();

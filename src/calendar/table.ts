@@ -28,14 +28,27 @@ export interface SessionColumns {
  */
 export class SessionTableBuilder {
   private n = 0;
-  private day = new Int32Array(1024);
-  private preOpen = new Float64Array(1024);
-  private open = new Float64Array(1024);
-  private close = new Float64Array(1024);
-  private postClose = new Float64Array(1024);
-  private breakStart = new Float64Array(1024);
-  private breakEnd = new Float64Array(1024);
-  private flags = new Uint8Array(1024);
+  private day: Int32Array;
+  private preOpen: Float64Array;
+  private open: Float64Array;
+  private close: Float64Array;
+  private postClose: Float64Array;
+  private breakStart: Float64Array;
+  private breakEnd: Float64Array;
+  private flags: Uint8Array;
+
+  /** @param capacity sessions to make room for at first (it grows past them as needed) */
+  constructor(capacity = 1024) {
+    const n = Math.max(16, Math.ceil(capacity));
+    this.day = new Int32Array(n);
+    this.preOpen = new Float64Array(n);
+    this.open = new Float64Array(n);
+    this.close = new Float64Array(n);
+    this.postClose = new Float64Array(n);
+    this.breakStart = new Float64Array(n);
+    this.breakEnd = new Float64Array(n);
+    this.flags = new Uint8Array(n);
+  }
 
   /** Appends one session (times epoch ms UTC; a session without a break leaves both NaN). */
   push(
@@ -60,46 +73,45 @@ export class SessionTableBuilder {
     this.flags[i] = flags;
   }
 
-  /** The checked columns, trimmed to the sessions pushed. */
+  /** The checked columns, trimmed to the sessions pushed (views of the builder's arrays). */
   build(calendarName: string): SessionColumns {
     const n = this.n;
+    const { day, preOpen, open, close, postClose, breakStart, breakEnd } = this;
     for (let i = 0; i < n; i++) {
-      const bad =
-        !(this.preOpen[i] <= this.open[i]) ||
-        !(this.open[i] < this.close[i]) ||
-        !(this.close[i] <= this.postClose[i]);
+      const bad = !(preOpen[i] <= open[i]) || !(open[i] < close[i]) || !(close[i] <= postClose[i]);
       if (bad) {
         throw new InvalidArgumentError(
-          `calendar ${calendarName}: session ${formatDay(this.day[i])} must have preOpen <= open < close <= postClose`,
+          `calendar ${calendarName}: session ${formatDay(day[i])} must have preOpen <= open < close <= postClose`,
         );
       }
-      const bs = this.breakStart[i];
-      const be = this.breakEnd[i];
-      if (!(Number.isNaN(bs) && Number.isNaN(be)) && !(this.open[i] < bs && bs < be && be < this.close[i])) {
+      const bs = breakStart[i];
+      const be = breakEnd[i];
+      if (!(Number.isNaN(bs) && Number.isNaN(be)) && !(open[i] < bs && bs < be && be < close[i])) {
         throw new InvalidArgumentError(
-          `calendar ${calendarName}: session ${formatDay(this.day[i])} must have open < breakStart < breakEnd < close`,
+          `calendar ${calendarName}: session ${formatDay(day[i])} must have open < breakStart < breakEnd < close`,
         );
       }
-      if (i > 0 && !(this.day[i - 1] < this.day[i])) {
+      if (i > 0 && !(day[i - 1] < day[i])) {
         throw new InvalidArgumentError(
-          `calendar ${calendarName}: session ${formatDay(this.day[i])} is labelled no later than the session before it`,
+          `calendar ${calendarName}: session ${formatDay(day[i])} is labelled no later than the session before it`,
         );
       }
-      if (i > 0 && this.postClose[i - 1] > this.preOpen[i]) {
+      if (i > 0 && postClose[i - 1] > preOpen[i]) {
         throw new InvalidArgumentError(
-          `calendar ${calendarName}: session ${formatDay(this.day[i - 1])} overlaps session ${formatDay(this.day[i])}`,
+          `calendar ${calendarName}: session ${formatDay(day[i - 1])} overlaps session ${formatDay(day[i])}`,
         );
       }
     }
+    // Views, not copies: the builder is done with its arrays, and a build sized its capacity well.
     return {
-      day: this.day.slice(0, n),
-      preOpen: this.preOpen.slice(0, n),
-      open: this.open.slice(0, n),
-      close: this.close.slice(0, n),
-      postClose: this.postClose.slice(0, n),
-      breakStart: this.breakStart.slice(0, n),
-      breakEnd: this.breakEnd.slice(0, n),
-      flags: this.flags.slice(0, n),
+      day: day.subarray(0, n),
+      preOpen: preOpen.subarray(0, n),
+      open: open.subarray(0, n),
+      close: close.subarray(0, n),
+      postClose: postClose.subarray(0, n),
+      breakStart: breakStart.subarray(0, n),
+      breakEnd: breakEnd.subarray(0, n),
+      flags: this.flags.subarray(0, n),
     };
   }
 

@@ -196,7 +196,7 @@ export function buildXnys(options: XnysOptions = {}): TableCalendar {
   const firstDay = dayOf(firstYear, 1, 1);
   const lastDay = dayOf(lastYear, 12, 31);
   const zone = ZoneOffsets.for(TIME_ZONE, (firstDay - 1) * DAY_MS, (lastDay + 2) * DAY_MS);
-  const table = new SessionTableBuilder();
+  const table = new SessionTableBuilder(((lastDay - firstDay + 1) * 5) / 7 + 8);
   for (let year = firstYear; year <= lastYear; year++) {
     const holidays = xnysHolidays(year);
     const earlyCloses = xnysEarlyCloses(year, holidays);

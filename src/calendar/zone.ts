@@ -6,25 +6,29 @@ import { DAY_MS, zoneFormatter, zoneOffsetMs } from "../model/time.js";
  */
 const STEP_MS = 21 * DAY_MS;
 
-const FORMATTED = /^(\d{2})\/(\d{2})\/(\d{4}), (\d{2}):(\d{2}):(\d{2})$/;
+/** `…GMT+05:30` or `…GMT-00:44:30` (a zone's offset as ICU's `longOffset` writes it), or `…GMT`. */
+const LONG_OFFSET = /GMT(?:([+-])(\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /**
- * The zone's offset at `utcMs`, like `zoneOffsetMs` but about three times faster: it parses
- * `format()` output instead of calling `formatToParts()`. Building decades of sessions makes
- * thousands of these calls, so it matters.
+ * The zone's offset at `utcMs`, like `zoneOffsetMs` but about five times faster: it formats the
+ * hour and the offset alone (`longOffset`) and parses the offset, instead of calling
+ * `formatToParts()` on a whole date. Building decades of sessions makes thousands of these
+ * calls, so it matters.
  */
 function offsetNow(timeZone: string, utcMs: number): number {
-  const m = FORMATTED.exec(zoneFormatter(timeZone).format(utcMs));
+  let f = offsetFormatters.get(timeZone);
+  if (!f) {
+    zoneFormatter(timeZone); // validates the zone, with zoneFormatter's error for a bad one
+    f = new Intl.DateTimeFormat("en-US", { timeZone, hour: "numeric", timeZoneName: "longOffset" });
+    offsetFormatters.set(timeZone, f);
+  }
+  const m = LONG_OFFSET.exec(f.format(utcMs));
   if (!m) return zoneOffsetMs(timeZone, utcMs);
-  const asUtc = Date.UTC(
-    Number(m[3]),
-    Number(m[1]) - 1,
-    Number(m[2]),
-    Number(m[4]),
-    Number(m[5]),
-    Number(m[6]),
-  );
-  return asUtc - Math.floor(utcMs / 1000) * 1000;
+  if (m[1] === undefined) return 0;
+  const ms = ((Number(m[2]) * 60 + Number(m[3])) * 60 + Number(m[4] ?? 0)) * 1000;
+  return m[1] === "-" ? -ms : ms;
 }
 
 /**

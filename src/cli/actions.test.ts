@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,5 +56,33 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))("tickwright acti
     ]);
     const bad = await run("actions", "AAPL", "--from", "2014-02-30", "--db", db);
     expect([bad.code, bad.stderr]).toEqual([2, 'tickwright: bad --from "2014-02-30": no such date\n']);
+  });
+
+  it("ingest rejects bad factor file rows with FILE:LINE and the reason, and keeps the rest of the file", async () => {
+    const usa = join(dir, "bad/equity/usa");
+    mkdirSync(join(usa, "daily"), { recursive: true });
+    mkdirSync(join(usa, "factor_files"));
+    copyFileSync(join(LEAN_ROOT, "equity/usa/daily/spy.zip"), join(usa, "daily/spy.zip"));
+    const lines = readFileSync(join(LEAN_ROOT, "equity/usa/factor_files/spy.csv"), "utf8").trim().split("\n");
+    expect(lines[64]).toBe("20130919,0.8604238,1,172.81");
+    const bad = ["2013100x,0.86,1,170", "20131001,0,1,170", "20130101,0.86,1,170", "20131002,0.86,abc,170"];
+    const factors = join(usa, "factor_files/spy.csv");
+    writeFileSync(factors, [...lines.slice(0, 65), ...bad, ...lines.slice(65)].join("\n"));
+    const badDb = join(dir, "bad.duckdb");
+    const rejects = join(dir, "bad-rejects.csv");
+    const r = await run("ingest", usa, "--format", "lean", "--db", badDb, "--rejects", rejects);
+    expect(r.code, r.stderr).toBe(0);
+    const reasons = [
+      "66: date is not YYYYMMDD",
+      "67: price factor is not positive",
+      "68: date is not after the row before",
+      "69: split factor is not a number",
+    ];
+    for (const reason of reasons) expect(r.stdout).toContain(`  ${factors}:${reason}\n`);
+    expect(readFileSync(rejects, "utf8")).toContain(bad[1]);
+    const kept = await run("actions", "SPY", "--from", "2013-01-01", "--to", "2014-12-31", "--db", badDb);
+    const real = await run("actions", "SPY", "--from", "2013-01-01", "--to", "2014-12-31", "--db", db);
+    expect(kept.stdout.trim().split("\n")).toHaveLength(9);
+    expect(kept.stdout).toBe(real.stdout);
   });
 });

@@ -120,6 +120,26 @@ describe("one database default, one configuration, one set of exit codes", {
     }
   });
 
+  it("serve, as a replay and as a bus shard, refuses a missing database as the readers do (exit 2, nothing created)", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "tw-cli-nodb-serve-"));
+    try {
+      for (const args of [
+        ["serve", "--port", "0"],
+        ["serve", "--port", "0", "--bus", "nats://127.0.0.1:1", "--shard", "1/2"],
+      ]) {
+        const r = await runBin(args, { cwd });
+        expect([r.code, r.stdout, r.stderr], args.join(" ")).toEqual([
+          2,
+          "",
+          `tickwright: no database at ${cwd}/data/tickwright.duckdb: create one with tickwright ingest, generate or db init, or give --db or TICKWRIGHT_DB\n`,
+        ]);
+      }
+      expect(existsSync(join(cwd, "data"))).toBe(false);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   it("bars and gaps take from, to and calendar from the configuration; flags win", async () => {
     const file = join(dir, "range.yaml");
     writeFileSync(file, `db: ${db}\nfrom: "2024-01-03"\nto: "2024-01-04"\ncalendar: XNYS\n`);

@@ -47,12 +47,7 @@ export async function commandConfig(
  * (exit 2) naming its full path; nothing is created. PostgreSQL URLs open as they are.
  */
 export async function openExistingStore(db: string): Promise<Repository> {
-  const { isPostgresUrl, openRepository } = await import("../store/index.js");
-  if (!isPostgresUrl(db) && db !== ":memory:" && !existsSync(db)) {
-    throw new InputError(
-      `no database at ${resolve(db)}: create one with tickwright ingest, generate or db init, or give --db or TICKWRIGHT_DB`,
-    );
-  }
+  const { openRepository } = await import("../store/index.js");
   return openRepository(db, { create: false });
 }
 

@@ -1,3 +1,4 @@
+import { parseAdjustMode } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import type { Config } from "../config/schema.js";
 import { createEngine, type Engine } from "../engine/engine.js";
@@ -22,6 +23,8 @@ export interface ReplayOptions extends ReplayFlagOptions, ReplayShardOptions {
   out?: string;
   json?: boolean;
   progress?: boolean;
+  /** `--adjust raw|split|adjusted` (config key `adjust`). */
+  adjust?: string;
 }
 
 /**
@@ -29,7 +32,9 @@ export interface ReplayOptions extends ReplayFlagOptions, ReplayShardOptions {
  * (a paced wait ends at once) and the summary of what was replayed is still printed, exit 0.
  */
 export async function replayCommand(opts: ReplayOptions): Promise<number> {
-  const config = await commandConfig(opts.config, replayFlags(opts));
+  const flags = replayFlags(opts);
+  if (opts.adjust !== undefined) flags.adjust = parseAdjustMode(opts.adjust);
+  const config = await commandConfig(opts.config, flags);
   if (config.from === undefined || config.to === undefined) {
     throw new InvalidArgumentError(
       "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)",

@@ -21,6 +21,10 @@ export function register(program: Command): void {
     )
     .option("--calendar <name>", "calendar name or JSON file")
     .option(
+      "--adjust <mode>",
+      "history held as traded (raw, the default), or split / adjusted (splits and dividends) as of the clock",
+    )
+    .option(
       "--fill-from <source>",
       "fill gaps from a second store (DuckDB file or postgres:// URL), alpaca, or none",
     )

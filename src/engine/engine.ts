@@ -394,7 +394,9 @@ export class Engine {
 
 /**
  * Builds an engine from configuration (any subset of keys; defaults filled in, validated):
- * opens the store, resolves the calendar and symbols (`allSymbols` takes every stored one).
+ * opens the store (an existing one: a DuckDB file that does not exist is an InputError naming
+ * its path, nothing is created), resolves the calendar and symbols (`allSymbols` takes every
+ * stored one).
  * `parts` hands over ready-made pieces instead (an open repository, a calendar object).
  */
 export async function createEngine(options: ConfigInput = {}, parts: EngineParts = {}): Promise<Engine> {
@@ -402,7 +404,7 @@ export async function createEngine(options: ConfigInput = {}, parts: EngineParts
   if (!parsed.success) throw new ConfigError(formatIssues(parsed.error));
   const config = parsed.data;
   const calendar = parts.calendar ?? getCalendar(config.calendar);
-  const repository = parts.repository ?? (await openRepository(config.db));
+  const repository = parts.repository ?? (await openRepository(config.db, { create: false }));
   const symbols = config.allSymbols ? await repository.symbols("1m") : [...config.symbols];
   return new Engine(config, repository, calendar, parts, symbols);
 }

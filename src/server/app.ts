@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from "fastify";
+import { LRUCache } from "lru-cache";
 import { Registry } from "prom-client";
 import type { Adjustment } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
@@ -31,7 +32,6 @@ import { RecentBodies } from "./recent-bodies.js";
 import { SessionRecord } from "./session-record.js";
 import { EventBroadcaster } from "./sse.js";
 import { StoredReads } from "./stored-reads.js";
-import { TtlCache } from "./ttl-cache.js";
 
 /** What `buildServer` serves. */
 export interface ServerOptions {
@@ -105,7 +105,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
   const gapLog = new GapLog(engine, calendar);
   const record = new SessionRecord(engine, gapLog);
   const reads = new StoredReads(repository, calendar, { ttlMs: STORE_ANSWER_TTL_MS });
-  const rangeBodies = new TtlCache<string>(STORE_ANSWER_TTL_MS, 32 << 20);
+  const rangeBodies = new LRUCache<string, string>({ ttl: STORE_ANSWER_TTL_MS, maxSize: 32 << 20 });
   const storedSymbols = () => reads.symbols();
 
   /** Refuses symbols neither active in the session nor stored (400 naming them). */
@@ -289,7 +289,7 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       const { from, to, symbol, interval } = q;
       const r = await reads.bars(symbol, interval, from, to, extended, adjustment);
       body = barsBody(symbol, interval, r.source, r.bars);
-      rangeBodies.set(key, body, body.length * 2);
+      rangeBodies.set(key, body, { size: Math.max(1, body.length * 2) });
     }
     return reply.type(JSON_TYPE).send(body);
   });

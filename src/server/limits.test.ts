@@ -9,7 +9,6 @@ import { sessionBars } from "../testing/bars.js";
 import { buildServer } from "./app.js";
 import { MAX_QUALITY_CELLS } from "./quality.js";
 import { BusyError, ReadLimiter } from "./read-limit.js";
-import { TtlCache } from "./ttl-cache.js";
 
 const xnys = getCalendar("XNYS");
 /** 41 symbols x the 252 sessions of 2024 = 10,332 cells: past the cap. */
@@ -124,20 +123,5 @@ describe("ReadLimiter", () => {
     release();
     expect(await Promise.all([first, second])).toEqual(["first", "second"]);
     expect(limiter.load).toEqual({ active: 0, waiting: 0 });
-  });
-});
-
-describe("TtlCache", () => {
-  it("forgets entries after the time to live and the least recently used past the byte cap", () => {
-    let now = 0;
-    const cache = new TtlCache<string>(100, 10, () => now);
-    cache.set("a", "A", 4);
-    cache.set("b", "B", 4);
-    expect(cache.get("a")).toBe("A");
-    cache.set("c", "C", 4);
-    expect([cache.get("a"), cache.get("b"), cache.get("c")]).toEqual(["A", undefined, "C"]);
-    now = 101;
-    expect(cache.get("a")).toBeUndefined();
-    expect(cache.size).toBe(4);
   });
 });

@@ -1,9 +1,9 @@
+import { LRUCache } from "lru-cache";
 import type { Calendar, Session } from "../calendar/types.js";
 import { detectGaps } from "../gaps/index.js";
 import type { DateString } from "../model/time.js";
 import type { Repository } from "../store/types.js";
 import type { ReadLimiter } from "./read-limit.js";
-import { TtlCache } from "./ttl-cache.js";
 
 /** Bar quality of symbols x sessions, as the dashboard's heatmap draws it. */
 export interface QualityGrid {
@@ -56,23 +56,32 @@ export function toGrid(
   };
 }
 
+/** A symbol's one-minute times of a session from memory (a kept whole session), or undefined. */
+export type MemoryMinutes = (
+  symbol: string,
+  session: Session,
+) => { time: Float64Array; length: number } | undefined;
+
 /**
- * Audits of the stored one-minute bars per symbol and session, for `/api/quality`. A request
- * is one range read of the symbols and sessions not already known (through the limiter,
- * converted chunk by chunk with yields to the event loop); the figures of sessions that had
- * ended by the clock are kept (`ttlMs`, since another process may write the store), so a
- * dashboard or poller asking again costs lookups only.
+ * Audits of the stored one-minute bars per symbol and session, for `/api/quality`. A cell is
+ * answered by `known` (the sessions the engine played), else from the kept figures, else from
+ * `memory` (sessions kept whole for other reads), else by one range read of only the asked
+ * symbols over the sessions still missing (through the limiter, converted chunk by chunk with
+ * yields to the event loop), so a cold request costs its own rows, not whole sessions. The
+ * figures of sessions that had ended by the clock are kept (`ttlMs`, since another process may
+ * write the store), so a dashboard or poller asking again costs lookups only.
  */
 export class QualityReader {
-  private readonly cells: TtlCache<QualityCell>;
+  private readonly cells: LRUCache<string, QualityCell>;
 
   constructor(
     private readonly repository: Repository,
     private readonly calendar: Calendar,
     private readonly limiter: ReadLimiter,
     ttlMs = 60_000,
+    private readonly memory: MemoryMinutes = () => undefined,
   ) {
-    this.cells = new TtlCache(ttlMs, 8 << 20);
+    this.cells = new LRUCache({ ttl: ttlMs, maxSize: 8 << 20 });
   }
 
   /**
@@ -87,8 +96,22 @@ export class QualityReader {
     extended: boolean,
     known: KnownCells = () => undefined,
   ): Promise<QualityGrid> {
+    const expected = new Map<string, Float64Array>();
+    const fromMemory = (symbol: string, session: Session): QualityCell | undefined => {
+      const bars = this.memory(symbol, session);
+      if (!bars) return undefined;
+      let minutes = expected.get(session.date);
+      if (!minutes) {
+        minutes = this.calendar.expectedMinutes(session, extended);
+        expected.set(session.date, minutes);
+      }
+      return this.keep(symbol, session, upTo, extended, detectGaps(bars.time, bars.length, minutes, upTo));
+    };
     const cells: (QualityCell | undefined)[][] = symbols.map((symbol) =>
-      sessions.map((s) => known(symbol, s.date) ?? this.cells.get(cellKey(symbol, s.date, extended))),
+      sessions.map(
+        (s) =>
+          known(symbol, s.date) ?? this.cells.get(cellKey(symbol, s.date, extended)) ?? fromMemory(symbol, s),
+      ),
     );
     const wanted: number[] = [];
     let lo = sessions.length;
@@ -169,12 +192,23 @@ export class QualityReader {
           upTo,
         );
         i = j;
-        const cell = { present: r.present, expected: r.expected, gaps: r.gaps.length };
-        if (end <= upTo)
-          this.cells.set(cellKey(symbol, session.date, extended), cell, 64 + symbol.length * 2);
-        return cell;
+        return this.keep(symbol, session, upTo, extended, r);
       });
     });
+  }
+
+  /** A cell from an audit, kept when its session had ended by the clock. */
+  private keep(
+    symbol: string,
+    session: Session,
+    upTo: number,
+    extended: boolean,
+    r: { present: number; expected: number; gaps: readonly unknown[] },
+  ): QualityCell {
+    const cell = { present: r.present, expected: r.expected, gaps: r.gaps.length };
+    if ((extended ? session.postClose : session.close) <= upTo)
+      this.cells.set(cellKey(symbol, session.date, extended), cell, { size: 64 + symbol.length * 2 });
+    return cell;
   }
 }
 

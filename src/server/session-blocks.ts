@@ -1,9 +1,9 @@
+import { LRUCache } from "lru-cache";
 import type { MinuteBars } from "../aggregate/index.js";
 import type { Session } from "../calendar/types.js";
 import type { BarColumns } from "../model/bar.js";
 import type { Repository } from "../store/types.js";
 import type { ReadLimiter } from "./read-limit.js";
-import { TtlCache } from "./ttl-cache.js";
 
 /** One session's stored one-minute bars of every symbol (pre-market to after-hours), by symbol. */
 export interface SessionBlock {
@@ -63,7 +63,7 @@ export function symbolBars(block: SessionBlock, symbol: string): SymbolMinutes {
  * used first; concurrent requests for the same session share one read.
  */
 export class SessionBlocks {
-  private readonly blocks: TtlCache<SessionBlock>;
+  private readonly blocks: LRUCache<string, SessionBlock>;
   private readonly loading = new Map<string, Promise<SessionBlock>>();
 
   constructor(
@@ -72,7 +72,12 @@ export class SessionBlocks {
     ttlMs: number,
     readonly maxBytes = 256 << 20,
   ) {
-    this.blocks = new TtlCache(ttlMs, maxBytes);
+    this.blocks = new LRUCache({ ttl: ttlMs, maxSize: maxBytes });
+  }
+
+  /** The block of a session when kept, without reading. */
+  kept(date: string): SessionBlock | undefined {
+    return this.blocks.get(date);
   }
 
   /** The block of a session, read when not kept. */
@@ -141,7 +146,7 @@ export class SessionBlocks {
         since = performance.now();
       }
     }
-    this.blocks.set(session.date, block, rows * ROW_BYTES + ranges.size * 64);
+    this.blocks.set(session.date, block, { size: Math.max(1, rows * ROW_BYTES + ranges.size * 64) });
     return block;
   }
 }

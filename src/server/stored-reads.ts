@@ -1,15 +1,14 @@
+import { LRUCache } from "lru-cache";
 import { type Adjustment, type SecurityHistory, securityHistory, spansWithin } from "../actions/index.js";
 import { deriveBars, readStoredBars, type StoredBars } from "../aggregate/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
-import { detectGaps } from "../gaps/index.js";
 import { parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import type { DateString } from "../model/time.js";
-import type { Repository } from "../store/types.js";
-import { type KnownCells, type QualityCell, type QualityGrid, QualityReader, toGrid } from "./quality.js";
+import type { CorporateAction, Repository } from "../store/types.js";
+import { type KnownCells, type QualityGrid, QualityReader } from "./quality.js";
 import { ReadLimiter } from "./read-limit.js";
 import { SessionBlocks, type SymbolMinutes, symbolBars } from "./session-blocks.js";
-import { TtlCache } from "./ttl-cache.js";
 
 /** What the store holds, as far as the API checks it: symbols, and intervals stored per symbol. */
 interface StoredIndex {
@@ -31,15 +30,19 @@ export interface StoredReadsOptions {
 
 /** Requests spanning at most this many sessions are served from whole-session blocks. */
 const BLOCK_SESSIONS = 25;
+/** Wall ms of work after which a loop over every stored symbol yields to the event loop. */
+const YIELD_MS = 4;
 /** Stores with more symbols than this are read per request (a session block would be too big). */
 const BLOCK_SYMBOLS = 2000;
 
 /**
- * The API's reads of the store, bounded and cached: stored-range bars and quality audits of
- * a few sessions come from whole-session blocks kept in memory (`SessionBlocks`); longer
- * spans, bars stored at the asked interval and very wide stores go to the store per request,
- * through a limiter (4 bar reads and 2 quality reads at once, a bounded queue, then 503);
- * so do renamed symbols and adjusted prices (a symbol's history is kept like the answers).
+ * The API's reads of the store, bounded and cached: stored-range bars of a few sessions come
+ * from whole-session blocks kept in memory (`SessionBlocks`); longer spans, bars stored at the
+ * asked interval and very wide stores go to the store per request, through a limiter (4 bar
+ * reads at once, a bounded queue, then 503); so do renamed symbols and adjusted prices (the
+ * histories of every stored symbol are read at once and kept like the answers). Quality
+ * audits read the asked symbols only (`QualityReader`, 2 at once), cut from kept blocks when
+ * there are some.
  */
 export class StoredReads {
   private readonly blocks: SessionBlocks;
@@ -48,7 +51,8 @@ export class StoredReads {
   private index: StoredIndex | undefined;
   private indexing: Promise<StoredIndex> | undefined;
   private readonly indexTtlMs: number;
-  private readonly histories: TtlCache<SecurityHistory>;
+  private readonly histories: LRUCache<string, SecurityHistory>;
+  private historiesLoading: Promise<void> | undefined;
 
   constructor(
     private readonly repository: Repository,
@@ -57,9 +61,12 @@ export class StoredReads {
   ) {
     const ttl = opts.ttlMs ?? 60_000;
     this.indexTtlMs = opts.indexTtlMs ?? 5000;
-    this.histories = new TtlCache(ttl, 4 << 20);
+    this.histories = new LRUCache({ ttl, maxSize: 4 << 20 });
     this.blocks = new SessionBlocks(repository, new ReadLimiter(2, 256), ttl, opts.blockBytes);
-    this.quality = new QualityReader(repository, calendar, new ReadLimiter(2, 32), ttl);
+    this.quality = new QualityReader(repository, calendar, new ReadLimiter(2, 32), ttl, (symbol, session) => {
+      const block = this.blocks.kept(session.date);
+      return block ? symbolBars(block, symbol) : undefined;
+    });
   }
 
   /** Symbols with stored bars (any interval). */
@@ -118,34 +125,17 @@ export class StoredReads {
 
   /**
    * The quality grid of `symbols` over `sessions` up to the clock `upTo`; `known` answers
-   * cells from elsewhere first (the sessions the engine played).
+   * cells from elsewhere first (the sessions the engine played), then kept figures and kept
+   * whole sessions; the rest is one read of the asked symbols alone.
    */
-  async grid(
+  grid(
     symbols: readonly string[],
     sessions: readonly Session[],
     upTo: number,
     extended: boolean,
     known: KnownCells = () => undefined,
   ): Promise<QualityGrid> {
-    const index = await this.stored();
-    if (sessions.length > BLOCK_SESSIONS || index.symbols.size > BLOCK_SYMBOLS) {
-      return this.quality.grid(symbols, sessions, upTo, extended, known);
-    }
-    const blocks = new Map<string, Awaited<ReturnType<SessionBlocks["get"]>>>();
-    for (const s of sessions) {
-      if (symbols.some((symbol) => !known(symbol, s.date))) blocks.set(s.date, await this.blocks.get(s));
-    }
-    const expected = sessions.map((s) => this.calendar.expectedMinutes(s, extended));
-    const cells = symbols.map((symbol) =>
-      sessions.map((s, d): QualityCell => {
-        const own = known(symbol, s.date);
-        if (own) return own;
-        const bars = symbolBars(blocks.get(s.date)!, symbol);
-        const r = detectGaps(bars.time, bars.length, expected[d], upTo);
-        return { present: r.present, expected: r.expected, gaps: r.gaps.length };
-      }),
-    );
-    return toGrid(symbols, sessions, cells);
+    return this.quality.grid(symbols, sessions, upTo, extended, known);
   }
 
   /** Whether a symbol's stored bars over from..to are its answer as they are: one ticker, nothing to adjust. */
@@ -155,14 +145,56 @@ export class StoredReads {
     to: DateString,
     adjustment: Adjustment,
   ): Promise<boolean> {
-    let history = this.histories.get(symbol);
-    if (!history) {
-      history = await this.barReads.run(() => securityHistory(this.repository, symbol));
-      this.histories.set(symbol, history, 256);
-    }
+    const history = await this.history(symbol);
     const spans = spansWithin(history, from, to);
     const oneTicker = spans.length === 1 && spans[0].ticker === symbol;
     return oneTicker && (adjustment.mode === "raw" || history.actions.length === 0);
+  }
+
+  /**
+   * A symbol's history of tickers and actions. Not kept, the histories of every stored symbol
+   * are read at once (one read of their actions; a ticker renamed from outside the stored ones
+   * is read on its own), so a dashboard or client touching many symbols costs one store read.
+   */
+  private async history(symbol: string): Promise<SecurityHistory> {
+    const kept = this.histories.get(symbol);
+    if (kept) return kept;
+    this.historiesLoading ??= this.loadHistories().finally(() => {
+      this.historiesLoading = undefined;
+    });
+    await this.historiesLoading;
+    const loaded = this.histories.get(symbol);
+    if (loaded) return loaded;
+    const own = await this.barReads.run(() => securityHistory(this.repository, symbol));
+    this.histories.set(symbol, own, { size: 256 });
+    return own;
+  }
+
+  private async loadHistories(): Promise<void> {
+    const stored = [...(await this.stored()).symbols];
+    if (stored.length > BLOCK_SYMBOLS) return;
+    const actions = await this.barReads.run(() => this.repository.readActions({ symbols: stored }));
+    const bySymbol = new Map<string, CorporateAction[]>(stored.map((symbol) => [symbol, []]));
+    for (const a of actions) bySymbol.get(a.symbol)?.push(a);
+    const batch: Pick<Repository, "readActions"> = {
+      readActions: (q) => {
+        const own = q.symbols.length === 1 ? bySymbol.get(q.symbols[0]) : undefined;
+        if (!own) return this.barReads.run(() => this.repository.readActions(q));
+        return Promise.resolve(
+          own.filter(
+            (a) => (q.from === undefined || a.date >= q.from) && (q.to === undefined || a.date <= q.to),
+          ),
+        );
+      },
+    };
+    let since = performance.now();
+    for (const symbol of stored) {
+      this.histories.set(symbol, await securityHistory(batch, symbol), { size: 256 });
+      if (performance.now() - since > YIELD_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        since = performance.now();
+      }
+    }
   }
 
   /** One symbol's stored one-minute bars over sessions, from their blocks (one copy when several). */

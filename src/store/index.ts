@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { StoreError } from "../model/errors.js";
+import { InputError } from "../model/errors.js";
 import type { Repository } from "./types.js";
 
 export { concatBarColumns } from "../model/columns.js";
@@ -19,7 +19,7 @@ export type {
 
 /** Options for `openRepository`. */
 export interface OpenRepositoryOptions {
-  /** Create a missing DuckDB file (and its folder). Default true; false makes a missing file a StoreError. */
+  /** Create a missing DuckDB file (and its folder). Default true; false makes a missing file an InputError naming its path. */
   create?: boolean;
 }
 
@@ -40,7 +40,11 @@ export async function openRepository(target: string, opts: OpenRepositoryOptions
     if (target !== ":memory:") {
       const { existsSync } = await import("node:fs");
       if (!existsSync(target)) {
-        if (opts.create === false) throw new StoreError(`no database at ${resolve(target)}`);
+        if (opts.create === false) {
+          throw new InputError(
+            `no database at ${resolve(target)}: create one with tickwright ingest, generate or db init, or give --db or TICKWRIGHT_DB`,
+          );
+        }
         await mkdir(dirname(resolve(target)), { recursive: true });
       }
     }
