@@ -24,8 +24,6 @@ import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./d
 import {
   CHUNK_ROWS,
   Gather,
-  readBytes,
-  readDoubles,
   readInts,
   resetChunk,
   setConstant,
