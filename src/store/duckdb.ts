@@ -10,7 +10,6 @@ import {
   INTEGER,
   LIST,
   listValue,
-  SMALLINT,
   UTINYINT,
   VARCHAR,
 } from "@duckdb/node-api";
@@ -21,15 +20,8 @@ import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
 import { CODED_BARS_SQL, codedColumns, copyBarValues } from "./coded-bars.js";
 import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
-import {
-  CHUNK_ROWS,
-  Gather,
-  readInts,
-  resetChunk,
-  setConstant,
-  varcharValue,
-  writeColumn,
-} from "./duckdb-vectors.js";
+import { BATCH_SCAN, BatchScan } from "./duckdb-batch-scan.js";
+import { CHUNK_ROWS, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
 import { OffThreadBarReader } from "./off-thread-reads.js";
 import type {
   ActionQuery,
@@ -82,21 +74,6 @@ const STAGING = [
     susp INTEGER)`,
 ];
 
-/** Column types of the bars table, for appending to it directly. */
-const BAR_TYPES = [
-  VARCHAR,
-  VARCHAR,
-  BIGINT,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  SMALLINT,
-];
-
 const STAGE_BAR_TYPES = [INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT];
 const STAGE_TICK_TYPES = [INTEGER, INTEGER, DOUBLE, DOUBLE, DOUBLE, INTEGER, INTEGER, INTEGER];
 
@@ -145,6 +122,12 @@ const SPAN_TYPES: DuckDBType[] = [LIST(VARCHAR), LIST(BIGINT), LIST(BIGINT)];
 const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
     AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
+
+/** A batch none of whose keys can be stored yet, straight into the table from the batch scan. */
+const APPEND_BARS = `INSERT INTO bars
+  SELECT symbol, $1, CAST(time AS BIGINT), open, high, low, close, volume,
+    NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
+  FROM ${BATCH_SCAN}()`;
 
 const INSERT_BARS = `INSERT INTO bars
   SELECT ($1::VARCHAR[])[sym + 1], $2, CAST(time AS BIGINT), open, high, low, close, volume,
@@ -298,10 +281,12 @@ function num(v: DuckDBValue): number {
 /**
  * The embedded store: DuckDB in a file or in memory (`:memory:`).
  *
- * Writes go through one write connection, serialized: a batch is appended to a temporary
- * staging table through DuckDB's appender (whole columns per native call), then the batch's
- * keys are deleted from the table and the batch inserted, all in one transaction, so a failed
- * or interrupted batch leaves nothing behind and re-writing a batch changes nothing. Reads use
+ * Writes go through one write connection, serialized, each batch one transaction, so a failed
+ * or interrupted batch leaves nothing behind and re-writing a batch changes nothing. A batch
+ * none of whose keys is stored yet is inserted straight from a scan of its columns
+ * (`BatchScan`: the insert runs on DuckDB's threads); otherwise it is appended to a temporary
+ * staging table through DuckDB's appender (whole columns per native call), then its keys are
+ * deleted from the table and the batch inserted. Reads use
  * their own connections (so a long stream never blocks or sees a half-written batch) and copy
  * result vectors straight into typed arrays.
  */
@@ -310,6 +295,7 @@ export class DuckDbRepository implements Repository {
   private writer: DuckDBConnection | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly streams = new Set<DuckDBConnection>();
+  private readonly batchScan = new BatchScan();
   private closed = false;
 
   private readonly instance: DuckDBInstance;
@@ -347,6 +333,7 @@ export class DuckDbRepository implements Repository {
       const con = await this.instance.connect();
       for (const sql of SCHEMA) await con.run(sql);
       for (const sql of STAGING) await con.run(sql);
+      this.batchScan.register(con);
       this.writer = con;
     } catch (err) {
       throw new StoreError(`cannot create the schema in ${this.path}: ${messageOf(err)}`, err);
@@ -376,7 +363,7 @@ export class DuckDbRepository implements Repository {
         ];
         const stored = (await con.runAndReadAll(BARS_IN_SPANS, spans, SPAN_TYPES)).getRows()[0][0];
         if (stored === 0) {
-          await appendBars(con, name, batch, codes, names);
+          await this.batchScan.scan(batch, codes, names, () => con.run(APPEND_BARS, [name]));
           return batch.length;
         }
       }
@@ -736,56 +723,6 @@ export class DuckDbRepository implements Repository {
       [listValue([...new Set(query.symbols)]), msParam(query.from), msParam(query.to)],
       [SYMBOL_LIST],
     );
-  }
-}
-
-/**
- * Appends a batch straight to the bars table (when none of its keys can be stored yet):
- * rows are grouped by symbol (a stable counting sort, so each symbol's rows keep their
- * order), and each DuckDB chunk holds one symbol, so symbol and interval are constant
- * vectors and no per-row string is made. Grouping also clusters the table by symbol within
- * each batch, which makes per-symbol reads skip more.
- */
-async function appendBars(
-  con: DuckDBConnection,
-  interval: string,
-  batch: BarColumns,
-  codes: Int32Array,
-  names: readonly string[],
-): Promise<void> {
-  const n = batch.length;
-  const starts = new Int32Array(names.length + 1);
-  for (let i = 0; i < n; i++) starts[codes[i] + 1]++;
-  for (let k = 0; k < names.length; k++) starts[k + 1] += starts[k];
-  const order = new Int32Array(n);
-  const next = starts.slice(0, names.length);
-  for (let i = 0; i < n; i++) order[next[codes[i]]++] = i;
-  const symbolValues = names.map(varcharValue);
-  const intervalValue = varcharValue(interval);
-  const gather = new Gather();
-  const appender = await con.createAppender("bars");
-  try {
-    for (let k = 0; k < names.length; k++) {
-      for (let from = starts[k]; from < starts[k + 1]; from += CHUNK_ROWS) {
-        const rows = Math.min(CHUNK_ROWS, starts[k + 1] - from);
-        const chunk = DuckDBDataChunk.create(BAR_TYPES);
-        resetChunk(chunk, rows);
-        setConstant(chunk, 0, symbolValues[k]);
-        setConstant(chunk, 1, intervalValue);
-        gather.bigints(chunk, 2, batch.time, order, from, rows);
-        gather.doubles(chunk, 3, batch.open, order, from, rows);
-        gather.doubles(chunk, 4, batch.high, order, from, rows);
-        gather.doubles(chunk, 5, batch.low, order, from, rows);
-        gather.doubles(chunk, 6, batch.close, order, from, rows);
-        gather.doubles(chunk, 7, batch.volume, order, from, rows);
-        gather.doubles(chunk, 8, batch.trades, order, from, rows, true);
-        gather.doubles(chunk, 9, batch.vwap, order, from, rows, true);
-        gather.smallints(chunk, 10, batch.flags, order, from, rows);
-        appender.appendDataChunk(chunk);
-      }
-    }
-  } finally {
-    appender.closeSync();
   }
 }
 
