@@ -1,4 +1,5 @@
 import { allocBarColumns, type BarColumns } from "../model/bar.js";
+import { pickColumns } from "../model/columns.js";
 import { parseDate, zonedToUtc } from "../model/time.js";
 import type { BarQuery, Repository } from "../store/types.js";
 import type { TickerSpan } from "./tickers.js";
@@ -135,21 +136,8 @@ export function planBars(read: BarColumns, plan: TickerPlan): BarColumns {
     (i) => read.symbol[i],
     plan,
   );
-  const out = allocBarColumns(rows.length);
-  for (let n = 0; n < rows.length; n++) {
-    const i = rows[n];
-    out.symbol[n] = owners[n].symbol;
-    out.time[n] = read.time[i];
-    out.open[n] = read.open[i];
-    out.high[n] = read.high[i];
-    out.low[n] = read.low[i];
-    out.close[n] = read.close[i];
-    out.volume[n] = read.volume[i];
-    out.trades[n] = read.trades[i];
-    out.vwap[n] = read.vwap[i];
-    out.flags[n] = read.flags[i];
-  }
-  out.length = rows.length;
+  const out = pickColumns(read, rows);
+  for (let n = 0; n < rows.length; n++) out.symbol[n] = owners[n].symbol;
   return out;
 }
 
