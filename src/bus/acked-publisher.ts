@@ -25,8 +25,9 @@ export class AckedPublisher {
   private closed = false;
   private readonly maxInFlight: number;
   private readonly ackTimeoutMs: number;
-  /** Messages acked so far, and retries. */
+  /** Messages acked so far, of which dropped by the stream as duplicates (message id seen), and retries. */
   published = 0;
+  duplicates = 0;
   retries = 0;
 
   constructor(
@@ -65,12 +66,13 @@ export class AckedPublisher {
   private async send(subject: string, data: Uint8Array, msgID: string, headers?: MsgHdrs): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.js.publish(subject, data, {
+        const ack = await this.js.publish(subject, data, {
           msgID,
           timeout: this.ackTimeoutMs,
           ...(headers ? { headers } : {}),
         });
         this.published++;
+        if (ack.duplicate) this.duplicates++;
         return;
       } catch (err) {
         if (this.closed) throw err;

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateBars, ingest } from "../ingest/index.js";
+import { generateBars } from "../ingest/index.js";
 import { openRepository } from "../store/index.js";
 import { run } from "../testing/cli.js";
-import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
+import { hasSharedData, skipWithout } from "../testing/deps.js";
 import { ingestLeanSample } from "../testing/lean.js";
 import { hasNatsServer, TestNats } from "./test-support.js";
 

@@ -55,6 +55,11 @@ export function shardRegistry(shard: Shard, prefix = "tickwright_"): Registry {
     () => shard.counters().resultsPublished,
   );
   counter(
+    "bus_results_duplicate_total",
+    "Results published again (after a restart) and dropped by the stream's duplicate window.",
+    () => shard.counters().resultsDuplicate,
+  );
+  counter(
     "bus_publish_retries_total",
     "Publishes retried (a broker away).",
     () => shard.counters().publishRetries,

@@ -1,6 +1,6 @@
 import type { Calendar } from "../calendar/index.js";
 import { type LiveFeed, type LiveSink, sessionWindow } from "../engine/index.js";
-import type { Bar } from "../model/bar.js";
+import type { Bar, BarColumns } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/index.js";
 import { AckedPublisher } from "./acked-publisher.js";
@@ -58,15 +58,46 @@ export class BusPublisher {
     );
   }
 
-  /** Publishes a watermark at `t` (ignored unless later than the last one). */
-  clock(t: number): void | Promise<void> {
+  /**
+   * Publishes a watermark at `t` (ignored unless later than the last one) once every bar
+   * before it is acked, and waits for its own ack: so the stream holds it after those bars and
+   * before any later one, even when a broker restart makes some publishes retry (a retried
+   * message lands after those sent meanwhile). Bars between two watermarks may be stored in
+   * any order; shards sort them.
+   */
+  async clock(t: number): Promise<void> {
     if (!(t > this.lastClock)) return;
     this.lastClock = t;
-    return this.out.publish(this.subjects.clock, encodeControl("clock", t), `clock.${t}`);
+    await this.out.flush();
+    await this.out.publish(this.subjects.clock, encodeControl("clock", t), `clock.${t}`);
+    await this.out.flush();
+  }
+
+  /**
+   * Publishes the bars of `batch` (in time order) from row `i` on that start at the same
+   * minute as row `i`, then the watermark after that minute; returns the next row.
+   */
+  async minute(batch: BarColumns, i: number): Promise<number> {
+    const t = batch.time[i];
+    for (; i < batch.length && batch.time[i] === t; i++) {
+      const r = this.bar({
+        symbol: batch.symbol[i],
+        time: t,
+        open: batch.open[i],
+        high: batch.high[i],
+        low: batch.low[i],
+        close: batch.close[i],
+        volume: batch.volume[i],
+      });
+      if (r) await r;
+    }
+    await this.clock(t + MINUTE_MS);
+    return i;
   }
 
   /** Publishes the end of a finite feed (a replay): shards finish their run. */
   async end(t: number): Promise<void> {
+    await this.out.flush();
     await this.out.publish(this.subjects.clock, encodeControl("end", t), `end.${t}`);
     await this.out.flush();
   }
@@ -122,24 +153,11 @@ export async function publishReplay(p: BusPublisher, o: ReplayPublishOptions): P
         const wait = wall0 + (t - data0 - skipped) / speed - performance.now();
         if (wait > 1) await new Promise((r) => setTimeout(r, wait));
       }
-      for (; i < batch.length && batch.time[i] === t; i++) {
-        const r = p.bar({
-          symbol: batch.symbol[i],
-          time: t,
-          open: batch.open[i],
-          high: batch.high[i],
-          low: batch.low[i],
-          close: batch.close[i],
-          volume: batch.volume[i],
-        });
-        bars++;
-        if (r) await r;
-      }
-      const r = p.clock(t + MINUTE_MS);
-      if (r) await r;
+      const next = await p.minute(batch, i);
+      bars += next - i;
+      i = next;
     }
-    const r = p.clock(end);
-    if (r) await r;
+    await p.clock(end);
   }
   const last = sessions[sessions.length - 1];
   if (o.end !== false) await p.end(last ? sessionWindow(last, true).end : 0);

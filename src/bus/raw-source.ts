@@ -112,10 +112,8 @@ export class RawSource {
     this.replay = {
       until: this.floor,
       iterator: messages[Symbol.asyncIterator](),
-      close: async () => {
-        await messages.close();
-        await c.delete().catch(() => false);
-      },
+      // Not awaited: close() settles only once the iterator is read to its end.
+      close: async () => void messages.close(),
     };
     this.last = fromSeq - 1;
   }

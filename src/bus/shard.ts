@@ -60,6 +60,8 @@ export interface ShardCounters {
   /** Raw messages dead-lettered, by reason. */
   rejected: Record<string, number>;
   resultsPublished: number;
+  /** Results published again after a restart and dropped by the stream as duplicates. */
+  resultsDuplicate: number;
   /** Results not published because a rebuild had published them before the restart. */
   resultsSuppressed: number;
   publishRetries: number;
@@ -193,6 +195,7 @@ export class Shard {
       rawBars: this.feed.counts.bars,
       rejected: Object.fromEntries(this.rejected),
       resultsPublished: this.publisher.published,
+      resultsDuplicate: this.publisher.duplicates,
       resultsSuppressed: this.suppressed,
       publishRetries: this.publisher.retries,
     };

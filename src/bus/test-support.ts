@@ -3,6 +3,31 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { DeliverPolicy } from "@nats-io/jetstream";
+import type { Calendar } from "../calendar/index.js";
+import type { ConfigInput } from "../config/index.js";
+import { createEngine, type EngineEvent, eventLine } from "../engine/index.js";
+import { columnsToBars } from "../model/bar.js";
+import type { Repository } from "../store/index.js";
+import { connectBus } from "./connection.js";
+import { parseResult } from "./payload.js";
+import { QualityTracker } from "./quality.js";
+import { streamNames } from "./streams.js";
+import { BusSubjects } from "./subjects.js";
+
+/** The generated sessions the shard tests replay: 20 symbols over these 3 XNYS sessions. */
+export const GENERATED = {
+  from: "2024-01-02",
+  to: "2024-01-04",
+  symbols: 20,
+  /** The engine's options, the same for the shards and the single-process reference. */
+  config: {
+    from: "2024-01-02",
+    to: "2024-01-04",
+    derived: { intervals: ["5m", "15m", "60m", "1d"] },
+    upkeep: { backoffSeconds: 30, maxRetries: 2 },
+  },
+};
 
 /** The nats-server binary tests run (TICKWRIGHT_NATS_SERVER overrides). */
 export const NATS_SERVER = process.env.TICKWRIGHT_NATS_SERVER ?? "/usr/sbin/nats-server";
@@ -88,4 +113,57 @@ function answers(port: number): Promise<boolean> {
     socket.once("error", () => resolve(false));
     socket.connect(port, "127.0.0.1");
   });
+}
+
+/**
+ * What one process makes of every stored one-minute bar of `symbols` under `config`: each
+ * event's `--out` line and, at each roll, the quality reports a shard publishes. The reference
+ * every sharded run is compared with.
+ */
+export async function singleProcessLines(
+  repository: Repository,
+  calendar: Calendar,
+  symbols: string[],
+  config: ConfigInput,
+): Promise<string[]> {
+  const engine = await createEngine(
+    { ...config, symbols, prefetch: { enabled: false } },
+    { repository, calendar, replayStore: false },
+  );
+  const all = columnsToBars(await repository.readBars({ symbols, interval: "1m", from: 0, to: Date.now() }));
+  for (const s of symbols)
+    engine.feed(
+      s,
+      "bar",
+      all.filter((b) => b.symbol === s),
+    );
+  const quality = new QualityTracker(calendar, symbols);
+  const lines: string[] = [];
+  engine.onAny((e: EngineEvent) => {
+    lines.push(eventLine(e));
+    for (const q of quality.see(e) ?? []) lines.push(JSON.stringify(q));
+  });
+  await engine.run();
+  return lines;
+}
+
+/** Every result the deployment's result stream holds, in stream order, as lines. */
+export async function resultLines(url: string, prefix: string): Promise<string[]> {
+  const bus = await connectBus(url);
+  try {
+    const stream = streamNames(new BusSubjects(prefix)).out;
+    const info = await bus.jsm.streams.info(stream);
+    const lines: string[] = [];
+    if (info.state.messages === 0) return lines;
+    const c = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+    const messages = await c.consume();
+    for await (const m of messages) {
+      const { line, event } = parseResult(m.data);
+      lines.push(event.type === "quality" ? JSON.stringify(event) : line);
+      if (m.seq >= info.state.last_seq) break;
+    }
+    return lines;
+  } finally {
+    await bus.close();
+  }
 }
