@@ -148,7 +148,7 @@ async function publishCommand(opts: PublishOptions): Promise<number> {
   const calendar = getCalendar(config.calendar);
   const repository = await openExistingStore(config.db);
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
+    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
     const busLib = await import("../bus/index.js");
     const connection = await busLib.connectBus(opts.nats, "tickwright-publisher");
