@@ -4,6 +4,7 @@ import type { BenchGroup, Figure } from "./harness.js";
 /** Every benchmark group by name; loaded only when run, so `--only` skips the others. */
 const groups: Array<{ name: string; load: () => Promise<{ default: BenchGroup }> }> = [
   { name: "aggregate", load: () => import("./aggregate.js") },
+  { name: "bus", load: () => import("./bus.js") },
   { name: "calendar", load: () => import("./calendar.js") },
   { name: "ingest", load: () => import("./ingest.js") },
   { name: "postgres", load: () => import("./postgres.js") },
