@@ -3,6 +3,7 @@ import type { BenchGroup, Figure } from "./harness.js";
 
 /** Every benchmark group by name; loaded only when run, so `--only` skips the others. */
 const groups: Array<{ name: string; load: () => Promise<{ default: BenchGroup }> }> = [
+  { name: "actions", load: () => import("./actions.js") },
   { name: "aggregate", load: () => import("./aggregate.js") },
   { name: "bus", load: () => import("./bus.js") },
   { name: "calendar", load: () => import("./calendar.js") },

@@ -1,4 +1,5 @@
 import { allocBarColumns, type BarColumns } from "../model/bar.js";
+import { pickColumns } from "../model/columns.js";
 import { parseDate, zonedToUtc } from "../model/time.js";
 import type { BarQuery, Repository } from "../store/types.js";
 import type { TickerSpan } from "./tickers.js";
@@ -8,6 +9,8 @@ interface Claim {
   start: number;
   end: number;
   symbol: string;
+  /** The symbol's place among the plan's symbols, sorted. */
+  rank: number;
 }
 
 /**
@@ -45,66 +48,96 @@ export function tickerPlan(
       const ticker = spans[i].ticker;
       if (ticker !== symbol || start > from || end < to) plain = false;
       const list = claims.get(ticker) ?? [];
-      list.push({ start, end, symbol });
+      list.push({ start, end, symbol, rank: 0 });
       claims.set(ticker, list);
     }
   }
   if (plain) return null;
+  const ranks = new Map([...new Set(symbols)].sort().map((symbol, i) => [symbol, i]));
+  for (const list of claims.values()) for (const c of list) c.rank = ranks.get(c.symbol)!;
   return { tickers: [...claims.keys()].sort(), claims };
 }
 
-/** Rows (ordered by time, then symbol) named by the security that owns them: indices and names, ordered again. */
+/** Rows at one time sorted at most (their place is packed into a sort key beside the rank). */
+const RUN_BITS = 2 ** 21;
+
+/**
+ * The rows (ordered by time, then ticker) that a plan's claims take, with the claim of each,
+ * ordered by (time, symbol): each run of one time that the renaming put out of order is sorted
+ * by symbol rank, and the next run with the same claims in the same order reuses that order.
+ */
 function owned(
   length: number,
   timeAt: (i: number) => number,
   tickerAt: (i: number) => string,
   plan: TickerPlan,
-): { rows: number[]; symbols: string[] } {
-  const rows: number[] = [];
-  const symbols: string[] = [];
-  let sorted = true;
+): { rows: Int32Array; owners: Claim[] } {
+  let rows = new Int32Array(length);
+  const owners: Claim[] = [];
+  let lastTicker = "";
+  let claims: Claim[] = [];
   for (let i = 0; i < length; i++) {
     const t = timeAt(i);
-    for (const c of plan.claims.get(tickerAt(i)) ?? []) {
+    const ticker = tickerAt(i);
+    if (ticker !== lastTicker) {
+      lastTicker = ticker;
+      claims = plan.claims.get(ticker) ?? [];
+    }
+    for (const c of claims) {
       if (t < c.start || t >= c.end) continue;
-      const n = rows.length;
-      if (n > 0 && timeAt(rows[n - 1]) === t && symbols[n - 1] > c.symbol) sorted = false;
-      rows.push(i);
-      symbols.push(c.symbol);
+      if (owners.length === rows.length) {
+        const grown = new Int32Array(rows.length * 2 + 1);
+        grown.set(rows);
+        rows = grown;
+      }
+      rows[owners.length] = i;
+      owners.push(c);
     }
   }
-  if (sorted) return { rows, symbols };
-  const order = rows.map((_, k) => k);
-  order.sort(
-    (a, b) =>
-      timeAt(rows[a]) - timeAt(rows[b]) || (symbols[a] < symbols[b] ? -1 : symbols[a] > symbols[b] ? 1 : 0),
-  );
-  return { rows: order.map((k) => rows[k]), symbols: order.map((k) => symbols[k]) };
+  const n = owners.length;
+  rows = rows.subarray(0, n);
+  let runOwners: Claim[] = [];
+  let order = new Int32Array(0);
+  let scratch = new Int32Array(0);
+  for (let a = 0; a < n; ) {
+    const t = timeAt(rows[a]);
+    let b = a + 1;
+    let sorted = true;
+    for (; b < n && timeAt(rows[b]) === t; b++) if (owners[b - 1].rank > owners[b].rank) sorted = false;
+    const m = b - a;
+    if (!sorted && m < RUN_BITS) {
+      let same = runOwners.length === m;
+      for (let k = 0; same && k < m; k++) same = owners[a + k] === runOwners[k];
+      if (!same) {
+        runOwners = owners.slice(a, b);
+        const keys = new Float64Array(m);
+        for (let k = 0; k < m; k++) keys[k] = runOwners[k].rank * RUN_BITS + k;
+        keys.sort();
+        order = new Int32Array(m);
+        for (let k = 0; k < m; k++) order[k] = keys[k] % RUN_BITS;
+      }
+      if (scratch.length < m) scratch = new Int32Array(m);
+      scratch.set(rows.subarray(a, b));
+      for (let k = 0; k < m; k++) {
+        rows[a + k] = scratch[order[k]];
+        owners[a + k] = runOwners[order[k]];
+      }
+    }
+    a = b;
+  }
+  return { rows, owners };
 }
 
 /** Bars read under a plan's tickers, renamed to their securities and ordered by (time, symbol). */
 export function planBars(read: BarColumns, plan: TickerPlan): BarColumns {
-  const { rows, symbols } = owned(
+  const { rows, owners } = owned(
     read.length,
     (i) => read.time[i],
     (i) => read.symbol[i],
     plan,
   );
-  const out = allocBarColumns(rows.length);
-  for (let n = 0; n < rows.length; n++) {
-    const i = rows[n];
-    out.symbol[n] = symbols[n];
-    out.time[n] = read.time[i];
-    out.open[n] = read.open[i];
-    out.high[n] = read.high[i];
-    out.low[n] = read.low[i];
-    out.close[n] = read.close[i];
-    out.volume[n] = read.volume[i];
-    out.trades[n] = read.trades[i];
-    out.vwap[n] = read.vwap[i];
-    out.flags[n] = read.flags[i];
-  }
-  out.length = rows.length;
+  const out = pickColumns(read, rows);
+  for (let n = 0; n < rows.length; n++) out.symbol[n] = owners[n].symbol;
   return out;
 }
 
@@ -113,13 +146,16 @@ export function planRows<T extends { symbol: string; time: number }>(
   read: readonly T[],
   plan: TickerPlan,
 ): T[] {
-  const { rows, symbols } = owned(
+  const { rows, owners } = owned(
     read.length,
     (i) => read[i].time,
     (i) => read[i].symbol,
     plan,
   );
-  return rows.map((i, n) => (read[i].symbol === symbols[n] ? read[i] : { ...read[i], symbol: symbols[n] }));
+  return Array.from(rows, (i, n) => {
+    const symbol = owners[n].symbol;
+    return read[i].symbol === symbol ? read[i] : { ...read[i], symbol };
+  });
 }
 
 /**

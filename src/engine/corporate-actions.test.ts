@@ -161,6 +161,61 @@ describe("a replay with adjust: split", () => {
       { numRuns: 6 },
     );
   }, 120_000);
+
+  it("adjusts the history loaded at the start as of the first session, announcing nothing from before it", async () => {
+    const exIndex = 10;
+    const exDate = SESSIONS[exIndex].date;
+    const raw = minutes(7, exDate, 4);
+    const repository = await openRepository(":memory:");
+    try {
+      await repository.writeBars("1m", raw);
+      await repository.writeActions([
+        { symbol: "GEN", date: exDate, kind: "split", value: 4, factor: 0.25, reference: Number.NaN },
+      ]);
+      const first = SESSIONS[exIndex + 3];
+      for (const adjust of ["split", "raw"] as const) {
+        const engine = await createEngine(
+          {
+            symbols: ["GEN"],
+            from: first.date,
+            to: SESSIONS[exIndex + 4].date,
+            adjust,
+            history: { sessions: 5, dailyBars: 20 },
+            upkeep: { enabled: false },
+          },
+          { repository, calendar: XNYS },
+        );
+        const announced: unknown[] = [];
+        engine.on("corporateAction", (e) => announced.push(e));
+        let atFirstBar: Daily[] | undefined;
+        let minutesAtFirstBar: number[] = [];
+        engine.on("bar", () => {
+          if (atFirstBar) return;
+          atFirstBar = engine.session.lastBars("GEN", 20, "1d").toArray() as Daily[];
+          minutesAtFirstBar = engine.session
+            .lastBars("GEN", 5 * 390 + 1, "1m")
+            .toArray()
+            .map((b) => b.close);
+        });
+        await engine.run();
+        await engine.close();
+        expect(announced, adjust).toEqual([]);
+        const before = SESSIONS.slice(0, exIndex + 3).map((s) => s.date);
+        const k = (date: string) => (adjust === "split" && date < exDate ? 0.25 : 1);
+        // Daily bars are built from the 5 sessions of minutes loaded (no daily bars stored): 2 before the split.
+        expectClose(atFirstBar!, dailyOf(raw, before.slice(-5), k), `${adjust}: daily at the first bar`);
+        // The minutes held: 5 sessions from SESSIONS[exIndex - 2], those before the split adjusted; then the first bar as traded.
+        const held = SESSIONS.slice(exIndex - 2, exIndex + 3).flatMap((x) => [...XNYS.expectedMinutes(x)]);
+        const closeAt = (t: number) => raw.close[raw.time.indexOf(t)];
+        const want = [...held, first.open].map(
+          (t) => closeAt(t) * (t < first.open ? k(XNYS.sessionAt(t)!.date) : 1),
+        );
+        expect(minutesAtFirstBar, adjust).toEqual(want);
+      }
+    } finally {
+      await repository.close();
+    }
+  }, 60_000);
 });
 
 /** Regular-hours minutes of `symbol` on the dates, every price `price`, volume 100. */

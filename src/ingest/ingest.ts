@@ -1,15 +1,15 @@
-import { createReadStream } from "node:fs";
 import { access, constants, readdir, stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
-import { createGunzip } from "node:zlib";
 import { getCalendar } from "../calendar/index.js";
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
-import { InputError, InvalidArgumentError, StoreError, TickwrightError } from "../model/errors.js";
+import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import type { Repository } from "../store/types.js";
 import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
-import { BarBatcher, DuplicateIndex } from "./batcher.js";
+import { BarBatcher, type BarWriter, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
+import { CsvThread, csvThreadSettings } from "./csv-thread.js";
+import { fileFailure, ioMessage, openCsvFile } from "./file-read.js";
 import { classifyLeanPath, importLeanFile, type LeanFile, type LeanSink } from "./lean.js";
 import { importParquetBars } from "./parquet.js";
 import { Rejects, RejectsFile } from "./rejects.js";
@@ -27,7 +27,6 @@ import { DEFAULT_MAX_ENTRY_BYTES } from "./zip.js";
 
 /** Rows per write transaction unless told otherwise. */
 export const DEFAULT_BATCH_ROWS = 262_144;
-const READ_CHUNK_BYTES = 4 << 20;
 
 /** Parses a `--format` value, refusing anything else by name. */
 export function parseFormat(text: string | undefined): IngestFormat {
@@ -45,14 +44,6 @@ const EXTENSIONS: Record<IngestFormat, readonly string[]> = {
   polygon: [".csv", ".csv.gz"],
   actions: [".csv"],
 };
-
-function ioMessage(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  if (e?.code === "ENOENT") return "no such file or directory";
-  if (e?.code === "EACCES") return "permission denied";
-  if (e?.code === "Z_DATA_ERROR" || e?.code === "Z_BUF_ERROR") return "not a valid gzip file";
-  return e?.message ?? String(err);
-}
 
 async function walk(dir: string, exts: readonly string[], out: string[]): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
@@ -115,11 +106,12 @@ function storeError(repo: Repository, err: unknown): StoreError {
   return new StoreError(`${repo.kind} store: ${message}`, err);
 }
 
-/** An error reading a file, as the reason it failed; null for errors that are not about the file. */
-function fileFailure(err: unknown): string | null {
-  if (err instanceof InputError) return err.message;
-  if ((err as NodeJS.ErrnoException)?.code && !(err instanceof TickwrightError)) return ioMessage(err);
-  return null;
+/** `repo.writeBars`, its failures as StoreErrors. */
+function storeWriter(repo: Repository): BarWriter {
+  return (interval: string, cols: BarColumns) =>
+    repo.writeBars(interval, cols).catch((err: unknown) => {
+      throw storeError(repo, err);
+    });
 }
 
 /** A failure message `FILE: reason` or `FILE:LINE: reason` as a FileFailure. */
@@ -214,11 +206,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
         dup = new DuplicateIndex();
         duplicates.set(name, dup);
       }
-      const write = (i: string, cols: BarColumns) =>
-        repo.writeBars(i, cols).catch((err: unknown) => {
-          throw storeError(repo, err);
-        });
-      b = new BarBatcher(new TimeRule(calendar, parseInterval(name)), batchRows, write, dup);
+      b = new BarBatcher(new TimeRule(calendar, parseInterval(name)), batchRows, storeWriter(repo), dup);
       batchers.set(name, b);
     }
     return b;
@@ -254,6 +242,29 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const leanKind = (f: LeanFile) =>
     f.kind === "quote-bars" ? "quote" : f.kind === "trade-ticks" ? "tick" : barKind(f.interval);
 
+  // CSV rows are parsed and validated in a worker thread while this one writes, when the
+  // calendar is a session table it can be handed over as
+  const csvInterval = format === "csv" ? interval.name : "1m";
+  const threadSettings =
+    format === "csv" || format === "polygon"
+      ? csvThreadSettings(calendar, {
+          timeFormat: time.format,
+          tz: time.timeZone,
+          interval: csvInterval,
+          batchRows,
+          maxLineBytes: opts.maxLineBytes,
+        })
+      : null;
+  let thread: CsvThread | null = null;
+  const csvThread = (): CsvThread => {
+    thread ??= new CsvThread(
+      threadSettings as NonNullable<typeof threadSettings>,
+      storeWriter(repo),
+      rejects,
+    );
+    return thread;
+  };
+
   let rowsRead = 0;
   let bytesBefore = 0;
   let actions = { stored: 0 };
@@ -277,20 +288,24 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       const rejectedBefore = rejects.count;
       let rows = 0;
       try {
-        if (format === "csv" || format === "polygon") {
-          const stream = createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-          const source = file.toLowerCase().endsWith(".gz") ? stream.pipe(createGunzip()) : stream;
-          stream.on("error", (err) => source.destroy(err));
+        const symbol = format === "csv" ? opts.symbol : undefined;
+        if (threadSettings !== null) {
+          rows = await csvThread().importFile(file, symbol, (bytesRead, r) => {
+            rows = r;
+            report(bytesRead, r);
+          });
+        } else if (format === "csv" || format === "polygon") {
+          const { source, disk } = openCsvFile(file);
           rows = await importCsvBars(source, {
             file,
-            symbol: format === "csv" ? opts.symbol : undefined,
+            symbol,
             time,
-            batcher: batcher(format === "csv" ? interval.name : "1m"),
+            batcher: batcher(csvInterval),
             rejects,
             maxLineBytes: opts.maxLineBytes,
             onChunk: (_bytes, r) => {
               rows = r;
-              report(stream.bytesRead, r);
+              report(disk.bytesRead, r);
             },
           });
         } else if (format === "parquet") {
@@ -332,6 +347,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       bytesBefore += sizes[k];
       report(0, 0);
     }
+    await (thread as CsvThread | null)?.finish();
     for (const b of batchers.values()) await b.finish();
     await flushQuotes();
     if (format === "lean") {
@@ -339,11 +355,17 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
       actions = await ingestLeanActions(actionFiles, repo, getCalendar(LEAN_CALENDAR), rejects);
     }
   } finally {
+    await (thread as CsvThread | null)?.close();
     for (const b of batchers.values()) await b.drain(0).catch(() => {});
     duck?.close();
     rejectsFile?.close();
   }
   let barsStored = 0;
+  const threadStored = (thread as CsvThread | null)?.stored ?? 0;
+  if (threadStored > 0) {
+    barsStored += threadStored;
+    kindCounts(barKind(csvInterval)).stored += threadStored;
+  }
   for (const b of batchers.values()) {
     barsStored += b.stored;
     kindCounts(barKind(b.interval)).stored += b.stored;

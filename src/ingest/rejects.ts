@@ -42,12 +42,17 @@ export function rejectsCsv(rejects: readonly Rejection[]): string {
   return REJECTS_HEADER + rejects.map(rejectionCsvLine).join("");
 }
 
+/** Where rejections go as they occur: the rejects file, or a thread's hand-over to the main thread. */
+export interface RejectionSink {
+  write(r: Rejection): void;
+}
+
 /**
  * The rejects CSV, written as rejections occur (a `file,line,reason,raw` header, then one row
  * each): memory holds at most one piece of about 1 MB, whatever the number of rejections.
  * The file is created at the first rejection; with `always`, by `close` when there was none.
  */
-export class RejectsFile {
+export class RejectsFile implements RejectionSink {
   private fd: number | null = null;
   private pending: string[] = [];
   private pendingBytes = 0;
@@ -97,12 +102,17 @@ export class Rejects {
   count = 0;
 
   constructor(
-    private readonly file: RejectsFile | null = null,
+    private readonly file: RejectionSink | null = null,
     private readonly keep = SAMPLE_REJECTIONS,
   ) {}
 
   add(file: string, line: number, reason: string, raw: string): void {
-    const r: Rejection = { file, line, reason, raw: capRaw(raw) };
+    this.record({ file, line, reason, raw: capRaw(raw) });
+  }
+
+  /** A rejection whose raw text is already cut (one handed over from the parsing thread). */
+  record(r: Rejection): void {
+    const reason = r.reason;
     this.count++;
     this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     if (this.list.length < this.keep) this.list.push(r);
@@ -111,6 +121,6 @@ export class Rejects {
 
   /** `add` with the raw text taken from bytes [s, e) of `b`, cut before it is decoded. */
   addBytes(file: string, line: number, reason: string, b: Uint8Array, s: number, e: number): void {
-    this.add(file, line, reason, rawText(b, s, e));
+    this.record({ file, line, reason, raw: rawText(b, s, e) });
   }
 }

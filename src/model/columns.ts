@@ -61,7 +61,7 @@ export function concatBarColumns(parts: readonly BarColumns[]): BarColumns {
 }
 
 /** The given rows of bar columns, in the given order, as new columns. */
-export function pickColumns(c: BarColumns, rows: readonly number[]): BarColumns {
+export function pickColumns(c: BarColumns, rows: ArrayLike<number>): BarColumns {
   const out = allocBarColumns(rows.length);
   for (let j = 0; j < rows.length; j++) {
     const i = rows[j];

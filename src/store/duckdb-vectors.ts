@@ -86,41 +86,12 @@ export function setConstant(chunk: DuckDBDataChunk, column: number, value: Const
 
 /**
  * Reusable buffers for gathering rows `order[from .. from + rows)` of typed columns into
- * DuckDB vectors of other widths (BIGINT from epoch-ms doubles, SMALLINT from bytes, DOUBLE
- * with NaN as NULL).
+ * DuckDB vectors.
  */
 export class Gather {
   private readonly f64 = new Float64Array(CHUNK_ROWS);
-  private readonly i64 = new Int32Array(CHUNK_ROWS * 2);
-  private readonly i16 = new Int16Array(CHUNK_ROWS);
-  private readonly valid = new Uint8Array(CHUNK_ROWS / 8);
 
-  /** BIGINT column from whole-number doubles (|x| < 2^53), written as two 32-bit halves. */
-  bigints(
-    chunk: DuckDBDataChunk,
-    column: number,
-    src: Float64Array,
-    order: Int32Array,
-    from: number,
-    rows: number,
-  ): void {
-    const out = this.i64;
-    for (let i = 0; i < rows; i++) {
-      const x = src[order[from + i]];
-      const hi = Math.floor(x / 4294967296);
-      out[2 * i] = x - hi * 4294967296;
-      out[2 * i + 1] = hi;
-    }
-    bindings.copy_data_to_vector(
-      bindings.data_chunk_get_vector(chunk.chunk, column),
-      0,
-      out.buffer,
-      0,
-      rows * 8,
-    );
-  }
-
-  /** DOUBLE column; with `nanIsNull`, NaN rows become NULL. */
+  /** DOUBLE column. */
   doubles(
     chunk: DuckDBDataChunk,
     column: number,
@@ -128,43 +99,15 @@ export class Gather {
     order: Int32Array,
     from: number,
     rows: number,
-    nanIsNull = false,
   ): void {
     const out = this.f64;
-    let nulls = false;
-    for (let i = 0; i < rows; i++) {
-      const x = src[order[from + i]];
-      out[i] = x;
-      if (Number.isNaN(x)) nulls = true;
-    }
-    const vector = bindings.data_chunk_get_vector(chunk.chunk, column);
-    bindings.copy_data_to_vector(vector, 0, out.buffer, 0, rows * 8);
-    if (nanIsNull && nulls) {
-      const valid = this.valid;
-      valid.fill(0);
-      for (let i = 0; i < rows; i++) if (!Number.isNaN(out[i])) valid[i >> 3] |= 1 << (i & 7);
-      bindings.vector_ensure_validity_writable(vector);
-      bindings.copy_data_to_vector_validity(vector, 0, valid.buffer, 0, Math.ceil(rows / 64) * 8);
-    }
-  }
-
-  /** SMALLINT column from bytes. */
-  smallints(
-    chunk: DuckDBDataChunk,
-    column: number,
-    src: Uint8Array,
-    order: Int32Array,
-    from: number,
-    rows: number,
-  ): void {
-    const out = this.i16;
     for (let i = 0; i < rows; i++) out[i] = src[order[from + i]];
     bindings.copy_data_to_vector(
       bindings.data_chunk_get_vector(chunk.chunk, column),
       0,
       out.buffer,
       0,
-      rows * 2,
+      rows * 8,
     );
   }
 }

@@ -10,7 +10,6 @@ import {
   INTEGER,
   LIST,
   listValue,
-  SMALLINT,
   UTINYINT,
   VARCHAR,
 } from "@duckdb/node-api";
@@ -19,21 +18,15 @@ import { concatBarColumns, pickColumns, trimColumns } from "../model/columns.js"
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
+import { CODED_BARS_SQL, codedColumns, copyBarValues } from "./coded-bars.js";
 import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
-import {
-  CHUNK_ROWS,
-  Gather,
-  readBytes,
-  readDoubles,
-  readInts,
-  resetChunk,
-  setConstant,
-  varcharValue,
-  writeColumn,
-} from "./duckdb-vectors.js";
+import { BATCH_SCAN, BatchScan } from "./duckdb-batch-scan.js";
+import { CHUNK_ROWS, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
+import { OffThreadBarReader } from "./off-thread-reads.js";
 import type {
   ActionQuery,
   BarQuery,
+  CodedBarColumns,
   CorporateAction,
   RangeQuery,
   Repository,
@@ -79,21 +72,6 @@ const STAGING = [
   `CREATE TEMP TABLE IF NOT EXISTS tw_stage_ticks (
     ord INTEGER, sym INTEGER, time DOUBLE, price DOUBLE, size DOUBLE, exch INTEGER, cond INTEGER,
     susp INTEGER)`,
-];
-
-/** Column types of the bars table, for appending to it directly. */
-const BAR_TYPES = [
-  VARCHAR,
-  VARCHAR,
-  BIGINT,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  DOUBLE,
-  SMALLINT,
 ];
 
 const STAGE_BAR_TYPES = [INTEGER, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, DOUBLE, UTINYINT];
@@ -145,19 +123,16 @@ const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
     AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
 
+/** A batch none of whose keys can be stored yet, straight into the table from the batch scan. */
+const APPEND_BARS = `INSERT INTO bars
+  SELECT symbol, $1, CAST(time AS BIGINT), open, high, low, close, volume,
+    NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
+  FROM ${BATCH_SCAN}()`;
+
 const INSERT_BARS = `INSERT INTO bars
   SELECT ($1::VARCHAR[])[sym + 1], $2, CAST(time AS BIGINT), open, high, low, close, volume,
     NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
   FROM tw_stage_bars`;
-
-/** Column order matches the raw reads in `streamBars`. */
-const SELECT_BARS = `SELECT s.i::INTEGER, b.time::DOUBLE, b.open, b.high, b.low, b.close, b.volume,
-    COALESCE(b.trades, 'NaN'::DOUBLE), COALESCE(b.vwap, 'NaN'::DOUBLE), b.flags::UTINYINT
-  FROM bars b
-  JOIN (SELECT unnest($1::VARCHAR[]) AS symbol, generate_subscripts($1::VARCHAR[], 1) - 1 AS i) s
-    ON b.symbol = s.symbol
-  WHERE b.interval = $2 AND b.time >= $3 AND b.time < $4
-  ORDER BY b.time, b.symbol`;
 
 /** The type of a bound symbol list (an empty list has no item type of its own). */
 const SYMBOL_LIST: DuckDBType = LIST(VARCHAR);
@@ -177,25 +152,34 @@ function messageOf(err: unknown): string {
 interface SharedInstance {
   instance: DuckDBInstance;
   refs: number;
+  /** Reads of the file on a worker thread (undefined when the worker's module is missing). */
+  reader: OffThreadBarReader | undefined;
 }
 
 /** One DuckDB instance per database file in this process (DuckDB locks the file). */
 const instances = new Map<string, Promise<SharedInstance>>();
 
-async function acquire(path: string): Promise<{ key: string | null; instance: DuckDBInstance }> {
+async function acquire(path: string): Promise<{ key: string | null; shared: SharedInstance }> {
   if (path === ":memory:") {
-    return { key: null, instance: await DuckDBInstance.create(":memory:") };
+    return {
+      key: null,
+      shared: { instance: await DuckDBInstance.create(":memory:"), refs: 1, reader: undefined },
+    };
   }
   const key = resolve(path);
   let entry = instances.get(key);
   if (!entry) {
-    entry = DuckDBInstance.create(key).then((instance) => ({ instance, refs: 0 }));
+    entry = DuckDBInstance.create(key).then((instance) => ({
+      instance,
+      refs: 0,
+      reader: OffThreadBarReader.of(key),
+    }));
     instances.set(key, entry);
     entry.catch(() => instances.delete(key));
   }
   const shared = await entry;
   shared.refs++;
-  return { key, instance: shared.instance };
+  return { key, shared };
 }
 
 async function release(key: string | null, instance: DuckDBInstance): Promise<void> {
@@ -208,6 +192,7 @@ async function release(key: string | null, instance: DuckDBInstance): Promise<vo
   const shared = await entry;
   if (--shared.refs === 0) {
     instances.delete(key);
+    await shared.reader?.close();
     shared.instance.closeSync();
   }
 }
@@ -296,10 +281,12 @@ function num(v: DuckDBValue): number {
 /**
  * The embedded store: DuckDB in a file or in memory (`:memory:`).
  *
- * Writes go through one write connection, serialized: a batch is appended to a temporary
- * staging table through DuckDB's appender (whole columns per native call), then the batch's
- * keys are deleted from the table and the batch inserted, all in one transaction, so a failed
- * or interrupted batch leaves nothing behind and re-writing a batch changes nothing. Reads use
+ * Writes go through one write connection, serialized, each batch one transaction, so a failed
+ * or interrupted batch leaves nothing behind and re-writing a batch changes nothing. A batch
+ * none of whose keys is stored yet is inserted straight from a scan of its columns
+ * (`BatchScan`: the insert runs on DuckDB's threads); otherwise it is appended to a temporary
+ * staging table through DuckDB's appender (whole columns per native call), then its keys are
+ * deleted from the table and the batch inserted. Reads use
  * their own connections (so a long stream never blocks or sees a half-written batch) and copy
  * result vectors straight into typed arrays.
  */
@@ -308,20 +295,33 @@ export class DuckDbRepository implements Repository {
   private writer: DuckDBConnection | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly streams = new Set<DuckDBConnection>();
+  private readonly batchScan = new BatchScan();
   private closed = false;
+
+  private readonly instance: DuckDBInstance;
+  /**
+   * A range read with symbols as numbers, run on a worker thread (a database file; its
+   * columns arrive as transferred buffers). Absent for `:memory:`, which no other thread can
+   * open: callers then use `readBars`.
+   */
+  readonly readCodedBars?: (query: BarQuery, codes?: Int32Array) => Promise<CodedBarColumns>;
 
   private constructor(
     /** The database file, or `:memory:`. */
     readonly path: string,
-    private readonly instance: DuckDBInstance,
+    private readonly shared: SharedInstance,
     private readonly instanceKey: string | null,
-  ) {}
+  ) {
+    this.instance = shared.instance;
+    const reader = shared.reader;
+    if (reader) this.readCodedBars = (query, codes) => this.readOffThread(reader, query, codes);
+  }
 
   /** Opens (creating when missing) a database file, or an in-memory database for `:memory:`. */
   static async open(path: string): Promise<DuckDbRepository> {
     try {
-      const { key, instance } = await acquire(path);
-      return new DuckDbRepository(path, instance, key);
+      const { key, shared } = await acquire(path);
+      return new DuckDbRepository(path, shared, key);
     } catch (err) {
       throw new StoreError(`cannot open DuckDB database ${path}: ${messageOf(err)}`, err);
     }
@@ -333,6 +333,7 @@ export class DuckDbRepository implements Repository {
       const con = await this.instance.connect();
       for (const sql of SCHEMA) await con.run(sql);
       for (const sql of STAGING) await con.run(sql);
+      this.batchScan.register(con);
       this.writer = con;
     } catch (err) {
       throw new StoreError(`cannot create the schema in ${this.path}: ${messageOf(err)}`, err);
@@ -362,7 +363,7 @@ export class DuckDbRepository implements Repository {
         ];
         const stored = (await con.runAndReadAll(BARS_IN_SPANS, spans, SPAN_TYPES)).getRows()[0][0];
         if (stored === 0) {
-          await appendBars(con, name, batch, codes, names);
+          await this.batchScan.scan(batch, codes, names, () => con.run(APPEND_BARS, [name]));
           return batch.length;
         }
       }
@@ -407,6 +408,28 @@ export class DuckDbRepository implements Repository {
     return parts.length === 1 ? parts[0] : concatBarColumns(parts);
   }
 
+  private async readOffThread(
+    reader: OffThreadBarReader,
+    query: BarQuery,
+    codes: Int32Array | undefined,
+  ): Promise<CodedBarColumns> {
+    if (this.closed) throw new StoreError("the repository is closed");
+    if (query.symbols.length === 0) return codedColumns(0);
+    // Distinct symbols (a repeated one keeps its first code).
+    const symbols = [...new Set(query.symbols)];
+    const codeOf = new Map<string, number>();
+    query.symbols.forEach((symbol, k) => {
+      if (!codeOf.has(symbol)) codeOf.set(symbol, codes ? codes[k] : k);
+    });
+    return reader.read({
+      symbols,
+      interval: parseInterval(query.interval).name,
+      from: Number(msParam(query.from)),
+      to: Number(msParam(query.to)),
+      codes: Int32Array.from(symbols, (symbol) => codeOf.get(symbol)!),
+    });
+  }
+
   /**
    * Streams a range read in chunks of `chunkRows` rows (the last one shorter). An empty
    * `query.symbols` means every symbol stored at that interval. The next DuckDB chunk is
@@ -420,7 +443,7 @@ export class DuckDbRepository implements Repository {
     const con = await this.connectReader();
     let pending: Promise<DuckDBDataChunk | null> | null = null;
     try {
-      const result = await con.stream(SELECT_BARS, [
+      const result = await con.stream(CODED_BARS_SQL, [
         listValue(symbols),
         interval,
         msParam(query.from),
@@ -651,6 +674,8 @@ export class DuckDbRepository implements Repository {
       const con = this.writer;
       if (!con)
         throw new StoreError(`${what}: the repository is ${this.closed ? "closed" : "not initialized"}`);
+      // No read-only instance of the file may be open while it changes (see OffThreadBarReader).
+      const resume = await this.shared.reader?.hold();
       await con.run("BEGIN TRANSACTION");
       try {
         const result = await work(con);
@@ -659,6 +684,8 @@ export class DuckDbRepository implements Repository {
       } catch (err) {
         await con.run("ROLLBACK").catch(() => {});
         throw new StoreError(`${what} failed, nothing of the batch was stored: ${messageOf(err)}`, err);
+      } finally {
+        resume?.();
       }
     });
     this.queue = run.catch(() => {});
@@ -699,56 +726,6 @@ export class DuckDbRepository implements Repository {
   }
 }
 
-/**
- * Appends a batch straight to the bars table (when none of its keys can be stored yet):
- * rows are grouped by symbol (a stable counting sort, so each symbol's rows keep their
- * order), and each DuckDB chunk holds one symbol, so symbol and interval are constant
- * vectors and no per-row string is made. Grouping also clusters the table by symbol within
- * each batch, which makes per-symbol reads skip more.
- */
-async function appendBars(
-  con: DuckDBConnection,
-  interval: string,
-  batch: BarColumns,
-  codes: Int32Array,
-  names: readonly string[],
-): Promise<void> {
-  const n = batch.length;
-  const starts = new Int32Array(names.length + 1);
-  for (let i = 0; i < n; i++) starts[codes[i] + 1]++;
-  for (let k = 0; k < names.length; k++) starts[k + 1] += starts[k];
-  const order = new Int32Array(n);
-  const next = starts.slice(0, names.length);
-  for (let i = 0; i < n; i++) order[next[codes[i]]++] = i;
-  const symbolValues = names.map(varcharValue);
-  const intervalValue = varcharValue(interval);
-  const gather = new Gather();
-  const appender = await con.createAppender("bars");
-  try {
-    for (let k = 0; k < names.length; k++) {
-      for (let from = starts[k]; from < starts[k + 1]; from += CHUNK_ROWS) {
-        const rows = Math.min(CHUNK_ROWS, starts[k + 1] - from);
-        const chunk = DuckDBDataChunk.create(BAR_TYPES);
-        resetChunk(chunk, rows);
-        setConstant(chunk, 0, symbolValues[k]);
-        setConstant(chunk, 1, intervalValue);
-        gather.bigints(chunk, 2, batch.time, order, from, rows);
-        gather.doubles(chunk, 3, batch.open, order, from, rows);
-        gather.doubles(chunk, 4, batch.high, order, from, rows);
-        gather.doubles(chunk, 5, batch.low, order, from, rows);
-        gather.doubles(chunk, 6, batch.close, order, from, rows);
-        gather.doubles(chunk, 7, batch.volume, order, from, rows);
-        gather.doubles(chunk, 8, batch.trades, order, from, rows, true);
-        gather.doubles(chunk, 9, batch.vwap, order, from, rows, true);
-        gather.smallints(chunk, 10, batch.flags, order, from, rows);
-        appender.appendDataChunk(chunk);
-      }
-    }
-  } finally {
-    appender.closeSync();
-  }
-}
-
 function copyChunk(
   chunk: DuckDBDataChunk,
   rows: number,
@@ -759,15 +736,7 @@ function copyChunk(
 ): void {
   readInts(chunk, 0, rows, codes, 0);
   for (let i = 0; i < rows; i++) out.symbol[at + i] = symbols[codes[i]];
-  readDoubles(chunk, 1, rows, out.time, at);
-  readDoubles(chunk, 2, rows, out.open, at);
-  readDoubles(chunk, 3, rows, out.high, at);
-  readDoubles(chunk, 4, rows, out.low, at);
-  readDoubles(chunk, 5, rows, out.close, at);
-  readDoubles(chunk, 6, rows, out.volume, at);
-  readDoubles(chunk, 7, rows, out.trades, at);
-  readDoubles(chunk, 8, rows, out.vwap, at);
-  readBytes(chunk, 9, rows, out.flags, at);
+  copyBarValues(chunk, rows, out, at);
 }
 
 /** Rows [from, from+take) of a result chunk appended to `out` (when a chunk straddles two outputs). */

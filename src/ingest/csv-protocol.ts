@@ -1,0 +1,45 @@
+import type { SessionColumns } from "../calendar/index.js";
+import type { BarColumns } from "../model/bar.js";
+import type { TimeFormat } from "./timestamps.js";
+import type { Rejection } from "./types.js";
+
+/** What the parsing thread is started with (cloned into it). */
+export interface CsvThreadSettings {
+  timeFormat: TimeFormat;
+  tz?: string;
+  /** Interval of the bars read (`1m`, `1d`, ...). */
+  interval: string;
+  batchRows: number;
+  maxLineBytes?: number;
+  /** The calendar's session table, rebuilt as a TableCalendar in the thread. */
+  calendar: { name: string; timeZone: string; columns: SessionColumns; coverFrom: number; coverTo: number };
+}
+
+/** Main thread to parsing thread. */
+export type ToCsvThread =
+  | { type: "file"; file: string; symbol?: string }
+  | { type: "finish" }
+  | { type: "written"; id: number; stored: number }
+  /** The rejections sent so far are in the rejects file. */
+  | { type: "rejectsTaken" }
+  | { type: "writeFailed"; id: number };
+
+/** One batch of validated bars (no flags), symbols as codes into every name sent so far. */
+export interface BatchMessage extends Omit<BarColumns, "symbol" | "flags"> {
+  type: "batch";
+  id: number;
+  /** Names first seen in this batch; their codes follow the ones sent before. */
+  names: string[];
+  codes: Int32Array;
+}
+
+/** Parsing thread to main thread. */
+export type FromCsvThread =
+  | BatchMessage
+  /** Rejections; with `ack`, the thread waits for `rejectsTaken` before reading on. */
+  | { type: "rejects"; list: Rejection[]; ack: boolean }
+  | { type: "progress"; bytesRead: number; rows: number }
+  /** A file is read: its data rows, and why it failed when it did (`storeFailed`: a write failed). */
+  | { type: "fileDone"; rows: number; failure?: string; storeFailed?: boolean }
+  | { type: "finished" }
+  | { type: "fatal"; message: string };

@@ -1,0 +1,178 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { type Calendar, TableCalendar } from "../calendar/index.js";
+import type { BarColumns } from "../model/bar.js";
+import { InputError } from "../model/errors.js";
+import { DAY_MS } from "../model/time.js";
+import type { BarWriter } from "./batcher.js";
+import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
+import type { Rejects } from "./rejects.js";
+
+/**
+ * The parsing thread's script. Tests run this module from its TypeScript source, which a
+ * worker thread cannot load; they use the build of the same file (`npm test` builds first).
+ */
+function workerScript(): URL {
+  const own = new URL("./csv-worker.js", import.meta.url);
+  if (!import.meta.url.endsWith(".ts")) return own;
+  const built = new URL(own.href.replace("/src/ingest/", "/dist/src/ingest/"));
+  if (!existsSync(fileURLToPath(built)))
+    throw new Error(`${fileURLToPath(built)} is missing: run npm run build`);
+  return built;
+}
+
+/** The parsing thread's settings, when the calendar can be handed over (a session table). */
+export function csvThreadSettings(
+  calendar: Calendar,
+  opts: Omit<CsvThreadSettings, "calendar">,
+): CsvThreadSettings | null {
+  if (!(calendar instanceof TableCalendar)) return null;
+  const day = (d: string) => Date.parse(`${d}T00:00:00Z`) / DAY_MS;
+  const { name, timeZone, columns, firstDate, lastDate } = calendar;
+  return {
+    ...opts,
+    calendar: { name, timeZone, columns, coverFrom: day(firstDate), coverTo: day(lastDate) },
+  };
+}
+
+/**
+ * CSV files parsed and validated in a worker thread while this thread writes the batches to
+ * the store: on two cores both are busy at once. Batches are written one after another in
+ * input order (what is stored after a kill is a prefix); rejections are handed to `rejects`
+ * as the thread finds them. A file the thread cannot read rejects `importFile` with an
+ * InputError naming it; a failed write rejects it (and `finish`) with the store's error.
+ */
+export class CsvThread {
+  private readonly worker: Worker;
+  private readonly names: string[] = [];
+  private writes: Promise<void> = Promise.resolve();
+  private storeFailure: { error: unknown } | null = null;
+  private current: {
+    resolve: (rows: number) => void;
+    reject: (e: unknown) => void;
+    progress: (bytesRead: number, rows: number) => void;
+  } | null = null;
+  private finishing: { resolve: () => void; reject: (e: unknown) => void } | null = null;
+  private fatal: Error | null = null;
+  /** Rows the store reported written. */
+  stored = 0;
+
+  constructor(
+    settings: CsvThreadSettings,
+    private readonly write: BarWriter,
+    private readonly rejects: Rejects,
+  ) {
+    this.worker = new Worker(workerScript(), { workerData: settings });
+    this.worker.on("message", (m: FromCsvThread) => this.receive(m, settings.interval));
+    this.worker.on("error", (err) => this.fail(err));
+    this.worker.on("exit", (code) => {
+      if (code !== 0) this.fail(new Error(`the CSV parsing thread exited with code ${code}`));
+    });
+  }
+
+  /** Reads one file in the thread; resolves to its data rows once its rows are handed over. */
+  importFile(file: string, symbol: string | undefined, progress: (bytesRead: number, rows: number) => void) {
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<number>((resolve, reject) => {
+      this.current = { resolve, reject, progress };
+      this.send({ type: "file", file, symbol });
+    });
+  }
+
+  /** Writes the rows still gathered and waits for every write. */
+  finish(): Promise<void> {
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<void>((resolve, reject) => {
+      this.finishing = { resolve, reject };
+      this.send({ type: "finish" });
+    });
+  }
+
+  /** Stops the thread. */
+  async close(): Promise<void> {
+    await this.writes;
+    await this.worker.terminate();
+  }
+
+  private send(m: ToCsvThread): void {
+    this.worker.postMessage(m);
+  }
+
+  private receive(m: FromCsvThread, interval: string): void {
+    switch (m.type) {
+      case "batch":
+        this.writeBatch(m, interval);
+        return;
+      case "rejects":
+        for (const r of m.list) this.rejects.record(r);
+        if (m.ack) this.send({ type: "rejectsTaken" });
+        return;
+      case "progress":
+        this.current?.progress(m.bytesRead, m.rows);
+        return;
+      case "fileDone": {
+        const c = this.current;
+        this.current = null;
+        if (!c) return;
+        if (m.storeFailed) this.writes.then(() => c.reject(this.storeFailure?.error));
+        else if (m.failure !== undefined) c.reject(new InputError(m.failure));
+        else c.resolve(m.rows);
+        return;
+      }
+      case "finished": {
+        const f = this.finishing;
+        this.finishing = null;
+        this.writes.then(() => (this.storeFailure ? f?.reject(this.storeFailure.error) : f?.resolve()));
+        return;
+      }
+      case "fatal":
+        this.fail(new Error(`CSV parsing thread: ${m.message}`));
+    }
+  }
+
+  /** Writes a batch after the ones before it and tells the thread how it went. */
+  private writeBatch(m: BatchMessage, interval: string): void {
+    for (const name of m.names) this.names.push(name);
+    const n = m.length;
+    const symbol = new Array<string>(n);
+    const names = this.names;
+    for (let i = 0; i < n; i++) symbol[i] = names[m.codes[i]];
+    const cols: BarColumns = {
+      length: n,
+      symbol,
+      time: m.time,
+      open: m.open,
+      high: m.high,
+      low: m.low,
+      close: m.close,
+      volume: m.volume,
+      trades: m.trades,
+      vwap: m.vwap,
+      flags: new Uint8Array(n),
+    };
+    this.writes = this.writes.then(async () => {
+      if (this.storeFailure) {
+        this.send({ type: "writeFailed", id: m.id });
+        return;
+      }
+      try {
+        const stored = await this.write(interval, cols);
+        this.stored += stored;
+        this.send({ type: "written", id: m.id, stored });
+      } catch (error) {
+        this.storeFailure = { error };
+        this.send({ type: "writeFailed", id: m.id });
+      }
+    });
+  }
+
+  private fail(err: Error): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.current?.reject(err);
+    this.finishing?.reject(err);
+    this.current = null;
+    this.finishing = null;
+  }
+}

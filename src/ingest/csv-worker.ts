@@ -1,0 +1,189 @@
+/**
+ * The parsing thread of a CSV ingest: reads each file it is given, validates its rows (the
+ * same CsvBarReader, BarBatcher, TimeRule and DuplicateIndex as an ingest on one thread) and
+ * hands each full batch to the main thread, which writes it to the store. Buffers move, they
+ * are not copied; at most one batch waits for the main thread while the next is parsed.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { TableCalendar } from "../calendar/table.js";
+import type { BarColumns } from "../model/bar.js";
+import { parseInterval } from "../model/interval.js";
+import { BarBatcher, DuplicateIndex } from "./batcher.js";
+import { importCsvBars } from "./csv.js";
+import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
+import { fileFailure, openCsvFile } from "./file-read.js";
+import { Rejects } from "./rejects.js";
+import { TimeRule } from "./time-rule.js";
+import { TimeParser } from "./timestamps.js";
+import type { Rejection } from "./types.js";
+
+const port = parentPort;
+if (port === null) throw new Error("csv-worker runs as a worker thread");
+const settings = workerData as CsvThreadSettings;
+const post = (m: FromCsvThread, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+
+/** A write the main thread reported failed; the main thread holds the store's error. */
+class WriteFailed extends Error {}
+
+const cal = settings.calendar;
+const calendar = new TableCalendar(cal.name, cal.timeZone, cal.columns, cal.coverFrom, cal.coverTo);
+const time = new TimeParser(settings.timeFormat, settings.tz);
+
+let pending: Rejection[] = [];
+const rejects = new Rejects({ write: (r) => pending.push(r) }, 0);
+let taken: (() => void) | null = null;
+const sendRejects = () => {
+  if (pending.length === 0) return;
+  post({ type: "rejects", list: pending, ack: false });
+  pending = [];
+};
+/**
+ * Hands the rejections over and waits until the main thread has them written, so that a
+ * file of bad rows cannot pile them up in the main thread's queue: memory stays bounded.
+ */
+const handOverRejects = (): Promise<void> | undefined => {
+  if (pending.length === 0) return undefined;
+  const done = new Promise<void>((resolve) => {
+    taken = resolve;
+  });
+  post({ type: "rejects", list: pending, ack: true });
+  pending = [];
+  return done;
+};
+
+const codes = new Map<string, number>();
+let scratch = new Float64Array(0);
+let nextId = 0;
+const waiting = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+
+/**
+ * Posts a batch to the main thread (its buffers moved), its rows grouped by symbol (in input
+ * order within each symbol), so the store copies whole runs; resolves to the rows written.
+ */
+function write(_interval: string, cols: BarColumns): Promise<number> {
+  const n = cols.length;
+  const names: string[] = [];
+  const rowCodes = new Int32Array(n);
+  let last: string | undefined;
+  let lastCode = -1;
+  for (let i = 0; i < n; i++) {
+    const s = cols.symbol[i];
+    if (s !== last) {
+      let c = codes.get(s);
+      if (c === undefined) {
+        c = codes.size;
+        codes.set(s, c);
+        names.push(s);
+      }
+      last = s;
+      lastCode = c;
+    }
+    rowCodes[i] = lastCode;
+  }
+  const next = new Int32Array(codes.size + 1);
+  for (let i = 0; i < n; i++) next[rowCodes[i] + 1]++;
+  for (let k = 0; k < codes.size; k++) next[k + 1] += next[k];
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[next[rowCodes[i]]++] = i;
+  // in place through one scratch column: the batch's own buffers are the ones moved
+  if (scratch.length < n) scratch = new Float64Array(n);
+  const group = (a: Float64Array) => {
+    for (let i = 0; i < n; i++) scratch[i] = a[order[i]];
+    a.set(scratch.subarray(0, n));
+    return a;
+  };
+  const symbolCodes = new Int32Array(n);
+  for (let i = 0; i < n; i++) symbolCodes[i] = rowCodes[order[i]];
+  const id = nextId++;
+  const m: BatchMessage = {
+    type: "batch",
+    id,
+    length: n,
+    names,
+    codes: symbolCodes,
+    time: group(cols.time),
+    open: group(cols.open),
+    high: group(cols.high),
+    low: group(cols.low),
+    close: group(cols.close),
+    volume: group(cols.volume),
+    trades: group(cols.trades),
+    vwap: group(cols.vwap),
+  };
+  const moved = [m.codes, m.time, m.open, m.high, m.low, m.close, m.volume, m.trades, m.vwap].map(
+    (a) => a.buffer as ArrayBuffer,
+  );
+  sendRejects();
+  return new Promise((resolve, reject) => {
+    waiting.set(id, { resolve, reject });
+    post(m, moved);
+  });
+}
+
+const batcher = new BarBatcher(
+  new TimeRule(calendar, parseInterval(settings.interval)),
+  settings.batchRows,
+  write,
+  new DuplicateIndex(),
+);
+
+async function readFile(file: string, symbol: string | undefined): Promise<void> {
+  let rows = 0;
+  const { source, disk } = openCsvFile(file);
+  try {
+    rows = await importCsvBars(source, {
+      file,
+      symbol,
+      time,
+      batcher,
+      rejects,
+      maxLineBytes: settings.maxLineBytes,
+      onChunk: (_bytes, r) => {
+        rows = r;
+        post({ type: "progress", bytesRead: disk.bytesRead, rows: r });
+        return handOverRejects();
+      },
+    });
+    sendRejects();
+    post({ type: "fileDone", rows });
+  } catch (err) {
+    source.destroy();
+    sendRejects();
+    if (err instanceof WriteFailed) {
+      post({ type: "fileDone", rows, storeFailed: true });
+      return;
+    }
+    const failure = fileFailure(err);
+    if (failure === null) throw err;
+    post({ type: "fileDone", rows, failure });
+  }
+}
+
+let work: Promise<void> = Promise.resolve();
+port.on("message", (m: ToCsvThread) => {
+  if (m.type === "rejectsTaken") {
+    taken?.();
+    taken = null;
+    return;
+  }
+  if (m.type === "written" || m.type === "writeFailed") {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.type === "written") w?.resolve(m.stored);
+    else w?.reject(new WriteFailed());
+    return;
+  }
+  work = work
+    .then(async () => {
+      if (m.type === "file") await readFile(m.file, m.symbol);
+      else {
+        await batcher.finish();
+        post({ type: "finished" });
+      }
+    })
+    .catch((err: unknown) => {
+      // only `finish` gets here with a failed write; the main thread holds the store's error
+      if (err instanceof WriteFailed) post({ type: "finished" });
+      else post({ type: "fatal", message: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+    });
+});
