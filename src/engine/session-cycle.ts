@@ -121,7 +121,7 @@ export class SessionCycle {
     this.p.session.startSession(session, members);
     this.active = session;
     this.started++;
-    this.p.upkeep?.newSession();
+    this.p.upkeep?.newSession(members);
     this.setWindows(members, {
       window: sessionWindow(session, config.extended),
       regular: sessionWindow(session, false),

@@ -152,12 +152,6 @@ interface Finding {
   isNew: boolean;
 }
 
-interface Scan {
-  /** Next expected-minute index to check. */
-  next: number;
-  expected: Float64Array;
-}
-
 /**
  * Periodic data upkeep on the engine's clock: finds missing minutes of every active symbol
  * (incrementally: each cycle looks only at minutes that ended since the last one), groups them
@@ -168,8 +162,10 @@ interface Scan {
  */
 export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   private readonly gaps = new Map<string, TrackedGap[]>();
-  /** Scan position per symbol, by the state's dense id. */
-  private scans: (Scan | undefined)[] = [];
+  /** Next expected-minute index to check, per symbol by the state's dense id. */
+  private next = new Int32Array(0);
+  /** Per symbol id, the expected minutes `next` indexes (a new session's start it afresh). */
+  private scanned: (Float64Array | undefined)[] = [];
   private readonly timers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private cycles = 0;
@@ -201,9 +197,13 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     this.timers.clear();
   }
 
-  /** A new session starts: forgets scan positions and the gaps already resolved. */
-  newSession(): void {
-    this.scans = [];
+  /**
+   * A new session starts: forgets scan positions (of `states` only: one market's symbols, when
+   * a replay holds several) and the gaps already resolved.
+   */
+  newSession(states?: readonly S[]): void {
+    if (states) for (const s of states) this.scanned[s.id] = undefined;
+    else this.scanned = [];
     for (const [symbol, list] of this.gaps) {
       const open = list.filter((g) => g.state === "open" || g.state === "retrying");
       if (open.length > 0) this.gaps.set(symbol, open);
@@ -223,18 +223,41 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     this.lastCycleAt = now;
     const found: Finding[] = [];
     const states = this.host.symbols();
+    if (this.next.length < states.length) {
+      const grown = new Int32Array(Math.max(16, states.length * 2));
+      grown.set(this.next);
+      this.next = grown;
+    }
     const incomplete: S[] = [];
-    // Symbols of one market share their session's minutes: the ended count is found once per array.
+    const next = this.next;
+    // Symbols of one market share their session's minutes (several markets, several arrays):
+    // what depends on the minutes is found once per array.
     let expected: Float64Array | undefined;
     let ended = 0;
+    let contiguous = false;
     for (let i = 0; i < states.length; i++) {
-      const minutes = this.host.expectedMinutes(states[i]);
+      const s = states[i];
+      const minutes = this.host.expectedMinutes(s);
       if (minutes.length === 0) continue;
       if (minutes !== expected) {
         expected = minutes;
         ended = endedMinutes(minutes, now);
+        // The session's regular bars are unique and ended, so when as many are present as
+        // regular minutes have ended (on a contiguous minute grid), none is missing.
+        contiguous = ended > 0 && minutes[ended - 1] - minutes[0] === (ended - 1) * MINUTE_MS;
       }
-      if (!this.scan(states[i], minutes, ended, now, found)) incomplete.push(states[i]);
+      const id = s.id;
+      if (this.scanned[id] !== minutes) {
+        next[id] = 0;
+        this.scanned[id] = minutes;
+      }
+      let complete: boolean;
+      if (next[id] >= ended) complete = s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
+      else if (contiguous && s.present === ended) {
+        next[id] = ended;
+        complete = !s.buildsFromTicks;
+      } else complete = this.scan(s, minutes, now, found);
+      if (!complete) incomplete.push(s);
     }
     for (const f of found) {
       await this.host.emit({
@@ -282,33 +305,20 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   /**
    * Walks the expected minutes that ended since the last cycle. Each run of newly missing
    * minutes is one finding (reported as a `gap` event); a run that continues a gap still being
-   * retried joins it, so one fill covers both.
+   * retried joins it, so one fill covers both. Returns false: the symbol is not complete, so
+   * its derived buckets may need flushing (a complete one's completed with their last minute).
    */
-  /**
-   * Returns true when every ended minute of the symbol is present: then each derived bucket
-   * already completed with its last minute, and nothing needs flushing for it.
-   */
-  private scan(s: S, expected: Float64Array, ended: number, now: number, found: Finding[]): boolean {
-    let scan = this.scans[s.id];
-    if (!scan || scan.expected !== expected) {
-      scan = { next: 0, expected };
-      this.scans[s.id] = scan;
-    }
-    if (scan.next >= ended) return s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
+  private scan(s: S, expected: Float64Array, now: number, found: Finding[]): boolean {
     const bars = s.bars;
-    // Fast path: the session's regular bars are unique and ended, so when as many are present
-    // as regular minutes have ended (on a contiguous minute grid), none is missing.
-    if (s.present === ended && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS) {
-      scan.next = ended;
-      return !s.buildsFromTicks;
-    }
+    const next = this.next;
+    const id = s.id;
     const limit = now - MINUTE_MS;
-    let b = bars.lowerBound(expected[scan.next]);
+    let b = bars.lowerBound(expected[next[id]]);
     let list = this.gaps.get(s.symbol);
     let last = list?.[list.length - 1];
     let finding: Finding | undefined;
-    for (; scan.next < expected.length && expected[scan.next] <= limit; scan.next++) {
-      const t = expected[scan.next];
+    for (; next[id] < expected.length && expected[next[id]] <= limit; next[id]++) {
+      const t = expected[next[id]];
       while (b < bars.length && bars.time[b] < t) b++;
       if (b < bars.length && bars.time[b] === t) continue;
       if (finding && finding.end === t) {
