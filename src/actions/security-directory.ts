@@ -1,9 +1,10 @@
+import { codeBars } from "../store/index.js";
 import type { CorporateAction, RangeQuery, Repository } from "../store/types.js";
 import { planBars, planRows, type TickerPlan, tickerPlan } from "./security-bars.js";
 import { type SecurityHistory, securityHistories } from "./tickers.js";
 
 /** The reads a replay makes of stored data. */
-export type StoredData = Pick<Repository, "readBars" | "readQuotes" | "readTicks">;
+export type StoredData = Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">;
 
 /**
  * Securities known by their current tickers: each one's history (tickers per date range,
@@ -72,6 +73,14 @@ export class SecurityDirectory {
           ? planRows(await inner.readTicks({ ...q, symbols: plan.tickers }), plan)
           : inner.readTicks(q);
       },
+      readCodedBars: inner.readCodedBars
+        ? async (q, codes) => {
+            const plan = await this.plan(q);
+            if (!plan) return inner.readCodedBars!(q, codes);
+            const bars = planBars(await inner.readBars({ ...q, symbols: plan.tickers }), plan);
+            return codeBars(bars, q.symbols, codes);
+          }
+        : undefined,
     };
   }
 

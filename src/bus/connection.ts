@@ -1,5 +1,6 @@
 import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { TickwrightError } from "../model/errors.js";
 
 /** A NATS connection with its JetStream handles, and whether it is up right now. */
 export interface BusConnection {
@@ -15,7 +16,8 @@ export interface BusConnection {
 
 /**
  * Connects to NATS (`nats://host:port`, or several separated by commas: a cluster) and keeps
- * reconnecting forever when the connection drops: a broker restart is waited out.
+ * reconnecting forever when the connection drops: a broker restart is waited out. A first
+ * connection that fails is a TickwrightError (code BUS) naming the URL.
  */
 export async function connectBus(url: string, name = "tickwright"): Promise<BusConnection> {
   const servers = url.split(",").map((s) => s.trim().replace(/^nats:\/\//, ""));
@@ -25,6 +27,8 @@ export async function connectBus(url: string, name = "tickwright"): Promise<BusC
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: false,
+  }).catch((err: unknown) => {
+    throw new TickwrightError("BUS", `cannot connect to NATS at ${url}: ${(err as Error).message}`);
   });
   const js = jetstream(nc, { timeout: 10_000 });
   const jsm = await jetstreamManager(nc, { timeout: 10_000 });

@@ -2,12 +2,19 @@ import type { Command } from "commander";
 import type { Config } from "../config/index.js";
 import type { Engine, RunSummary } from "../engine/index.js";
 import { InvalidArgumentError } from "../model/errors.js";
-import { parseDate } from "../model/time.js";
 import { ExitError, list, note, out } from "./io.js";
+import {
+  type ConfigOptions,
+  commandConfig,
+  configOption,
+  dbOption,
+  openExistingStore,
+  replayFlags,
+} from "./options.js";
 
 const DEFAULT_NATS = "nats://127.0.0.1:4222";
 
-interface PublishOptions {
+interface PublishOptions extends ConfigOptions {
   nats: string;
   prefix?: string;
   db?: string;
@@ -48,15 +55,14 @@ export function register(program: Command): void {
     .description(
       "market-data service on NATS JetStream: publish raw bars, collect sharded runs, tail results",
     );
-  connectionOptions(bus.command("publish"))
+  configOption(dbOption(connectionOptions(bus.command("publish"))))
     .description("publish raw one-minute bars: a store replay (--db) or a live adapter (--live alpaca)")
-    .option("--db <file>", "DuckDB file or postgres:// URL to replay")
     .option("--symbols <list>", "comma-separated symbols")
     .option("--all", "every symbol with stored 1m bars")
     .option("--from <date>", "first session date (YYYY-MM-DD)")
     .option("--to <date>", "last session date (YYYY-MM-DD)")
     .option("--speed <max|N>", "replay pace: max (default) or N times real time")
-    .option("--calendar <name>", "calendar name or JSON file", "XNYS")
+    .option("--calendar <name>", "calendar name or JSON file (default XNYS)")
     .option("--live <alpaca>", "publish from a live adapter (keys in APCA_API_KEY_ID, APCA_API_SECRET_KEY)")
     .option("--alpaca-feed <iex|sip>", "Alpaca data feed", "iex")
     .option("--alpaca-url <url>", "Alpaca stream host (default Alpaca's)")
@@ -129,64 +135,74 @@ function untilSignal(): Promise<void> {
   });
 }
 
+/**
+ * `bus publish`: a store replay (the database, symbols, range, calendar and speed read like
+ * `replay`'s: flags over TICKWRIGHT_* over --config), checked and its store opened before
+ * NATS is asked; or a live adapter's bars until SIGINT or SIGTERM.
+ */
 async function publishCommand(opts: PublishOptions): Promise<number> {
+  if (opts.live) return publishLive(opts);
+  const config = await commandConfig(opts.config, replayFlags(opts));
+  if (!config.from || !config.to) throw new ExitError("a store replay needs --from and --to", 2);
+  const { getCalendar } = await import("../calendar/index.js");
+  const calendar = getCalendar(config.calendar);
+  const repository = await openExistingStore(config.db);
+  try {
+    const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
+    if (symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
+    const busLib = await import("../bus/index.js");
+    const connection = await busLib.connectBus(opts.nats, "tickwright-publisher");
+    try {
+      const publisher = await busLib.BusPublisher.open(connection, { prefix: opts.prefix });
+      const r = await busLib.publishReplay(publisher, {
+        repository,
+        calendar,
+        symbols,
+        from: config.from,
+        to: config.to,
+        speed: config.speed,
+        end: opts.end !== false,
+      });
+      out(
+        `published ${r.bars} bars of ${symbols.length} symbols (${config.from} .. ${config.to}) to ${opts.nats}`,
+      );
+      return 0;
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await repository.close();
+  }
+}
+
+/** `bus publish --live alpaca`: the adapter's bars until SIGINT or SIGTERM. */
+async function publishLive(opts: PublishOptions): Promise<number> {
+  if (opts.live !== "alpaca") throw new InvalidArgumentError(`bad --live "${opts.live}": alpaca`);
+  const symbols = list(opts.symbols);
+  if (symbols.length === 0) throw new ExitError("--live needs --symbols A,B", 2);
+  const key = process.env.APCA_API_KEY_ID;
+  const secret = process.env.APCA_API_SECRET_KEY;
+  if (!key || !secret)
+    throw new InvalidArgumentError(
+      "--live alpaca needs APCA_API_KEY_ID and APCA_API_SECRET_KEY in the environment",
+    );
   const busLib = await import("../bus/index.js");
   const connection = await busLib.connectBus(opts.nats, "tickwright-publisher");
   try {
     const publisher = await busLib.BusPublisher.open(connection, { prefix: opts.prefix });
-    if (opts.live) {
-      if (opts.live !== "alpaca") throw new InvalidArgumentError(`bad --live "${opts.live}": alpaca`);
-      const symbols = list(opts.symbols);
-      if (symbols.length === 0) throw new ExitError("--live needs --symbols A,B", 2);
-      const key = process.env.APCA_API_KEY_ID;
-      const secret = process.env.APCA_API_SECRET_KEY;
-      if (!key || !secret)
-        throw new InvalidArgumentError(
-          "--live alpaca needs APCA_API_KEY_ID and APCA_API_SECRET_KEY in the environment",
-        );
-      const { createLiveFeed } = await import("../live/index.js");
-      const feed = createLiveFeed({
-        provider: "alpaca",
-        key,
-        secret,
-        feed: opts.alpacaFeed ?? "iex",
-        ...(opts.alpacaUrl ? { url: opts.alpacaUrl } : {}),
-      });
-      const stop = await busLib.publishLive(publisher, feed, symbols);
-      note(`tickwright: publishing ${symbols.length} symbols live from alpaca to ${opts.nats}`);
-      await untilSignal();
-      await stop();
-      return 0;
-    }
-    if (!opts.db) throw new ExitError("give --db FILE (a store replay) or --live alpaca", 2);
-    if (!opts.from || !opts.to) throw new ExitError("a store replay needs --from and --to", 2);
-    parseDate(opts.from, "--from");
-    parseDate(opts.to, "--to");
-    const speed = opts.speed === undefined || opts.speed === "max" ? "max" : Number(opts.speed);
-    if (speed !== "max" && !(speed > 0))
-      throw new InvalidArgumentError(`bad --speed "${opts.speed}": max or N > 0`);
-    const { openRepository } = await import("../store/index.js");
-    const { getCalendar } = await import("../calendar/index.js");
-    const repository = await openRepository(opts.db, { create: false });
-    try {
-      const symbols = opts.all ? await repository.symbols("1m") : list(opts.symbols);
-      if (symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
-      const r = await busLib.publishReplay(publisher, {
-        repository,
-        calendar: getCalendar(opts.calendar ?? "XNYS"),
-        symbols,
-        from: opts.from,
-        to: opts.to,
-        speed,
-        end: opts.end !== false,
-      });
-      out(
-        `published ${r.bars} bars of ${symbols.length} symbols (${opts.from} .. ${opts.to}) to ${opts.nats}`,
-      );
-      return 0;
-    } finally {
-      await repository.close();
-    }
+    const { createLiveFeed } = await import("../live/index.js");
+    const feed = createLiveFeed({
+      provider: "alpaca",
+      key,
+      secret,
+      feed: opts.alpacaFeed ?? "iex",
+      ...(opts.alpacaUrl ? { url: opts.alpacaUrl } : {}),
+    });
+    const stop = await busLib.publishLive(publisher, feed, symbols);
+    note(`tickwright: publishing ${symbols.length} symbols live from alpaca to ${opts.nats}`);
+    await untilSignal();
+    await stop();
+    return 0;
   } finally {
     await connection.close();
   }
@@ -206,9 +222,8 @@ export interface ServeBusOptions {
  */
 export async function serveShardCommand(opts: ServeBusOptions, config: Config): Promise<void> {
   const { parseShard, serveShard } = await import("../bus/index.js");
-  const { openRepository } = await import("../store/index.js");
   const shard = parseShard(opts.shard ?? "1/1");
-  const repository = await openRepository(config.db, { create: false });
+  const repository = await openExistingStore(config.db);
   try {
     const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
     if (symbols.length === 0) throw new ExitError("serve --bus needs --symbols or stored symbols", 2);

@@ -120,12 +120,14 @@ describe("one database default, one configuration, one set of exit codes", {
     }
   });
 
-  it("serve, as a replay and as a bus shard, refuses a missing database as the readers do (exit 2, nothing created)", async () => {
+  it("serve (as a replay and as a bus shard) and bus publish refuse a missing database as the readers do (exit 2, nothing created), and take TICKWRIGHT_DB", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "tw-cli-nodb-serve-"));
+    const publish = ["bus", "publish", "--nats", "nats://127.0.0.1:1", "--all", ...range];
     try {
       for (const args of [
         ["serve", "--port", "0"],
         ["serve", "--port", "0", "--bus", "nats://127.0.0.1:1", "--shard", "1/2"],
+        publish,
       ]) {
         const r = await runBin(args, { cwd });
         expect([r.code, r.stdout, r.stderr], args.join(" ")).toEqual([
@@ -135,6 +137,13 @@ describe("one database default, one configuration, one set of exit codes", {
         ]);
       }
       expect(existsSync(join(cwd, "data"))).toBe(false);
+      // With TICKWRIGHT_DB the store opens, and the publisher gets as far as NATS (not running
+      // there): one line naming it, exit 1, as for every bus command.
+      const refused = "tickwright: cannot connect to NATS at nats://127.0.0.1:1: connection refused\n";
+      const viaEnv = await runBin(publish, { cwd, env: { TICKWRIGHT_DB: db } });
+      expect([viaEnv.code, viaEnv.stderr]).toEqual([1, refused]);
+      const tail = await runBin(["bus", "tail", "--nats", "nats://127.0.0.1:1"], { cwd });
+      expect([tail.code, tail.stderr]).toEqual([1, refused]);
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

@@ -87,7 +87,7 @@ describe("tickwright serve stopped by a signal", () => {
     calendar = join(dir, "short.json");
     writeFileSync(calendar, JSON.stringify(SHORT_CALENDAR));
     const repo = await openRepository(db);
-    const bars = ["2024-03-11", "2024-03-12"].flatMap((date) =>
+    const bars = ["2024-03-11", "2024-03-12", "2024-03-13"].flatMap((date) =>
       [0, 1, 2].map((k) => {
         const time = Date.parse(`${date}T10:0${k}:00Z`);
         return { symbol: "AAA", time, open: 10 + k, high: 11 + k, low: 9 + k, close: 10.5 + k, volume: 100 };
@@ -148,6 +148,38 @@ describe("tickwright serve stopped by a signal", () => {
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("tickwright: stopped after 1 session of 1 symbol: 3 one-minute bars in");
+  });
+
+  it("skips the closed time between sessions by default, and stopped in the second of three sessions says it replayed 2", async () => {
+    // At 60x a session here is 3 s of wall time; the night after it (about 24 h) would be a
+    // 24-minute wait, so reaching the second session at all means the night was skipped.
+    const { child, result, url } = await serve(["--speed", "60"]);
+    const seen = new Set<string>();
+    let session = "";
+    while (session !== "2024-03-12") {
+      const s = (await (await fetch(`${url}/api/symbols`)).json()) as {
+        note: string | null;
+        session: string;
+      };
+      if (s.note !== null) seen.add(s.note);
+      session = s.session;
+      await setTimeout(20);
+    }
+    child.kill("SIGTERM");
+    const r = await result;
+    expect([...seen]).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/tickwright: stopped after 2 sessions of 1 symbol: [3-5] one-minute bars in/);
+  });
+
+  it("keeps serving quietly when the reader of its log lines is gone (serve | head -1), and SIGTERM still ends it, exit 0", async () => {
+    const { child, result, url } = await serve(["--speed", "max"]);
+    child.stdout!.destroy();
+    for (let i = 0; i < 20; i++) expect((await fetch(`${url}/health`)).status).toBe(200);
+    child.kill("SIGTERM");
+    const r = await result;
+    expect(r.code).toBe(0);
+    expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("tickwright: "))).toEqual([]);
   });
 
   it("warns about symbols with nothing stored", async () => {

@@ -75,7 +75,7 @@ export class Engine {
   /** Durations of the engine's store reads (replay, history, prefetch, fills). */
   private readonly reads = new LatencyRecorder();
   /** The repository's reads, timed for health. */
-  private readonly reader: Pick<Repository, "readBars" | "readQuotes" | "readTicks">;
+  private readonly reader: Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">;
   private runError: unknown;
   private state: RunState = "idle";
 
@@ -93,6 +93,9 @@ export class Engine {
       readBars: (q) => this.reads.time(() => repository.readBars(q)),
       readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
       readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
+      readCodedBars: repository.readCodedBars
+        ? (q, codes) => this.reads.time(() => repository.readCodedBars!(q, codes))
+        : undefined,
     });
     this.activeSymbols = symbols;
     this.sessions = this.planSessions();

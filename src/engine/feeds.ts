@@ -105,10 +105,12 @@ export class RepositoryFeed implements Feed {
 
 /**
  * Session loaders reading bars, quotes or ticks of a symbol list from a repository. Bar batches
- * carry each row's dense symbol id (`idOf`, -1 when unknown), found once per row at load time.
+ * carry each row's dense symbol id (`idOf`, -1 when unknown): from a store that reads coded
+ * bars, the ids come as a column (the store maps each symbol's number; the batch then has
+ * no symbol names), otherwise they are found once per row at load time.
  */
 export function repositoryLoaders(
-  repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks">,
+  repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">,
   symbols: () => readonly string[],
   extended: boolean,
   idOf: (symbol: string) => number,
@@ -116,7 +118,14 @@ export function repositoryLoaders(
   return {
     bar: async (session) => {
       const { start, end } = sessionWindow(session, extended);
-      const bars = await repository.readBars({ symbols: symbols(), interval: "1m", from: start, to: end });
+      const list = [...new Set(symbols())];
+      const known = Int32Array.from(list, idOf);
+      if (repository.readCodedBars && list.length > 0 && known.every((id) => id >= 0)) {
+        const query = { symbols: list, interval: "1m", from: start, to: end };
+        const coded = await repository.readCodedBars(query, known);
+        return { kind: "bar", bars: { ...coded, symbol: [] }, ids: coded.code };
+      }
+      const bars = await repository.readBars({ symbols: list, interval: "1m", from: start, to: end });
       const ids = new Int32Array(bars.length);
       let last = "";
       let id = -1;

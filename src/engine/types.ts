@@ -100,7 +100,11 @@ export type FeedBatch =
   | {
       kind: "bar";
       bars: BarColumns;
-      /** Dense symbol id of each row (the engine's), or -1 where unknown: no lookup by name per bar. */
+      /**
+       * Dense symbol id of each row (the engine's), or -1 where unknown: no lookup by name per
+       * bar. `bars.symbol` is then read only for rows without an id (it may be empty when
+       * every row has one).
+       */
       ids?: Int32Array;
     }
   | { kind: "quote"; quotes: readonly QuoteBar[] }

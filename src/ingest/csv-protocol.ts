@@ -20,6 +20,8 @@ export type ToCsvThread =
   | { type: "file"; file: string; symbol?: string }
   | { type: "finish" }
   | { type: "written"; id: number; stored: number }
+  /** The rejections sent so far are in the rejects file. */
+  | { type: "rejectsTaken" }
   | { type: "writeFailed"; id: number };
 
 /** One batch of validated bars (no flags), symbols as codes into every name sent so far. */
@@ -34,7 +36,8 @@ export interface BatchMessage extends Omit<BarColumns, "symbol" | "flags"> {
 /** Parsing thread to main thread. */
 export type FromCsvThread =
   | BatchMessage
-  | { type: "rejects"; list: Rejection[] }
+  /** Rejections; with `ack`, the thread waits for `rejectsTaken` before reading on. */
+  | { type: "rejects"; list: Rejection[]; ack: boolean }
   | { type: "progress"; bytesRead: number; rows: number }
   /** A file is read: its data rows, and why it failed when it did (`storeFailed`: a write failed). */
   | { type: "fileDone"; rows: number; failure?: string; storeFailed?: boolean }

@@ -106,6 +106,7 @@ export class CsvThread {
         return;
       case "rejects":
         for (const r of m.list) this.rejects.record(r);
+        if (m.ack) this.send({ type: "rejectsTaken" });
         return;
       case "progress":
         this.current?.progress(m.bytesRead, m.rows);

@@ -31,10 +31,24 @@ const time = new TimeParser(settings.timeFormat, settings.tz);
 
 let pending: Rejection[] = [];
 const rejects = new Rejects({ write: (r) => pending.push(r) }, 0);
+let taken: (() => void) | null = null;
 const sendRejects = () => {
   if (pending.length === 0) return;
-  post({ type: "rejects", list: pending });
+  post({ type: "rejects", list: pending, ack: false });
   pending = [];
+};
+/**
+ * Hands the rejections over and waits until the main thread has them written, so that a
+ * file of bad rows cannot pile them up in the main thread's queue: memory stays bounded.
+ */
+const handOverRejects = (): Promise<void> | undefined => {
+  if (pending.length === 0) return undefined;
+  const done = new Promise<void>((resolve) => {
+    taken = resolve;
+  });
+  post({ type: "rejects", list: pending, ack: true });
+  pending = [];
+  return done;
 };
 
 const codes = new Map<string, number>();
@@ -126,8 +140,8 @@ async function readFile(file: string, symbol: string | undefined): Promise<void>
       maxLineBytes: settings.maxLineBytes,
       onChunk: (_bytes, r) => {
         rows = r;
-        sendRejects();
         post({ type: "progress", bytesRead: disk.bytesRead, rows: r });
+        return handOverRejects();
       },
     });
     sendRejects();
@@ -147,6 +161,11 @@ async function readFile(file: string, symbol: string | undefined): Promise<void>
 
 let work: Promise<void> = Promise.resolve();
 port.on("message", (m: ToCsvThread) => {
+  if (m.type === "rejectsTaken") {
+    taken?.();
+    taken = null;
+    return;
+  }
   if (m.type === "written" || m.type === "writeFailed") {
     const w = waiting.get(m.id);
     waiting.delete(m.id);

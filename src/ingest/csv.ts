@@ -87,8 +87,11 @@ export interface CsvImportOptions {
   time: TimeParser;
   batcher: BarBatcher;
   rejects: Rejects;
-  /** Called after each chunk with the bytes of that chunk and the data rows read so far. */
-  onChunk?: (bytes: number, rowsRead: number) => void;
+  /**
+   * Called after each chunk with the bytes of that chunk and the data rows read so far; the
+   * next chunk is read when what it returns has settled.
+   */
+  onChunk?: (bytes: number, rowsRead: number) => void | Promise<void>;
   /** Longest line kept (default DEFAULT_MAX_LINE_BYTES). */
   maxLineBytes?: number;
 }
@@ -127,7 +130,7 @@ export async function importCsvBars(
       carry = null;
       skipping = true;
     }
-    opts.onChunk?.(chunk.length, reader.rows);
+    await opts.onChunk?.(chunk.length, reader.rows);
     await opts.batcher.drain(1);
   }
   if (carry) reader.feed(carry, true);

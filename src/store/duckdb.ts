@@ -18,12 +18,15 @@ import { concatBarColumns, pickColumns, trimColumns } from "../model/columns.js"
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
+import { CODED_BARS_SQL, codedColumns, copyBarValues } from "./coded-bars.js";
 import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
 import { BATCH_SCAN, BatchScan } from "./duckdb-batch-scan.js";
-import { CHUNK_ROWS, readBytes, readDoubles, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
+import { CHUNK_ROWS, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
+import { OffThreadBarReader } from "./off-thread-reads.js";
 import type {
   ActionQuery,
   BarQuery,
+  CodedBarColumns,
   CorporateAction,
   RangeQuery,
   Repository,
@@ -131,15 +134,6 @@ const INSERT_BARS = `INSERT INTO bars
     NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
   FROM tw_stage_bars`;
 
-/** Column order matches the raw reads in `streamBars`. */
-const SELECT_BARS = `SELECT s.i::INTEGER, b.time::DOUBLE, b.open, b.high, b.low, b.close, b.volume,
-    COALESCE(b.trades, 'NaN'::DOUBLE), COALESCE(b.vwap, 'NaN'::DOUBLE), b.flags::UTINYINT
-  FROM bars b
-  JOIN (SELECT unnest($1::VARCHAR[]) AS symbol, generate_subscripts($1::VARCHAR[], 1) - 1 AS i) s
-    ON b.symbol = s.symbol
-  WHERE b.interval = $2 AND b.time >= $3 AND b.time < $4
-  ORDER BY b.time, b.symbol`;
-
 /** The type of a bound symbol list (an empty list has no item type of its own). */
 const SYMBOL_LIST: DuckDBType = LIST(VARCHAR);
 
@@ -158,25 +152,34 @@ function messageOf(err: unknown): string {
 interface SharedInstance {
   instance: DuckDBInstance;
   refs: number;
+  /** Reads of the file on a worker thread (undefined when the worker's module is missing). */
+  reader: OffThreadBarReader | undefined;
 }
 
 /** One DuckDB instance per database file in this process (DuckDB locks the file). */
 const instances = new Map<string, Promise<SharedInstance>>();
 
-async function acquire(path: string): Promise<{ key: string | null; instance: DuckDBInstance }> {
+async function acquire(path: string): Promise<{ key: string | null; shared: SharedInstance }> {
   if (path === ":memory:") {
-    return { key: null, instance: await DuckDBInstance.create(":memory:") };
+    return {
+      key: null,
+      shared: { instance: await DuckDBInstance.create(":memory:"), refs: 1, reader: undefined },
+    };
   }
   const key = resolve(path);
   let entry = instances.get(key);
   if (!entry) {
-    entry = DuckDBInstance.create(key).then((instance) => ({ instance, refs: 0 }));
+    entry = DuckDBInstance.create(key).then((instance) => ({
+      instance,
+      refs: 0,
+      reader: OffThreadBarReader.of(key),
+    }));
     instances.set(key, entry);
     entry.catch(() => instances.delete(key));
   }
   const shared = await entry;
   shared.refs++;
-  return { key, instance: shared.instance };
+  return { key, shared };
 }
 
 async function release(key: string | null, instance: DuckDBInstance): Promise<void> {
@@ -189,6 +192,7 @@ async function release(key: string | null, instance: DuckDBInstance): Promise<vo
   const shared = await entry;
   if (--shared.refs === 0) {
     instances.delete(key);
+    await shared.reader?.close();
     shared.instance.closeSync();
   }
 }
@@ -294,18 +298,30 @@ export class DuckDbRepository implements Repository {
   private readonly batchScan = new BatchScan();
   private closed = false;
 
+  private readonly instance: DuckDBInstance;
+  /**
+   * A range read with symbols as numbers, run on a worker thread (a database file; its
+   * columns arrive as transferred buffers). Absent for `:memory:`, which no other thread can
+   * open: callers then use `readBars`.
+   */
+  readonly readCodedBars?: (query: BarQuery, codes?: Int32Array) => Promise<CodedBarColumns>;
+
   private constructor(
     /** The database file, or `:memory:`. */
     readonly path: string,
-    private readonly instance: DuckDBInstance,
+    private readonly shared: SharedInstance,
     private readonly instanceKey: string | null,
-  ) {}
+  ) {
+    this.instance = shared.instance;
+    const reader = shared.reader;
+    if (reader) this.readCodedBars = (query, codes) => this.readOffThread(reader, query, codes);
+  }
 
   /** Opens (creating when missing) a database file, or an in-memory database for `:memory:`. */
   static async open(path: string): Promise<DuckDbRepository> {
     try {
-      const { key, instance } = await acquire(path);
-      return new DuckDbRepository(path, instance, key);
+      const { key, shared } = await acquire(path);
+      return new DuckDbRepository(path, shared, key);
     } catch (err) {
       throw new StoreError(`cannot open DuckDB database ${path}: ${messageOf(err)}`, err);
     }
@@ -392,6 +408,28 @@ export class DuckDbRepository implements Repository {
     return parts.length === 1 ? parts[0] : concatBarColumns(parts);
   }
 
+  private async readOffThread(
+    reader: OffThreadBarReader,
+    query: BarQuery,
+    codes: Int32Array | undefined,
+  ): Promise<CodedBarColumns> {
+    if (this.closed) throw new StoreError("the repository is closed");
+    if (query.symbols.length === 0) return codedColumns(0);
+    // Distinct symbols (a repeated one keeps its first code).
+    const symbols = [...new Set(query.symbols)];
+    const codeOf = new Map<string, number>();
+    query.symbols.forEach((symbol, k) => {
+      if (!codeOf.has(symbol)) codeOf.set(symbol, codes ? codes[k] : k);
+    });
+    return reader.read({
+      symbols,
+      interval: parseInterval(query.interval).name,
+      from: Number(msParam(query.from)),
+      to: Number(msParam(query.to)),
+      codes: Int32Array.from(symbols, (symbol) => codeOf.get(symbol)!),
+    });
+  }
+
   /**
    * Streams a range read in chunks of `chunkRows` rows (the last one shorter). An empty
    * `query.symbols` means every symbol stored at that interval. The next DuckDB chunk is
@@ -405,7 +443,7 @@ export class DuckDbRepository implements Repository {
     const con = await this.connectReader();
     let pending: Promise<DuckDBDataChunk | null> | null = null;
     try {
-      const result = await con.stream(SELECT_BARS, [
+      const result = await con.stream(CODED_BARS_SQL, [
         listValue(symbols),
         interval,
         msParam(query.from),
@@ -636,6 +674,8 @@ export class DuckDbRepository implements Repository {
       const con = this.writer;
       if (!con)
         throw new StoreError(`${what}: the repository is ${this.closed ? "closed" : "not initialized"}`);
+      // No read-only instance of the file may be open while it changes (see OffThreadBarReader).
+      const resume = await this.shared.reader?.hold();
       await con.run("BEGIN TRANSACTION");
       try {
         const result = await work(con);
@@ -644,6 +684,8 @@ export class DuckDbRepository implements Repository {
       } catch (err) {
         await con.run("ROLLBACK").catch(() => {});
         throw new StoreError(`${what} failed, nothing of the batch was stored: ${messageOf(err)}`, err);
+      } finally {
+        resume?.();
       }
     });
     this.queue = run.catch(() => {});
@@ -694,15 +736,7 @@ function copyChunk(
 ): void {
   readInts(chunk, 0, rows, codes, 0);
   for (let i = 0; i < rows; i++) out.symbol[at + i] = symbols[codes[i]];
-  readDoubles(chunk, 1, rows, out.time, at);
-  readDoubles(chunk, 2, rows, out.open, at);
-  readDoubles(chunk, 3, rows, out.high, at);
-  readDoubles(chunk, 4, rows, out.low, at);
-  readDoubles(chunk, 5, rows, out.close, at);
-  readDoubles(chunk, 6, rows, out.volume, at);
-  readDoubles(chunk, 7, rows, out.trades, at);
-  readDoubles(chunk, 8, rows, out.vwap, at);
-  readBytes(chunk, 9, rows, out.flags, at);
+  copyBarValues(chunk, rows, out, at);
 }
 
 /** Rows [from, from+take) of a result chunk appended to `out` (when a chunk straddles two outputs). */

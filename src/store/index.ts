@@ -4,11 +4,13 @@ import { InputError } from "../model/errors.js";
 import type { Repository } from "./types.js";
 
 export { concatBarColumns } from "../model/columns.js";
+export { codeBars } from "./coded-bars.js";
 export { DEFAULT_CHUNK_ROWS, DuckDbRepository } from "./duckdb.js";
 export type {
   ActionKind,
   ActionQuery,
   BarQuery,
+  CodedBarColumns,
   CorporateAction,
   RangeQuery,
   Repository,

@@ -9,6 +9,14 @@ export interface BarQuery {
   to: number;
 }
 
+/**
+ * Bars as `readBars` returns them with each row's symbol as a number, not a string:
+ * `code[i]` is `codes[k]` (default k) for a row of `query.symbols[k]`.
+ */
+export interface CodedBarColumns extends Omit<BarColumns, "symbol"> {
+  code: Int32Array;
+}
+
 /** A range read of quotes or ticks: rows whose time lies in [from, to). */
 export interface RangeQuery {
   symbols: readonly string[];
@@ -70,6 +78,12 @@ export interface Repository {
   writeBars(interval: string, bars: BarColumns): Promise<number>;
   /** All bars of a range, as columns. */
   readBars(query: BarQuery): Promise<BarColumns>;
+  /**
+   * The same rows as `readBars` with symbols as numbers (`codes[k]`, default k, for
+   * `query.symbols[k]`, which must be given and distinct); a store may read them off the
+   * main thread. Optional: callers fall back to `readBars`.
+   */
+  readCodedBars?(query: BarQuery, codes?: Int32Array): Promise<CodedBarColumns>;
   /** The same rows as `readBars`, in chunks of about `chunkRows` rows, for large ranges. */
   streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns>;
   /** Upserts quote bars (keyed by symbol, time). */

@@ -24,6 +24,16 @@ export function skipWithout(what: string, available: boolean): boolean {
   return true;
 }
 
+/**
+ * Whether a slow test (minutes, gigabytes of temporary files) is skipped: it runs in CI
+ * (CI=true) and with TICKWRIGHT_SLOW_TESTS=1; otherwise it skips with a one-line reason.
+ */
+export function skipSlow(what: string): boolean {
+  if (CI || process.env.TICKWRIGHT_SLOW_TESTS === "1") return false;
+  console.warn(`skipping: ${what} is a slow test (it runs with CI=true or TICKWRIGHT_SLOW_TESTS=1)`);
+  return true;
+}
+
 /** True when ../shared/data is present. */
 export function hasSharedData(): boolean {
   return existsSync(resolve(LEAN_ROOT, "equity/usa/minute/spy/20131007_trade.zip"));

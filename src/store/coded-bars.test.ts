@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { type Bar, barsToColumns, columnsToBars } from "../model/bar.js";
+import { openRepository } from "./index.js";
+import type { CodedBarColumns, Repository } from "./types.js";
+
+const T0 = Date.UTC(2024, 2, 8, 14, 30);
+const M = 60_000;
+
+const dir = mkdtempSync(join(tmpdir(), "tw-coded-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Coded rows back as bar objects, names from `symbols` by code. */
+function decoded(c: CodedBarColumns, symbols: readonly string[], codes: Int32Array): Bar[] {
+  const name = new Map<number, string>();
+  for (let k = 0; k < symbols.length; k++) name.set(codes[k], symbols[k]);
+  return columnsToBars({ ...c, symbol: Array.from(c.code, (code) => name.get(code)!) });
+}
+
+/** Bars of `symbols` over `minutes` minutes, some missing, one symbol's rows offset by `skew` ms. */
+function barsOf(symbols: string[], minutes: number, keep: boolean[], skew: number): Bar[] {
+  const out: Bar[] = [];
+  let k = 0;
+  for (let m = 0; m < minutes; m++) {
+    symbols.forEach((symbol, j) => {
+      if (!keep[k++ % keep.length]) return;
+      const price = 100 + j + m / 100;
+      out.push({
+        symbol,
+        time: T0 + m * M + (j === 0 ? skew : 0),
+        open: price,
+        high: price + 1,
+        low: price - 1,
+        close: price + 0.5,
+        volume: m * 10 + j,
+        ...(m % 3 === 0 ? { trades: m, vwap: price } : {}),
+      });
+    });
+  }
+  return out;
+}
+
+async function check(repo: Repository, symbols: string[], codes: Int32Array, from: number, to: number) {
+  const coded = await repo.readCodedBars!({ symbols, interval: "1m", from, to }, codes);
+  const named = await repo.readBars({ symbols, interval: "1m", from, to });
+  expect(decoded(coded, symbols, codes)).toEqual(columnsToBars(named));
+}
+
+describe("readCodedBars", () => {
+  it("returns readBars' rows in the same order, symbols as the given codes, read off the main thread", async () => {
+    const file = await openRepository(join(dir, "coded.duckdb"));
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.constantFrom("SPY", "QQQ", "AAPL", "MSFT", "Zed", "a.b", "IBM"), {
+            minLength: 1,
+            maxLength: 5,
+          }),
+          fc.array(fc.boolean(), { minLength: 1, maxLength: 7 }),
+          fc.constantFrom(0, 0, 1500),
+          fc.integer({ min: 0, max: 30 }),
+          async (symbols, keep, skew, from) => {
+            const bars = barsOf(symbols, 40, keep, skew);
+            if (bars.length > 0) await file.writeBars("1m", barsToColumns(bars));
+            const codes = Int32Array.from(symbols, (_, k) => 100 - 7 * k);
+            await check(file, symbols, codes, T0 + from * M, T0 + 35 * M);
+            await check(file, [...symbols].reverse(), codes, 0, 8e15);
+          },
+        ),
+        { numRuns: 15 },
+      );
+    } finally {
+      await file.close();
+    }
+  });
+
+  it("is not offered for an in-memory database (no other thread can open it)", async () => {
+    const memory = await openRepository(":memory:");
+    expect(memory.readCodedBars).toBeUndefined();
+    await memory.close();
+  });
+
+  it("sees bars written after an earlier read of the same file", async () => {
+    const repo = await openRepository(join(dir, "later.duckdb"));
+    try {
+      const q = { symbols: ["SPY"], interval: "1m", from: 0, to: 8e15 };
+      await repo.writeBars("1m", barsToColumns(barsOf(["SPY"], 2, [true], 0)));
+      expect((await repo.readCodedBars!(q)).length).toBe(2);
+      await repo.writeBars("1m", barsToColumns(barsOf(["SPY"], 5, [true], 0)));
+      const after = await repo.readCodedBars!(q);
+      expect(Array.from(after.time)).toEqual([0, 1, 2, 3, 4].map((m) => T0 + m * M));
+      expect(Array.from(after.code)).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      await repo.close();
+    }
+  });
+});
