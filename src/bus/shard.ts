@@ -13,7 +13,7 @@ import {
 import { ConfigError, InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import { AckedPublisher } from "./acked-publisher.js";
-import { BusFeed } from "./bus-feed.js";
+import { BusFeed, type RawRoute } from "./bus-feed.js";
 import { decodeRaw } from "./codec.js";
 import { type BusConnection, connectBus } from "./connection.js";
 import { ownedSymbols, type ShardSpec } from "./ownership.js";
@@ -21,7 +21,7 @@ import { eventPayload } from "./payload.js";
 import { QualityTracker } from "./quality.js";
 import { type ConsumerPosition, type RawDelivery, RawSource } from "./raw-source.js";
 import { ensureStreams, type StreamNames, type StreamRetention } from "./streams.js";
-import { BusSubjects, type QualityReport, resultId } from "./subjects.js";
+import { BusSubjects, type QualityReport, type RawKind, resultId } from "./subjects.js";
 
 /** What a shard runs. */
 export interface ShardOptions {
@@ -57,6 +57,8 @@ export interface ShardOptions {
 export interface ShardCounters {
   rawMessages: number;
   rawBars: number;
+  rawQuotes: number;
+  rawTicks: number;
   /** Raw messages dead-lettered, by reason. */
   rejected: Record<string, number>;
   resultsPublished: number;
@@ -80,6 +82,7 @@ export class Shard {
   readonly subjects: BusSubjects;
   readonly owned: string[];
   private readonly rejected = new Map<string, number>();
+  private readonly lastTick = new Map<string, { time: number; n: number }>();
   private suppressed = 0;
   private positionTimer: NodeJS.Timeout | undefined;
   /** Settles when the engine's run ends (the feed's `end`, or `stop()`). */
@@ -149,7 +152,7 @@ export class Shard {
     });
     this.feed = new BusFeed({
       next: () => this.source.next(),
-      symbolOf: (subject) => this.symbolOf(subject),
+      route: (subject) => this.route(subject),
       owns: (
         (set) => (symbol: string) =>
           set.has(symbol)
@@ -193,6 +196,8 @@ export class Shard {
     return {
       rawMessages: this.feed.counts.messages,
       rawBars: this.feed.counts.bars,
+      rawQuotes: this.feed.counts.quotes,
+      rawTicks: this.feed.counts.ticks,
       rejected: Object.fromEntries(this.rejected),
       resultsPublished: this.publisher.published,
       resultsDuplicate: this.publisher.duplicates,
@@ -236,12 +241,12 @@ export class Shard {
     await this.bus.close();
   }
 
-  private symbolOf(subject: string): string | undefined | null {
-    if (subject === this.subjects.clock) return undefined;
-    const head = `${this.subjects.prefix}.in.bar.`;
-    if (!subject.startsWith(head)) return null;
+  private route(subject: string): RawRoute | null {
+    if (subject === this.subjects.clock) return "clock";
+    const m = /^in\.(bar|quote|tick)\.(.+)$/.exec(subject.slice(this.subjects.prefix.length + 1));
+    if (!m || !subject.startsWith(`${this.subjects.prefix}.`)) return null;
     try {
-      return decodeURIComponent(subject.slice(head.length));
+      return { kind: m[1] as RawKind, symbol: decodeURIComponent(m[2]) };
     } catch {
       return null;
     }
@@ -264,7 +269,16 @@ export class Shard {
 
   private publishResult(e: EngineEvent | QualityReport): void | Promise<void> {
     const subject = e.type === "quality" ? this.subjects.quality(e.symbol) : this.subjects.resultSubject(e);
-    return this.publisher.publish(subject, eventPayload(e), resultId(e));
+    return this.publisher.publish(subject, eventPayload(e), resultId(e, this.tickOrdinal(e)));
+  }
+
+  /** For a tick, how many ticks of its symbol at the same time came before it (ids stay apart). */
+  private tickOrdinal(e: EngineEvent | QualityReport): number {
+    if (e.type !== "tick") return 0;
+    const last = this.lastTick.get(e.symbol);
+    const n = last && last.time === e.time ? last.n + 1 : 0;
+    this.lastTick.set(e.symbol, { time: e.time, n });
+    return n;
   }
 
   /** After a batch is applied: its results acked by JetStream, then the raw messages acked. */
@@ -315,10 +329,13 @@ export class Shard {
     for (let s = seq; s > 0 && s > seq - 100; s--) {
       const m = await this.bus.jsm.streams.getMessage(this.names.raw, { seq: s }).catch(() => null);
       if (!m) continue;
-      const symbol = this.symbolOf(m.subject);
-      if (symbol === null) continue;
-      const d = decodeRaw(m.data, symbol);
+      const route = this.route(m.subject);
+      if (route === null) continue;
+      const d =
+        route === "clock" ? decodeRaw(m.data, undefined) : decodeRaw(m.data, route.symbol, route.kind);
       if (d.type === "bar") return d.bar.time + MINUTE_MS;
+      if (d.type === "quote") return d.quote.time + MINUTE_MS;
+      if (d.type === "tick") return d.tick.time;
       if (d.type === "clock" || d.type === "end") return d.at;
     }
     return Number.NEGATIVE_INFINITY;

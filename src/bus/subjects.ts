@@ -126,9 +126,10 @@ function runToken(run: string): string {
 /**
  * The message id of a result, so JetStream's duplicate window drops a republished one: the
  * symbol, interval and bar time of a bar; the symbol and range of a gap event; the type and
- * date of a boundary; the symbol and date of a quality report.
+ * date of a boundary; the symbol and date of a quality report; the symbol and time of a quote
+ * bar; the symbol, time and `tickOrdinal` (ticks of the symbol at that time before it) of a tick.
  */
-export function resultId(e: EngineEvent | QualityReport): string {
+export function resultId(e: EngineEvent | QualityReport, tickOrdinal = 0): string {
   switch (e.type) {
     case "bar":
       return `bar.${e.interval}.${e.symbol}.${e.time}`;
@@ -137,8 +138,9 @@ export function resultId(e: EngineEvent | QualityReport): string {
     case "gapAbandoned":
       return `${e.type}.${e.symbol}.${e.start}.${e.end}`;
     case "quote":
+      return `quote.${e.symbol}.${e.time}`;
     case "tick":
-      return `${e.type}.${e.symbol}.${e.time}`;
+      return `tick.${e.symbol}.${e.time}.${tickOrdinal}`;
     case "quality":
       return `quality.${e.symbol}.${e.date}`;
     case "corporateAction":
