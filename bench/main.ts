@@ -5,6 +5,7 @@ import type { BenchGroup, Figure } from "./harness.js";
 const groups: Array<{ name: string; load: () => Promise<{ default: BenchGroup }> }> = [
   { name: "actions", load: () => import("./actions.js") },
   { name: "aggregate", load: () => import("./aggregate.js") },
+  { name: "bus", load: () => import("./bus.js") },
   { name: "calendar", load: () => import("./calendar.js") },
   { name: "ingest", load: () => import("./ingest.js") },
   { name: "postgres", load: () => import("./postgres.js") },

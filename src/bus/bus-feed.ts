@@ -1,14 +1,19 @@
 import type { Feed, FeedBatch } from "../engine/index.js";
-import { type Bar, barsToColumns } from "../model/bar.js";
+import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { MINUTE_MS } from "../model/time.js";
 import { decodeRaw } from "./codec.js";
 import type { RawDelivery } from "./raw-source.js";
+import type { RawKind } from "./subjects.js";
+
+/** What a raw subject names: the clock, or a kind of data of one symbol. */
+export type RawRoute = "clock" | { kind: RawKind; symbol: string };
 
 /** What the feed reads from and reports to. */
 export interface BusFeedHost {
   /** The next raw message in stream order (null: the source was closed). */
   next(): Promise<RawDelivery | null>;
-  /** The symbol a raw subject names, or undefined for the clock subject; null: not a raw bar subject. */
-  symbolOf(subject: string): string | undefined | null;
+  /** What a raw subject names; null: not a raw subject. */
+  route(subject: string): RawRoute | null;
   /** True for the symbols this shard keeps. */
   owns(symbol: string): boolean;
   /**
@@ -20,23 +25,34 @@ export interface BusFeedHost {
   reject(d: RawDelivery, reason: string): Promise<void>;
 }
 
+/** One owned item of a window, with its delivery time. */
+type Item =
+  | { kind: "bar"; at: number; bar: Bar }
+  | { kind: "quote"; at: number; quote: QuoteBar }
+  | { kind: "tick"; at: number; tick: Tick };
+
+const RANK = { bar: 0, quote: 1, tick: 2 } as const;
+
 /**
- * The engine's feed from the bus: each `load()` returns the owned bars published up to the
- * publisher's next watermark (`clock` message) as one batch, so every bar due at one clock
- * time arrives together, ordered by (time, symbol) as a store replay is; `nextBatchAt()` is that
- * watermark, so the engine's clock (and with it boundaries, upkeep and derived bars) moves with
- * the publisher's time, and a shard emits exactly what one process fed the same bars would.
- * An `end` message ends the feed (a finite replay); otherwise it waits for more.
+ * The engine's feed from the bus: it reads the owned bars, quote bars and ticks published up
+ * to the publisher's next watermark (`clock` message) as one window, ordered as the engine
+ * orders its feeds (delivery time: bars and quote bars at their end, ticks at their time; then
+ * bars, quotes, ticks; then symbol byte-wise, stable for equal keys), and hands it over as
+ * batches of one kind each, in that order. `nextBatchAt()` is the watermark, so the engine's
+ * clock (and with it boundaries, upkeep and derived bars) moves with the publisher's time, and
+ * a shard emits exactly what one process fed the same data would. An `end` message ends the
+ * feed (a finite replay); otherwise it waits for more.
  */
 export class BusFeed implements Feed {
   readonly name = "bus";
   private watermark = Number.NEGATIVE_INFINITY;
   private done = false;
   private last: RawDelivery | undefined;
+  private readonly queued: FeedBatch[] = [];
   /** The stream sequence of the last message loaded (the engine is at or past it). */
   loadedSeq = 0;
-  /** Raw messages read, bars kept, messages rejected. */
-  readonly counts = { messages: 0, bars: 0, rejected: 0 };
+  /** Raw messages read, bars, quote bars and ticks kept, messages rejected. */
+  readonly counts = { messages: 0, bars: 0, quotes: 0, ticks: 0, rejected: 0 };
 
   constructor(private readonly host: BusFeedHost) {}
 
@@ -45,50 +61,67 @@ export class BusFeed implements Feed {
    * at it (a boundary at the end of a finite replay) still fire.
    */
   nextBatchAt(): number {
-    return this.done ? Number.POSITIVE_INFINITY : this.watermark - 1;
+    return this.done && this.queued.length === 0 ? Number.POSITIVE_INFINITY : this.watermark - 1;
   }
 
   async load(): Promise<FeedBatch | null> {
+    const queued = this.queued.shift();
+    if (queued) return queued;
     await this.host.settle(this.last);
     this.last = undefined;
     if (this.done) return null;
-    const bars: Bar[] = [];
-    for (;;) {
-      const d = await this.host.next();
-      if (!d) {
-        this.done = true;
-        break;
-      }
-      this.counts.messages++;
-      this.last = d;
-      this.loadedSeq = d.seq;
-      const symbol = this.host.symbolOf(d.subject);
-      if (symbol === null) {
-        await this.rejected(d, "not a raw bar or clock subject");
-        continue;
-      }
-      if (symbol !== undefined && !this.host.owns(symbol)) continue;
-      const m = decodeRaw(d.data, symbol);
-      if (m.type === "malformed") {
-        await this.rejected(d, m.reason);
-        continue;
-      }
-      if (m.type === "bar") {
-        bars.push(m.bar);
-        this.counts.bars++;
-        continue;
-      }
-      if (m.at > this.watermark) this.watermark = m.at;
-      if (m.type === "end") this.done = true;
-      break;
-    }
-    if (bars.length === 0 && this.done) {
+    const items = await this.window();
+    if (items.length === 0 && this.done) {
       await this.host.settle(this.last);
       this.last = undefined;
       return null;
     }
-    bars.sort(byTimeThenSymbol);
-    return { kind: "bar", bars: barsToColumns(bars) };
+    items.sort(byDelivery);
+    this.queued.push(...batches(items));
+    return this.queued.shift() ?? { kind: "bar", bars: barsToColumns([]) };
+  }
+
+  /** Reads up to the next watermark (or the end): the owned items, unsorted. */
+  private async window(): Promise<Item[]> {
+    const items: Item[] = [];
+    for (;;) {
+      const d = await this.host.next();
+      if (!d) {
+        this.done = true;
+        return items;
+      }
+      this.counts.messages++;
+      this.last = d;
+      this.loadedSeq = d.seq;
+      const route = this.host.route(d.subject);
+      if (route === null) {
+        await this.rejected(d, "not a raw bar, quote, tick or clock subject");
+        continue;
+      }
+      if (route !== "clock" && !this.host.owns(route.symbol)) continue;
+      const m =
+        route === "clock" ? decodeRaw(d.data, undefined) : decodeRaw(d.data, route.symbol, route.kind);
+      switch (m.type) {
+        case "malformed":
+          await this.rejected(d, m.reason);
+          continue;
+        case "bar":
+          items.push({ kind: "bar", at: m.bar.time + MINUTE_MS, bar: m.bar });
+          this.counts.bars++;
+          continue;
+        case "quote":
+          items.push({ kind: "quote", at: m.quote.time + MINUTE_MS, quote: m.quote });
+          this.counts.quotes++;
+          continue;
+        case "tick":
+          items.push({ kind: "tick", at: m.tick.time, tick: m.tick });
+          this.counts.ticks++;
+          continue;
+      }
+      if (m.at > this.watermark) this.watermark = m.at;
+      if (m.type === "end") this.done = true;
+      return items;
+    }
   }
 
   private async rejected(d: RawDelivery, reason: string): Promise<void> {
@@ -97,7 +130,31 @@ export class BusFeed implements Feed {
   }
 }
 
-/** The store's replay order: time, then symbol byte-wise (stable for equal keys). */
-function byTimeThenSymbol(a: Bar, b: Bar): number {
-  return a.time - b.time || (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0);
+function symbolOf(i: Item): string {
+  return i.kind === "bar" ? i.bar.symbol : i.kind === "quote" ? i.quote.symbol : i.tick.symbol;
+}
+
+/** Delivery time, then kind (bars, quotes, ticks), then symbol byte-wise. */
+function byDelivery(a: Item, b: Item): number {
+  if (a.at !== b.at) return a.at - b.at;
+  if (a.kind !== b.kind) return RANK[a.kind] - RANK[b.kind];
+  const x = symbolOf(a);
+  const y = symbolOf(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Sorted items as batches of one kind each, in order. */
+function batches(items: Item[]): FeedBatch[] {
+  const out: FeedBatch[] = [];
+  for (let i = 0; i < items.length; ) {
+    const kind = items[i].kind;
+    let j = i;
+    while (j < items.length && items[j].kind === kind) j++;
+    const run = items.slice(i, j);
+    if (kind === "bar") out.push({ kind, bars: barsToColumns(run.map((x) => (x as { bar: Bar }).bar)) });
+    else if (kind === "quote") out.push({ kind, quotes: run.map((x) => (x as { quote: QuoteBar }).quote) });
+    else out.push({ kind, ticks: run.map((x) => (x as { tick: Tick }).tick) });
+    i = j;
+  }
+  return out;
 }

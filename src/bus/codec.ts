@@ -1,17 +1,34 @@
 import { eventLine } from "../engine/index.js";
-import { type Bar, barProblem } from "../model/bar.js";
+import { type Bar, barProblem, type QuoteBar, type Tick } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
+import type { RawKind } from "./subjects.js";
 
 /**
- * What a raw subject carries, decoded: a one-minute bar, a publisher watermark (`clock`:
- * everything due up to `at` has been published), the end of a finite feed (`end`), or a
- * message that cannot be used, with the reason.
+ * What a raw subject carries, decoded: a one-minute bar, a one-minute quote bar, a trade tick,
+ * a publisher watermark (`clock`: everything due up to `at` has been published), the end of a
+ * finite feed (`end`), or a message that cannot be used, with the reason.
  */
 export type RawMessage =
   | { type: "bar"; bar: Bar }
+  | { type: "quote"; quote: QuoteBar }
+  | { type: "tick"; tick: Tick }
   | { type: "clock"; at: number }
   | { type: "end"; at: number }
   | { type: "malformed"; reason: string };
+
+/** The numeric fields of a quote bar besides its time. */
+const QUOTE_FIELDS = [
+  "bidOpen",
+  "bidHigh",
+  "bidLow",
+  "bidClose",
+  "bidSize",
+  "askOpen",
+  "askHigh",
+  "askLow",
+  "askClose",
+  "askSize",
+] as const;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -40,6 +57,18 @@ export function encodeRawBar(bar: Bar): Uint8Array {
   );
 }
 
+/** A raw quote bar as a `--out` line without `at` (`{"type":"quote","symbol":...,"time":<start>,"bidOpen":...}`). */
+export function encodeRawQuote(q: QuoteBar): Uint8Array {
+  const o: Record<string, unknown> = { type: "quote", symbol: q.symbol, time: q.time };
+  for (const f of QUOTE_FIELDS) o[f] = q[f];
+  return encoder.encode(JSON.stringify(o));
+}
+
+/** A raw trade tick (`{"type":"tick","symbol":...,"time":<ms>,"price":...,"size":...}`, optional fields after). */
+export function encodeRawTick(t: Tick): Uint8Array {
+  return encoder.encode(JSON.stringify({ type: "tick", ...t }));
+}
+
 /** A watermark or the end of the feed, as `{"type":"clock","at":<ms>}` / `{"type":"end",...}`. */
 export function encodeControl(type: "clock" | "end", at: number): Uint8Array {
   return encoder.encode(`{"type":"${type}","at":${at}}`);
@@ -52,11 +81,14 @@ export function payloadText(data: Uint8Array): string {
 
 /**
  * Decodes one raw message; `symbol` is the symbol its subject names (undefined on the clock
- * subject). Anything unusable comes back as `malformed` with the first problem found: not
- * JSON, an unknown type, a field missing or of the wrong type, a bar time off the minute grid,
- * prices that are not a bar (see `barProblem`), or a symbol other than the subject's.
+ * subject) and `kind` the subject's kind (`bar`, `quote`, `tick`), which the message's type
+ * must match. Anything unusable comes back as `malformed` with the first problem found: not
+ * JSON, an unknown type, a field missing or of the wrong type, a bar or quote time off the
+ * minute grid, prices that are not a bar (see `barProblem`) or a quote side (low above high,
+ * a negative size), a tick's price not above zero or size below zero, or a symbol other than
+ * the subject's.
  */
-export function decodeRaw(data: Uint8Array, symbol: string | undefined): RawMessage {
+export function decodeRaw(data: Uint8Array, symbol: string | undefined, kind: RawKind = "bar"): RawMessage {
   let v: unknown;
   try {
     v = JSON.parse(decoder.decode(data));
@@ -71,17 +103,22 @@ export function decodeRaw(data: Uint8Array, symbol: string | undefined): RawMess
       ? { type: o.type, at: o.at }
       : bad("field at: not a finite number");
   }
-  if (o.type !== "bar") return bad(`field type: ${JSON.stringify(o.type)} is not bar, clock or end`);
-  if (symbol === undefined) return bad("a bar on the clock subject");
+  if (o.type !== "bar" && o.type !== "quote" && o.type !== "tick")
+    return bad(`field type: ${JSON.stringify(o.type)} is not bar, quote, tick, clock or end`);
+  if (symbol === undefined) return bad(`a ${o.type} on the clock subject`);
+  if (o.type !== kind) return bad(`field type: a ${o.type} on a ${kind} subject`);
   if (typeof o.symbol !== "string") return bad("field symbol: not a string");
   if (o.symbol !== symbol) return bad(`field symbol: ${o.symbol} on the subject of ${symbol}`);
+  if (typeof o.time !== "number" || !Number.isFinite(o.time)) return bad("field time: not a finite number");
+  const time = o.time;
+  if (o.type === "tick") return tickOf(o, symbol, time);
+  if (time % MINUTE_MS !== 0) return bad("field time: not on a minute boundary");
+  if (o.type === "quote") return quoteOf(o, symbol, time);
   if (o.interval !== undefined && o.interval !== "1m")
     return bad(`field interval: ${String(o.interval)} is not 1m`);
-  for (const f of ["time", "open", "high", "low", "close", "volume"] as const) {
+  for (const f of ["open", "high", "low", "close", "volume"] as const) {
     if (typeof o[f] !== "number" || !Number.isFinite(o[f])) return bad(`field ${f}: not a finite number`);
   }
-  const time = o.time as number;
-  if (time % MINUTE_MS !== 0) return bad("field time: not on a minute boundary");
   const open = o.open as number;
   const high = o.high as number;
   const low = o.low as number;
@@ -90,6 +127,30 @@ export function decodeRaw(data: Uint8Array, symbol: string | undefined): RawMess
   const problem = barProblem(open, high, low, close, volume);
   if (problem) return bad(problem);
   return { type: "bar", bar: { symbol, time, open, high, low, close, volume } };
+}
+
+function quoteOf(o: Record<string, unknown>, symbol: string, time: number): RawMessage {
+  for (const f of QUOTE_FIELDS)
+    if (typeof o[f] !== "number" || !Number.isFinite(o[f])) return bad(`field ${f}: not a finite number`);
+  const q = o as unknown as QuoteBar;
+  if (q.bidLow > q.bidHigh) return bad("bidLow above bidHigh");
+  if (q.askLow > q.askHigh) return bad("askLow above askHigh");
+  if (q.bidSize < 0 || q.askSize < 0) return bad("a negative size");
+  const quote = { symbol, time } as QuoteBar;
+  for (const f of QUOTE_FIELDS) quote[f] = q[f];
+  return { type: "quote", quote };
+}
+
+function tickOf(o: Record<string, unknown>, symbol: string, time: number): RawMessage {
+  if (typeof o.price !== "number" || !(o.price > 0) || !Number.isFinite(o.price))
+    return bad("field price: not a number above zero");
+  if (typeof o.size !== "number" || !(o.size >= 0) || !Number.isFinite(o.size))
+    return bad("field size: not a number >= 0");
+  const tick: Tick = { symbol, time, price: o.price, size: o.size };
+  if (typeof o.exchange === "string") tick.exchange = o.exchange;
+  if (typeof o.condition === "string") tick.condition = o.condition;
+  if (o.suspicious === true) tick.suspicious = true;
+  return { type: "tick", tick };
 }
 
 function bad(reason: string): RawMessage {

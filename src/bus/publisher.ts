@@ -1,10 +1,10 @@
 import type { Calendar } from "../calendar/index.js";
 import { type LiveFeed, type LiveSink, sessionWindow } from "../engine/index.js";
-import type { Bar, BarColumns } from "../model/bar.js";
+import type { Bar, BarColumns, QuoteBar, Tick } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/index.js";
 import { AckedPublisher } from "./acked-publisher.js";
-import { encodeControl, encodeRawBar } from "./codec.js";
+import { encodeControl, encodeRawBar, encodeRawQuote, encodeRawTick } from "./codec.js";
 import type { BusConnection } from "./connection.js";
 import { ensureStreams, type StreamRetention } from "./streams.js";
 import { BusSubjects } from "./subjects.js";
@@ -55,6 +55,27 @@ export class BusPublisher {
       this.subjects.raw("bar", bar.symbol),
       encodeRawBar(bar),
       `bar.${bar.symbol}.${bar.time}`,
+    );
+  }
+
+  /** Publishes one quote bar on `<p>.in.quote.<SYMBOL>` (message id: symbol and start time). */
+  quote(q: QuoteBar): void | Promise<void> {
+    return this.out.publish(
+      this.subjects.raw("quote", q.symbol),
+      encodeRawQuote(q),
+      `quote.${q.symbol}.${q.time}`,
+    );
+  }
+
+  /**
+   * Publishes one trade tick on `<p>.in.tick.<SYMBOL>`; `ordinal` tells apart ticks of the
+   * symbol at the same millisecond (their message id: symbol, time, ordinal).
+   */
+  tick(t: Tick, ordinal = 0): void | Promise<void> {
+    return this.out.publish(
+      this.subjects.raw("tick", t.symbol),
+      encodeRawTick(t),
+      `tick.${t.symbol}.${t.time}.${ordinal}`,
     );
   }
 

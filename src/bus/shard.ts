@@ -13,7 +13,7 @@ import {
 import { ConfigError, InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import { AckedPublisher } from "./acked-publisher.js";
-import { BusFeed } from "./bus-feed.js";
+import { BusFeed, type RawRoute } from "./bus-feed.js";
 import { decodeRaw } from "./codec.js";
 import { type BusConnection, connectBus } from "./connection.js";
 import { ownedSymbols, type ShardSpec } from "./ownership.js";
@@ -21,7 +21,7 @@ import { eventPayload } from "./payload.js";
 import { QualityTracker } from "./quality.js";
 import { type ConsumerPosition, type RawDelivery, RawSource } from "./raw-source.js";
 import { ensureStreams, type StreamNames, type StreamRetention } from "./streams.js";
-import { BusSubjects, type QualityReport, resultId } from "./subjects.js";
+import { BusSubjects, type QualityReport, type RawKind, resultId } from "./subjects.js";
 
 /** What a shard runs. */
 export interface ShardOptions {
@@ -57,6 +57,8 @@ export interface ShardOptions {
 export interface ShardCounters {
   rawMessages: number;
   rawBars: number;
+  rawQuotes: number;
+  rawTicks: number;
   /** Raw messages dead-lettered, by reason. */
   rejected: Record<string, number>;
   resultsPublished: number;
@@ -80,6 +82,7 @@ export class Shard {
   readonly subjects: BusSubjects;
   readonly owned: string[];
   private readonly rejected = new Map<string, number>();
+  private readonly lastTick = new Map<string, { time: number; n: number }>();
   private suppressed = 0;
   private positionTimer: NodeJS.Timeout | undefined;
   /** Settles when the engine's run ends (the feed's `end`, or `stop()`). */
@@ -89,6 +92,8 @@ export class Shard {
   private publisher!: AckedPublisher;
   private quality!: QualityTracker;
   private floor = 0;
+  private progressAt = Number.NEGATIVE_INFINITY;
+  private stopping = false;
   private names!: StreamNames;
 
   private constructor(
@@ -149,7 +154,7 @@ export class Shard {
     });
     this.feed = new BusFeed({
       next: () => this.source.next(),
-      symbolOf: (subject) => this.symbolOf(subject),
+      route: (subject) => this.route(subject),
       owns: (
         (set) => (symbol: string) =>
           set.has(symbol)
@@ -175,7 +180,7 @@ export class Shard {
     this.positionTimer = setInterval(() => void this.source.refresh().catch(() => {}), 2000);
     this.positionTimer.unref();
     await this.source.refresh().catch(() => {});
-    this.done = this.engine.run().finally(() => this.settle(undefined));
+    this.done = this.engine.run().finally(() => this.settle(undefined, !this.stopping));
   }
 
   /** Where the durable consumer stands (refreshed every 2 s). */
@@ -193,6 +198,8 @@ export class Shard {
     return {
       rawMessages: this.feed.counts.messages,
       rawBars: this.feed.counts.bars,
+      rawQuotes: this.feed.counts.quotes,
+      rawTicks: this.feed.counts.ticks,
       rejected: Object.fromEntries(this.rejected),
       resultsPublished: this.publisher.published,
       resultsDuplicate: this.publisher.duplicates,
@@ -228,6 +235,7 @@ export class Shard {
   /** Stops the engine, publishes and acks what is done, closes the connection. */
   async stop(): Promise<void> {
     if (this.positionTimer) clearInterval(this.positionTimer);
+    this.stopping = true;
     await this.engine.stop();
     await this.source.close();
     await this.done.catch(() => undefined);
@@ -236,12 +244,12 @@ export class Shard {
     await this.bus.close();
   }
 
-  private symbolOf(subject: string): string | undefined | null {
-    if (subject === this.subjects.clock) return undefined;
-    const head = `${this.subjects.prefix}.in.bar.`;
-    if (!subject.startsWith(head)) return null;
+  private route(subject: string): RawRoute | null {
+    if (subject === this.subjects.clock) return "clock";
+    const m = /^in\.(bar|quote|tick)\.(.+)$/.exec(subject.slice(this.subjects.prefix.length + 1));
+    if (!m || !subject.startsWith(`${this.subjects.prefix}.`)) return null;
     try {
-      return decodeURIComponent(subject.slice(head.length));
+      return { kind: m[1] as RawKind, symbol: decodeURIComponent(m[2]) };
     } catch {
       return null;
     }
@@ -264,13 +272,52 @@ export class Shard {
 
   private publishResult(e: EngineEvent | QualityReport): void | Promise<void> {
     const subject = e.type === "quality" ? this.subjects.quality(e.symbol) : this.subjects.resultSubject(e);
-    return this.publisher.publish(subject, eventPayload(e), resultId(e));
+    return this.publisher.publish(subject, eventPayload(e), resultId(e, this.tickOrdinal(e)));
   }
 
-  /** After a batch is applied: its results acked by JetStream, then the raw messages acked. */
-  private async settle(last: RawDelivery | undefined): Promise<void> {
+  /** For a tick, how many ticks of its symbol at the same time came before it (ids stay apart). */
+  private tickOrdinal(e: EngineEvent | QualityReport): number {
+    if (e.type !== "tick") return 0;
+    const last = this.lastTick.get(e.symbol);
+    const n = last && last.time === e.time ? last.n + 1 : 0;
+    this.lastTick.set(e.symbol, { time: e.time, n });
+    return n;
+  }
+
+  /**
+   * After a batch is applied: its results acked by JetStream, the shard's progress published
+   * (see `progress`), then the raw messages acked.
+   */
+  private async settle(last: RawDelivery | undefined, done = false): Promise<void> {
     await this.publisher.flush();
+    await this.progress(done);
     if (last) this.source.ack(last);
+  }
+
+  /**
+   * Publishes on `<p>.out.progress.<K>` the engine's clock when it moved: every later result of
+   * this shard has `at` at or after it (`done`: the feed ended, no more results). Subscribers
+   * merge the shards' results in time order by these. Not during a rebuild.
+   */
+  private async progress(done: boolean): Promise<void> {
+    const at = this.engine.clock.now();
+    if (this.floor > 0 && this.feed.loadedSeq <= this.floor) return;
+    if (!done && !(at > this.progressAt)) return;
+    this.progressAt = at;
+    const { index, count } = this.options.shard;
+    const body = JSON.stringify({
+      type: "progress",
+      shard: index,
+      shards: count,
+      at,
+      ...(done ? { done } : {}),
+    });
+    await this.publisher.publish(
+      this.subjects.progress(index),
+      new TextEncoder().encode(body),
+      `progress.${index}.${count}.${done ? "done" : at}`,
+    );
+    await this.publisher.flush();
   }
 
   private async deadLetter(d: RawDelivery, reason: string): Promise<void> {
@@ -315,10 +362,13 @@ export class Shard {
     for (let s = seq; s > 0 && s > seq - 100; s--) {
       const m = await this.bus.jsm.streams.getMessage(this.names.raw, { seq: s }).catch(() => null);
       if (!m) continue;
-      const symbol = this.symbolOf(m.subject);
-      if (symbol === null) continue;
-      const d = decodeRaw(m.data, symbol);
+      const route = this.route(m.subject);
+      if (route === null) continue;
+      const d =
+        route === "clock" ? decodeRaw(m.data, undefined) : decodeRaw(m.data, route.symbol, route.kind);
       if (d.type === "bar") return d.bar.time + MINUTE_MS;
+      if (d.type === "quote") return d.quote.time + MINUTE_MS;
+      if (d.type === "tick") return d.tick.time;
       if (d.type === "clock" || d.type === "end") return d.at;
     }
     return Number.NEGATIVE_INFINITY;

@@ -10,7 +10,8 @@ export type RawKind = "bar" | "quote" | "tick";
  * - raw input: `<p>.in.bar.<SYMBOL>` (also `quote`, `tick`) and the publisher's clock
  *   `<p>.in.clock` (watermarks: everything due up to that time has been published);
  * - results: `<p>.out.bar.<interval>.<SYMBOL>`, `<p>.out.gap.<SYMBOL>`,
- *   `<p>.out.quality.<SYMBOL>`, `<p>.out.boundary`;
+ *   `<p>.out.quality.<SYMBOL>`, `<p>.out.boundary` (also `out.quote.<SYMBOL>`, `out.tick.<SYMBOL>`),
+ *   and each shard's progress `<p>.out.progress.<K>`;
  * - rejected raw messages: `<p>.dlq.<original subject after the prefix>`;
  * - sharded backtests: `<p>.run.<RUN>.<K>.event` and `<p>.run.<RUN>.<K>.end`;
  * - shard positions kept while a consumer is repositioned: `<p>.state.<consumer>`.
@@ -53,6 +54,11 @@ export class BusSubjects {
 
   get boundary(): string {
     return `${this.prefix}.out.boundary`;
+  }
+
+  /** Shard K's progress: the time before which it will publish no more results. */
+  progress(shard: number): string {
+    return `${this.prefix}.out.progress.${shard}`;
   }
 
   /** Where a rejected raw message is kept: its subject with `.in.` turned into `.dlq.`. */
@@ -126,9 +132,10 @@ function runToken(run: string): string {
 /**
  * The message id of a result, so JetStream's duplicate window drops a republished one: the
  * symbol, interval and bar time of a bar; the symbol and range of a gap event; the type and
- * date of a boundary; the symbol and date of a quality report.
+ * date of a boundary; the symbol and date of a quality report; the symbol and time of a quote
+ * bar; the symbol, time and `tickOrdinal` (ticks of the symbol at that time before it) of a tick.
  */
-export function resultId(e: EngineEvent | QualityReport): string {
+export function resultId(e: EngineEvent | QualityReport, tickOrdinal = 0): string {
   switch (e.type) {
     case "bar":
       return `bar.${e.interval}.${e.symbol}.${e.time}`;
@@ -137,8 +144,9 @@ export function resultId(e: EngineEvent | QualityReport): string {
     case "gapAbandoned":
       return `${e.type}.${e.symbol}.${e.start}.${e.end}`;
     case "quote":
+      return `quote.${e.symbol}.${e.time}`;
     case "tick":
-      return `${e.type}.${e.symbol}.${e.time}`;
+      return `tick.${e.symbol}.${e.time}.${tickOrdinal}`;
     case "quality":
       return `quality.${e.symbol}.${e.date}`;
     case "corporateAction":

@@ -7,7 +7,7 @@ import { DeliverPolicy } from "@nats-io/jetstream";
 import type { Calendar } from "../calendar/index.js";
 import type { ConfigInput } from "../config/index.js";
 import { createEngine, type EngineEvent, eventLine } from "../engine/index.js";
-import { columnsToBars } from "../model/bar.js";
+import { columnsToBars, type QuoteBar, type Tick } from "../model/bar.js";
 import type { Repository } from "../store/index.js";
 import { connectBus } from "./connection.js";
 import { parseResult } from "./payload.js";
@@ -125,18 +125,27 @@ export async function singleProcessLines(
   calendar: Calendar,
   symbols: string[],
   config: ConfigInput,
+  extra: { quotes?: readonly QuoteBar[]; ticks?: readonly Tick[]; barsTo?: number } = {},
 ): Promise<string[]> {
   const engine = await createEngine(
     { ...config, symbols, prefetch: { enabled: false } },
     { repository, calendar, replayStore: false },
   );
-  const all = columnsToBars(await repository.readBars({ symbols, interval: "1m", from: 0, to: Date.now() }));
+  const all = columnsToBars(
+    await repository.readBars({ symbols, interval: "1m", from: 0, to: extra.barsTo ?? Date.now() }),
+  );
   for (const s of symbols)
     engine.feed(
       s,
       "bar",
       all.filter((b) => b.symbol === s),
     );
+  for (const s of symbols) {
+    const quotes = extra.quotes?.filter((q) => q.symbol === s) ?? [];
+    const ticks = extra.ticks?.filter((t) => t.symbol === s) ?? [];
+    if (quotes.length > 0) engine.feed(s, "quote", quotes);
+    if (ticks.length > 0) engine.feed(s, "tick", ticks);
+  }
   const quality = new QualityTracker(calendar, symbols);
   const lines: string[] = [];
   engine.onAny((e: EngineEvent) => {
@@ -158,6 +167,10 @@ export async function resultLines(url: string, prefix: string): Promise<string[]
     const c = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     const messages = await c.consume();
     for await (const m of messages) {
+      if (m.subject.includes(".out.progress.")) {
+        if (m.seq >= info.state.last_seq) break;
+        continue;
+      }
       const { line, event } = parseResult(m.data);
       lines.push(event.type === "quality" ? JSON.stringify(event) : line);
       if (m.seq >= info.state.last_seq) break;

@@ -1,6 +1,6 @@
 import type { SessionBar } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
-import type { BarEvent } from "./types.js";
+import type { BarEvent } from "./bar-event.js";
 
 /** The bars of one interval in a slice, as columns (valid while the slice is). */
 export interface SliceBars {

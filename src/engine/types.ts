@@ -1,14 +1,10 @@
-import type { BarColumns, QuoteBar, SessionBar, Tick } from "../model/bar.js";
+import type { LiveFeed, LiveSink } from "../live/index.js";
+import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
 import type { GapEvent } from "../upkeep/index.js";
+import type { BarEvent } from "./bar-event.js";
 import type { Slice } from "./slice.js";
 
-export type { GapEvent };
-
-/** A bar delivered by the engine: one-minute or derived, at clock time `at` (its end). */
-export interface BarEvent extends SessionBar {
-  type: "bar";
-  at: number;
-}
+export type { BarEvent, GapEvent, LiveFeed, LiveSink };
 
 /** A quote bar delivered at its end. */
 export interface QuoteEvent extends QuoteBar {
@@ -122,22 +118,6 @@ export interface Feed {
   nextBatchAt(): number;
   /** The next batch, or null when there is nothing more. */
   load(): Promise<FeedBatch | null>;
-}
-
-/** Where a live adapter pushes what it receives. */
-export interface LiveSink {
-  bar(bar: import("../model/bar.js").Bar): void;
-  quote(quote: QuoteBar): void;
-  tick(tick: Tick): void;
-  /** Connection state changes; a disconnect's missing minutes become gaps for upkeep. */
-  connection(state: "connected" | "disconnected", at: number, detail?: string): void;
-}
-
-/** A push source of events in live mode (a market-data WebSocket, a replay-as-live player). */
-export interface LiveFeed {
-  readonly name: string;
-  start(sink: LiveSink, symbols: readonly string[]): Promise<void>;
-  stop(): Promise<void>;
 }
 
 /** What a finished (or stopped) run did. */

@@ -1,5 +1,13 @@
 import { closeSync, openSync, writeSync } from "node:fs";
-import type { Rejection } from "./types.js";
+
+/** A row the importer refused: where it was, why, and the row as written. */
+export interface Rejection {
+  file: string;
+  /** Physical line number in the file (a header is line 1); for Parquet, the 1-based row number. */
+  line: number;
+  reason: string;
+  raw: string;
+}
 
 /** Bytes of a rejected row's text kept (in memory and in the rejects file); the rest is cut. */
 export const RAW_LIMIT_BYTES = 1024;

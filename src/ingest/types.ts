@@ -1,6 +1,6 @@
 import type { Calendar } from "../calendar/index.js";
 import type { Repository } from "../store/types.js";
-import type { RejectsFile } from "./rejects.js";
+import type { Rejection, RejectsFile } from "./rejects.js";
 import type { TimeFormat } from "./timestamps.js";
 
 /** The input formats `ingest` reads. */
@@ -8,14 +8,7 @@ export type IngestFormat = "csv" | "parquet" | "lean" | "polygon" | "actions";
 
 export const INGEST_FORMATS: readonly IngestFormat[] = ["csv", "parquet", "lean", "polygon", "actions"];
 
-/** A row the importer refused: where it was, why, and the row as written. */
-export interface Rejection {
-  file: string;
-  /** Physical line number in the file (a header is line 1); for Parquet, the 1-based row number. */
-  line: number;
-  reason: string;
-  raw: string;
-}
+export type { Rejection };
 
 /** Progress of an ingest, reported after every chunk read. */
 export interface IngestProgress {

@@ -2,7 +2,6 @@ import WebSocket from "ws";
 import { QuoteBarBuilder } from "../aggregate/quotes.js";
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { LiveClock } from "../clock/live.js";
-import type { LiveFeed, LiveSink } from "../engine/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import {
@@ -15,6 +14,7 @@ import {
 } from "./alpaca-protocol.js";
 import { type Backoff, type BackoffOptions, backoffDelay, resolveBackoff } from "./backoff.js";
 import { AlpacaStreamError, LiveFeedError } from "./errors.js";
+import type { LiveFeed, LiveSink } from "./types.js";
 
 /** How to reach and use Alpaca's v2 stocks market-data stream. */
 export interface AlpacaFeedOptions {

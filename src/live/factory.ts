@@ -1,8 +1,8 @@
-import type { LiveFeed } from "../engine/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { DAY_MS, parseInstant } from "../model/time.js";
 import { AlpacaFeed, type AlpacaFeedOptions } from "./alpaca.js";
 import { ReplayAsLiveFeed, type ReplayAsLiveOptions } from "./replay-as-live.js";
+import type { LiveFeed } from "./types.js";
 
 /** The Alpaca stream, as `AlpacaFeedOptions`. */
 export type AlpacaFeedConfig = { provider: "alpaca" } & AlpacaFeedOptions;

@@ -18,3 +18,4 @@ export {
   type ReplayFeedConfig,
 } from "./factory.js";
 export { ReplayAsLiveFeed, type ReplayAsLiveOptions, type ReplayResult } from "./replay-as-live.js";
+export type { LiveFeed, LiveSink } from "./types.js";

@@ -1,10 +1,10 @@
 import type { Clock, TimerHandle } from "../clock/clock.js";
 import { LiveClock } from "../clock/live.js";
-import type { LiveFeed, LiveSink } from "../engine/types.js";
 import { type Bar, type BarColumns, barAt } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { isoUtc, MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
+import type { LiveFeed, LiveSink } from "./types.js";
 
 /** What to play and how fast. */
 export interface ReplayAsLiveOptions {

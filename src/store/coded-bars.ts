@@ -104,15 +104,21 @@ function sortByMinuteAndRank(rows: CodedBarColumns, ranks: number): CodedBarColu
   const byRank = countingOrder(rows.code, ranks, undefined);
   const perm = countingOrder(minute, minutes, byRank);
   const out = codedColumns(n);
-  const cols = ["time", "open", "high", "low", "close", "volume", "trades", "vwap"] as const;
   for (let j = 0; j < n; j++) out.code[j] = rows.code[perm[j]];
-  for (const c of cols) {
-    const src = rows[c];
-    const dst = out[c];
-    for (let j = 0; j < n; j++) dst[j] = src[perm[j]];
-  }
+  permute(rows.time, out.time, perm);
+  permute(rows.open, out.open, perm);
+  permute(rows.high, out.high, perm);
+  permute(rows.low, out.low, perm);
+  permute(rows.close, out.close, perm);
+  permute(rows.volume, out.volume, perm);
+  permute(rows.trades, out.trades, perm);
+  permute(rows.vwap, out.vwap, perm);
   for (let j = 0; j < n; j++) out.flags[j] = rows.flags[perm[j]];
   return out;
+}
+
+function permute(src: Float64Array, dst: Float64Array, perm: Int32Array): void {
+  for (let j = 0; j < perm.length; j++) dst[j] = src[perm[j]];
 }
 
 /** Stable counting sort of `within` (default: 0..n-1) by `key` in [0, buckets). */

@@ -149,12 +149,6 @@ interface Finding {
   isNew: boolean;
 }
 
-interface Scan {
-  /** Next expected-minute index to check. */
-  next: number;
-  expected: Float64Array;
-}
-
 /**
  * Periodic data upkeep on the engine's clock: finds missing minutes of every active symbol
  * (incrementally: each cycle looks only at minutes that ended since the last one), groups them
@@ -165,8 +159,10 @@ interface Scan {
  */
 export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   private readonly gaps = new Map<string, TrackedGap[]>();
-  /** Scan position per symbol, by the state's dense id. */
-  private scans: (Scan | undefined)[] = [];
+  /** Next expected-minute index to check, per symbol by the state's dense id. */
+  private next = new Int32Array(0);
+  /** The expected minutes `next` indexes (a new session's start them afresh). */
+  private scanned: Float64Array | undefined;
   private readonly timers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private cycles = 0;
@@ -200,7 +196,7 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
 
   /** A new session starts: forgets scan positions and the gaps already resolved. */
   newSession(): void {
-    this.scans = [];
+    this.scanned = undefined;
     for (const [symbol, list] of this.gaps) {
       const open = list.filter((g) => g.state === "open" || g.state === "retrying");
       if (open.length > 0) this.gaps.set(symbol, open);
@@ -227,9 +223,30 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     const found: Finding[] = [];
     const ended = endedMinutes(expected, now);
     const states = this.host.symbols();
+    if (this.next.length < states.length) {
+      const grown = new Int32Array(Math.max(16, states.length * 2));
+      grown.set(this.next);
+      this.next = grown;
+    }
+    if (this.scanned !== expected) {
+      this.next.fill(0);
+      this.scanned = expected;
+    }
     const incomplete: S[] = [];
+    // The session's regular bars are unique and ended, so when as many are present as
+    // regular minutes have ended (on a contiguous minute grid), none is missing.
+    const contiguous = ended > 0 && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS;
+    const next = this.next;
     for (let i = 0; i < states.length; i++) {
-      if (!this.scan(states[i], expected, ended, now, found)) incomplete.push(states[i]);
+      const s = states[i];
+      const id = s.id;
+      let complete: boolean;
+      if (next[id] >= ended) complete = s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
+      else if (contiguous && s.present === ended) {
+        next[id] = ended;
+        complete = !s.buildsFromTicks;
+      } else complete = this.scan(s, expected, now, found);
+      if (!complete) incomplete.push(s);
     }
     for (const f of found) {
       await this.host.emit({
@@ -277,33 +294,20 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   /**
    * Walks the expected minutes that ended since the last cycle. Each run of newly missing
    * minutes is one finding (reported as a `gap` event); a run that continues a gap still being
-   * retried joins it, so one fill covers both.
+   * retried joins it, so one fill covers both. Returns false: the symbol is not complete, so
+   * its derived buckets may need flushing (a complete one's completed with their last minute).
    */
-  /**
-   * Returns true when every ended minute of the symbol is present: then each derived bucket
-   * already completed with its last minute, and nothing needs flushing for it.
-   */
-  private scan(s: S, expected: Float64Array, ended: number, now: number, found: Finding[]): boolean {
-    let scan = this.scans[s.id];
-    if (!scan || scan.expected !== expected) {
-      scan = { next: 0, expected };
-      this.scans[s.id] = scan;
-    }
-    if (scan.next >= ended) return s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
+  private scan(s: S, expected: Float64Array, now: number, found: Finding[]): boolean {
     const bars = s.bars;
-    // Fast path: the session's regular bars are unique and ended, so when as many are present
-    // as regular minutes have ended (on a contiguous minute grid), none is missing.
-    if (s.present === ended && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS) {
-      scan.next = ended;
-      return !s.buildsFromTicks;
-    }
+    const next = this.next;
+    const id = s.id;
     const limit = now - MINUTE_MS;
-    let b = bars.lowerBound(expected[scan.next]);
+    let b = bars.lowerBound(expected[next[id]]);
     let list = this.gaps.get(s.symbol);
     let last = list?.[list.length - 1];
     let finding: Finding | undefined;
-    for (; scan.next < expected.length && expected[scan.next] <= limit; scan.next++) {
-      const t = expected[scan.next];
+    for (; next[id] < expected.length && expected[next[id]] <= limit; next[id]++) {
+      const t = expected[next[id]];
       while (b < bars.length && bars.time[b] < t) b++;
       if (b < bars.length && bars.time[b] === t) continue;
       if (finding && finding.end === t) {
