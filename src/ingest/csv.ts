@@ -122,9 +122,22 @@ export async function importCsvBars(
       skipping = false;
       c = c.subarray(nl + 1);
     }
-    const b: Buffer = carry ? Buffer.concat([carry, c]) : c;
-    const rest = reader.feed(b, false);
-    carry = rest < b.length ? b.subarray(rest) : null;
+    if (carry !== null) {
+      // only the line cut by the chunk boundary is copied; the chunk is parsed where it is
+      const nl = c.indexOf(10);
+      if (nl < 0) {
+        carry = Buffer.concat([carry, c]);
+        c = c.subarray(c.length);
+      } else {
+        reader.feed(Buffer.concat([carry, c.subarray(0, nl + 1)]), false);
+        carry = null;
+        c = c.subarray(nl + 1);
+      }
+    }
+    if (carry === null) {
+      const rest = reader.feed(c, false);
+      carry = rest < c.length ? c.subarray(rest) : null;
+    }
     if (carry !== null && carry.length > maxLine) {
       reader.tooLong(carry, maxLine);
       carry = null;

