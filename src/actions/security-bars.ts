@@ -36,7 +36,7 @@ export function tickerPlan(
 ): TickerPlan | null {
   const claims = new Map<string, Claim[]>();
   let plain = true;
-  for (const symbol of symbols) {
+  for (const symbol of new Set(symbols)) {
     const spans = spansOf(symbol) ?? [{ ticker: symbol, from: "0000-00-00", to: "9999-99-99" }];
     const starts = spans.map((s, i) =>
       i === 0 ? Number.NEGATIVE_INFINITY : zonedToUtc(timeZone, parseDate(s.from), 0),
