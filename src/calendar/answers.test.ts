@@ -23,6 +23,8 @@ const ANSWERS: { calendar: string; file: string }[] = [
   { calendar: "CMES", file: resolve(SHARED, "cmes.csv") },
   { calendar: "XLON", file: resolve(SHARED, "xlon.csv") },
   { calendar: "24/7", file: resolve(SHARED, "24-7.csv") },
+  // exchange_calendars' 24/5 (UTC weekdays); tickwright's "24/5" is the FX week cut at 17:00 New York.
+  { calendar: "24/5-UTC", file: resolve(SHARED, "24-5.csv") },
 ];
 
 /** A session as an answer file writes it: `date,open,close,break_start,break_end`. */
