@@ -56,19 +56,37 @@ export class FormingBars {
   /** The session each slot's plan data refers to. */
   private readonly sessions: (Session | undefined)[] = [];
   private readonly symbols: string[] = [];
-  /** One plan per interval, laid out for the session asked last (every symbol shares it). */
-  private readonly plans: IntervalPlan[];
-  /** The session `sessionAt` returned last (reused while it holds the time asked). */
-  private lastSession: Session | undefined;
+  /**
+   * The calendars symbols are on (the constructor's first), each with one plan per interval,
+   * laid out for the session asked last (every symbol of that calendar shares it).
+   */
+  private readonly calendars: Calendar[] = [];
+  private readonly plans: IntervalPlan[][] = [];
+  /** Index into `calendars` of each symbol id. */
+  private readonly calendarIndex: number[] = [];
+  /** Per calendar, the session `sessionAt` returned last (reused while it holds the time asked). */
+  private readonly lastSession: (Session | undefined)[] = [];
 
   constructor(
     readonly intervals: readonly Interval[],
-    private readonly calendar: Calendar,
-    opts: FormingBarsOptions = {},
+    calendar: Calendar,
+    private readonly opts: FormingBarsOptions = {},
   ) {
     this.width = intervals.length;
     this.done = new Int32Array(this.width);
-    this.plans = intervals.map((iv) => new IntervalPlan(iv, calendar.timeZone, opts));
+    this.indexOf(calendar);
+  }
+
+  /** Index of a calendar in `calendars`, added (with its plans) when new. */
+  private indexOf(calendar: Calendar): number {
+    let c = this.calendars.indexOf(calendar);
+    if (c < 0) {
+      c = this.calendars.length;
+      this.calendars.push(calendar);
+      this.plans.push(this.intervals.map((iv) => new IntervalPlan(iv, calendar.timeZone, this.opts)));
+      this.lastSession.push(undefined);
+    }
+    return c;
   }
 
   /** Symbols held (ids 0 .. count - 1). */
@@ -76,10 +94,14 @@ export class FormingBars {
     return this.symbols.length;
   }
 
-  /** Adds a symbol; returns its id (the next dense number). */
-  addSymbol(symbol: string): number {
+  /**
+   * Adds a symbol; returns its id (the next dense number). Its buckets follow `calendar`'s
+   * sessions (default: the constructor's calendar).
+   */
+  addSymbol(symbol: string, calendar: Calendar = this.calendars[0]): number {
     const id = this.symbols.length;
     this.symbols.push(symbol);
+    this.calendarIndex.push(this.indexOf(calendar));
     const K = this.width;
     if ((id + 1) * K * FIELDS > this.state.length) {
       const grown = new Float64Array(Math.max(16, (id + 1) * 2) * K * FIELDS);
@@ -269,9 +291,10 @@ export class FormingBars {
     const st = this.state;
     const f = slot * FIELDS;
     if (time < st[f + IDLE_UNTIL]) return false;
-    const session = this.sessionAt(time);
+    const c = this.calendarIndex[(slot / this.width) | 0];
+    const session = this.sessionAt(c, time);
     if (!session) {
-      st[f + IDLE_UNTIL] = this.calendar.nextSession(time, true)?.preOpen ?? Number.POSITIVE_INFINITY;
+      st[f + IDLE_UNTIL] = this.calendars[c].nextSession(time, true)?.preOpen ?? Number.POSITIVE_INFINITY;
       st[f + SESSION_END] = Number.NEGATIVE_INFINITY;
       return false;
     }
@@ -284,18 +307,19 @@ export class FormingBars {
     return true;
   }
 
-  /** The session holding `time` (extended hours included). */
-  private sessionAt(time: number): Session | undefined {
-    const last = this.lastSession;
+  /** The session of calendar `c` holding `time` (extended hours included). */
+  private sessionAt(c: number, time: number): Session | undefined {
+    const last = this.lastSession[c];
     if (last && time >= last.preOpen && time < last.postClose) return last;
-    const session = this.calendar.sessionAt(time, true);
-    if (session) this.lastSession = session;
+    const session = this.calendars[c].sessionAt(time, true);
+    if (session) this.lastSession[c] = session;
     return session;
   }
 
   /** The plan of slot's interval, laid out for slot's session. */
   private planOf(slot: number): IntervalPlan {
-    const plan = this.plans[slot % this.width];
+    const K = this.width;
+    const plan = this.plans[this.calendarIndex[(slot / K) | 0]][slot % K];
     const session = this.sessions[slot];
     if (session && plan.session !== session) plan.layout(session);
     return plan;

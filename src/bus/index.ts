@@ -21,4 +21,10 @@ export { type ServedShard, serveShard } from "./serve.js";
 export { Shard, type ShardCounters, type ShardOptions } from "./shard.js";
 export { ensureStreams, type StreamNames, type StreamRetention, streamNames } from "./streams.js";
 export { BusSubjects, type QualityReport, type RawKind, resultId, symbolToken } from "./subjects.js";
-export { type BusResult, type SubscribeOptions, type Subscription, subscribe } from "./subscriber.js";
+export {
+  type BusResult,
+  resultOrder,
+  type SubscribeOptions,
+  type Subscription,
+  subscribe,
+} from "./subscriber.js";

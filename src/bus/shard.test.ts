@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
+import type { EngineEvent } from "../engine/index.js";
 import { sessionWindow } from "../engine/index.js";
 import { generateBars } from "../ingest/index.js";
 import type { QuoteBar, Tick } from "../model/bar.js";
@@ -10,8 +11,11 @@ import { MINUTE_MS } from "../model/time.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { skipWithout } from "../testing/deps.js";
 import { connectBus } from "./connection.js";
+import { shardOf } from "./ownership.js";
 import { BusPublisher, publishReplay } from "./publisher.js";
 import { Shard } from "./shard.js";
+import type { QualityReport } from "./subjects.js";
+import { resultOrder, subscribe } from "./subscriber.js";
 import { GENERATED, hasNatsServer, resultLines, singleProcessLines, TestNats } from "./test-support.js";
 
 const XNYS = getCalendar("XNYS");
@@ -59,6 +63,34 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("shards on NATS Jet
         }),
       ),
     );
+    // A strategy following three symbols (one of each shard) at 1m and 15m while the run goes.
+    const followed = [symbols[0], symbols[7], symbols[13]];
+    expect(new Set(followed.map((x) => shardOf(x, 3))).size).toBe(3);
+    const intervals = ["1m", "15m"];
+    const wanted = reference
+      .map((line) => ({ line, event: JSON.parse(line) as EngineEvent | QualityReport }))
+      .filter(({ event: e }) =>
+        e.type === "quality"
+          ? false
+          : e.type === "bar"
+            ? followed.includes(e.symbol) && intervals.includes(e.interval)
+            : "symbol" in e
+              ? followed.includes(e.symbol)
+              : true,
+      );
+    const sub = await subscribe({
+      nats: nats.url,
+      prefix,
+      symbols: followed,
+      intervals,
+      quality: false,
+      deliver: "all",
+    });
+    const merged = (async () => {
+      const lines: string[] = [];
+      for await (const r of sub) if (lines.push(r.line) === wanted.length) break;
+      return lines;
+    })();
     const bus = await connectBus(nats.url);
     const publisher = await BusPublisher.open(bus, { prefix });
     await publishReplay(publisher, { repository, calendar: XNYS, symbols, from: FROM, to: TO });
@@ -69,6 +101,10 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("shards on NATS Jet
     expect(got.length).toBe(reference.length);
     expect([...got].sort()).toEqual([...reference].sort());
     expect(reference.filter((l) => l.includes('"gap"')).length).toBeGreaterThan(0);
+    // The subscriber's order: the single process's events, stably sorted by `resultOrder`.
+    const inOrder = [...wanted].sort((a, b) => resultOrder(a.event, b.event)).map((w) => w.line);
+    expect(await merged).toEqual(inOrder);
+    expect(wanted.some((w) => w.event.type === "gap")).toBe(true);
   }, 120_000);
 
   it("applies quote bars and ticks from the raw subjects: the single process's quote and tick events, each once", async () => {

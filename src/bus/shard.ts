@@ -92,6 +92,8 @@ export class Shard {
   private publisher!: AckedPublisher;
   private quality!: QualityTracker;
   private floor = 0;
+  private progressAt = Number.NEGATIVE_INFINITY;
+  private stopping = false;
   private names!: StreamNames;
 
   private constructor(
@@ -178,7 +180,7 @@ export class Shard {
     this.positionTimer = setInterval(() => void this.source.refresh().catch(() => {}), 2000);
     this.positionTimer.unref();
     await this.source.refresh().catch(() => {});
-    this.done = this.engine.run().finally(() => this.settle(undefined));
+    this.done = this.engine.run().finally(() => this.settle(undefined, !this.stopping));
   }
 
   /** Where the durable consumer stands (refreshed every 2 s). */
@@ -233,6 +235,7 @@ export class Shard {
   /** Stops the engine, publishes and acks what is done, closes the connection. */
   async stop(): Promise<void> {
     if (this.positionTimer) clearInterval(this.positionTimer);
+    this.stopping = true;
     await this.engine.stop();
     await this.source.close();
     await this.done.catch(() => undefined);
@@ -281,10 +284,40 @@ export class Shard {
     return n;
   }
 
-  /** After a batch is applied: its results acked by JetStream, then the raw messages acked. */
-  private async settle(last: RawDelivery | undefined): Promise<void> {
+  /**
+   * After a batch is applied: its results acked by JetStream, the shard's progress published
+   * (see `progress`), then the raw messages acked.
+   */
+  private async settle(last: RawDelivery | undefined, done = false): Promise<void> {
     await this.publisher.flush();
+    await this.progress(done);
     if (last) this.source.ack(last);
+  }
+
+  /**
+   * Publishes on `<p>.out.progress.<K>` the engine's clock when it moved: every later result of
+   * this shard has `at` at or after it (`done`: the feed ended, no more results). Subscribers
+   * merge the shards' results in time order by these. Not during a rebuild.
+   */
+  private async progress(done: boolean): Promise<void> {
+    const at = this.engine.clock.now();
+    if (this.floor > 0 && this.feed.loadedSeq <= this.floor) return;
+    if (!done && !(at > this.progressAt)) return;
+    this.progressAt = at;
+    const { index, count } = this.options.shard;
+    const body = JSON.stringify({
+      type: "progress",
+      shard: index,
+      shards: count,
+      at,
+      ...(done ? { done } : {}),
+    });
+    await this.publisher.publish(
+      this.subjects.progress(index),
+      new TextEncoder().encode(body),
+      `progress.${index}.${count}.${done ? "done" : at}`,
+    );
+    await this.publisher.flush();
   }
 
   private async deadLetter(d: RawDelivery, reason: string): Promise<void> {

@@ -10,7 +10,8 @@ export type RawKind = "bar" | "quote" | "tick";
  * - raw input: `<p>.in.bar.<SYMBOL>` (also `quote`, `tick`) and the publisher's clock
  *   `<p>.in.clock` (watermarks: everything due up to that time has been published);
  * - results: `<p>.out.bar.<interval>.<SYMBOL>`, `<p>.out.gap.<SYMBOL>`,
- *   `<p>.out.quality.<SYMBOL>`, `<p>.out.boundary`;
+ *   `<p>.out.quality.<SYMBOL>`, `<p>.out.boundary` (also `out.quote.<SYMBOL>`, `out.tick.<SYMBOL>`),
+ *   and each shard's progress `<p>.out.progress.<K>`;
  * - rejected raw messages: `<p>.dlq.<original subject after the prefix>`;
  * - sharded backtests: `<p>.run.<RUN>.<K>.event` and `<p>.run.<RUN>.<K>.end`;
  * - shard positions kept while a consumer is repositioned: `<p>.state.<consumer>`.
@@ -53,6 +54,11 @@ export class BusSubjects {
 
   get boundary(): string {
     return `${this.prefix}.out.boundary`;
+  }
+
+  /** Shard K's progress: the time before which it will publish no more results. */
+  progress(shard: number): string {
+    return `${this.prefix}.out.progress.${shard}`;
   }
 
   /** Where a rejected raw message is kept: its subject with `.in.` turned into `.dlq.`. */

@@ -167,6 +167,10 @@ export async function resultLines(url: string, prefix: string): Promise<string[]
     const c = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
     const messages = await c.consume();
     for await (const m of messages) {
+      if (m.subject.includes(".out.progress.")) {
+        if (m.seq >= info.state.last_seq) break;
+        continue;
+      }
       const { line, event } = parseResult(m.data);
       lines.push(event.type === "quality" ? JSON.stringify(event) : line);
       if (m.seq >= info.state.last_seq) break;

@@ -23,6 +23,8 @@ const ANSWERS: { calendar: string; file: string }[] = [
   { calendar: "CMES", file: resolve(SHARED, "cmes.csv") },
   { calendar: "XLON", file: resolve(SHARED, "xlon.csv") },
   { calendar: "24/7", file: resolve(SHARED, "24-7.csv") },
+  // exchange_calendars' 24/5 (UTC weekdays); tickwright's "24/5" is the FX week cut at 17:00 New York.
+  { calendar: "24/5-UTC", file: resolve(SHARED, "24-5.csv") },
 ];
 
 /** A session as an answer file writes it: `date,open,close,break_start,break_end`. */
@@ -108,9 +110,9 @@ describe("exchange calendars against excerpts of exchange_calendars' answer file
     });
   }
 
-  it("XKRX: the excerpts hold 3,096 of the file's sessions; the rules open 2026-12-30 at 09:00 Seoul", () => {
+  it("XKRX: the excerpts hold 4,081 of the file's sessions; the rules open 2026-12-30 at 09:00 Seoul", () => {
     const file = load().XKRX;
-    expect(file.excerpts.reduce((n, x) => n + x.text.split("\n").length - 1, 0)).toBe(3096);
+    expect(file.excerpts.reduce((n, x) => n + x.text.split("\n").length - 1, 0)).toBe(4081);
     expect(isoUtc(getCalendar("XKRX").sessionOn("2026-12-30")?.open ?? 0)).toBe("2026-12-30T00:00:00Z");
   });
 });

@@ -45,3 +45,20 @@ export function buildFx(): TableCalendar {
   }
   return new TableCalendar("24/5", FX_ZONE, table.build("24/5"), firstDay, lastDay);
 }
+
+/**
+ * exchange_calendars' 24/5: every UTC weekday is a session [00:00, 24:00) UTC, 1990-2050 (its
+ * answer file's form; tickwright's own 24/5 cuts the FX week at 17:00 New York instead).
+ */
+export function buildUtcWeekdays(): TableCalendar {
+  const firstDay = dayOf(1990, 1, 1);
+  const lastDay = dayOf(2050, 12, 31);
+  const table = new SessionTableBuilder(((lastDay - firstDay + 1) * 5) / 7 + 8);
+  for (let day = firstDay; day <= lastDay; day++) {
+    const wd = weekday(day);
+    if (wd === SATURDAY || wd === SUNDAY) continue;
+    const open = day * DAY_MS;
+    table.push(day, open, open, open + DAY_MS, open + DAY_MS);
+  }
+  return new TableCalendar("24/5-UTC", "UTC", table.build("24/5-UTC"), firstDay, lastDay);
+}

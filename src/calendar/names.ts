@@ -9,6 +9,7 @@ export const BUILT_IN_CALENDARS: ReadonlyArray<{
   { name: "XNYS", aliases: ["NYSE", "XNAS", "NASDAQ"] },
   { name: "24/7", aliases: ["ALWAYS"] },
   { name: "24/5", aliases: ["FX"] },
+  { name: "24/5-UTC", aliases: [] },
   { name: "XTKS", aliases: ["TSE", "JPX"] },
   { name: "XHKG", aliases: ["HKEX", "SEHK"] },
   { name: "CMES", aliases: ["CME", "GLOBEX"] },

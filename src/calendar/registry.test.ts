@@ -9,6 +9,7 @@ const KNOWN = [
   "XNYS (NYSE, XNAS, NASDAQ)",
   "24/7 (ALWAYS)",
   "24/5 (FX)",
+  "24/5-UTC",
   "XTKS (TSE, JPX)",
   "XHKG (HKEX, SEHK)",
   "CMES (CME, GLOBEX)",

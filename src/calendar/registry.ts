@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { InvalidArgumentError } from "../model/errors.js";
 import { buildCmes } from "./cmes.js";
-import { buildAlwaysOpen, buildFx } from "./continuous.js";
+import { buildAlwaysOpen, buildFx, buildUtcWeekdays } from "./continuous.js";
 import { loadCalendarFile } from "./json.js";
 import { BUILT_IN_CALENDARS, calendarNames } from "./names.js";
 import type { TableCalendar } from "./table.js";
@@ -22,6 +22,7 @@ const BUILDERS: Record<string, () => TableCalendar> = {
   XNYS: () => buildXnys(),
   "24/7": buildAlwaysOpen,
   "24/5": buildFx,
+  "24/5-UTC": buildUtcWeekdays,
   XTKS: buildXtks,
   XHKG: buildXhkg,
   CMES: buildCmes,

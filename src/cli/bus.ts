@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Config } from "../config/index.js";
+import { type Config, symbolNames } from "../config/index.js";
 import type { Engine, RunSummary } from "../engine/index.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { ExitError, list, note, out } from "./io.js";
@@ -148,7 +148,7 @@ async function publishCommand(opts: PublishOptions): Promise<number> {
   const calendar = getCalendar(config.calendar);
   const repository = await openExistingStore(config.db);
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
+    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
     const busLib = await import("../bus/index.js");
     const connection = await busLib.connectBus(opts.nats, "tickwright-publisher");
@@ -225,7 +225,7 @@ export async function serveShardCommand(opts: ServeBusOptions, config: Config): 
   const shard = parseShard(opts.shard ?? "1/1");
   const repository = await openExistingStore(config.db);
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : config.symbols;
+    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("serve --bus needs --symbols or stored symbols", 2);
     const served = await serveShard(
       {

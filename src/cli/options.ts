@@ -2,6 +2,7 @@ import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { Calendar } from "../calendar/types.js";
+import { parseSymbolEntry } from "../config/index.js";
 import type { Config } from "../config/schema.js";
 import { InputError, InvalidArgumentError } from "../model/errors.js";
 import { parseDate } from "../model/time.js";
@@ -158,7 +159,8 @@ export function replayFlags(opts: ReplayFlagOptions): Record<string, unknown> {
     extended: opts.extended,
     paceClosed: opts.paceClosed,
   };
-  const symbols = list(opts.symbols);
+  // `SPY,7203@XTKS`: a symbol may name its market's calendar.
+  const symbols = list(opts.symbols).map(parseSymbolEntry);
   if (symbols.length > 0) {
     flags.symbols = symbols;
     flags.allSymbols = false;

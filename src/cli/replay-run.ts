@@ -1,5 +1,6 @@
 import { currentTickers, parseAdjustMode, securityHistories, spansWithin } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
+import { symbolCalendars, symbolNames } from "../config/index.js";
 import type { Config } from "../config/schema.js";
 import { createEngine, type Engine } from "../engine/engine.js";
 import { JsonlWriter } from "../engine/jsonl.js";
@@ -59,7 +60,13 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     const owned = shard ? shard.owned(symbols) : symbols;
     const fill = await openFillSource(config.upkeep.source);
     const engine = await createEngine(
-      { ...config, allSymbols: false, symbols: owned },
+      // The owned symbols by name, each keeping its market's calendar.
+      {
+        ...config,
+        allSymbols: false,
+        symbols: owned,
+        calendars: Object.fromEntries(symbolCalendars(config)),
+      },
       { repository, calendar, ...(fill.barSource ? { barSource: fill.barSource } : {}) },
     ).catch(async (err: unknown) => {
       await fill.close();
@@ -109,12 +116,13 @@ async function replayedSymbols(
     return symbols;
   }
   const stored = new Set(await repository.symbols("1m"));
-  const histories = await securityHistories(repository, config.symbols);
-  const absent = config.symbols.filter(
+  const names = symbolNames(config);
+  const histories = await securityHistories(repository, names);
+  const absent = names.filter(
     (symbol) =>
       !spansWithin(histories.get(symbol)!, config.from!, config.to!).some((span) => stored.has(span.ticker)),
   );
-  if (absent.length === config.symbols.length) {
+  if (absent.length === names.length) {
     throw new InputError(
       `unknown symbol${absent.length === 1 ? "" : "s"} ${absent.join(", ")}: no one-minute bars stored in ${config.db}`,
     );
@@ -122,7 +130,7 @@ async function replayedSymbols(
   if (absent.length > 0) {
     note(`tickwright: no stored 1m bars for ${absent.join(", ")} (their sessions will show as gaps)`);
   }
-  return config.symbols;
+  return names;
 }
 
 async function runEngine(

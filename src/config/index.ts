@@ -8,3 +8,4 @@ export {
   readConfigFile,
 } from "./load.js";
 export { type Config, type ConfigInput, configSchema, formatIssues } from "./schema.js";
+export { parseSymbolEntry, type SymbolEntry, symbolCalendars, symbolNames } from "./symbols.js";

@@ -3,6 +3,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../model/errors.js";
 import { schemaKeys } from "./keys.js";
 import { type Config, configSchema, formatIssues } from "./schema.js";
+import { parseSymbolEntry } from "./symbols.js";
 
 type Plain = Record<string, unknown>;
 
@@ -64,7 +65,13 @@ function envValue(raw: string, type: string): unknown {
           .map((x) => x.trim())
           .filter(Boolean);
   if (type === "union") return /^-?\d+(\.\d+)?$/.test(t) ? Number(t) : t;
+  if (type === "record") return t.startsWith("{") ? JSON.parse(t) : t;
   return t;
+}
+
+/** A `symbols` item from the environment: `SPY`, or `7203@XTKS` (an object is kept as it is). */
+function entryOf(item: unknown): unknown {
+  return typeof item === "string" ? parseSymbolEntry(item) : item;
 }
 
 /** The TICKWRIGHT_* variables of an environment, shaped like the config. */
@@ -72,7 +79,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const out: Plain = {};
   for (const { path, type } of configKeys()) {
     const raw = env[envName(path)];
-    if (raw !== undefined) setPath(out, path, envValue(raw, type));
+    if (raw === undefined) continue;
+    const value = envValue(raw, type);
+    // TICKWRIGHT_SYMBOLS=SPY,7203@XTKS: a symbol may name its market's calendar.
+    setPath(out, path, path === "symbols" && Array.isArray(value) ? value.map(entryOf) : value);
   }
   return out;
 }

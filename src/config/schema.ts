@@ -28,8 +28,20 @@ export const configSchema = z
     db: z.string().min(1).default("./data/tickwright.duckdb"),
     /** Calendar name (XNYS, 24/7, 24/5) or a path to a JSON calendar. */
     calendar: z.string().min(1).default("XNYS"),
-    /** Symbols to replay or subscribe; empty with `allSymbols` takes every stored symbol. */
-    symbols: z.array(z.string().min(1)).default([]),
+    /**
+     * Symbols to replay or subscribe; empty with `allSymbols` takes every stored symbol. An
+     * entry `{ symbol, calendar }` names the symbol's market (else `calendars`, else `calendar`).
+     */
+    symbols: z
+      .array(
+        z.union([
+          z.string().min(1),
+          z.strictObject({ symbol: z.string().min(1), calendar: z.string().min(1) }),
+        ]),
+      )
+      .default([]),
+    /** The calendar of each symbol not on `calendar` (symbol -> calendar name or JSON file). */
+    calendars: z.record(z.string().min(1), z.string().min(1)).default({}),
     allSymbols: z.boolean().default(false),
     /** First and last session dates of a backtest (inclusive). */
     from: date.optional(),

@@ -6,6 +6,7 @@ import type { Upkeep } from "../upkeep/index.js";
 import type { BarPath } from "./bar-path.js";
 import { StreamCoordinator } from "./coordinator.js";
 import { ListFeed, RepositoryFeed, type SessionLoader, sessionWindow } from "./feeds.js";
+import type { Market } from "./markets.js";
 import type { SessionCycle } from "./session-cycle.js";
 import type { SymbolState } from "./symbol-state.js";
 import type { Feed } from "./types.js";
@@ -23,6 +24,8 @@ export interface BacktestParts {
   boundaries: BoundaryManager;
   upkeep: Upkeep<SymbolState> | undefined;
   loaders: Record<"bar" | "quote" | "tick", SessionLoader>;
+  /** Markets of their own (symbols on other calendars): their sessions replay beside these. */
+  markets?: readonly Pick<Market, "calendar" | "sessions" | "loaders" | "cycle" | "boundaries">[];
   /** Replay the store's bars (and quote bars / ticks). */
   replayStore: boolean;
   quotes: boolean;
@@ -53,37 +56,59 @@ export class BacktestDriver {
     this.listFed.add(symbol);
   }
 
-  /** Replays every planned session; resolves when done or stopped. */
+  /** Replays every planned session (of every market); resolves when done or stopped. */
   async run(): Promise<void> {
-    const { config, sessions, loaders, cycle, coordinator } = { ...this.p, coordinator: this.coordinator };
+    const { config, coordinator } = { ...this.p, coordinator: this.coordinator };
     this.planFromFeeds();
-    if (sessions.length > 0) {
+    const markets = [
+      {
+        name: "",
+        sessions: this.p.sessions,
+        loaders: this.p.loaders,
+        cycle: this.p.cycle,
+        boundaries: this.p.boundaries,
+      },
+      ...(this.p.markets ?? []).map((m) => ({ ...m, name: `:${m.calendar.name}` })),
+    ];
+    if (this.p.replayStore && this.p.symbols.length > 0) {
+      for (const symbol of this.p.symbols) if (!this.listFed.has(symbol)) this.storeFed.add(symbol);
+    }
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const { name, sessions, loaders, cycle } of markets) {
+      if (sessions.length === 0) continue;
+      first = Math.min(first, sessionWindow(sessions[0], config.extended).start);
+      last = Math.max(last, sessionWindow(sessions[sessions.length - 1], true).end);
       if (config.prefetch.enabled) cycle.prefetcher.start(sessions[0]);
       const source = config.prefetch.enabled ? cycle.prefetcher : undefined;
       if (this.p.replayStore && this.p.symbols.length > 0) {
-        for (const symbol of this.p.symbols) if (!this.listFed.has(symbol)) this.storeFed.add(symbol);
         const kinds: ("bar" | "quote" | "tick")[] = ["bar"];
         if (this.p.quotes) kinds.push("quote");
         if (this.p.ticks) kinds.push("tick");
         const names = { bar: "store:bars", quote: "store:quotes", tick: "store:ticks" };
         for (const kind of kinds) {
           coordinator.addFeed(
-            new RepositoryFeed(names[kind], kind, sessions, config.extended, loaders[kind], source),
+            new RepositoryFeed(
+              `${names[kind]}${name}`,
+              kind,
+              sessions,
+              config.extended,
+              loaders[kind],
+              source,
+            ),
           );
         }
       }
     }
     for (const f of this.extraFeeds) coordinator.addFeed(f);
     for (const f of this.p.feeds) coordinator.addFeed(f);
-    const first = sessions[0];
-    if (first && !config.paceClosed) coordinator.skipTo(sessionWindow(first, config.extended).start);
-    await this.p.boundaries.start(this.p.clock.now());
+    if (Number.isFinite(first) && !config.paceClosed) coordinator.skipTo(first);
+    for (const m of markets) await m.boundaries.start(this.p.clock.now());
     this.p.upkeep?.start();
-    const last = sessions[sessions.length - 1];
     try {
-      await coordinator.run(last ? sessionWindow(last, true).end : this.p.clock.now());
+      await coordinator.run(Number.isFinite(last) ? last : this.p.clock.now());
     } finally {
-      this.p.boundaries.stop();
+      for (const m of markets) m.boundaries.stop();
       this.p.upkeep?.stop();
     }
   }

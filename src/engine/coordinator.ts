@@ -188,7 +188,9 @@ export class StreamCoordinator {
         if (this.stopped) break;
       }
       if (t > clock.now()) await this.moveTo(t);
-      await this.deliverAll(clock.now());
+      // A feed still to load a batch due now (another market's session starting this instant)
+      // loads first: the instant's timers fire once every row due now is delivered.
+      if (await this.deliverAll(clock.now())) continue;
       await clock.advanceTo(clock.now(), true);
       if (performance.now() - this.lastYield >= YIELD_EVERY_MS) await this.yieldToIo();
     }
@@ -209,12 +211,16 @@ export class StreamCoordinator {
     this.clock.set(t);
   }
 
-  /** Delivers every loaded row due at or before `t` across feeds. */
-  private async deliverAll(t: number): Promise<void> {
+  /**
+   * Delivers every loaded row due at or before `t` across feeds; true when it stopped at a feed
+   * that must load a batch due by `t` first.
+   */
+  private async deliverAll(t: number): Promise<boolean> {
     const sink = this.sink;
     for (;;) {
       const c = this.heap.peek();
-      if (!c || c.needsLoad || c.headAt > t || this.stopped) return;
+      if (c?.needsLoad && c.headAt <= t && !this.stopped) return true;
+      if (!c || c.needsLoad || c.headAt > t || this.stopped) return false;
       this.heap.pop();
       const b = c.batch!;
       let i = c.i;
@@ -229,7 +235,7 @@ export class StreamCoordinator {
           if (r) {
             c.i = i;
             await r;
-            if (this.stopped) return;
+            if (this.stopped) return false;
           }
         }
       } else if (b.kind === "quote") {

@@ -4,6 +4,7 @@ import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
 import { LiveClock } from "../clock/live.js";
 import { SimulatedClock } from "../clock/simulated.js";
+import { symbolCalendars, symbolNames } from "../config/index.js";
 import { type Config, type ConfigInput, configSchema, formatIssues } from "../config/schema.js";
 import type { Bar, QuoteBar, Tick } from "../model/bar.js";
 import { sliceColumns } from "../model/columns.js";
@@ -20,6 +21,7 @@ import { EventHub, eventIterator, type Listener } from "./events.js";
 import { ListFeed, repositoryLoaders, sessionWindow } from "./feeds.js";
 import { type Health, LatencyRecorder } from "./health.js";
 import { LiveDriver } from "./live-driver.js";
+import { earliestStart, groupByCalendar, type Market, marketLoaders } from "./markets.js";
 import type { Prefetcher } from "./prefetch.js";
 import { SessionCycle } from "./session-cycle.js";
 import { SessionData } from "./session-data.js";
@@ -47,8 +49,6 @@ export interface EngineParts {
   feeds?: readonly Feed[];
 }
 
-const EMPTY = new Float64Array(0);
-
 /**
  * The engine: one clock, each symbol's session data, derived bars, history, prefetch, session
  * boundaries and upkeep, wired from one configuration. A facade over parts with one job each:
@@ -72,6 +72,10 @@ export class Engine {
   private readonly stats: EngineStats;
   private readonly backtest: BacktestDriver | undefined;
   private readonly live: LiveDriver | undefined;
+  /** Markets of their own (symbols on another calendar than the engine's), each with its cycle. */
+  private readonly markets: Market[] = [];
+  /** The market of each symbol not on the engine's calendar. */
+  private readonly marketOf = new Map<string, Market>();
   /** Durations of the engine's store reads (replay, history, prefetch, fills). */
   private readonly reads = new LatencyRecorder();
   /** The repository's reads, timed for health. */
@@ -98,8 +102,16 @@ export class Engine {
         : undefined,
     });
     this.activeSymbols = symbols;
-    this.sessions = this.planSessions();
-    const start = this.sessions[0] ? sessionWindow(this.sessions[0], true).start : 0;
+    this.sessions = this.planSessions(calendar);
+    // Symbols on other calendars than the engine's: one market each, replayed on the one clock.
+    const groups = groupByCalendar(calendar, symbols, symbolCalendars(config), getCalendar).map((g) => ({
+      ...g,
+      sessions: this.planSessions(g.calendar),
+    }));
+    const starts = [this.sessions, ...groups.map((g) => g.sessions)]
+      .filter((plan) => plan.length > 0)
+      .map((plan) => sessionWindow(plan[0], true).start);
+    const start = starts.length > 0 ? Math.min(...starts) : 0;
     const simulated = config.mode === "backtest" ? new SimulatedClock(start) : undefined;
     const liveClock = simulated ? undefined : new LiveClock((err) => this.fail(err));
     this.clock = simulated ?? liveClock!;
@@ -112,34 +124,83 @@ export class Engine {
       intervals: this.intervals,
       activate: (symbol) => this.activate(symbol),
     });
-    for (const symbol of symbols) this.session.ensure(symbol);
+    for (const symbol of symbols) {
+      this.session.ensure(symbol, groups.find((g) => g.symbols.includes(symbol))?.calendar);
+    }
     this.bars = new BarPath(this.clock, this.session, this.hub, config, (err) => this.handlerError(err));
     this.upkeep = config.upkeep.enabled
       ? new Upkeep(this.upkeepHost(), parts.barSource ?? new RepositoryBarSource(this.reader), config.upkeep)
       : undefined;
-    const loaders = repositoryLoaders(
-      this.reader,
-      () => this.activeSymbols,
-      config.extended,
-      (symbol) => this.session.find(symbol)?.id ?? -1,
-    );
-    this.cycle = new SessionCycle({
+    const idOf = (symbol: string) => this.session.find(symbol)?.id ?? -1;
+    const several = groups.length > 0;
+    const primarySymbols = () => this.activeSymbols.filter((x) => !this.marketOf.has(x));
+    const loaders = several
+      ? marketLoaders(primarySymbols, repositoryLoaders(this.reader, primarySymbols, config.extended, idOf))
+      : repositoryLoaders(this.reader, () => this.activeSymbols, config.extended, idOf);
+    // With several markets, each cycle runs its own symbols' sessions, paced replays skip
+    // closed time only up to the next session of any market.
+    const skipTo = several
+      ? (t: number) =>
+          this.backtest?.coordinator.skipTo(
+            earliestStart(
+              [this.sessions, ...this.markets.map((m) => m.sessions)],
+              this.clock.now(),
+              t,
+              (s) => sessionWindow(s, config.extended).start,
+            ),
+          )
+      : (t: number) => this.backtest?.coordinator.skipTo(t);
+    // What every market's session cycle shares.
+    const shared = {
       config,
-      calendar,
       clock: this.clock,
       repository: securities.reader(repository),
       reader: this.reader,
       session: this.session,
       bars: this.bars,
       upkeep: this.upkeep,
-      sessions: this.sessions,
-      loaders,
       kinds: { quotes: parts.quotes === true, ticks: parts.ticks === true },
       backtest: simulated !== undefined,
-      skipTo: (t) => this.backtest?.coordinator.skipTo(t),
+      skipTo,
+    };
+    this.cycle = new SessionCycle({
+      ...shared,
+      calendar,
+      sessions: this.sessions,
+      loaders,
       adjuster: new ReplayAdjuster(config.adjust, securities, calendar.timeZone),
+      ...(several ? { members: () => this.session.all().filter((s) => !this.marketOf.has(s.symbol)) } : {}),
     });
-    for (const symbol of symbols) this.cycle.pendingHistory.add(symbol);
+    for (const g of groups) {
+      const states = g.symbols.map((x) => this.session.state(x));
+      const marketLoaders = repositoryLoaders(this.reader, () => g.symbols, config.extended, idOf);
+      const cycle = new SessionCycle({
+        ...shared,
+        calendar: g.calendar,
+        sessions: g.sessions,
+        loaders: marketLoaders,
+        adjuster: new ReplayAdjuster(config.adjust, securities, g.calendar.timeZone),
+        members: () => states,
+        qualityTotals: this.cycle.qualityTotals,
+      });
+      const boundaries = new BoundaryManager(this.clock, g.calendar, { extended: true });
+      boundaries.on((ev) => cycle.onBoundary(ev));
+      const market: Market = {
+        calendar: g.calendar,
+        symbols: g.symbols,
+        sessions: cycle.plannedSessions,
+        states,
+        cycle,
+        boundaries,
+        loaders: marketLoaders,
+      };
+      this.markets.push(market);
+      for (const x of g.symbols) {
+        this.marketOf.set(x, market);
+        cycle.pendingHistory.add(x);
+      }
+    }
+    for (const symbol of symbols) if (!this.marketOf.has(symbol)) this.cycle.pendingHistory.add(symbol);
     this.boundaries = new BoundaryManager(this.clock, calendar, { extended: true });
     this.boundaries.on((ev) => this.cycle.onBoundary(ev));
     this.backtest = simulated
@@ -154,6 +215,7 @@ export class Engine {
           boundaries: this.boundaries,
           upkeep: this.upkeep,
           loaders,
+          markets: this.markets,
           replayStore: parts.replayStore !== false,
           quotes: parts.quotes === true,
           ticks: parts.ticks === true,
@@ -347,7 +409,7 @@ export class Engine {
       clock: this.clock,
       symbols: () => this.session.all(),
       symbol: (symbol) => this.session.find(symbol),
-      expectedMinutes: () => (this.session.session ? this.session.expectedMinutes() : EMPTY),
+      expectedMinutes: (state) => this.session.expectedMinutesOf(state),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),
@@ -381,11 +443,11 @@ export class Engine {
     this.backtest?.coordinator.stop();
   }
 
-  private planSessions(): Session[] {
+  private planSessions(calendar: Calendar): Session[] {
     const { from, to } = this.config;
     if (from && to) {
       if (from > to) throw new InvalidArgumentError(`from ${from} is after to ${to}`);
-      return this.calendar.sessions(from, to);
+      return calendar.sessions(from, to);
     }
     if (from || to) throw new InvalidArgumentError("give both from and to, or neither");
     return [];
@@ -413,6 +475,6 @@ export async function createEngine(options: ConfigInput = {}, parts: EngineParts
         config.from,
         config.to,
       )
-    : [...config.symbols];
+    : symbolNames(config);
   return new Engine(config, repository, calendar, parts, symbols);
 }

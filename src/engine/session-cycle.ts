@@ -5,7 +5,7 @@ import type { Config } from "../config/schema.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
 import type { Upkeep } from "../upkeep/index.js";
-import { type BarPath, closedWindows } from "./bar-path.js";
+import { type BarPath, closedWindows, type SessionWindows } from "./bar-path.js";
 import type { ReplayAdjuster } from "./corporate-actions.js";
 import { type SessionLoader, sessionWindow } from "./feeds.js";
 import { loadHistory, type SymbolHistory } from "./history.js";
@@ -36,6 +36,13 @@ export interface SessionCycleParts {
   skipTo(t: number): void;
   /** Corporate actions at session starts: rename events, and point-in-time adjustment (config `adjust`). */
   adjuster?: ReplayAdjuster;
+  /**
+   * The symbols whose sessions this cycle runs, when the replay holds several markets (one
+   * cycle per calendar); absent, every symbol's.
+   */
+  members?: () => readonly SymbolState[];
+  /** Where ended sessions' quality is added up (shared by the cycles of several markets). */
+  qualityTotals?: Map<string, { present: number; expected: number }>;
 }
 
 /**
@@ -49,9 +56,12 @@ export class SessionCycle {
   /** Sessions started so far (a stopped run's summary reports these). */
   started = 0;
   /** Present and expected regular minutes of ended sessions, per symbol. */
-  readonly qualityTotals = new Map<string, { present: number; expected: number }>();
+  readonly qualityTotals: Map<string, { present: number; expected: number }>;
+  /** The session this cycle started last and has not ended. */
+  private active: Session | undefined;
 
   constructor(private readonly p: SessionCycleParts) {
+    this.qualityTotals = p.qualityTotals ?? new Map();
     this.prefetcher = new Prefetcher(
       (session) => this.prepare(session),
       () => p.clock.now(),
@@ -66,17 +76,24 @@ export class SessionCycle {
     if (ev.type === (extended ? "preOpen" : "open")) await this.startSession(session);
     const ends = extended ? "postClose" : "close";
     await bars.emit({ type: ev.type, at: ev.at, calendar: calendar.name, date: session.date });
-    if (ev.type === ends && data.session?.date === session.date) {
+    if (ev.type === ends && this.active?.date === session.date) {
+      this.active = undefined;
+      const members = this.p.members?.();
       await this.p.upkeep?.cycle();
-      await bars.flushDerived(data.all());
-      this.accumulateQuality();
-      data.roll();
-      bars.setWindows(closedWindows());
+      await bars.flushDerived(members ?? data.all());
+      this.accumulateQuality(members ?? data.all());
+      data.roll(members);
+      this.setWindows(members, closedWindows());
       await bars.emit({ type: "roll", at: ev.at, calendar: calendar.name, date: session.date });
       this.prefetcher.forget(session.date);
       const next = this.nextPlanned(session);
       if (next && !config.paceClosed) this.p.skipTo(sessionWindow(next, extended).start);
     }
+  }
+
+  /** The sessions this cycle plans to run (a backtest's; empty live). */
+  get plannedSessions(): Session[] {
+    return this.p.sessions;
   }
 
   /** The planned session after `session`, if any. */
@@ -100,10 +117,12 @@ export class SessionCycle {
    */
   private async startSession(session: Session): Promise<void> {
     const { config, calendar, clock } = this.p;
-    this.p.session.startSession(session);
+    const members = this.p.members?.();
+    this.p.session.startSession(session, members);
+    this.active = session;
     this.started++;
-    this.p.upkeep?.newSession();
-    this.p.bars.setWindows({
+    this.p.upkeep?.newSession(members);
+    this.setWindows(members, {
       window: sessionWindow(session, config.extended),
       regular: sessionWindow(session, false),
     });
@@ -167,10 +186,16 @@ export class SessionCycle {
     };
   }
 
+  /** The bar path's windows of every symbol, or of one market's. */
+  private setWindows(members: readonly SymbolState[] | undefined, windows: SessionWindows): void {
+    if (!members) this.p.bars.setWindows(windows);
+    else for (const s of members) this.p.bars.setSymbolWindows(s.id, windows);
+  }
+
   /** Adds the ending session's present and expected minutes to each symbol's run totals. */
-  private accumulateQuality(): void {
+  private accumulateQuality(states: readonly SymbolState[]): void {
     const data = this.p.session;
-    for (const symbol of data.symbols()) {
+    for (const symbol of states.map((s) => s.symbol).sort()) {
       const m = data.metrics(symbol);
       const acc = this.qualityTotals.get(symbol) ?? { present: 0, expected: 0 };
       acc.present += m.present;

@@ -11,6 +11,8 @@ import { BarView } from "./bar-view.js";
 import { addDailyBar } from "./daily-bar.js";
 import { type SessionSlice, SymbolState } from "./symbol-state.js";
 
+const EMPTY_MINUTES = new Float64Array(0);
+
 /** What `metrics(symbol)` returns: the current session so far. */
 export interface SymbolMetrics {
   symbol: string;
@@ -66,6 +68,12 @@ export class SessionData {
     session: undefined,
     minutes: new Float64Array(0),
   };
+  /**
+   * The calendar of each symbol id (a symbol on a market of its own; the engine's calendar
+   * otherwise), and the expected minutes of the sessions of symbols not on it, by session.
+   */
+  private readonly calendarById: Calendar[] = [];
+  private readonly otherExpected = new Map<Session, Float64Array>();
 
   constructor(
     private readonly clock: Clock,
@@ -188,15 +196,15 @@ export class SessionData {
     return out;
   }
 
-  /** The current session's figures for a symbol. */
+  /** The current session's figures for a symbol (its own market's session). */
   metrics(symbol: string): SymbolMetrics {
     const s = this.state(symbol);
-    const expected = this.expectedSoFar();
+    const expected = endedMinutes(this.expectedMinutesOf(s), this.clock.now());
     const present = s.present;
     const num = (v: number) => (Number.isFinite(v) ? v : null);
     return {
       symbol,
-      session: this.current?.date ?? null,
+      session: (this.calendarById[s.id] === this.calendar ? this.current : s.session)?.date ?? null,
       open: num(s.open),
       high: num(s.high),
       low: num(s.low),
@@ -245,12 +253,16 @@ export class SessionData {
 
   // ---- engine side ----
 
-  /** The state of an active symbol, created when missing (with its derived series). */
-  ensure(symbol: string): SymbolState {
+  /**
+   * The state of an active symbol, created when missing (with its derived series), on
+   * `calendar` (its market's; default the engine's) from then on.
+   */
+  ensure(symbol: string, calendar: Calendar = this.calendar): SymbolState {
     let s = this.states.get(symbol);
     if (!s) {
-      s = new SymbolState(symbol, this.forming.addSymbol(symbol));
-      s.session = this.current;
+      s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar));
+      this.calendarById[s.id] = calendar;
+      s.session = calendar === this.calendar ? this.current : undefined;
       const K = this.forming.width;
       for (let k = 0; k < K; k++) s.derived.push(this.forming.series[s.id * K + k]);
       this.states.set(symbol, s);
@@ -278,11 +290,21 @@ export class SessionData {
     return this.states.get(symbol);
   }
 
-  /** Starts a session: empties current bars and metrics, resets builders. */
-  startSession(session: Session): void {
-    this.current = session;
-    const minutes = this.calendar.minuteCount(session, this.options.extended);
-    for (const s of this.states.values()) {
+  /** The calendar a symbol's sessions follow. */
+  calendarOf(s: SymbolState): Calendar {
+    return this.calendarById[s.id] ?? this.calendar;
+  }
+
+  /**
+   * Starts a session: empties current bars and metrics, resets builders; of every symbol, or
+   * of `members` only (the symbols of one market, whose calendar `session` is of). The session
+   * in progress (`session`) is the engine calendar's: a market of its own leaves it alone.
+   */
+  startSession(session: Session, members?: readonly SymbolState[]): void {
+    const calendar = members?.[0] ? this.calendarOf(members[0]) : this.calendar;
+    if (calendar === this.calendar) this.current = session;
+    const minutes = calendar.minuteCount(session, this.options.extended);
+    for (const s of members ?? this.states.values()) {
       s.session = session;
       s.bars.clear();
       s.bars.reserve(minutes);
@@ -296,12 +318,13 @@ export class SessionData {
    * beyond the configured count, whose buffer then holds the next session: no allocation in
    * steady state), appends its daily bar, and empties the current session.
    */
-  roll(): void {
-    const session = this.current;
-    if (!session) return;
-    for (const s of this.states.values()) {
+  roll(members?: readonly SymbolState[]): void {
+    const calendar = members?.[0] ? this.calendarOf(members[0]) : this.calendar;
+    for (const s of members ?? this.states.values()) {
+      const session = s.session;
+      if (!session) continue;
       if (s.bars.length > 0) {
-        addDailyBar(s.daily, s.bars, session, this.calendar);
+        addDailyBar(s.daily, s.bars, session, calendar);
         this.trimDaily(s);
         if (this.options.historySessions > 0) {
           s.history.push({ session, bars: s.bars });
@@ -319,7 +342,7 @@ export class SessionData {
       s.resetMetrics();
       this.resetDerived(s);
     }
-    this.current = undefined;
+    if (calendar === this.calendar) this.current = undefined;
   }
 
   /** Replaces a symbol's history (loaded from the store at activation or session start). */
@@ -339,6 +362,23 @@ export class SessionData {
   /** Regular-session minutes of the current session whose end the clock has passed. */
   expectedSoFar(): number {
     return endedMinutes(this.expectedMinutes(), this.clock.now());
+  }
+
+  /**
+   * The expected regular-session minute starts of a symbol's session in progress (its own
+   * market's; empty between its sessions), cached per session.
+   */
+  expectedMinutesOf(s: SymbolState): Float64Array {
+    const session = s.session;
+    if (session === this.current) return this.expectedMinutes();
+    if (!session) return EMPTY_MINUTES;
+    let minutes = this.otherExpected.get(session);
+    if (!minutes) {
+      if (this.otherExpected.size >= 64) this.otherExpected.clear();
+      minutes = this.calendarOf(s).expectedMinutes(session, false);
+      this.otherExpected.set(session, minutes);
+    }
+    return minutes;
   }
 
   /** The current session's expected regular-session minute starts (cached per session). */
@@ -372,7 +412,7 @@ export class SessionData {
     const now = this.clock.now();
     let entry = s.onDemand.get(iv.name);
     if (!entry) {
-      entry = { builder: this.newBuilder(s.symbol, iv), length: -1, at: Number.NaN };
+      entry = { builder: this.newBuilder(s, iv), length: -1, at: Number.NaN };
       s.onDemand.set(iv.name, entry);
     }
     if (entry.length !== s.bars.length || entry.at !== now) {
@@ -383,8 +423,8 @@ export class SessionData {
     return entry.builder;
   }
 
-  private newBuilder(symbol: string, iv: Interval): DerivedBarBuilder {
-    return new DerivedBarBuilder(symbol, iv, this.calendar, {
+  private newBuilder(s: SymbolState, iv: Interval): DerivedBarBuilder {
+    return new DerivedBarBuilder(s.symbol, iv, this.calendarOf(s), {
       anchor: this.options.anchor,
       extended: this.options.extended,
     });
@@ -400,7 +440,7 @@ export class SessionData {
     if (iv.minutes === 1) return slice.bars;
     const hit = this.cache.get(s.symbol, iv.name, slice.session.date);
     if (hit) return hit;
-    const series = deriveBars(slice.bars, iv, this.calendar, {
+    const series = deriveBars(slice.bars, iv, this.calendarOf(s), {
       anchor: this.options.anchor,
       extended: this.options.extended,
     });

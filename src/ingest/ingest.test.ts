@@ -145,6 +145,38 @@ describe("ingest csv", () => {
     ]);
   });
 
+  it("parses on this thread, with the same rows stored and rejected, when the calendar is not a session table", async () => {
+    const lines = ["time,symbol,open,high,low,close,volume"];
+    // 600 minutes of three symbols from 09:30 New York, every seventh row high below low
+    for (let i = 0; i < 1800; i++) {
+      const t = at("2024-03-08T14:30:00Z") + Math.floor(i / 3) * 60_000;
+      lines.push(
+        `${new Date(t).toISOString()},${["spy", "QQQ", "IBM"][i % 3]},1,2,${i % 7 === 0 ? 3 : 0.5},1.5,${i}`,
+      );
+    }
+    lines.push("2024-03-09T14:30:00Z,SPY,1,2,0.5,1.5,1", "2024-03-08T14:30:00Z,SPY,1,2,0.5,1.5,1,9");
+    const file = write("cal.csv", `${lines.join("\n")}\n`);
+    const xnys = getCalendar("XNYS");
+    // XNYS's sessions, but not a TableCalendar: nothing the parsing thread can be handed
+    const own = new Proxy(xnys, { getPrototypeOf: () => Object.prototype });
+    const results = [];
+    for (const calendar of [xnys, own]) {
+      const repo = await memory();
+      const summary = await ingest([file], { format: "csv", repository: repo, calendar, batchRows: 1000 });
+      results.push({
+        summary: { ...summary, rejects: summary.rejects.map((r) => [r.line, r.reason]) },
+        bars: await stored(repo),
+      });
+    }
+    expect(results[1]).toEqual(results[0]);
+    expect(results[0].summary).toMatchObject({ rowsRead: 1802, rowsStored: 1542, rejected: 260 });
+    expect(results[0].summary.byReason).toEqual({
+      "high below low": 258,
+      "time in no session of the calendar (not even extended hours)": 1,
+      "8 fields, expected 7": 1,
+    });
+  });
+
   it("writes rejects as CSV: file,line,reason,raw with quoting", () => {
     expect(
       rejectsCsv([

@@ -264,9 +264,10 @@ export function buildServer(opts: ServerOptions): FastifyInstance {
       if (!engine.session.has(q.symbol)) {
         throw new BadRequestError(`unknown symbol: ${q.symbol} (not active in the session)`, "symbol");
       }
-      const bars = engine.session.lastBars(q.symbol, q.n, q.interval).toArray();
-      const body = recent.body(q.symbol, q.interval, q.n, bars, () =>
-        barsBody(q.symbol, q.interval, "session", bars),
+      // Objects only when the kept answer no longer holds these bars.
+      const view = engine.session.lastBars(q.symbol, q.n, q.interval);
+      const body = recent.body(q.symbol, q.interval, q.n, view, () =>
+        barsBody(q.symbol, q.interval, "session", view.toArray()),
       );
       return reply.type(JSON_TYPE).send(body);
     }

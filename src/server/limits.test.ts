@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
@@ -15,13 +18,21 @@ const xnys = getCalendar("XNYS");
 const SYMBOLS = Array.from({ length: 41 }, (_, i) => `T${i}`);
 const DAYS = xnys.sessions("2024-03-11", "2024-03-15");
 
-describe("API limits over generated bars", () => {
+// In memory the server's reads are streamed on the main thread; from a file they run on the
+// store's worker thread: the answers must be the same.
+describe.each([
+  ["in memory", false],
+  ["in a DuckDB file", true],
+])("API limits over generated bars %s", (_, inFile) => {
   let repo: Repository;
   let engine: Engine;
   let app: FastifyInstance;
+  let dir: string | undefined;
 
   beforeAll(async () => {
-    repo = await openRepository(":memory:");
+    dir = inFile ? mkdtempSync(join(tmpdir(), "tw-limits-")) : undefined;
+    repo = await openRepository(dir ? join(dir, "limits.duckdb") : ":memory:");
+    expect(repo.readCodedBars !== undefined).toBe(inFile);
     for (const [d, session] of DAYS.entries()) {
       // T0 misses minutes 10..14 and 200 of every session; the others are complete.
       const bars = SYMBOLS.flatMap((symbol) =>
@@ -45,6 +56,7 @@ describe("API limits over generated bars", () => {
     await app?.close();
     await engine?.close();
     await repo?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   const get = async (url: string) => {
@@ -70,6 +82,25 @@ describe("API limits over generated bars", () => {
     );
     expect(Math.round(reference.quality * 100) / 100).toBe(98.46);
     expect(reference.gaps.length).toBe(2);
+  });
+
+  it("gives the same quality from a cold read of the asked symbols and from the sessions kept whole, and serves each symbol's stored minutes", async () => {
+    const url = "/api/quality?symbols=T2,T0&from=2024-03-11&to=2024-03-15";
+    const cold = await get(url);
+    for (const session of DAYS) {
+      const r = await get(`/api/bars?symbol=T0&interval=1m&from=${session.date}&to=${session.date}`);
+      const d = DAYS.indexOf(session);
+      const stored = sessionBars(xnys, session, "T0", { skip: new Set([10, 11, 12, 13, 14, 200 + d]) });
+      expect(r.body.bars.map((b: { time: number; close: number }) => [b.time, b.close])).toEqual(
+        stored.map((b) => [b.time, b.close]),
+      );
+    }
+    // The cells kept from the cold read answer again; sessions now kept whole answer new symbols.
+    expect((await get(url)).body).toEqual(cold.body);
+    expect(cold.body.quality).toEqual([DAYS.map(() => 100), DAYS.map(() => 98.46)]);
+    const warm = await get("/api/quality?symbols=T3,T0&from=2024-03-11&to=2024-03-15");
+    expect(warm.body.quality).toEqual(cold.body.quality);
+    expect(warm.body.gaps).toEqual([DAYS.map(() => 0), DAYS.map(() => 2)]);
   });
 
   it("refuses unknown symbols in /api/quality and /api/events, naming them", async () => {

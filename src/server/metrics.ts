@@ -83,7 +83,7 @@ export class EngineMetrics {
     );
     new Counter({
       name: `${p}boundaries_total`,
-      help: "Session boundaries passed, by type (preOpen, open, close, postClose, roll).",
+      help: "Session boundaries passed, by type (preOpen, open, breakStart, breakEnd, close, postClose, roll).",
       labelNames: ["type"],
       registers,
       collect() {
@@ -185,7 +185,7 @@ export class EngineMetrics {
       help: "/api/events clients dropped for falling behind.",
       registers,
     });
-    const kinds = ["preOpen", "open", "close", "postClose", "roll"] as const;
+    const kinds = ["preOpen", "open", "breakStart", "breakEnd", "close", "postClose", "roll"] as const;
     const offs = kinds.map((kind) => engine.on(kind, (e) => this.boundary(e)));
     this.off = () => {
       for (const off of offs) off();

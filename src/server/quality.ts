@@ -3,6 +3,7 @@ import type { Calendar, Session } from "../calendar/types.js";
 import { detectGaps } from "../gaps/index.js";
 import type { DateString } from "../model/time.js";
 import type { Repository } from "../store/types.js";
+import { groupByCode, pauser, readCoded } from "./coded-read.js";
 import type { ReadLimiter } from "./read-limit.js";
 
 /** Bar quality of symbols x sessions, as the dashboard's heatmap draws it. */
@@ -31,8 +32,6 @@ export type KnownCells = (symbol: string, date: DateString) => QualityCell | und
 export const MAX_QUALITY_CELLS = 10_000;
 /** Rows per chunk of a quality read: the main thread converts one chunk at a time. */
 const CHUNK_ROWS = 8192;
-/** Wall ms of conversion after which a read yields to the event loop. */
-const YIELD_MS = 4;
 const cellKey = (symbol: string, date: string, extended: boolean) =>
   `${symbol}\t${date}\t${extended ? 1 : 0}`;
 
@@ -107,12 +106,19 @@ export class QualityReader {
       }
       return this.keep(symbol, session, upTo, extended, detectGaps(bars.time, bars.length, minutes, upTo));
     };
-    const cells: (QualityCell | undefined)[][] = symbols.map((symbol) =>
-      sessions.map(
-        (s) =>
-          known(symbol, s.date) ?? this.cells.get(cellKey(symbol, s.date, extended)) ?? fromMemory(symbol, s),
-      ),
-    );
+    const cells: (QualityCell | undefined)[][] = [];
+    const pause = pauser();
+    for (const symbol of symbols) {
+      cells.push(
+        sessions.map(
+          (s) =>
+            known(symbol, s.date) ??
+            this.cells.get(cellKey(symbol, s.date, extended)) ??
+            fromMemory(symbol, s),
+        ),
+      );
+      await pause();
+    }
     const wanted: number[] = [];
     let lo = sessions.length;
     let hi = -1;
@@ -147,9 +153,6 @@ export class QualityReader {
     upTo: number,
     extended: boolean,
   ): Promise<QualityCell[][]> {
-    const index = new Map(symbols.map((s, i) => [s, i]));
-    const times = symbols.map(() => new Float64Array(256));
-    const lengths = new Int32Array(symbols.length);
     const startOf = (s: Session) => (extended ? s.preOpen : s.open);
     const endOf = (s: Session) => (extended ? s.postClose : s.close);
     const query = {
@@ -158,43 +161,38 @@ export class QualityReader {
       from: startOf(sessions[0]),
       to: endOf(sessions[sessions.length - 1]),
     };
-    let since = performance.now();
-    for await (const c of this.repository.streamBars(query, CHUNK_ROWS)) {
-      for (let r = 0; r < c.length; r++) {
-        const k = index.get(c.symbol[r])!;
-        let t = times[k];
-        if (lengths[k] === t.length) {
-          const grown = new Float64Array(t.length * 2);
-          grown.set(t);
-          times[k] = t = grown;
-        }
-        t[lengths[k]++] = c.time[r];
-      }
-      if (performance.now() - since > YIELD_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        since = performance.now();
+    const chunks = await readCoded(this.repository, query, CHUNK_ROWS);
+    // Each symbol's times together, in time order.
+    const { start, count, rows } = groupByCode(chunks, symbols.length);
+    const all = new Float64Array(rows);
+    const at = start.slice();
+    const pause = pauser();
+    for (const c of chunks) {
+      for (let from = 0; from < c.length; from += CHUNK_ROWS) {
+        const end = Math.min(c.length, from + CHUNK_ROWS);
+        for (let i = from; i < end; i++) all[at[c.code[i]]++] = c.time[i];
+        await pause();
       }
     }
-    return symbols.map((symbol, k) => {
-      const time = times[k];
-      const length = lengths[k];
+    const expected = sessions.map((session) => this.calendar.expectedMinutes(session, extended));
+    const cells: QualityCell[][] = [];
+    for (let k = 0; k < symbols.length; k++) {
+      const time = all.subarray(start[k], start[k] + count[k]);
+      const row: QualityCell[] = [];
       let i = 0;
-      return sessions.map((session) => {
-        const start = startOf(session);
-        const end = endOf(session);
-        while (i < length && time[i] < start) i++;
+      for (let d = 0; d < sessions.length; d++) {
+        const end = endOf(sessions[d]);
+        while (i < time.length && time[i] < startOf(sessions[d])) i++;
         let j = i;
-        while (j < length && time[j] < end) j++;
-        const r = detectGaps(
-          time.subarray(i, j),
-          j - i,
-          this.calendar.expectedMinutes(session, extended),
-          upTo,
-        );
+        while (j < time.length && time[j] < end) j++;
+        const r = detectGaps(time.subarray(i, j), j - i, expected[d], upTo);
+        row.push(this.keep(symbols[k], sessions[d], upTo, extended, r));
         i = j;
-        return this.keep(symbol, session, upTo, extended, r);
-      });
-    });
+      }
+      cells.push(row);
+      await pause();
+    }
+    return cells;
   }
 
   /** A cell from an audit, kept when its session had ended by the clock. */

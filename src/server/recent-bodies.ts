@@ -1,4 +1,8 @@
-import type { SessionBar } from "../model/bar.js";
+/** Completed bars as the route has them: how many, and each one's time (a `BarView` is one). */
+export interface TimedBars {
+  readonly length: number;
+  time(i: number): number;
+}
 
 interface Entry {
   generation: number;
@@ -28,18 +32,12 @@ export class RecentBodies {
   }
 
   /** The answer for these bars: the kept one when still good, else `build()` (and kept). */
-  body(
-    symbol: string,
-    interval: string,
-    n: number,
-    bars: readonly SessionBar[],
-    build: () => string,
-  ): string {
+  body(symbol: string, interval: string, n: number, bars: TimedBars, build: () => string): string {
     const key = `${symbol}\t${interval}\t${n}`;
     const generation = this.generations.get(symbol) ?? 0;
     const length = bars.length;
-    const first = length > 0 ? bars[0].time : Number.NaN;
-    const last = length > 0 ? bars[length - 1].time : Number.NaN;
+    const first = length > 0 ? bars.time(0) : Number.NaN;
+    const last = length > 0 ? bars.time(length - 1) : Number.NaN;
     const hit = this.bodies.get(key);
     if (
       hit &&

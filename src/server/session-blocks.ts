@@ -1,8 +1,8 @@
 import { LRUCache } from "lru-cache";
 import type { MinuteBars } from "../aggregate/index.js";
 import type { Session } from "../calendar/types.js";
-import type { BarColumns } from "../model/bar.js";
 import type { Repository } from "../store/types.js";
+import { groupByCode, pauser, readCoded } from "./coded-read.js";
 import type { ReadLimiter } from "./read-limit.js";
 
 /** One session's stored one-minute bars of every symbol (pre-market to after-hours), by symbol. */
@@ -21,8 +21,6 @@ export interface SessionBlock {
 
 /** Bytes a block holds per row (six float64 columns and the flags). */
 const ROW_BYTES = 49;
-/** Wall ms of conversion after which a block read yields to the event loop. */
-const YIELD_MS = 4;
 const CHUNK_ROWS = 2048;
 
 /** One symbol's one-minute bars as columns, as `deriveBars` and `detectGaps` take them. */
@@ -57,8 +55,9 @@ export function symbolBars(block: SessionBlock, symbol: string): SymbolMinutes {
 /**
  * Whole sessions of stored one-minute bars kept in memory for the API: point reads of one
  * symbol cost a scan of the session in the store (tens of ms in DuckDB), so the first request
- * touching a session reads it once for every symbol (one streamed read through the limiter,
- * converted chunk by chunk with yields to the event loop), and later ones slice it. Kept
+ * touching a session reads it once for every symbol (one read through the limiter: off the
+ * main thread where the store can, else streamed; placed chunk by chunk with yields to the
+ * event loop), and later ones slice it. Kept
  * `ttlMs` (another process may write the store), at most `maxBytes` of them, least recently
  * used first; concurrent requests for the same session share one read.
  */
@@ -68,6 +67,8 @@ export class SessionBlocks {
 
   constructor(
     private readonly repository: Repository,
+    /** The symbols a block holds: every symbol the store holds. */
+    private readonly storedSymbols: () => Promise<Iterable<string>>,
     private readonly limiter: ReadLimiter,
     ttlMs: number,
     readonly maxBytes = 256 << 20,
@@ -94,28 +95,17 @@ export class SessionBlocks {
   }
 
   private async read(session: Session): Promise<SessionBlock> {
-    const chunks: BarColumns[] = [];
-    const counts = new Map<string, number>();
-    let rows = 0;
-    let since = performance.now();
-    const query = { symbols: [], interval: "1m", from: session.preOpen, to: session.postClose };
-    for await (const c of this.repository.streamBars(query, CHUNK_ROWS)) {
-      for (let i = 0; i < c.length; i++) counts.set(c.symbol[i], (counts.get(c.symbol[i]) ?? 0) + 1);
-      chunks.push(c);
-      rows += c.length;
-      if (performance.now() - since > YIELD_MS) {
-        await yieldToLoop();
-        since = performance.now();
-      }
-    }
+    const symbols = [...(await this.storedSymbols())];
+    const query = { symbols, interval: "1m", from: session.preOpen, to: session.postClose };
+    const chunks = await readCoded(this.repository, query, CHUNK_ROWS);
+    // Each symbol's rows placed at its next slot: rows come in (time, symbol) order, so each
+    // symbol's stay in time order.
+    const { start, count, rows } = groupByCode(chunks, symbols.length);
     const ranges = new Map<string, { start: number; end: number }>();
-    const at = new Map<string, number>();
-    let offset = 0;
-    for (const [symbol, n] of [...counts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      ranges.set(symbol, { start: offset, end: offset + n });
-      at.set(symbol, offset);
-      offset += n;
-    }
+    symbols.forEach((symbol, k) => {
+      if (count[k] > 0) ranges.set(symbol, { start: start[k], end: start[k] + count[k] });
+    });
+    const at = start.slice();
     const block: SessionBlock = {
       session,
       ranges,
@@ -127,30 +117,24 @@ export class SessionBlocks {
       volume: new Float64Array(rows),
       flags: new Uint8Array(rows),
     };
-    // Rows come in (time, symbol) order: placing each at its symbol's next slot keeps time order.
+    const pause = pauser();
     for (const c of chunks) {
-      for (let i = 0; i < c.length; i++) {
-        const symbol = c.symbol[i];
-        const k = at.get(symbol)!;
-        at.set(symbol, k + 1);
-        block.time[k] = c.time[i];
-        block.open[k] = c.open[i];
-        block.high[k] = c.high[i];
-        block.low[k] = c.low[i];
-        block.close[k] = c.close[i];
-        block.volume[k] = c.volume[i];
-        block.flags[k] = c.flags[i];
-      }
-      if (performance.now() - since > YIELD_MS) {
-        await yieldToLoop();
-        since = performance.now();
+      for (let from = 0; from < c.length; from += CHUNK_ROWS) {
+        const end = Math.min(c.length, from + CHUNK_ROWS);
+        for (let i = from; i < end; i++) {
+          const k = at[c.code[i]]++;
+          block.time[k] = c.time[i];
+          block.open[k] = c.open[i];
+          block.high[k] = c.high[i];
+          block.low[k] = c.low[i];
+          block.close[k] = c.close[i];
+          block.volume[k] = c.volume[i];
+          block.flags[k] = c.flags[i];
+        }
+        await pause();
       }
     }
     this.blocks.set(session.date, block, { size: Math.max(1, rows * ROW_BYTES + ranges.size * 64) });
     return block;
   }
-}
-
-function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

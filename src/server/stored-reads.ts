@@ -6,6 +6,7 @@ import { parseInterval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
 import type { DateString } from "../model/time.js";
 import type { CorporateAction, Repository } from "../store/types.js";
+import { pauser } from "./coded-read.js";
 import { type KnownCells, type QualityGrid, QualityReader } from "./quality.js";
 import { ReadLimiter } from "./read-limit.js";
 import { SessionBlocks, type SymbolMinutes, symbolBars } from "./session-blocks.js";
@@ -30,8 +31,6 @@ export interface StoredReadsOptions {
 
 /** Requests spanning at most this many sessions are served from whole-session blocks. */
 const BLOCK_SESSIONS = 25;
-/** Wall ms of work after which a loop over every stored symbol yields to the event loop. */
-const YIELD_MS = 4;
 /** Stores with more symbols than this are read per request (a session block would be too big). */
 const BLOCK_SYMBOLS = 2000;
 
@@ -62,7 +61,13 @@ export class StoredReads {
     const ttl = opts.ttlMs ?? 60_000;
     this.indexTtlMs = opts.indexTtlMs ?? 5000;
     this.histories = new LRUCache({ ttl, maxSize: 4 << 20 });
-    this.blocks = new SessionBlocks(repository, new ReadLimiter(2, 256), ttl, opts.blockBytes);
+    this.blocks = new SessionBlocks(
+      repository,
+      async () => [...(await this.stored()).symbols].sort(),
+      new ReadLimiter(2, 256),
+      ttl,
+      opts.blockBytes,
+    );
     this.quality = new QualityReader(repository, calendar, new ReadLimiter(2, 32), ttl, (symbol, session) => {
       const block = this.blocks.kept(session.date);
       return block ? symbolBars(block, symbol) : undefined;
@@ -187,13 +192,10 @@ export class StoredReads {
         );
       },
     };
-    let since = performance.now();
+    const pause = pauser();
     for (const symbol of stored) {
       this.histories.set(symbol, await securityHistory(batch, symbol), { size: 256 });
-      if (performance.now() - since > YIELD_MS) {
-        await new Promise((resolve) => setImmediate(resolve));
-        since = performance.now();
-      }
+      await pause();
     }
   }
 

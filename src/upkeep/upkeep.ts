@@ -104,8 +104,11 @@ export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
   symbols(): readonly S[];
   /** One active symbol. */
   symbol(name: string): S | undefined;
-  /** Expected minute starts of the session in progress (empty between sessions). */
-  expectedMinutes(): Float64Array;
+  /**
+   * Expected minute starts of a symbol's session in progress (empty between its sessions):
+   * symbols of several markets have sessions of their own.
+   */
+  expectedMinutes(state: S): Float64Array;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: S, time: number): void | Promise<void>;
   /**
@@ -161,8 +164,8 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   private readonly gaps = new Map<string, TrackedGap[]>();
   /** Next expected-minute index to check, per symbol by the state's dense id. */
   private next = new Int32Array(0);
-  /** The expected minutes `next` indexes (a new session's start them afresh). */
-  private scanned: Float64Array | undefined;
+  /** Per symbol id, the expected minutes `next` indexes (a new session's start it afresh). */
+  private scanned: (Float64Array | undefined)[] = [];
   private readonly timers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private cycles = 0;
@@ -194,9 +197,13 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     this.timers.clear();
   }
 
-  /** A new session starts: forgets scan positions and the gaps already resolved. */
-  newSession(): void {
-    this.scanned = undefined;
+  /**
+   * A new session starts: forgets scan positions (of `states` only: one market's symbols, when
+   * a replay holds several) and the gaps already resolved.
+   */
+  newSession(states?: readonly S[]): void {
+    if (states) for (const s of states) this.scanned[s.id] = undefined;
+    else this.scanned = [];
     for (const [symbol, list] of this.gaps) {
       const open = list.filter((g) => g.state === "open" || g.state === "retrying");
       if (open.length > 0) this.gaps.set(symbol, open);
@@ -212,40 +219,44 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     if (this.host.isPaused()) return;
     const t0 = performance.now();
     const now = this.host.clock.now();
-    const expected = this.host.expectedMinutes();
     this.cycles++;
     this.lastCycleAt = now;
-    if (expected.length === 0) {
-      this.lastCycleMicros = (performance.now() - t0) * 1000;
-      this.busyMicros += this.lastCycleMicros;
-      return;
-    }
     const found: Finding[] = [];
-    const ended = endedMinutes(expected, now);
     const states = this.host.symbols();
     if (this.next.length < states.length) {
       const grown = new Int32Array(Math.max(16, states.length * 2));
       grown.set(this.next);
       this.next = grown;
     }
-    if (this.scanned !== expected) {
-      this.next.fill(0);
-      this.scanned = expected;
-    }
     const incomplete: S[] = [];
-    // The session's regular bars are unique and ended, so when as many are present as
-    // regular minutes have ended (on a contiguous minute grid), none is missing.
-    const contiguous = ended > 0 && expected[ended - 1] - expected[0] === (ended - 1) * MINUTE_MS;
     const next = this.next;
+    // Symbols of one market share their session's minutes (several markets, several arrays):
+    // what depends on the minutes is found once per array.
+    let expected: Float64Array | undefined;
+    let ended = 0;
+    let contiguous = false;
     for (let i = 0; i < states.length; i++) {
       const s = states[i];
+      const minutes = this.host.expectedMinutes(s);
+      if (minutes.length === 0) continue;
+      if (minutes !== expected) {
+        expected = minutes;
+        ended = endedMinutes(minutes, now);
+        // The session's regular bars are unique and ended, so when as many are present as
+        // regular minutes have ended (on a contiguous minute grid), none is missing.
+        contiguous = ended > 0 && minutes[ended - 1] - minutes[0] === (ended - 1) * MINUTE_MS;
+      }
       const id = s.id;
+      if (this.scanned[id] !== minutes) {
+        next[id] = 0;
+        this.scanned[id] = minutes;
+      }
       let complete: boolean;
       if (next[id] >= ended) complete = s.gaps.missingMinutes === 0 && !s.buildsFromTicks;
       else if (contiguous && s.present === ended) {
         next[id] = ended;
         complete = !s.buildsFromTicks;
-      } else complete = this.scan(s, expected, now, found);
+      } else complete = this.scan(s, minutes, now, found);
       if (!complete) incomplete.push(s);
     }
     for (const f of found) {
@@ -458,7 +469,7 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     let filled = 0;
     let abandoned = 0;
     let missing = 0;
-    const sessionStart = this.host.expectedMinutes()[0] ?? Number.POSITIVE_INFINITY;
+    const sessionStart = this.host.expectedMinutes(state)[0] ?? Number.POSITIVE_INFINITY;
     for (const g of this.gaps.get(symbol) ?? []) {
       const current = g.start >= sessionStart;
       if (g.state === "filled") filled++;
