@@ -410,6 +410,7 @@ export class Engine {
       symbols: () => this.session.all(),
       symbol: (symbol) => this.session.find(symbol),
       expectedMinutes: (state) => this.session.expectedMinutesOf(state),
+      sharedExpectedMinutes: () => this.session.sharedExpectedMinutes(),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),
