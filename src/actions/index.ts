@@ -6,6 +6,7 @@
 export type { ActionKind, ActionQuery, CorporateAction } from "../store/types.js";
 export { type CsvAction, parseActionsCsv, withReference } from "./actions-csv.js";
 export { type AdjustableBars, adjustBars } from "./adjust.js";
+export { currentTickers } from "./current-tickers.js";
 export { compactDate, exDateAfter, isoDate } from "./dates.js";
 export { type FactorRow, factorFileActions, factorRowOn, parseFactorFile } from "./factor-file.js";
 export {

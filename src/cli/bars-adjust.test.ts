@@ -62,14 +62,14 @@ function leanMinute(ticker: string, i: number): number[] {
 }
 
 /**
- * A LEAN tree with made-up minutes of AOL on 2003-10-14 and 15 and of TWX on 16 and 17, beside
- * the real map file and factor file of TWX.
+ * A LEAN tree with made-up minutes of AOL on 2003-10-14 and 15 and of TWX on 16 and 17 (AOL's
+ * alone with `aolOnly`), beside the real map file and factor file of TWX.
  */
-function twxTree(root: string): string {
+function twxTree(root: string, aolOnly = false): string {
   const usa = join(root, "equity/usa");
   for (const [ticker, days] of [
     ["aol", ["20031014", "20031015"]],
-    ["twx", ["20031016", "20031017"]],
+    ...(aolOnly ? [] : ([["twx", ["20031016", "20031017"]]] as const)),
   ] as const) {
     mkdirSync(join(usa, "minute", ticker), { recursive: true });
     for (const day of days) {
@@ -177,6 +177,9 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
         const r = await run("replay", "--symbols", "TWX", ...range, "--json", "--out", out, "--db", db);
         expect(r.code, r.stderr).toBe(0);
         replays.set(`${db}|${adjust}`, readFileSync(out, "utf8"));
+        const all = await run("replay", "--all", ...range, "--json", "--out", out, "--db", db);
+        expect(all.code, all.stderr).toBe(0);
+        replays.set(`${db}|${adjust}|all`, readFileSync(out, "utf8"));
       }
       const repository = await openRepository(db);
       const engine = await createEngine(
@@ -323,6 +326,46 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
       expect(lines.slice(0, at).filter((l) => l.type === "bar" && l.interval === "1m")).toHaveLength(780);
       expect(lines.filter((l) => l.type === "rename" || l.type === "corporateAction")).toHaveLength(1);
     }
+  });
+
+  it("replays AOL's minutes as TWX alone with --all, not AOL as a symbol of its own: the events of --symbols TWX", () => {
+    for (const adjust of ["raw", "adjusted"]) {
+      for (const db of [duckFile, pgUrl]) {
+        expect(replays.get(`${db}|${adjust}|all`), `${db} ${adjust}`).toBe(replays.get(`${db}|${adjust}`));
+      }
+    }
+  });
+
+  it("replays TWX from AOL's minutes when none is stored under TWX, with --symbols TWX and with --all", async () => {
+    const aolDb = join(dir, "aol.duckdb");
+    const ingest = await run(
+      "ingest",
+      twxTree(join(dir, "aol-lean"), true),
+      "--format",
+      "lean",
+      "--db",
+      aolDb,
+    );
+    expect([ingest.code, ingest.stdout], ingest.stderr).toEqual([
+      0,
+      expect.stringContaining("780 stored, 0 rejected"),
+    ]);
+    const range = ["--from", "2003-10-14", "--to", "2003-10-15", "--json"];
+    const replay = async (db: string, ...what: string[]) => {
+      const out = join(dir, "aol.jsonl");
+      const r = await run("replay", ...what, ...range, "--out", out, "--db", db);
+      expect(r.code, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ symbols: 1, barsIn: 780 });
+      return readFileSync(out, "utf8");
+    };
+    const whole = await replay(duckFile, "--symbols", "TWX");
+    const minutes = whole
+      .split("\n")
+      .filter((l) => l.includes('"type":"bar"') && l.includes('"interval":"1m"'));
+    expect(minutes).toHaveLength(780);
+    expect(minutes.every((l) => l.includes('"symbol":"TWX"'))).toBe(true);
+    expect(await replay(aolDb, "--symbols", "TWX")).toBe(whole);
+    expect(await replay(aolDb, "--all")).toBe(whole);
   });
 
   it("refuses a bad --adjust, --as-of without an adjustment, and adjust with n", async () => {

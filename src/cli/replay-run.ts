@@ -1,4 +1,4 @@
-import { parseAdjustMode } from "../actions/index.js";
+import { currentTickers, parseAdjustMode, securityHistories, spansWithin } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import { symbolCalendars, symbolNames } from "../config/index.js";
 import type { Config } from "../config/schema.js";
@@ -55,7 +55,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   try {
     const sessions = calendar.sessions(from, to);
     if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
-    const symbols = await replayedSymbols(config, repository, sessions);
+    const symbols = await replayedSymbols(config, repository, sessions, calendar.timeZone);
     if (symbols === undefined) return 0;
     const owned = shard ? shard.owned(symbols) : symbols;
     const fill = await openFillSource(config.upkeep.source);
@@ -96,17 +96,19 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
 }
 
 /**
- * The symbols to replay: with `allSymbols`, those with bars in the sessions (undefined, after a
- * note, when none has); otherwise the configured ones, noting those with nothing stored (an
- * InputError when none of them has anything stored).
+ * The symbols to replay: with `allSymbols`, the securities with bars in the sessions, by current
+ * ticker (undefined, after a note, when none has); otherwise the configured ones, noting those
+ * with nothing stored under any of their tickers of the dates (an InputError when none has).
  */
 async function replayedSymbols(
   config: Config,
   repository: Awaited<ReturnType<typeof openExistingStore>>,
   sessions: Parameters<typeof symbolsWithBars>[1],
+  timeZone: string,
 ): Promise<string[] | undefined> {
   if (config.allSymbols) {
-    const symbols = await symbolsWithBars(repository, sessions, config.extended);
+    const tickers = await symbolsWithBars(repository, sessions, config.extended);
+    const symbols = await currentTickers(repository, tickers, timeZone, config.from, config.to);
     if (symbols.length === 0 && sessions.length > 0) {
       note(`tickwright: no symbol has one-minute bars in ${config.from}..${config.to} in ${config.db}`);
       return undefined;
@@ -115,7 +117,11 @@ async function replayedSymbols(
   }
   const stored = new Set(await repository.symbols("1m"));
   const names = symbolNames(config);
-  const absent = names.filter((symbol) => !stored.has(symbol));
+  const histories = await securityHistories(repository, names);
+  const absent = names.filter(
+    (symbol) =>
+      !spansWithin(histories.get(symbol)!, config.from!, config.to!).some((span) => stored.has(span.ticker)),
+  );
   if (absent.length === names.length) {
     throw new InputError(
       `unknown symbol${absent.length === 1 ? "" : "s"} ${absent.join(", ")}: no one-minute bars stored in ${config.db}`,

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
 import { openRepository } from "../store/index.js";
+import { renameAction as rename } from "../testing/actions.js";
 import { createEngine } from "./engine.js";
 import type { CorporateActionEvent } from "./types.js";
 
@@ -232,16 +233,6 @@ function flat(symbol: string, dates: readonly string[], price: number) {
   return c;
 }
 
-const rename = (symbol: string, date: string, previous: string) => ({
-  symbol,
-  date,
-  kind: "rename" as const,
-  value: Number.NaN,
-  factor: 1,
-  reference: Number.NaN,
-  previous,
-});
-
 describe("a replay across renames", () => {
   const dates = XNYS.sessions("2024-03-04", "2024-03-14").map((s) => s.date);
   const on = (from: string, to: string) => dates.filter((d) => d >= from && d <= to);
@@ -312,6 +303,38 @@ describe("a replay across renames", () => {
         // History loaded at the start: AOLD's 03-04 and 03-05, not the other ANEW's 99.
         expect(history, adjust).toEqual([10, 10]);
       }
+    } finally {
+      await repository.close();
+    }
+  }, 60_000);
+});
+
+describe("allSymbols across renames", () => {
+  it("takes each stored security once, by its current ticker, not its earlier tickers as symbols of their own", async () => {
+    const repository = await openRepository(":memory:");
+    try {
+      // AOLD became ANEW on 03-07 and CNEW on 03-12; BMID was never renamed.
+      await repository.writeBars("1m", flat("AOLD", ["2024-03-06"], 10));
+      await repository.writeBars("1m", flat("ANEW", ["2024-03-07"], 20));
+      await repository.writeBars("1m", flat("CNEW", ["2024-03-12"], 30));
+      await repository.writeBars("1m", flat("BMID", ["2024-03-06"], 5));
+      await repository.writeActions([
+        rename("ANEW", "2024-03-07", "AOLD"),
+        rename("CNEW", "2024-03-12", "ANEW"),
+      ]);
+      const engine = await createEngine(
+        { allSymbols: true, from: "2024-03-06", to: "2024-03-12", upkeep: { enabled: false } },
+        { repository, calendar: XNYS },
+      );
+      const closes: string[] = [];
+      engine.on("bar", (e) => {
+        if (e.interval === "1m" && e.time === XNYS.sessionAt(e.time)!.open)
+          closes.push(`${e.symbol} ${e.close}`);
+      });
+      expect(engine.session.symbols().sort()).toEqual(["BMID", "CNEW"]);
+      await engine.run();
+      await engine.close();
+      expect(closes).toEqual(["BMID 5", "CNEW 10", "CNEW 20", "CNEW 30"]);
     } finally {
       await repository.close();
     }

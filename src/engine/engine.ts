@@ -1,4 +1,4 @@
-import { SecurityDirectory } from "../actions/index.js";
+import { currentTickers, SecurityDirectory } from "../actions/index.js";
 import { BoundaryManager, getCalendar } from "../calendar/index.js";
 import type { Calendar, Session } from "../calendar/types.js";
 import type { Clock } from "../clock/clock.js";
@@ -410,6 +410,7 @@ export class Engine {
       symbols: () => this.session.all(),
       symbol: (symbol) => this.session.find(symbol),
       expectedMinutes: (state) => this.session.expectedMinutesOf(state),
+      sharedExpectedMinutes: () => this.session.sharedExpectedMinutes(),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),
@@ -458,7 +459,7 @@ export class Engine {
  * Builds an engine from configuration (any subset of keys; defaults filled in, validated):
  * opens the store (an existing one: a DuckDB file that does not exist is an InputError naming
  * its path, nothing is created), resolves the calendar and symbols (`allSymbols` takes every
- * stored one).
+ * stored security, by its current ticker: not an earlier name of one for the dates replayed).
  * `parts` hands over ready-made pieces instead (an open repository, a calendar object).
  */
 export async function createEngine(options: ConfigInput = {}, parts: EngineParts = {}): Promise<Engine> {
@@ -467,6 +468,14 @@ export async function createEngine(options: ConfigInput = {}, parts: EngineParts
   const config = parsed.data;
   const calendar = parts.calendar ?? getCalendar(config.calendar);
   const repository = parts.repository ?? (await openRepository(config.db, { create: false }));
-  const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
+  const symbols = config.allSymbols
+    ? await currentTickers(
+        repository,
+        await repository.symbols("1m"),
+        calendar.timeZone,
+        config.from,
+        config.to,
+      )
+    : symbolNames(config);
   return new Engine(config, repository, calendar, parts, symbols);
 }

@@ -73,6 +73,8 @@ export class SessionData {
    * otherwise), and the expected minutes of the sessions of symbols not on it, by session.
    */
   private readonly calendarById: Calendar[] = [];
+  /** Symbols on a calendar other than the engine's. */
+  private otherMarkets = 0;
   private readonly otherExpected = new Map<Session, Float64Array>();
 
   constructor(
@@ -262,6 +264,7 @@ export class SessionData {
     if (!s) {
       s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar));
       this.calendarById[s.id] = calendar;
+      if (calendar !== this.calendar) this.otherMarkets++;
       s.session = calendar === this.calendar ? this.current : undefined;
       const K = this.forming.width;
       for (let k = 0; k < K; k++) s.derived.push(this.forming.series[s.id * K + k]);
@@ -379,6 +382,14 @@ export class SessionData {
       this.otherExpected.set(session, minutes);
     }
     return minutes;
+  }
+
+  /**
+   * The expected minutes of every symbol's session in progress when all follow the engine's
+   * calendar (then they are `expectedMinutes()`); undefined when some follow another.
+   */
+  sharedExpectedMinutes(): Float64Array | undefined {
+    return this.otherMarkets === 0 ? this.expectedMinutes() : undefined;
   }
 
   /** The current session's expected regular-session minute starts (cached per session). */

@@ -109,6 +109,11 @@ export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
    * symbols of several markets have sessions of their own.
    */
   expectedMinutes(state: S): Float64Array;
+  /**
+   * The expected minutes every symbol's session has, when all symbols follow one calendar
+   * (asked once per cycle instead of `expectedMinutes` per symbol); undefined otherwise.
+   */
+  sharedExpectedMinutes?(): Float64Array | undefined;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: S, time: number): void | Promise<void>;
   /**
@@ -235,9 +240,10 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     let expected: Float64Array | undefined;
     let ended = 0;
     let contiguous = false;
+    const shared = this.host.sharedExpectedMinutes?.();
     for (let i = 0; i < states.length; i++) {
       const s = states[i];
-      const minutes = this.host.expectedMinutes(s);
+      const minutes = shared ?? this.host.expectedMinutes(s);
       if (minutes.length === 0) continue;
       if (minutes !== expected) {
         expected = minutes;
