@@ -38,7 +38,9 @@ export function register(program: Command): void {
     .option("--from <date>", "first ex-date (YYYY-MM-DD)")
     .option("--to <date>", "last ex-date (YYYY-MM-DD)");
   dbOption(command).option("--format <csv|json|table>", "output format", "csv");
-  configOption(command).action(async (symbol: string, opts: ActionsOptions) => actionsCommand(symbol, opts));
+  configOption(command).action(async (symbol: string, opts: ActionsOptions) =>
+    actionsCommand(symbol.toUpperCase(), opts),
+  );
 }
 
 /** Significant digits factors are printed with (LEAN's files carry seven). */

@@ -48,6 +48,12 @@ describe.skipIf(skipWithout("../shared/data", hasSharedData()))(
       first = r.stdout;
     });
 
+    it("reads a lower-case symbol as the upper-cased one ingest stored", async () => {
+      const r = await run("bars", "spy", "--interval", "1m", "--from", "2013-10-07", "--db", db);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(first);
+    });
+
     it("prints 828 bars with --extended", async () => {
       const r = await run("bars", "SPY", "--from", "2013-10-07", "--db", db, "--extended");
       expect(r.code).toBe(0);

@@ -56,7 +56,9 @@ export function register(program: Command): void {
     .option("--calendar <name>", "the symbol's exchange calendar (default XNYS)")
     .option("--adjust <mode>", "raw, split (split-adjusted) or adjusted (splits and dividends)", "raw")
     .option("--as-of <date>", "adjust for the actions known on this date (default: every stored action)");
-  configOption(command).action(async (symbol: string, opts: BarsOptions) => barsCommand(symbol, opts));
+  configOption(command).action(async (symbol: string, opts: BarsOptions) =>
+    barsCommand(symbol.toUpperCase(), opts),
+  );
 }
 
 /** Runs `tickwright bars`. Bad options throw InvalidArgumentError (exit 2). */

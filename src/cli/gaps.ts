@@ -35,7 +35,9 @@ export function register(program: Command): void {
     .option("--format <json|table>", "output format", "table")
     .option("--extended", "expect pre-market and after-hours minutes too")
     .option("--calendar <name>", "calendar of the symbol's exchange (default XNYS)");
-  configOption(command).action(async (symbol: string, opts: GapsOptions) => gapsCommand(symbol, opts));
+  configOption(command).action(async (symbol: string, opts: GapsOptions) =>
+    gapsCommand(symbol.toUpperCase(), opts),
+  );
 }
 
 /** Runs `tickwright gaps`; bad input throws an InvalidArgumentError (exit 2). */

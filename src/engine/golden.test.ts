@@ -3,9 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingest } from "../ingest/index.js";
-import { openRepository } from "../store/index.js";
-import { hasSharedData, LEAN_ROOT, REPO_ROOT, skipWithout } from "../testing/deps.js";
+import { hasSharedData, REPO_ROOT, skipWithout } from "../testing/deps.js";
 import { ingestLeanSample } from "../testing/lean.js";
 
 /**
