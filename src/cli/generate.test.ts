@@ -38,6 +38,23 @@ describe("tickwright generate", () => {
     expect(unknown.stderr).toContain('unknown calendar "XLSE": known calendars are XNYS');
   });
 
+  it("takes a numeric ticker as a name when written with a comma (7203,), as a count without", async () => {
+    const db = join(dir, "gen-numeric.duckdb");
+    const r = await run("generate", "--symbols", "7203,", "--days", "1", "--calendar", "XTKS", "--db", db);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^generated 300 one-minute bars of 7203 over 1 session \(XTKS 2024-01-04/);
+    const counted = await run(
+      "generate",
+      "--symbols",
+      "2",
+      "--days",
+      "1",
+      "--db",
+      join(dir, "gen-count.duckdb"),
+    );
+    expect(counted.stdout).toMatch(/^generated 780 one-minute bars of 2 symbols over 1 session /);
+  });
+
   it("takes a list of symbol names and a missing rate", async () => {
     const db = join(dir, "gen-names.duckdb");
     const r = await run(

@@ -28,7 +28,11 @@ export function register(program: Command): void {
   const command = program
     .command("generate")
     .description("write realistic synthetic 1m bars (seeded random walks on a calendar's sessions)")
-    .option("--symbols <n|list>", "how many symbols (SYM001, ...) or a comma-separated list of names", "5")
+    .option(
+      "--symbols <n|list>",
+      "how many symbols (SYM001, ...), or a comma-separated list of names (a numeric ticker alone takes a comma: 7203,)",
+      "5",
+    )
     .option("--days <n>", "sessions to generate", "5");
   dbOption(command)
     .option("--seed <n>", "random seed", "1")
@@ -51,6 +55,7 @@ function badNumber(text: string, what: string, expected: string): Error {
 
 /** Runs `tickwright generate`. */
 export async function generateCommand(opts: GenerateCliOptions): Promise<void> {
+  // A number alone is a count; anything with a comma is a list, so `7203,` names ticker 7203.
   const symbols = /^\d+$/.test(opts.symbols.trim())
     ? wholeNumber(opts.symbols, "--symbols", 1)
     : list(opts.symbols);
