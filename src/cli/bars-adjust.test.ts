@@ -126,7 +126,8 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
   const pgUrl = `${TEST_PG_URL}?schema=${schema}`;
   const dir = mkdtempSync(join(tmpdir(), "tw-adjust-"));
   const duckFile = join(dir, "market.duckdb");
-  const tree = twxTree(join(dir, "lean"));
+  /** The TWX tree, built in beforeAll: nothing of ../shared is read while the suite is collected. */
+  let tree = "";
   const cli = new Map<string, string>();
   const http = new Map<string, string>();
   /** `replay --out` files of TWX by store and adjustment. */
@@ -136,6 +137,7 @@ describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("bars --adj
     cli.get(`${duckFile}|${symbol}|${interval}|${http}`)!;
 
   beforeAll(async () => {
+    tree = twxTree(join(dir, "lean"));
     const actions = join(dir, "actions.csv");
     writeFileSync(actions, "symbol,date,kind,value\nSPY,2013-10-09,split,2\n");
     const usa = join(LEAN_ROOT, "equity/usa");
