@@ -1,20 +1,8 @@
-import type { QuoteBar } from "../model/bar.js";
+import { QUOTE_FIELDS, type QuoteBar } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { isoUtc, MINUTE_MS } from "../model/time.js";
 
-const FIELDS = [
-  "time",
-  "bidOpen",
-  "bidHigh",
-  "bidLow",
-  "bidClose",
-  "bidSize",
-  "askOpen",
-  "askHigh",
-  "askLow",
-  "askClose",
-  "askSize",
-] as const;
+const FIELDS = ["time", ...QUOTE_FIELDS] as const;
 
 type QuoteField = (typeof FIELDS)[number];
 

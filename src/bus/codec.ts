@@ -1,5 +1,5 @@
 import { eventLine } from "../engine/index.js";
-import { type Bar, barProblem, type QuoteBar, type Tick } from "../model/bar.js";
+import { type Bar, barProblem, QUOTE_FIELDS, type QuoteBar, type Tick } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { RawKind } from "./subjects.js";
 
@@ -15,20 +15,6 @@ export type RawMessage =
   | { type: "clock"; at: number }
   | { type: "end"; at: number }
   | { type: "malformed"; reason: string };
-
-/** The numeric fields of a quote bar besides its time. */
-const QUOTE_FIELDS = [
-  "bidOpen",
-  "bidHigh",
-  "bidLow",
-  "bidClose",
-  "bidSize",
-  "askOpen",
-  "askHigh",
-  "askLow",
-  "askClose",
-  "askSize",
-] as const;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

@@ -158,3 +158,17 @@ export function barProblem(
   if (low > open || low > close) return "low above open/close";
   return null;
 }
+
+/** The numeric fields of a quote bar besides its time, in their stored order. */
+export const QUOTE_FIELDS = [
+  "bidOpen",
+  "bidHigh",
+  "bidLow",
+  "bidClose",
+  "bidSize",
+  "askOpen",
+  "askHigh",
+  "askLow",
+  "askClose",
+  "askSize",
+] as const;
