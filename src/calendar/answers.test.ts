@@ -296,10 +296,11 @@ describe("sessions and minutes per year, 2024-2026", () => {
 /**
  * Whole answer files of the exchanges ../shared/data does not hold, as read from the stored
  * copies of exchange_calendars (fixtures/answers/NAME.json, one a file). A file is written down
- * as what it says: its header; over [first, last], a session on every weekday at the regular
- * local hours of the era it falls in (`hours`, each from a date on), except the weekdays in
- * `closed`, and the rows in `special` word for word (other hours, or a session on a weekend
- * day). `reads` are the [offset, length] parts of the file that were read and `excerpts` rows
+ * as what it says: its header; over [first, last], a session on every trading day of the week
+ * at the regular local hours of the era it falls in (`hours`, each from a date on, for the days
+ * of the week in `days`, 0 Sunday to 6 Saturday, Monday to Friday if not given; an era whose
+ * `open` is "" ends trading on its days), except the dates in `closed`, and the rows in
+ * `special` word for word (other hours, or a session on another day). `reads` are the [offset, length] parts of the file that were read and `excerpts` rows
  * copied word for word at their offsets (at least the first whole row of each read), which
  * tie the digest to the file: written out in full, the digest must have the file's length
  * and the text of every excerpt, here and in answer-excerpts.json.gz. Our calendar must then
@@ -313,13 +314,22 @@ interface AnswerDigest {
   header: string;
   first: string;
   last: string;
-  hours: { from: string; open: string; close: string; breakStart?: string; breakEnd?: string }[];
+  hours: {
+    from: string;
+    days?: number[];
+    open: string;
+    close: string;
+    breakStart?: string;
+    breakEnd?: string;
+  }[];
   closed: string[];
   special: string[];
   reads: [number, number][];
   excerpts: { offset: number; text: string }[];
   incomplete?: string;
 }
+
+const WEEKDAYS = [1, 2, 3, 4, 5];
 
 /** The digest written out as its answer file: the rows, and the file's whole text. */
 function writeDigest(d: AnswerDigest, timeZone: string): { rows: string[]; text: string } {
@@ -332,10 +342,9 @@ function writeDigest(d: AnswerDigest, timeZone: string): { rows: string[]; text:
     const date = isoUtc(t).slice(0, 10);
     const wd = new Date(t).getUTCDay();
     const given = special.get(date);
+    const era = d.hours.filter((h) => h.from <= date && (h.days ?? WEEKDAYS).includes(wd)).at(-1);
     if (given !== undefined) rows.push(given);
-    else if (wd !== 0 && wd !== 6 && !closed.has(date)) {
-      const era = d.hours.filter((h) => h.from <= date).at(-1);
-      if (era === undefined) throw new Error(`${d.calendar}: no hours for ${date}`);
+    else if (era !== undefined && era.open !== "" && !closed.has(date)) {
       const times = [era.open, era.close, era.breakStart, era.breakEnd].map((h) => local(date, h));
       rows.push([`${date}T00:00:00Z`, ...times].join(","));
     }
