@@ -67,18 +67,34 @@ interface AnswerFile {
 
 /**
  * Where an answer file and our rules part, and why; each edits our rows into the file's.
- * XKRX: the file's last session, 2026-12-30, opens 10:00 Seoul, since exchange_calendars applies
- * the late open of the first session of 2027, past the file's end, at index -1 (its last
- * session); the rules open it at 09:00. XSWX: the file predates exchange_calendars' sourced
+ * XKRX: exchange_calendars opens the first session of a year an hour late at the New Year's Day
+ * holiday moved to the next business day of its holiday registry (Holiday(1/1,
+ * observance=next_business_day)), looked up among its sessions. The registry counts 1990-01-03
+ * a holiday, yet the sessions trade it: the late open lands on 1990-01-04, and 1990-01-03 opens
+ * 09:40. In 1994 and 2000 it lands on January 3, an ad hoc closure the registry does not know,
+ * so on no session: found at index -1, the late open goes to the file's last session,
+ * 2026-12-30 (10:00 Seoul), and 1994-01-04 and 2000-01-04 open at the regular hour. The rules
+ * open the first session of every year late (1990-01-03 at 10:40, 1994-01-04 at 10:40,
+ * 2000-01-04 at 10:00) and 2026-12-30 at 09:00. XSWX: the file predates exchange_calendars' sourced
  * 1996-2006 Swiss holidays, which our rules follow: it closes Berchtold's Day, Ascension and
  * Whit Monday 2002, National Day 2001-2005 and Christmas and New Year's Eve 1996-1997, and
  * trades 2000-01-03.
  */
 const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
-  XKRX: (rows) =>
-    rows.map((r) =>
-      r.startsWith("2026-12-30") ? r.replace(",2026-12-30T00:00:00Z,", ",2026-12-30T01:00:00Z,") : r,
-    ),
+  XKRX: (rows) => {
+    const file: Record<string, string> = {
+      "1990-01-03":
+        "1990-01-03T00:00:00Z,1990-01-03T00:40:00Z,1990-01-03T06:20:00Z,1990-01-03T02:40:00Z,1990-01-03T04:20:00Z",
+      "1990-01-04":
+        "1990-01-04T00:00:00Z,1990-01-04T01:40:00Z,1990-01-04T06:20:00Z,1990-01-04T02:40:00Z,1990-01-04T04:20:00Z",
+      "1994-01-04":
+        "1994-01-04T00:00:00Z,1994-01-04T00:40:00Z,1994-01-04T06:20:00Z,1994-01-04T02:40:00Z,1994-01-04T04:20:00Z",
+      "2000-01-04":
+        "2000-01-04T00:00:00Z,2000-01-04T00:00:00Z,2000-01-04T06:00:00Z,2000-01-04T03:00:00Z,2000-01-04T04:00:00Z",
+      "2026-12-30": "2026-12-30T00:00:00Z,2026-12-30T01:00:00Z,2026-12-30T06:30:00Z,,",
+    };
+    return rows.map((r) => file[r.slice(0, 10)] ?? r);
+  },
   XSWX: (rows) => {
     const closed = ["1996-12-24", "1996-12-31", "1997-12-24", "1997-12-31", "2001-08-01", "2002-01-02"];
     closed.push("2002-05-09", "2002-05-20", "2002-08-01", "2003-08-01", "2005-08-01");
