@@ -135,18 +135,6 @@ const EXCERPTS: {
   special: Record<string, [string, string]>;
 }[] = [
   {
-    calendar: "XPAR",
-    source: "tests/resources/xpar.csv, rows 2018-10-11 to 2019-09-27",
-    from: "2018-10-11",
-    to: "2019-09-27",
-    hours: ["09:00", "17:30"],
-    closed: ["2018-12-25", "2018-12-26", "2019-01-01", "2019-04-19", "2019-04-22", "2019-05-01"],
-    special: {
-      "2018-12-24": ["2018-12-24T08:00:00Z", "2018-12-24T13:05:00Z"],
-      "2018-12-31": ["2018-12-31T08:00:00Z", "2018-12-31T13:05:00Z"],
-    },
-  },
-  {
     calendar: "XASX",
     source: "tests/resources/xasx.csv, rows 2018-10-22 to 2019-10-10",
     from: "2018-10-22",
