@@ -72,7 +72,7 @@ interface AnswerFile {
  * session); the rules open it at 09:00. XSWX: the file predates exchange_calendars' sourced
  * 1996-2006 Swiss holidays, which our rules follow: it closes Berchtold's Day, Ascension and
  * Whit Monday 2002, National Day 2001-2005 and Christmas and New Year's Eve 1996-1997, and
- * trades 2000-01-03.
+ * trades 2000-01-03 (the whole file read: its only differences, fixtures/answers/XSWX.json).
  */
 const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
   XKRX: (rows) =>
