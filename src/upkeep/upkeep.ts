@@ -209,8 +209,9 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   newSession(states?: readonly S[]): void {
     if (states) for (const s of states) this.scanned[s.id] = undefined;
     else this.scanned = [];
-    for (const [symbol, list] of this.gaps) {
-      const open = list.filter((g) => g.state === "open" || g.state === "retrying");
+    const symbols = states ? states.map((s) => s.symbol) : [...this.gaps.keys()];
+    for (const symbol of symbols) {
+      const open = this.gaps.get(symbol)?.filter((g) => g.state === "open" || g.state === "retrying") ?? [];
       if (open.length > 0) this.gaps.set(symbol, open);
       else this.gaps.delete(symbol);
     }
