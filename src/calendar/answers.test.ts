@@ -72,7 +72,7 @@ interface AnswerFile {
  * session); the rules open it at 09:00. XSWX: the file predates exchange_calendars' sourced
  * 1996-2006 Swiss holidays, which our rules follow: it closes Berchtold's Day, Ascension and
  * Whit Monday 2002, National Day 2001-2005 and Christmas and New Year's Eve 1996-1997, and
- * trades 2000-01-03.
+ * trades 2000-01-03 (the whole file read: its only differences, fixtures/answers/XSWX.json).
  */
 const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
   XKRX: (rows) =>
@@ -134,27 +134,6 @@ const EXCERPTS: {
   closed: string[];
   special: Record<string, [string, string]>;
 }[] = [
-  {
-    calendar: "XETR",
-    source: "tests/resources/xetr.csv, rows 2021-07-08 to the end (2023-06-07)",
-    from: "2021-07-08",
-    to: "2023-06-07",
-    hours: ["09:00", "17:30"],
-    closed: [
-      "2021-12-24",
-      "2021-12-31",
-      "2022-04-15",
-      "2022-04-18",
-      "2022-12-26",
-      "2023-04-07",
-      "2023-04-10",
-      "2023-05-01",
-    ],
-    special: {
-      "2021-12-30": ["2021-12-30T08:00:00Z", "2021-12-30T13:00:00Z"],
-      "2022-12-30": ["2022-12-30T08:00:00Z", "2022-12-30T13:00:00Z"],
-    },
-  },
   {
     calendar: "XASX",
     source: "tests/resources/xasx.csv, rows 2018-10-22 to 2019-10-10",
