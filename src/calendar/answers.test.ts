@@ -133,29 +133,7 @@ const EXCERPTS: {
   hours: [string, string];
   closed: string[];
   special: Record<string, [string, string]>;
-}[] = [
-  {
-    calendar: "XASX",
-    source: "tests/resources/xasx.csv, rows 2018-10-22 to 2019-10-10",
-    from: "2018-10-22",
-    to: "2019-10-10",
-    hours: ["10:00", "16:00"],
-    closed: [
-      "2018-12-25",
-      "2018-12-26",
-      "2019-01-01",
-      "2019-01-28",
-      "2019-04-19",
-      "2019-04-22",
-      "2019-04-25",
-      "2019-06-10",
-    ],
-    special: {
-      "2018-12-24": ["2018-12-23T23:00:00Z", "2018-12-24T03:10:00Z"],
-      "2018-12-31": ["2018-12-30T23:00:00Z", "2018-12-31T03:10:00Z"],
-    },
-  },
-];
+}[] = [];
 
 /** The UTC instant of local wall time `hhmm` on `date` in `timeZone`, by Intl (model/time). */
 function localToUtc(timeZone: string, date: string, hhmm: string): number {
