@@ -107,9 +107,18 @@ async function replayedSymbols(
   timeZone: string,
 ): Promise<string[] | undefined> {
   if (config.allSymbols) {
-    const tickers = await symbolsWithBars(repository, sessions, config.extended);
+    // A symbol the `calendars` map puts on another market is looked for in that market's sessions.
+    const markets = symbolCalendars(config);
+    const tickers = await symbolsWithBars(repository, sessions, config.extended, (s) => !markets.has(s));
+    let played = sessions.length;
+    for (const name of new Set(markets.values())) {
+      const other = getCalendar(name).sessions(config.from!, config.to!);
+      const on = (s: string) => markets.get(s) === name;
+      played += other.length;
+      tickers.push(...(await symbolsWithBars(repository, other, config.extended, on)));
+    }
     const symbols = await currentTickers(repository, tickers, timeZone, config.from, config.to);
-    if (symbols.length === 0 && sessions.length > 0) {
+    if (symbols.length === 0 && played > 0) {
       note(`tickwright: no symbol has one-minute bars in ${config.from}..${config.to} in ${config.db}`);
       return undefined;
     }
