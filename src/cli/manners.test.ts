@@ -49,6 +49,11 @@ describe("every command into a closed pipe", { timeout: SPAWNS_TIMEOUT }, () => 
       [["gaps", "SYM001", ...range, "--db", db], /^date\s+expected\s+present\s+quality\s+gaps$/],
       [["replay", "--db", db, "--all", ...range], /^replayed 3 sessions of 2 symbols /],
       [
+        ["replay", "--db", db, "--all", ...range, "--out", "/dev/stdout", "--no-progress"],
+        /^\{"type":"preOpen",/,
+      ],
+      [["replay", "--db", db, "--all", ...range, "--out", "-"], /^\{"type":"preOpen",/],
+      [
         ["demo", "--db", join(dir, "demo.duckdb")],
         /^generated 9,652 one-minute bars of 5 symbols over 5 sessions /,
       ],
@@ -244,7 +249,16 @@ describe("one database default, one configuration, one set of exit codes", {
       "tickwright: cannot write --rejects /missing/dir/r.csv: no folder /missing/dir\n",
     ]);
     expect(existsSync(db)).toBe(false);
-    const collect = await runBin(["bus", "collect", "--run", "r", "--shards", "1", "--out", "/missing/dir/x.jsonl"]);
+    const collect = await runBin([
+      "bus",
+      "collect",
+      "--run",
+      "r",
+      "--shards",
+      "1",
+      "--out",
+      "/missing/dir/x.jsonl",
+    ]);
     expect([collect.code, collect.stderr]).toEqual([
       2,
       "tickwright: cannot write --out /missing/dir/x.jsonl: no folder /missing/dir\n",

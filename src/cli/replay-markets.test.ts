@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,7 +11,17 @@ const db = join(dir, "tokyo.duckdb");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
-  const spy = await runBin(["generate", "--symbols", "SPY", "--days", "3", "--start", "2024-01-03", "--db", db]);
+  const spy = await runBin([
+    "generate",
+    "--symbols",
+    "SPY",
+    "--days",
+    "3",
+    "--start",
+    "2024-01-03",
+    "--db",
+    db,
+  ]);
   const tse = await runBin([
     "generate",
     "--symbols",
@@ -47,5 +57,22 @@ describe("tickwright replay of symbols on several markets", { timeout: SPAWNS_TI
     writeFileSync(file, 'allSymbols: true\ncalendars:\n  "7203": XTKS\n');
     const config = await summary(["--config", file, ...range]);
     expect([config.barsIn, config.quality]).toEqual([2 * 390 + 2 * 300, { "7203": 100, SPY: 100 }]);
+  });
+});
+
+describe("tickwright replay --out -", { timeout: SPAWNS_TIMEOUT }, () => {
+  it("writes the events to stdout and the summary to stderr, and creates no file named -", async () => {
+    const r = await runBin(
+      ["replay", "--db", db, "--symbols", "SPY", "--from", "2024-01-04", "--to", "2024-01-04", "--out", "-"],
+      { cwd: dir },
+    );
+    const lines = r.stdout.trim().split("\n");
+    expect([r.code, lines[0], lines.at(-1)]).toEqual([
+      0,
+      '{"type":"preOpen","at":1704358800000,"calendar":"XNYS","date":"2024-01-04"}',
+      '{"type":"postClose","at":1704416400000,"calendar":"XNYS","date":"2024-01-04"}',
+    ]);
+    expect(r.stderr).toMatch(/^replayed 1 session of 1 symbol \(2024-01-04 \.\. 2024-01-04\) in /);
+    expect(existsSync(join(dir, "-"))).toBe(false);
   });
 });
