@@ -201,6 +201,16 @@ export class SessionCycle {
     else for (const s of members) this.p.bars.setSymbolWindows(s.id, windows);
   }
 
+  /**
+   * A stopped run: the session in progress counts in the run's totals as far as it was played
+   * (its expected minutes ended by the clock), so the summary's quality is the part replayed.
+   */
+  endStopped(): void {
+    if (this.active === undefined) return;
+    this.active = undefined;
+    this.accumulateQuality(this.p.members?.() ?? this.p.session.all());
+  }
+
   /** Adds the ending session's present and expected minutes to each symbol's run totals. */
   private accumulateQuality(states: readonly SymbolState[]): void {
     const data = this.p.session;
