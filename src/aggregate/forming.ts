@@ -1,5 +1,5 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import { BarFlag, type SessionBar } from "../model/bar.js";
+import { type BarColumns, BarFlag, type SessionBar } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import type { Interval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
@@ -29,6 +29,9 @@ const FIELDS = 16;
 /** Initial rows of each derived series (they double when full; a session's sizes are kept). */
 const SERIES_CAPACITY = 8;
 
+/** The columns of one-minute bars FormingBars reads a row of (a batch's, or a series'). */
+export type BarRows = Pick<BarColumns, "time" | "open" | "high" | "low" | "close" | "volume" | "flags">;
+
 /** Options of FormingBars (as DerivedBarBuilder's). */
 export interface FormingBarsOptions {
   anchor?: Anchor;
@@ -53,6 +56,16 @@ export class FormingBars {
   /** Bars completed per interval by the last `add()`. */
   readonly done: Int32Array;
   private state = new Float64Array(0);
+  /** The one-row columns `add` passes its values in. */
+  private readonly row: BarRows = {
+    time: new Float64Array(1),
+    open: new Float64Array(1),
+    high: new Float64Array(1),
+    low: new Float64Array(1),
+    close: new Float64Array(1),
+    volume: new Float64Array(1),
+    flags: new Uint8Array(1),
+  };
   /** The session each slot's plan data refers to. */
   private readonly sessions: (Session | undefined)[] = [];
   private readonly symbols: string[] = [];
@@ -135,44 +148,54 @@ export class FormingBars {
     volume: number,
     flags: number,
   ): number {
+    const row = this.row;
+    row.time[0] = time;
+    row.open[0] = open;
+    row.high[0] = high;
+    row.low[0] = low;
+    row.close[0] = close;
+    row.volume[0] = volume;
+    row.flags[0] = flags;
+    return this.addRow(id, row, 0);
+  }
+
+  /**
+   * `add` of row `i` of bar columns (a batch, or a series): the hot path's form. The bar is
+   * passed as a row index, not as values, so that no number is boxed on the way in.
+   */
+  addRow(id: number, rows: BarRows, i: number): number {
     const K = this.width;
     const done = this.done;
     let total = 0;
     for (let k = 0; k < K; k++) {
-      const n = this.addTo(id * K + k, time, open, high, low, close, volume, flags);
+      const n = this.addTo(id * K + k, rows, i);
       done[k] = n;
       total += n;
     }
     return total;
   }
 
-  /** Adds a one-minute bar to one slot; returns the bars it completed (0..2). */
-  addTo(
-    slot: number,
-    time: number,
-    open: number,
-    high: number,
-    low: number,
-    close: number,
-    volume: number,
-    flags: number,
-  ): number {
+  /** Adds row `i` of bar columns to one slot; returns the bars it completed (0..2). */
+  private addTo(slot: number, rows: BarRows, i: number): number {
     const st = this.state;
     const f = slot * FIELDS;
+    const time = rows.time[i];
     const end = st[f + END];
     // The bar falls in the forming bucket (and not in a break the daily bucket spans; a NaN
     // break fails the comparison).
     if (time > st[f + LAST] && time < end && !(time >= st[f + BREAK_START] && time < st[f + BREAK_END])) {
       st[f + LAST] = time;
+      const high = rows.high[i];
+      const low = rows.low[i];
       if (high > st[f + H]) st[f + H] = high;
       if (low < st[f + L]) st[f + L] = low;
-      st[f + C] = close;
-      st[f + V] += volume;
+      st[f + C] = rows.close[i];
+      st[f + V] += rows.volume[i];
       st[f + COUNT]++;
-      st[f + FLAGS] = st[f + FLAGS] | (flags & INHERITED_FLAGS);
+      st[f + FLAGS] = st[f + FLAGS] | (rows.flags[i] & INHERITED_FLAGS);
       return time + MINUTE_MS >= end ? this.complete(slot) : 0;
     }
-    return this.addSlow(slot, time, open, high, low, close, volume, flags);
+    return this.addSlow(slot, rows, i);
   }
 
   /** Completes slot's forming bucket if its end is <= t; returns bars completed (0 or 1). */
@@ -216,10 +239,8 @@ export class FormingBars {
    */
   rebuild(slot: number, bars1m: BarSeries, upTo: number): void {
     this.reset(slot);
-    const { time, open, high, low, close, volume, flags } = bars1m;
-    for (let i = 0; i < bars1m.length && time[i] + MINUTE_MS <= upTo; i++) {
-      this.addTo(slot, time[i], open[i], high[i], low[i], close[i], volume[i], flags[i]);
-    }
+    const time = bars1m.time;
+    for (let i = 0; i < bars1m.length && time[i] + MINUTE_MS <= upTo; i++) this.addTo(slot, bars1m, i);
     this.flushUpTo(slot, upTo);
   }
 
@@ -245,18 +266,10 @@ export class FormingBars {
   }
 
   /** A bar that starts a bucket, changes session, lies outside the session, or is out of order. */
-  private addSlow(
-    slot: number,
-    time: number,
-    open: number,
-    high: number,
-    low: number,
-    close: number,
-    volume: number,
-    flags: number,
-  ): number {
+  private addSlow(slot: number, rows: BarRows, i: number): number {
     const st = this.state;
     const f = slot * FIELDS;
+    const time = rows.time[i];
     if (!(time > st[f + LAST])) {
       const series = this.series[slot];
       throw new InvalidArgumentError(
@@ -276,13 +289,13 @@ export class FormingBars {
     if (b === plan.length || time < plan.starts[b]) return done;
     st[f + FB] = b;
     st[f + END] = ends[b];
-    st[f + O] = open;
-    st[f + H] = high;
-    st[f + L] = low;
-    st[f + C] = close;
-    st[f + V] = volume;
+    st[f + O] = rows.open[i];
+    st[f + H] = rows.high[i];
+    st[f + L] = rows.low[i];
+    st[f + C] = rows.close[i];
+    st[f + V] = rows.volume[i];
     st[f + COUNT] = 1;
-    st[f + FLAGS] = flags & INHERITED_FLAGS;
+    st[f + FLAGS] = rows.flags[i] & INHERITED_FLAGS;
     if (time + MINUTE_MS >= ends[b]) done += this.complete(slot);
     return done;
   }

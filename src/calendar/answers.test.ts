@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gunzipSync } from "node:zlib";
@@ -67,18 +67,34 @@ interface AnswerFile {
 
 /**
  * Where an answer file and our rules part, and why; each edits our rows into the file's.
- * XKRX: the file's last session, 2026-12-30, opens 10:00 Seoul, since exchange_calendars applies
- * the late open of the first session of 2027, past the file's end, at index -1 (its last
- * session); the rules open it at 09:00. XSWX: the file predates exchange_calendars' sourced
+ * XKRX: exchange_calendars opens the first session of a year an hour late at the New Year's Day
+ * holiday moved to the next business day of its holiday registry (Holiday(1/1,
+ * observance=next_business_day)), looked up among its sessions. The registry counts 1990-01-03
+ * a holiday, yet the sessions trade it: the late open lands on 1990-01-04, and 1990-01-03 opens
+ * 09:40. In 1994 and 2000 it lands on January 3, an ad hoc closure the registry does not know,
+ * so on no session: found at index -1, the late open goes to the file's last session,
+ * 2026-12-30 (10:00 Seoul), and 1994-01-04 and 2000-01-04 open at the regular hour. The rules
+ * open the first session of every year late (1990-01-03 at 10:40, 1994-01-04 at 10:40,
+ * 2000-01-04 at 10:00) and 2026-12-30 at 09:00. XSWX: the file predates exchange_calendars' sourced
  * 1996-2006 Swiss holidays, which our rules follow: it closes Berchtold's Day, Ascension and
  * Whit Monday 2002, National Day 2001-2005 and Christmas and New Year's Eve 1996-1997, and
- * trades 2000-01-03.
+ * trades 2000-01-03 (the whole file read: its only differences, fixtures/answers/XSWX.json).
  */
 const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
-  XKRX: (rows) =>
-    rows.map((r) =>
-      r.startsWith("2026-12-30") ? r.replace(",2026-12-30T00:00:00Z,", ",2026-12-30T01:00:00Z,") : r,
-    ),
+  XKRX: (rows) => {
+    const file: Record<string, string> = {
+      "1990-01-03":
+        "1990-01-03T00:00:00Z,1990-01-03T00:40:00Z,1990-01-03T06:20:00Z,1990-01-03T02:40:00Z,1990-01-03T04:20:00Z",
+      "1990-01-04":
+        "1990-01-04T00:00:00Z,1990-01-04T01:40:00Z,1990-01-04T06:20:00Z,1990-01-04T02:40:00Z,1990-01-04T04:20:00Z",
+      "1994-01-04":
+        "1994-01-04T00:00:00Z,1994-01-04T00:40:00Z,1994-01-04T06:20:00Z,1994-01-04T02:40:00Z,1994-01-04T04:20:00Z",
+      "2000-01-04":
+        "2000-01-04T00:00:00Z,2000-01-04T00:00:00Z,2000-01-04T06:00:00Z,2000-01-04T03:00:00Z,2000-01-04T04:00:00Z",
+      "2026-12-30": "2026-12-30T00:00:00Z,2026-12-30T01:00:00Z,2026-12-30T06:30:00Z,,",
+    };
+    return rows.map((r) => file[r.slice(0, 10)] ?? r);
+  },
   XSWX: (rows) => {
     const closed = ["1996-12-24", "1996-12-31", "1997-12-24", "1997-12-31", "2001-08-01", "2002-01-02"];
     closed.push("2002-05-09", "2002-05-20", "2002-08-01", "2003-08-01", "2005-08-01");
@@ -133,62 +149,7 @@ const EXCERPTS: {
   hours: [string, string];
   closed: string[];
   special: Record<string, [string, string]>;
-}[] = [
-  {
-    calendar: "XETR",
-    source: "tests/resources/xetr.csv, rows 2021-07-08 to the end (2023-06-07)",
-    from: "2021-07-08",
-    to: "2023-06-07",
-    hours: ["09:00", "17:30"],
-    closed: [
-      "2021-12-24",
-      "2021-12-31",
-      "2022-04-15",
-      "2022-04-18",
-      "2022-12-26",
-      "2023-04-07",
-      "2023-04-10",
-      "2023-05-01",
-    ],
-    special: {
-      "2021-12-30": ["2021-12-30T08:00:00Z", "2021-12-30T13:00:00Z"],
-      "2022-12-30": ["2022-12-30T08:00:00Z", "2022-12-30T13:00:00Z"],
-    },
-  },
-  {
-    calendar: "XPAR",
-    source: "tests/resources/xpar.csv, rows 2018-10-11 to 2019-09-27",
-    from: "2018-10-11",
-    to: "2019-09-27",
-    hours: ["09:00", "17:30"],
-    closed: ["2018-12-25", "2018-12-26", "2019-01-01", "2019-04-19", "2019-04-22", "2019-05-01"],
-    special: {
-      "2018-12-24": ["2018-12-24T08:00:00Z", "2018-12-24T13:05:00Z"],
-      "2018-12-31": ["2018-12-31T08:00:00Z", "2018-12-31T13:05:00Z"],
-    },
-  },
-  {
-    calendar: "XASX",
-    source: "tests/resources/xasx.csv, rows 2018-10-22 to 2019-10-10",
-    from: "2018-10-22",
-    to: "2019-10-10",
-    hours: ["10:00", "16:00"],
-    closed: [
-      "2018-12-25",
-      "2018-12-26",
-      "2019-01-01",
-      "2019-01-28",
-      "2019-04-19",
-      "2019-04-22",
-      "2019-04-25",
-      "2019-06-10",
-    ],
-    special: {
-      "2018-12-24": ["2018-12-23T23:00:00Z", "2018-12-24T03:10:00Z"],
-      "2018-12-31": ["2018-12-30T23:00:00Z", "2018-12-31T03:10:00Z"],
-    },
-  },
-];
+}[] = [];
 
 /** The UTC instant of local wall time `hhmm` on `date` in `timeZone`, by Intl (model/time). */
 function localToUtc(timeZone: string, date: string, hhmm: string): number {
@@ -289,6 +250,147 @@ describe("sessions and minutes per year, 2024-2026", () => {
         return [sessions.length, sessions.reduce((sum, s) => sum + cal.minuteCount(s), 0)];
       });
       expect(got).toEqual(years);
+    });
+  }
+});
+
+/**
+ * Whole answer files of the exchanges ../shared/data does not hold, as read from the stored
+ * copies of exchange_calendars (fixtures/answers/NAME.json, one a file). A file is written down
+ * as what it says: its header; over [first, last], a session on every trading day of the week
+ * at the regular local hours of the era it falls in (`hours`, each from a date on, for the days
+ * of the week in `days`, 0 Sunday to 6 Saturday, Monday to Friday if not given; an era whose
+ * `open` is "" ends trading on its days), except the dates in `closed`, and the rows in
+ * `special` word for word (other hours, or a session on another day). `reads` are the [offset, length] parts of the file that were read and `excerpts` rows
+ * copied word for word at their offsets (at least the first whole row of each read), which
+ * tie the digest to the file: written out in full, the digest must have the file's length
+ * and the text of every excerpt, here and in answer-excerpts.json.gz. Our calendar must then
+ * equal the file on every session inside the parts read; a digest whose reads do not yet
+ * cover its file says why in `incomplete`.
+ */
+interface AnswerDigest {
+  calendar: string;
+  source: string;
+  totalChars: number;
+  header: string;
+  first: string;
+  last: string;
+  hours: {
+    from: string;
+    days?: number[];
+    open: string;
+    close: string;
+    breakStart?: string;
+    breakEnd?: string;
+  }[];
+  closed: string[];
+  special: string[];
+  reads: [number, number][];
+  excerpts: { offset: number; text: string }[];
+  incomplete?: string;
+}
+
+const WEEKDAYS = [1, 2, 3, 4, 5];
+
+/** The digest written out as its answer file: the rows, and the file's whole text. */
+function writeDigest(d: AnswerDigest, timeZone: string): { rows: string[]; text: string } {
+  const special = new Map(d.special.map((r) => [r.slice(0, 10), r]));
+  const closed = new Set(d.closed);
+  const local = (date: string, hhmm: string | undefined) =>
+    hhmm === undefined ? "" : isoUtc(localToUtc(timeZone, date, hhmm));
+  const rows: string[] = [];
+  for (let t = Date.parse(`${d.first}T00:00:00Z`); t <= Date.parse(`${d.last}T00:00:00Z`); t += 86_400_000) {
+    const date = isoUtc(t).slice(0, 10);
+    const wd = new Date(t).getUTCDay();
+    const given = special.get(date);
+    const era = d.hours.filter((h) => h.from <= date && (h.days ?? WEEKDAYS).includes(wd)).at(-1);
+    if (given !== undefined) rows.push(given);
+    else if (era !== undefined && era.open !== "" && !closed.has(date)) {
+      const times = [era.open, era.close, era.breakStart, era.breakEnd].map((h) => local(date, h));
+      rows.push([`${date}T00:00:00Z`, ...times].join(","));
+    }
+  }
+  return { rows, text: `${d.header}\n${rows.join("\n")}\n` };
+}
+
+/** Which rows lie wholly inside the parts read: their indexes, by the rows' offsets in `text`. */
+function rowsRead(d: AnswerDigest, rows: string[]): number[] {
+  const inside: number[] = [];
+  let offset = d.header.length + 1;
+  rows.forEach((r, i) => {
+    const end = offset + r.length + 1;
+    if (d.reads.some(([o, n]) => o <= offset && end <= o + n)) inside.push(i);
+    offset = end;
+  });
+  return inside;
+}
+
+/** How many characters of [0, total) the reads leave unread. */
+function unread(reads: [number, number][], total: number): number {
+  let covered = 0;
+  let reach = 0;
+  for (const [o, n] of [...reads].sort((a, b) => a[0] - b[0])) {
+    const end = Math.min(total, o + n);
+    if (end > reach) covered += end - Math.max(o, reach);
+    reach = Math.max(reach, end);
+  }
+  return total - covered;
+}
+
+describe("exchange calendars against whole answer files read from exchange_calendars", () => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const folder = resolve(here, "fixtures/answers");
+  const names = existsSync(folder) ? readdirSync(folder).filter((f) => f.endsWith(".json")) : [];
+  const excerpts = () =>
+    (
+      JSON.parse(
+        gunzipSync(readFileSync(resolve(here, "fixtures/answer-excerpts.json.gz"))).toString("utf8"),
+      ) as { files: Record<string, AnswerFile> }
+    ).files;
+  for (const name of names) {
+    const d = JSON.parse(readFileSync(resolve(folder, name), "utf8")) as AnswerDigest;
+    const state = d.incomplete ? `incomplete (${d.incomplete})` : "the whole file read";
+    describe(`${d.calendar}: ${d.source}, ${state}`, () => {
+      const cal = getCalendar(d.calendar);
+      const { rows, text } = writeDigest(d, cal.timeZone);
+
+      it("written out, the digest has the file's length and every excerpt's text at its offset", () => {
+        expect(text.length).toBe(d.totalChars);
+        const all = [...d.excerpts, ...(excerpts()[d.calendar]?.excerpts ?? [])];
+        expect(
+          all.filter((x) => text.slice(x.offset, x.offset + x.text.length) !== x.text).map((x) => x.offset),
+        ).toEqual([]);
+        for (const [offset] of d.reads.filter(([o]) => o > 0)) {
+          expect(
+            d.excerpts.some((x) => x.offset >= offset && x.offset < offset + 200),
+            `an excerpt in the read at ${offset}`,
+          ).toBe(true);
+        }
+      });
+
+      it(d.incomplete ? "the reads are a part of the file" : "the reads cover the whole file", () => {
+        const left = unread(d.reads, d.totalChars);
+        if (d.incomplete) expect(left).toBeGreaterThan(0);
+        else expect(left).toBe(0);
+      });
+
+      it("our calendar has exactly the file's session on every date read, to the minute", () => {
+        const ours = getCalendar(d.calendar).sessions(d.first, d.last).map(row);
+        const edited = ANSWER_FILE_EDITS[d.calendar]?.(ours) ?? ours;
+        const byDate = new Map(edited.map((r) => [r.slice(0, 10), r]));
+        const read = rowsRead(d, rows);
+        expect(read.length).toBeGreaterThan(0);
+        const differ = read.filter((i) => byDate.get(rows[i].slice(0, 10)) !== rows[i]).map((i) => rows[i]);
+        expect(differ.slice(0, 10)).toEqual([]);
+        // and no session of ours on a date the file skips, between the first and last row read
+        const from = rows[read[0]].slice(0, 10);
+        const to = rows[read[read.length - 1]].slice(0, 10);
+        const inFile = new Set(rows.map((r) => r.slice(0, 10)));
+        expect(
+          edited.filter((r) => r.slice(0, 10) >= from && r.slice(0, 10) <= to && !inFile.has(r.slice(0, 10))),
+        ).toEqual([]);
+        if (!d.incomplete) expect(`${d.header}\n${edited.join("\n")}\n`).toBe(text);
+      });
     });
   }
 });

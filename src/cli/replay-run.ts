@@ -149,9 +149,14 @@ async function runEngine(
   if (bar) engine.on("roll", () => bar.increment());
   stop.onSignal(() => void engine.stop());
   if (plan.speed !== "max") {
-    note(
-      `tickwright: replaying ${plural(plan.sessions, "session")} at ${plan.speed}x real time; SIGINT or SIGTERM stops it with the summary`,
-    );
+    // Said once the replay is under way (its first event: the first session has started and
+    // its data is read), so what follows is the paced replay itself.
+    const off = engine.onAny(() => {
+      off();
+      note(
+        `tickwright: replaying ${plural(plan.sessions, "session")} at ${plan.speed}x real time; SIGINT or SIGTERM stops it with the summary`,
+      );
+    });
   }
   try {
     return await engine.run();

@@ -123,7 +123,9 @@ describe("tickwright serve stopped by a signal", () => {
 
   it("at --speed 60, ends within a second of SIGTERM while waiting for the next bar, with its summary, exit 0", async () => {
     const { child, result, url } = await serve(["--speed", "60"]);
-    while ((await health(url)).components.engine.details.state !== "running") await setTimeout(20);
+    // Under way: the first bar is in and the replay waits for the next one (a second at 60x).
+    const waiting = (d: Record<string, unknown>) => d.state === "running" && Number(d.barsIn) >= 1;
+    while (!waiting((await health(url)).components.engine.details)) await setTimeout(20);
     const t0 = performance.now();
     child.kill("SIGTERM");
     const r = await result;

@@ -229,20 +229,9 @@ export class BarPath {
     if (n1 > 0 && t <= series.time[n1 - 1]) {
       return this.reject(s.symbol, t, t === series.time[n1 - 1] ? "duplicate time" : "out-of-order time", s);
     }
-    const flags = bars.flags[i];
-    s.append(
-      t,
-      open,
-      high,
-      low,
-      close,
-      volume,
-      flags,
-      t >= this.regularStart[id] && t < this.regularEnd[id],
-      now,
-    );
+    s.append(bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now);
     this.barsIn++;
-    const completed = this.forming.add(id, t, open, high, low, close, volume, flags);
+    const completed = this.forming.addRow(id, bars, i);
     if (completed > 0) {
       const done = this.forming.done;
       for (let k = 0; k < done.length; k++) this.barsOut[this.minutes[k]] += done[k];

@@ -114,6 +114,40 @@ describe("a replay of symbols of several markets", () => {
     for (let i = 1; i < events.length; i++) expect(events[i].at).toBeGreaterThanOrEqual(events[i - 1].at);
   });
 
+  it("keeps one market's resolved gaps when another market's session starts, until its own next session, and plays only planned sessions", async () => {
+    const repository = await openRepository(":memory:");
+    repos.push(repository);
+    const [first] = XNYS.sessions(from, from);
+    const hole = (b: Bar) =>
+      b.symbol === "SPY" && b.time >= first.open + 30 * MIN && b.time < first.open + 35 * MIN;
+    const bars: Bar[] = [];
+    for (const s of XNYS.sessions(from, to))
+      bars.push(...sessionBars(XNYS, s, "SPY").filter((b) => !hole(b)));
+    for (const s of XTKS.sessions(from, to)) bars.push(...sessionBars(XTKS, s, "7203"));
+    await repository.writeBars("1m", barsToColumns(bars));
+    const engine = await createEngine(
+      { from, to: "2024-03-05", symbols: ["SPY", { symbol: "7203", calendar: "XTKS" }] },
+      { repository },
+    );
+    const seen: string[] = [];
+    engine.on("open", (b) => {
+      const gaps = engine.upkeep?.gapsOf("SPY") ?? [];
+      seen.push(
+        `${b.calendar} ${b.date}: ${gaps.map((g) => `${g.state} ${(g.start - first.open) / MIN}`).join(",")}`,
+      );
+    });
+    await engine.run();
+    // The store being replayed has nothing more, so the gap is abandoned (resolved) at once; Tokyo's
+    // session of 03-05 starts at 00:00 UTC, between New York's two sessions.
+    // Tokyo's session of 03-06 (00:00 UTC, before New York's 03-05 window ends) is not replayed.
+    expect(seen).toEqual([
+      "XTKS 2024-03-04: ",
+      "XNYS 2024-03-04: ",
+      "XTKS 2024-03-05: abandoned 30",
+      "XNYS 2024-03-05: ",
+    ]);
+  });
+
   it("holds over random calendars and symbol mixes: each symbol's minutes, bars inside its sessions, time order", async () => {
     const names = ["XNYS", "XTKS", "CMES", "XHKG", "XLON", "XKRX", "24/7"];
     const weeks = ["2024-03-04", "2024-11-04", "2025-01-27", "2025-12-22"];

@@ -68,10 +68,19 @@ export class SessionCycle {
     );
   }
 
-  /** Handles one calendar boundary. */
+  /**
+   * Handles one calendar boundary. A backtest's market plays only its planned sessions: with
+   * several markets the clock runs over all of them, past the last planned session of some.
+   */
   async onBoundary(ev: CalendarBoundary): Promise<void> {
     const { config, calendar, session: data, bars } = this.p;
     const session = ev.session;
+    if (
+      this.p.backtest &&
+      this.p.sessions.length > 0 &&
+      !this.p.sessions.some((s) => s.date === session.date)
+    )
+      return;
     const extended = config.extended;
     if (ev.type === (extended ? "preOpen" : "open")) await this.startSession(session);
     const ends = extended ? "postClose" : "close";

@@ -175,11 +175,16 @@ export class EngineStats {
     };
   }
 
-  /** "between sessions, next open at ..." while a run waits for its next session, else undefined. */
+  /**
+   * "between sessions, next open at ..." while a run waits for its next session, else undefined.
+   * A backtest waits only when it paces closed time (`paceClosed`); otherwise it moves on to the
+   * next session at once, and the moment it spends reading that session is no wait for the open.
+   */
   private betweenSessions(state: RunState): string | undefined {
+    const { config, clock, calendar } = this.p;
+    if (config.mode !== "live" && !config.paceClosed) return undefined;
     if (this.p.session.session || (state !== "running" && state !== "paused" && state !== "live"))
       return undefined;
-    const { config, clock, calendar } = this.p;
     const now = clock.now();
     const next =
       config.mode === "live"

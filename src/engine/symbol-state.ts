@@ -1,4 +1,4 @@
-import type { DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
+import type { BarRows, DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
 import type { Session } from "../calendar/types.js";
 import type { QuoteBar, Tick } from "../model/bar.js";
 import { BarSeries } from "../model/series.js";
@@ -64,21 +64,17 @@ export class SymbolState implements UpkeepSymbol {
   }
 
   /**
-   * Appends a one-minute bar that passed validation (in order, inside the session) and
-   * updates the session figures: O(1), no allocation while the series has room.
+   * Appends row `i` of bar columns, a one-minute bar that passed validation (in order, inside
+   * the session), and updates the session figures: O(1), no allocation while the series has
+   * room. The bar comes as a row index, not as values, so that no number is boxed on the way.
    */
-  append(
-    time: number,
-    open: number,
-    high: number,
-    low: number,
-    close: number,
-    volume: number,
-    flags: number,
-    regular: boolean,
-    now: number,
-  ): void {
-    this.bars.push(time, open, high, low, close, volume, flags);
+  append(rows: BarRows, i: number, regular: boolean, now: number): void {
+    const open = rows.open[i];
+    const high = rows.high[i];
+    const low = rows.low[i];
+    const close = rows.close[i];
+    const volume = rows.volume[i];
+    this.bars.push(rows.time[i], open, high, low, close, volume, rows.flags[i]);
     if (Number.isNaN(this.open)) this.open = open;
     if (high > this.high) this.high = high;
     if (low < this.low) this.low = low;

@@ -209,8 +209,9 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   newSession(states?: readonly S[]): void {
     if (states) for (const s of states) this.scanned[s.id] = undefined;
     else this.scanned = [];
-    for (const [symbol, list] of this.gaps) {
-      const open = list.filter((g) => g.state === "open" || g.state === "retrying");
+    const symbols = states ? states.map((s) => s.symbol) : [...this.gaps.keys()];
+    for (const symbol of symbols) {
+      const open = this.gaps.get(symbol)?.filter((g) => g.state === "open" || g.state === "retrying") ?? [];
       if (open.length > 0) this.gaps.set(symbol, open);
       else this.gaps.delete(symbol);
     }
@@ -218,29 +219,34 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
 
   /**
    * One cycle: detect new gaps, attempt fills that are due, complete derived bars. Skipped
-   * while paused; between sessions there is nothing to look at.
+   * while paused; between sessions there is nothing to look at. A cycle that finds every
+   * symbol complete allocates nothing and returns nothing to wait for (the common case: it
+   * runs every minute, nights included); otherwise the returned promise settles once the
+   * gaps are reported, fills attempted and derived bars flushed.
    */
-  async cycle(): Promise<void> {
+  cycle(): void | Promise<void> {
     if (this.host.isPaused()) return;
     const t0 = performance.now();
     const now = this.host.clock.now();
     this.cycles++;
     this.lastCycleAt = now;
-    const found: Finding[] = [];
+    // Between sessions of a replay on one calendar, no symbol has minutes to look at.
+    const shared = this.host.sharedExpectedMinutes?.();
+    if (shared?.length === 0) return this.account(t0);
     const states = this.host.symbols();
     if (this.next.length < states.length) {
       const grown = new Int32Array(Math.max(16, states.length * 2));
       grown.set(this.next);
       this.next = grown;
     }
-    const incomplete: S[] = [];
+    let found: Finding[] | undefined;
+    let incomplete: S[] | undefined;
     const next = this.next;
     // Symbols of one market share their session's minutes (several markets, several arrays):
     // what depends on the minutes is found once per array.
     let expected: Float64Array | undefined;
     let ended = 0;
     let contiguous = false;
-    const shared = this.host.sharedExpectedMinutes?.();
     for (let i = 0; i < states.length; i++) {
       const s = states[i];
       const minutes = shared ?? this.host.expectedMinutes(s);
@@ -262,9 +268,15 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
       else if (contiguous && s.present === ended) {
         next[id] = ended;
         complete = !s.buildsFromTicks;
-      } else complete = this.scan(s, minutes, now, found);
-      if (!complete) incomplete.push(s);
+      } else complete = this.scan(s, minutes, now, (found ??= []));
+      if (!complete) (incomplete ??= []).push(s);
     }
+    if (!incomplete && !found?.length) return this.account(t0);
+    return this.report(found ?? [], incomplete ?? [], now, t0);
+  }
+
+  /** The rest of a cycle that found gaps or incomplete symbols: events, fills, derived bars. */
+  private async report(found: Finding[], incomplete: S[], now: number, t0: number): Promise<void> {
     for (const f of found) {
       await this.host.emit({
         type: "gap",
@@ -280,6 +292,11 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
       else await this.abandon(f.gap, now, "the bar source is the store being replayed: it has nothing more");
     }
     if (incomplete.length > 0) await this.host.flushDerived(incomplete);
+    this.account(t0);
+  }
+
+  /** Adds the time since `t0` (a cycle's start) to what upkeep has cost. */
+  private account(t0: number): void {
     this.lastCycleMicros = (performance.now() - t0) * 1000;
     this.busyMicros += this.lastCycleMicros;
   }
