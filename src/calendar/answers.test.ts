@@ -49,12 +49,10 @@ for (const { calendar, file } of ANSWERS) {
 }
 
 /**
- * The answer files ../shared/data does not hold (XKRX, XETR, XPAR, XAMS, XSWX, XASX, XTSE), read
- * from stored copies of exchange_calendars and its forks: fixtures/answer-excerpts.json.gz keeps
- * each file's length and the parts of it read, each at its character offset in the file. Our
- * calendar written out in the answer file's form over the file's span must have the file's
- * length (its rows have fixed widths, so the same number of sessions, with and without breaks)
- * and the very text of every excerpt (every session in it, to the minute).
+ * Parts of the answer files ../shared/data does not hold (XKRX, XETR, XPAR, XAMS, XSWX, XASX,
+ * XTSE), read earlier from stored copies of exchange_calendars and its forks:
+ * fixtures/answer-excerpts.json.gz keeps each file's source, length and those parts, each at
+ * its character offset in the file. The whole-file digests below must reproduce every one.
  */
 interface AnswerFile {
   source: string;
@@ -104,74 +102,13 @@ const ANSWER_FILE_EDITS: Record<string, (rows: string[]) => string[]> = {
   },
 };
 
-describe("exchange calendars against excerpts of exchange_calendars' answer files", () => {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const load = () =>
-    (
-      JSON.parse(
-        gunzipSync(readFileSync(resolve(here, "fixtures/answer-excerpts.json.gz"))).toString("utf8"),
-      ) as {
-        files: Record<string, AnswerFile>;
-      }
-    ).files;
-  for (const name of ["XKRX", "XETR", "XPAR", "XAMS", "XSWX", "XASX", "XTSE"]) {
-    it(`${name}: written out over the answer file's span, it has the file's length and the text of every excerpt`, () => {
-      const file = load()[name];
-      const rows = getCalendar(name).sessions(file.first, file.last).map(row);
-      const text = `${(ANSWER_FILE_EDITS[name]?.(rows) ?? rows).join("\n")}\n`;
-      expect(text.length).toBe(file.totalChars - file.headerChars);
-      const at = (x: { offset: number; text: string }) =>
-        text.slice(x.offset - file.headerChars, x.offset - file.headerChars + x.text.length);
-      expect(file.excerpts.filter((x) => at(x) !== x.text).map((x) => x.offset)).toEqual([]);
-    });
-  }
-
-  it("XKRX: the excerpts hold 4,081 of the file's sessions; the rules open 2026-12-30 at 09:00 Seoul", () => {
-    const file = load().XKRX;
-    expect(file.excerpts.reduce((n, x) => n + x.text.split("\n").length - 1, 0)).toBe(4081);
-    expect(isoUtc(getCalendar("XKRX").sessionOn("2026-12-30")?.open ?? 0)).toBe("2026-12-30T00:00:00Z");
-  });
+it("XKRX: the rules open 2026-12-30 at 09:00 Seoul (the answer file's 10:00 is the late open of 2027's first session)", () => {
+  expect(isoUtc(getCalendar("XKRX").sessionOn("2026-12-30")?.open ?? 0)).toBe("2026-12-30T00:00:00Z");
 });
-
-/**
- * Excerpts of exchange_calendars' answer files for the exchanges whose files are not in
- * ../shared/data, read from exchange_calendars' repository (tests/resources/*.csv,
- * Apache-2.0) and written as what they say: over [from, to], a session on every weekday at
- * the regular local hours, except the weekdays listed as closed and the sessions listed
- * with other hours (UTC). Local hours are converted with Intl (`zonedToUtc`), not the
- * calendar's own zone table.
- */
-const EXCERPTS: {
-  calendar: string;
-  source: string;
-  from: string;
-  to: string;
-  hours: [string, string];
-  closed: string[];
-  special: Record<string, [string, string]>;
-}[] = [];
 
 /** The UTC instant of local wall time `hhmm` on `date` in `timeZone`, by Intl (model/time). */
 function localToUtc(timeZone: string, date: string, hhmm: string): number {
   return zonedToUtc(timeZone, Date.parse(`${date}T00:00:00Z`) / 86_400_000, parseClockTime(hhmm));
-}
-
-for (const x of EXCERPTS) {
-  describe(`${x.calendar} against an excerpt of exchange_calendars' answer file`, () => {
-    it(`matches ${x.source}`, () => {
-      const cal = getCalendar(x.calendar);
-      const want: string[] = [];
-      for (let t = Date.parse(`${x.from}T00:00:00Z`); t <= Date.parse(`${x.to}T00:00:00Z`); t += 86_400_000) {
-        const date = isoUtc(t).slice(0, 10);
-        const wd = new Date(t).getUTCDay();
-        if (wd === 0 || wd === 6 || x.closed.includes(date)) continue;
-        const [open, close] =
-          x.special[date] ?? x.hours.map((h) => isoUtc(localToUtc(cal.timeZone, date, h)));
-        want.push(`${date}T00:00:00Z,${open},${close},,`);
-      }
-      expect(cal.sessions(x.from, x.to).map(row)).toEqual(want);
-    });
-  });
 }
 
 /** Sessions and regular minutes per year 2024-2026, from the rules (hand-checked where noted). */

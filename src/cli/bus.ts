@@ -5,6 +5,7 @@ import { InvalidArgumentError } from "../model/errors.js";
 import { ExitError, list, note, out } from "./io.js";
 import {
   type ConfigOptions,
+  checkedOutPath,
   commandConfig,
   configOption,
   dbOption,
@@ -85,7 +86,7 @@ export function register(program: Command): void {
         prefix: opts.prefix,
         run: opts.run,
         shards: Number(opts.shards),
-        out: opts.out,
+        out: checkedOutPath(opts.out, "--out"),
         timeoutMs: timeout * 1000,
       });
       out(`collected ${r.events} events of run ${opts.run} from ${r.ends.length} shards into ${opts.out}`);
