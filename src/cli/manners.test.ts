@@ -244,7 +244,16 @@ describe("one database default, one configuration, one set of exit codes", {
       "tickwright: cannot write --rejects /missing/dir/r.csv: no folder /missing/dir\n",
     ]);
     expect(existsSync(db)).toBe(false);
-    const collect = await runBin(["bus", "collect", "--run", "r", "--shards", "1", "--out", "/missing/dir/x.jsonl"]);
+    const collect = await runBin([
+      "bus",
+      "collect",
+      "--run",
+      "r",
+      "--shards",
+      "1",
+      "--out",
+      "/missing/dir/x.jsonl",
+    ]);
     expect([collect.code, collect.stderr]).toEqual([
       2,
       "tickwright: cannot write --out /missing/dir/x.jsonl: no folder /missing/dir\n",
