@@ -1,7 +1,7 @@
 import type { SessionColumns } from "../calendar/index.js";
 import type { BarColumns } from "../model/bar.js";
+import type { RejectsTally } from "./rejects.js";
 import type { TimeFormat } from "./timestamps.js";
-import type { Rejection } from "./types.js";
 
 /** What the parsing thread is started with (cloned into it). */
 export interface CsvThreadSettings {
@@ -20,8 +20,8 @@ export type ToCsvThread =
   | { type: "file"; file: string; symbol?: string }
   | { type: "finish" }
   | { type: "written"; id: number; stored: number }
-  /** The rejections sent so far are in the rejects file. */
-  | { type: "rejectsTaken" }
+  /** The rejections of a `rejects` message are in the rejects file: its buffer given back. */
+  | { type: "rejectsTaken"; lines: ArrayBuffer; ack: boolean }
   | { type: "writeFailed"; id: number };
 
 /** One batch of validated bars (no flags), symbols as codes into every name sent so far. */
@@ -36,8 +36,11 @@ export interface BatchMessage extends Omit<BarColumns, "symbol" | "flags"> {
 /** Parsing thread to main thread. */
 export type FromCsvThread =
   | BatchMessage
-  /** Rejections; with `ack`, the thread waits for `rejectsTaken` before reading on. */
-  | { type: "rejects"; list: Rejection[]; ack: boolean }
+  /**
+   * Rejections: their tally, and their lines of the rejects CSV in the first `length` bytes
+   * of `lines` (moved). With `ack`, the thread waits for `rejectsTaken` before reading on.
+   */
+  | { type: "rejects"; tally: RejectsTally; lines: ArrayBuffer; length: number; ack: boolean }
   | { type: "progress"; bytesRead: number; rows: number }
   /** A file is read: its data rows, and why it failed when it did (`storeFailed`: a write failed). */
   | { type: "fileDone"; rows: number; failure?: string; storeFailed?: boolean }

@@ -113,8 +113,10 @@ export class CsvThread {
         this.writeBatch(m, interval);
         return;
       case "rejects":
-        for (const r of m.list) this.rejects.record(r);
-        if (m.ack) this.send({ type: "rejectsTaken" });
+        this.rejects.merge(m.tally, new Uint8Array(m.lines, 0, m.length));
+        this.worker.postMessage({ type: "rejectsTaken", lines: m.lines, ack: m.ack } satisfies ToCsvThread, [
+          m.lines,
+        ]);
         return;
       case "progress":
         this.current?.progress(m.bytesRead, m.rows);

@@ -12,10 +12,9 @@ import { BarBatcher, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
 import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
 import { fileFailure, openCsvFile } from "./file-read.js";
-import { Rejects } from "./rejects.js";
+import { Rejects, RejectsBuffer } from "./rejects.js";
 import { TimeRule } from "./time-rule.js";
 import { TimeParser } from "./timestamps.js";
-import type { Rejection } from "./types.js";
 
 const port = parentPort;
 if (port === null) throw new Error("csv-worker runs as a worker thread");
@@ -29,26 +28,26 @@ const cal = settings.calendar;
 const calendar = new TableCalendar(cal.name, cal.timeZone, cal.columns, cal.coverFrom, cal.coverTo);
 const time = new TimeParser(settings.timeFormat, settings.tz);
 
-let pending: Rejection[] = [];
-const rejects = new Rejects({ write: (r) => pending.push(r) }, 0);
+/** Rejections as rejects-CSV bytes: the main thread writes them as they are, holding no string per row. */
+const pending = new RejectsBuffer();
+const rejects = new Rejects(pending, 0);
 let taken: (() => void) | null = null;
-const sendRejects = () => {
-  if (pending.length === 0) return;
-  post({ type: "rejects", list: pending, ack: false });
-  pending = [];
+const handOver = (ack: boolean): boolean => {
+  const r = pending.take();
+  if (r === null) return false;
+  post({ type: "rejects", tally: r.tally, lines: r.lines, length: r.length, ack }, [r.lines]);
+  return true;
 };
+const sendRejects = () => handOver(false);
 /**
  * Hands the rejections over and waits until the main thread has them written, so that a
  * file of bad rows cannot pile them up in the main thread's queue: memory stays bounded.
  */
 const handOverRejects = (): Promise<void> | undefined => {
-  if (pending.length === 0) return undefined;
-  const done = new Promise<void>((resolve) => {
+  if (!handOver(true)) return undefined;
+  return new Promise<void>((resolve) => {
     taken = resolve;
   });
-  post({ type: "rejects", list: pending, ack: true });
-  pending = [];
-  return done;
 };
 
 const codes = new Map<string, number>();
@@ -162,8 +161,11 @@ async function readFile(file: string, symbol: string | undefined): Promise<void>
 let work: Promise<void> = Promise.resolve();
 port.on("message", (m: ToCsvThread) => {
   if (m.type === "rejectsTaken") {
-    taken?.();
-    taken = null;
+    pending.giveBack(m.lines);
+    if (m.ack) {
+      taken?.();
+      taken = null;
+    }
     return;
   }
   if (m.type === "written" || m.type === "writeFailed") {

@@ -53,6 +53,82 @@ export function rejectsCsv(rejects: readonly Rejection[]): string {
 /** Where rejections go as they occur: the rejects file, or a thread's hand-over to the main thread. */
 export interface RejectionSink {
   write(r: Rejection): void;
+  /** Lines of the rejects CSV already encoded (`count` rejections), as the parsing thread hands them over. */
+  writeLines(lines: Uint8Array, count: number): void;
+}
+
+/** What a batch of rejections adds up to, besides its lines: counts by reason and the first few. */
+export interface RejectsTally {
+  count: number;
+  byReason: Record<string, number>;
+  /** The first rejections of the batch, while fewer than SAMPLE_REJECTIONS were sampled before. */
+  samples: Rejection[];
+}
+
+/**
+ * Rejections gathered as bytes of rejects-CSV lines, for a thread to hand over in one moved
+ * buffer with a tally: the receiving thread writes the bytes as they are and never holds a
+ * string per rejection. The buffer grows to the largest hand-over and is reused when given back.
+ */
+export class RejectsBuffer implements RejectionSink {
+  private buf: Buffer;
+  private used = 0;
+  private tally: RejectsTally = { count: 0, byReason: {}, samples: [] };
+  private sampled = 0;
+  private readonly spare: ArrayBuffer[] = [];
+
+  constructor(private readonly keep = SAMPLE_REJECTIONS) {
+    this.buf = Buffer.from(new ArrayBuffer(FLUSH_BYTES));
+  }
+
+  write(r: Rejection): void {
+    const line = rejectionCsvLine(r);
+    this.reserve(line.length * 3);
+    this.used += this.buf.write(line, this.used, "utf8");
+    this.count(r);
+  }
+
+  writeLines(lines: Uint8Array, count: number): void {
+    this.reserve(lines.length);
+    this.buf.set(lines, this.used);
+    this.used += lines.length;
+    this.tally.count += count;
+  }
+
+  private count(r: Rejection): void {
+    const t = this.tally;
+    t.count++;
+    t.byReason[r.reason] = (t.byReason[r.reason] ?? 0) + 1;
+    if (this.sampled < this.keep) {
+      this.sampled++;
+      t.samples.push(r);
+    }
+  }
+
+  private reserve(bytes: number): void {
+    if (this.used + bytes <= this.buf.length) return;
+    const grown = Buffer.from(new ArrayBuffer(Math.max(2 * this.buf.length, this.used + bytes)));
+    grown.set(this.buf.subarray(0, this.used));
+    this.buf = grown;
+  }
+
+  /** Rejections gathered since the last take (null when none): their tally, and their lines in a buffer to move. */
+  take(): { tally: RejectsTally; lines: ArrayBuffer; length: number } | null {
+    if (this.tally.count === 0) return null;
+    const out = { tally: this.tally, lines: this.buf.buffer as ArrayBuffer, length: this.used };
+    const size = this.buf.length;
+    let next = this.spare.pop();
+    while (next !== undefined && next.byteLength < size) next = this.spare.pop();
+    this.buf = Buffer.from(next ?? new ArrayBuffer(size));
+    this.used = 0;
+    this.tally = { count: 0, byReason: {}, samples: [] };
+    return out;
+  }
+
+  /** A buffer handed over by `take`, given back once written. */
+  giveBack(lines: ArrayBuffer): void {
+    if (this.spare.length < 2) this.spare.push(lines);
+  }
 }
 
 /**
@@ -78,6 +154,13 @@ export class RejectsFile implements RejectionSink {
     this.pending.push(line);
     this.pendingBytes += line.length;
     if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  writeLines(lines: Uint8Array, count: number): void {
+    this.count += count;
+    this.flush();
+    const fd = this.fd as number;
+    for (let at = 0; at < lines.length; ) at += writeSync(fd, lines, at, lines.length - at);
   }
 
   private flush(): void {
@@ -125,6 +208,15 @@ export class Rejects {
     this.byReason[reason] = (this.byReason[reason] ?? 0) + 1;
     if (this.list.length < this.keep) this.list.push(r);
     this.file?.write(r);
+  }
+
+  /** Rejections handed over as a tally and their rejects-CSV lines (see RejectsBuffer). */
+  merge(tally: RejectsTally, lines: Uint8Array): void {
+    this.count += tally.count;
+    for (const reason in tally.byReason)
+      this.byReason[reason] = (this.byReason[reason] ?? 0) + tally.byReason[reason];
+    for (const r of tally.samples) if (this.list.length < this.keep) this.list.push(r);
+    this.file?.writeLines(lines, tally.count);
   }
 
   /** `add` with the raw text taken from bytes [s, e) of `b`, cut before it is decoded. */
