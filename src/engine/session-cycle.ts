@@ -221,12 +221,13 @@ export class SessionCycle {
   /** Adds the ending session's present and expected minutes to each symbol's run totals. */
   private accumulateQuality(states: readonly SymbolState[]): void {
     const data = this.p.session;
-    for (const symbol of states.map((s) => s.symbol).sort()) {
-      const m = data.metrics(symbol);
-      const acc = this.qualityTotals.get(symbol) ?? { present: 0, expected: 0 };
-      acc.present += m.present;
-      acc.expected += m.expected;
-      this.qualityTotals.set(symbol, acc);
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i];
+      const expected = data.expectedSoFarOf(s);
+      let acc = this.qualityTotals.get(s.symbol);
+      if (!acc) this.qualityTotals.set(s.symbol, (acc = { present: 0, expected: 0 }));
+      acc.present += Math.min(s.present, expected);
+      acc.expected += expected;
     }
   }
 }
