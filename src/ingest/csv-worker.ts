@@ -51,13 +51,12 @@ const handOverRejects = (): Promise<void> | undefined => {
 };
 
 const codes = new Map<string, number>();
-let scratch = new Float64Array(0);
 let nextId = 0;
 const waiting = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
 
 /**
- * Posts a batch to the main thread (its buffers moved), its rows grouped by symbol (in input
- * order within each symbol), so the store copies whole runs; resolves to the rows written.
+ * Posts a batch to the main thread, its buffers moved and its symbols as codes into every
+ * name posted so far; resolves to the rows written.
  */
 function write(_interval: string, cols: BarColumns): Promise<number> {
   const n = cols.length;
@@ -79,35 +78,21 @@ function write(_interval: string, cols: BarColumns): Promise<number> {
     }
     rowCodes[i] = lastCode;
   }
-  const next = new Int32Array(codes.size + 1);
-  for (let i = 0; i < n; i++) next[rowCodes[i] + 1]++;
-  for (let k = 0; k < codes.size; k++) next[k + 1] += next[k];
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[next[rowCodes[i]]++] = i;
-  // in place through one scratch column: the batch's own buffers are the ones moved
-  if (scratch.length < n) scratch = new Float64Array(n);
-  const group = (a: Float64Array) => {
-    for (let i = 0; i < n; i++) scratch[i] = a[order[i]];
-    a.set(scratch.subarray(0, n));
-    return a;
-  };
-  const symbolCodes = new Int32Array(n);
-  for (let i = 0; i < n; i++) symbolCodes[i] = rowCodes[order[i]];
   const id = nextId++;
   const m: BatchMessage = {
     type: "batch",
     id,
     length: n,
     names,
-    codes: symbolCodes,
-    time: group(cols.time),
-    open: group(cols.open),
-    high: group(cols.high),
-    low: group(cols.low),
-    close: group(cols.close),
-    volume: group(cols.volume),
-    trades: group(cols.trades),
-    vwap: group(cols.vwap),
+    codes: rowCodes,
+    time: cols.time,
+    open: cols.open,
+    high: cols.high,
+    low: cols.low,
+    close: cols.close,
+    volume: cols.volume,
+    trades: cols.trades,
+    vwap: cols.vwap,
   };
   const moved = [m.codes, m.time, m.open, m.high, m.low, m.close, m.volume, m.trades, m.vwap].map(
     (a) => a.buffer as ArrayBuffer,

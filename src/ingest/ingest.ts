@@ -8,7 +8,7 @@ import type { Repository } from "../store/types.js";
 import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, type BarWriter, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
-import { CsvThread, csvThreadSettings } from "./csv-thread.js";
+import { type CodedBarWriter, CsvThread, csvThreadSettings } from "./csv-thread.js";
 import { fileFailure, ioMessage, openCsvFile } from "./file-read.js";
 import { classifyLeanPath, importLeanFile, type LeanFile, type LeanSink } from "./lean.js";
 import { importParquetBars } from "./parquet.js";
@@ -112,6 +112,26 @@ function storeWriter(repo: Repository): BarWriter {
     repo.writeBars(interval, cols).catch((err: unknown) => {
       throw storeError(repo, err);
     });
+}
+
+/**
+ * Batches of coded symbols into the repository: through `writeCodedBars` when it has one,
+ * else as `writeBars` of the symbols spelled out. Failures as StoreErrors.
+ */
+function codedStoreWriter(repo: Repository): CodedBarWriter {
+  const write = storeWriter(repo);
+  if (repo.writeCodedBars === undefined) {
+    return (interval, bars, names) => {
+      const { code, ...rest } = bars;
+      return write(interval, { ...rest, symbol: Array.from(code, (c) => names[c]) });
+    };
+  }
+  return (interval, bars, names) =>
+    (repo.writeCodedBars as NonNullable<Repository["writeCodedBars"]>)
+      .call(repo, interval, bars, names)
+      .catch((err: unknown) => {
+        throw storeError(repo, err);
+      });
 }
 
 /** A failure message `FILE: reason` or `FILE:LINE: reason` as a FileFailure. */
@@ -259,7 +279,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const csvThread = (): CsvThread => {
     thread ??= new CsvThread(
       threadSettings as NonNullable<typeof threadSettings>,
-      storeWriter(repo),
+      codedStoreWriter(repo),
       rejects,
     );
     return thread;
