@@ -5,7 +5,13 @@ import { type Calendar, TableCalendar } from "../calendar/index.js";
 import { InputError } from "../model/errors.js";
 import { DAY_MS } from "../model/time.js";
 import type { CodedBarColumns } from "../store/index.js";
-import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
+import {
+  type BatchMessage,
+  batchArrays,
+  type CsvThreadSettings,
+  type FromCsvThread,
+  type ToCsvThread,
+} from "./csv-protocol.js";
 import type { Rejects } from "./rejects.js";
 
 /**
@@ -171,7 +177,12 @@ export class CsvThread {
       try {
         const stored = await this.write(interval, cols, this.names);
         this.stored += stored;
-        this.send({ type: "written", id: m.id, stored });
+        const { codes, time, open, high, low, close, volume, trades, vwap } = m;
+        const arrays = { codes, time, open, high, low, close, volume, trades, vwap };
+        this.worker.postMessage(
+          { type: "written", id: m.id, stored, arrays } satisfies ToCsvThread,
+          batchArrays(arrays),
+        );
       } catch (error) {
         this.storeFailure = { error };
         this.send({ type: "writeFailed", id: m.id });

@@ -4,7 +4,7 @@ import { getCalendar } from "../calendar/index.js";
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
-import type { Repository } from "../store/types.js";
+import type { CodedBarColumns, Repository } from "../store/types.js";
 import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, type BarWriter, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
@@ -119,19 +119,15 @@ function storeWriter(repo: Repository): BarWriter {
  * else as `writeBars` of the symbols spelled out. Failures as StoreErrors.
  */
 function codedStoreWriter(repo: Repository): CodedBarWriter {
-  const write = storeWriter(repo);
-  if (repo.writeCodedBars === undefined) {
-    return (interval, bars, names) => {
-      const { code, ...rest } = bars;
-      return write(interval, { ...rest, symbol: Array.from(code, (c) => names[c]) });
-    };
-  }
+  const write = (interval: string, bars: CodedBarColumns, names: readonly string[]) => {
+    if (repo.writeCodedBars) return repo.writeCodedBars(interval, bars, names);
+    const { code, ...rest } = bars;
+    return repo.writeBars(interval, { ...rest, symbol: Array.from(code, (c) => names[c]) });
+  };
   return (interval, bars, names) =>
-    (repo.writeCodedBars as NonNullable<Repository["writeCodedBars"]>)
-      .call(repo, interval, bars, names)
-      .catch((err: unknown) => {
-        throw storeError(repo, err);
-      });
+    write(interval, bars, names).catch((err: unknown) => {
+      throw storeError(repo, err);
+    });
 }
 
 /** A failure message `FILE: reason` or `FILE:LINE: reason` as a FileFailure. */
