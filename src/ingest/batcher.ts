@@ -48,14 +48,22 @@ export class SeenTimes {
 
   /** True when `t` was seen before; otherwise records it. */
   seen(t: number): boolean {
+    // the common case (a later time, room left) small enough to be inlined into the caller
+    if (t > this.last && this.n < this.times.length && this.set === null) {
+      this.times[this.n++] = t;
+      this.last = t;
+      return false;
+    }
+    return this.seenSlowly(t);
+  }
+
+  private seenSlowly(t: number): boolean {
     const set = this.set;
     if (set === null) {
       if (t > this.last) {
-        if (this.n === this.times.length) {
-          const grown = new Float64Array(this.n * 2);
-          grown.set(this.times);
-          this.times = grown;
-        }
+        const grown = new Float64Array(this.n * 2);
+        grown.set(this.times);
+        this.times = grown;
         this.times[this.n++] = t;
         this.last = t;
         return false;
@@ -143,6 +151,10 @@ export interface BatcherOptions {
  */
 export class BarBatcher {
   private readonly alloc: () => BatchBuffers;
+  private readonly values = new Float64Array(8);
+  /** The last time the rule was asked about, and its answer (rows of many symbols share times). */
+  private ruleTime = Number.NaN;
+  private ruleProblem: string | null = null;
   private cols: BarColumns;
   private codes: Int32Array;
   private readonly pending: Promise<void>[] = [];
@@ -202,24 +214,36 @@ export class BarBatcher {
     trades: number,
     vwap: number,
   ): string | null {
-    return this.addEntry(this.symbolEntry(symbol), time, open, high, low, close, volume, trades, vwap);
+    const v = this.values;
+    v[0] = time;
+    v[1] = open;
+    v[2] = high;
+    v[3] = low;
+    v[4] = close;
+    v[5] = volume;
+    v[6] = trades;
+    v[7] = vwap;
+    return this.addRow(this.symbolEntry(symbol), v);
   }
 
-  /** `add` with the symbol as `symbolEntry` gave it (a reader that interns symbols looks each up once). */
-  addEntry(
-    symbol: SymbolEntry | string,
-    time: number,
-    open: number,
-    high: number,
-    low: number,
-    close: number,
-    volume: number,
-    trades: number,
-    vwap: number,
-  ): string | null {
-    const timeProblem = this.rule.problem(time);
-    if (timeProblem !== null) return timeProblem;
+  /**
+   * `add` with the symbol as `symbolEntry` gave it and the row's numbers in `v` (time, open,
+   * high, low, close, volume, trades, vwap): a reader of many rows passes them so, without
+   * a number object per field (doubles passed to a call are boxed).
+   */
+  addRow(symbol: SymbolEntry | string, v: Float64Array): string | null {
+    const time = v[0];
+    if (time !== this.ruleTime) {
+      this.ruleProblem = this.rule.problem(time);
+      this.ruleTime = time;
+    }
+    if (this.ruleProblem !== null) return this.ruleProblem;
     if (typeof symbol === "string") return symbol;
+    const open = v[1];
+    const high = v[2];
+    const low = v[3];
+    const close = v[4];
+    const volume = v[5];
     const problem = barProblem(open, high, low, close, volume);
     if (problem !== null) return problem;
     if (symbol.times.seen(time)) return REASON.duplicate;
@@ -233,8 +257,8 @@ export class BarBatcher {
     c.low[i] = low;
     c.close[i] = close;
     c.volume[i] = volume;
-    c.trades[i] = trades;
-    c.vwap[i] = vwap;
+    c.trades[i] = v[6];
+    c.vwap[i] = v[7];
     c.length = i + 1;
     if (c.length === this.batchRows) this.emit();
     return null;

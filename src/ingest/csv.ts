@@ -1,6 +1,6 @@
 import { InputError } from "../model/errors.js";
 import { type BarBatcher, fieldCountReason, REASON, type SymbolEntry } from "./batcher.js";
-import { parseNumber, splitQuoted } from "./bytes.js";
+import { readNumber, splitQuoted } from "./bytes.js";
 import { type Rejects, rawText } from "./rejects.js";
 import { TIME_FORM, TIME_FORM_NAMES, type TimeParser } from "./timestamps.js";
 
@@ -199,6 +199,7 @@ class CsvBarReader {
   private symbol: SymbolEntry | string;
   private lastTimeBytes: Uint8Array = new Uint8Array(0);
   private lastTime = Number.NaN;
+  private readonly values = new Float64Array(8);
   private readonly symbols: SymbolInterner;
   private readonly file: string;
   private readonly time: TimeParser;
@@ -220,6 +221,7 @@ class CsvBarReader {
   feed(b: Uint8Array, final: boolean): number {
     const n = b.length;
     const delim = this.delim;
+    const top = Math.max(delim, QUOTE, NL);
     let pos = 0;
     while (pos < n) {
       const s = pos;
@@ -232,6 +234,8 @@ class CsvBarReader {
       let quoted = false;
       for (; i < n; i++) {
         const c = b[i];
+        // digits and letters, most of the bytes, are above every byte looked for
+        if (c > top) continue;
         if (c === delim) {
           if (f < need) {
             fs[f] = start;
@@ -328,31 +332,34 @@ class CsvBarReader {
       this.reject(NO_SESSION_ON_DATE, b, s, e);
       return;
     }
-    const open = parseNumber(b, fs[this.iOpen], fe[this.iOpen]);
-    const high = parseNumber(b, fs[this.iHigh], fe[this.iHigh]);
-    const low = parseNumber(b, fs[this.iLow], fe[this.iLow]);
-    const close = parseNumber(b, fs[this.iClose], fe[this.iClose]);
-    const volume = parseNumber(b, fs[this.iVolume], fe[this.iVolume]);
-    let trades = Number.NaN;
-    let vwap = Number.NaN;
+    // the row's numbers go to `values` (time, open, high, low, close, volume, trades, vwap)
+    const v = this.values;
+    v[0] = t;
+    readNumber(b, fs[this.iOpen], fe[this.iOpen], v, 1);
+    readNumber(b, fs[this.iHigh], fe[this.iHigh], v, 2);
+    readNumber(b, fs[this.iLow], fe[this.iLow], v, 3);
+    readNumber(b, fs[this.iClose], fe[this.iClose], v, 4);
+    readNumber(b, fs[this.iVolume], fe[this.iVolume], v, 5);
+    v[6] = Number.NaN;
+    v[7] = Number.NaN;
     const it = this.iTrades;
     if (it >= 0 && fe[it] > fs[it]) {
-      trades = parseNumber(b, fs[it], fe[it]);
-      if (!(trades >= 0) || !Number.isFinite(trades)) {
+      readNumber(b, fs[it], fe[it], v, 6);
+      if (!(v[6] >= 0) || !Number.isFinite(v[6])) {
         this.reject("trades is not a number", b, s, e);
         return;
       }
     }
     const iv = this.iVwap;
     if (iv >= 0 && fe[iv] > fs[iv]) {
-      vwap = parseNumber(b, fs[iv], fe[iv]);
-      if (!(vwap >= 0) || !Number.isFinite(vwap)) {
+      readNumber(b, fs[iv], fe[iv], v, 7);
+      if (!(v[7] >= 0) || !Number.isFinite(v[7])) {
         this.reject("vwap is not a number", b, s, e);
         return;
       }
     }
     if (this.iSymbol >= 0) this.symbol = this.symbols.get(b, fs[this.iSymbol], fe[this.iSymbol]);
-    const problem = this.batcher.addEntry(this.symbol, t, open, high, low, close, volume, trades, vwap);
+    const problem = this.batcher.addRow(this.symbol, v);
     if (problem !== null) this.reject(problem, b, s, e);
   }
 
