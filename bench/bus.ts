@@ -5,8 +5,8 @@ import {
   BusPublisher,
   BusSubjects,
   connectBus,
-  encodeRawBar,
   ensureStreams,
+  resultBatchLines,
   Shard,
   streamNames,
 } from "../src/bus/index.js";
@@ -50,27 +50,27 @@ async function shardInWorker(job: ShardJob): Promise<void> {
     config: CONFIG,
     parts: { repository, calendar: getCalendar("XNYS") },
     maxInFlight: IN_FLIGHT,
+    batchResults: true,
   });
   parentPort!.postMessage({ ready: true });
   await shard.done;
-  const counters = shard.counters();
   await shard.stop();
   await repository.close();
-  parentPort!.postMessage({ results: counters.resultsPublished });
+  parentPort!.postMessage({ finished: true });
 }
 
-function startShard(job: Omit<ShardJob, "role">): { ready: Promise<void>; results: Promise<number> } {
+function startShard(job: Omit<ShardJob, "role">): { ready: Promise<void>; finished: Promise<void> } {
   const worker = new Worker(new URL(import.meta.url), { workerData: { ...job, role: ROLE } });
   let ready!: () => void;
-  let results!: (n: number) => void;
+  let finished!: () => void;
   const r = {
     ready: new Promise<void>((res) => (ready = res)),
-    results: new Promise<number>((res) => (results = res)),
+    finished: new Promise<void>((res) => (finished = res)),
   };
-  worker.on("message", (m: { ready?: boolean; results?: number }) => {
+  worker.on("message", (m: { ready?: boolean; finished?: boolean }) => {
     if (m.ready) ready();
-    if (m.results !== undefined) {
-      results(m.results);
+    if (m.finished) {
+      finished();
       void worker.terminate();
     }
   });
@@ -103,9 +103,35 @@ async function consumeAll(url: string, stream: string): Promise<{ until(n: numbe
   };
 }
 
+/** What the bus sent through the server in one run: every message of its raw and result streams. */
+interface Traffic {
+  raw: { subject: string; data: Uint8Array }[];
+  out: { subject: string; data: Uint8Array }[];
+}
+
+/** Every message a stream holds, in order (read after the timed part). */
+async function streamMessages(url: string, stream: string): Promise<Traffic["raw"]> {
+  const bus = await connectBus(url, "bench-reader");
+  const last = (await bus.jsm.streams.info(stream)).state.last_seq;
+  const c = await bus.js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+  const out: Traffic["raw"] = [];
+  for await (const m of await c.consume({ max_messages: 4096 })) {
+    out.push({ subject: m.subject, data: m.data });
+    if (m.seq >= last) break;
+  }
+  await bus.close();
+  return out;
+}
+
+function bytes(ms: Traffic["raw"]): number {
+  return ms.reduce((n, m) => n + m.data.length, 0);
+}
+
 /**
  * One run of publisher -> `shards` shards -> results consumed: wall time from the first raw
- * bar published to the last result read by a subscriber of every result.
+ * bar published to the last result read by a subscriber of every result. Raw bars go out a
+ * minute to a message (`BusPublisher` default), results a window to a message per shard
+ * (`batchResults`).
  */
 async function busRun(
   nats: TestNats,
@@ -113,14 +139,15 @@ async function busRun(
   shards: number,
   sessions: ReturnType<typeof generateBars>,
   symbols: string[],
-): Promise<{ bars: number; results: number; ms: number }> {
+): Promise<{ bars: number; results: number; ms: number; traffic: Traffic }> {
   const runs = Array.from({ length: shards }, (_, i) =>
     startShard({ nats: nats.url, prefix, index: i + 1, count: shards, symbols }),
   );
   await Promise.all(runs.map((r) => r.ready));
   const bus = await connectBus(nats.url, "bench-publisher");
   const publisher = await BusPublisher.open(bus, { prefix, maxInFlight: IN_FLIGHT });
-  const consumed = await consumeAll(nats.url, streamNames(new BusSubjects(prefix)).out);
+  const names = streamNames(new BusSubjects(prefix));
+  const consumed = await consumeAll(nats.url, names.out);
   const t0 = performance.now();
   let bars = 0;
   for (const { bars: batch } of sessions) {
@@ -131,33 +158,109 @@ async function busRun(
     }
   }
   await publisher.end(Date.parse(`${DATE}T23:59:00Z`));
-  await Promise.all(runs.map((r) => r.results));
+  await Promise.all(runs.map((r) => r.finished));
   // Every shard publishes the boundaries; the stream keeps each once (same message id).
-  const results = (await bus.jsm.streams.info(streamNames(new BusSubjects(prefix)).out)).state.messages;
-  const t1 = await consumed.until(results);
+  const t1 = await consumed.until((await bus.jsm.streams.info(names.out)).state.messages);
   await bus.close();
-  return { bars, results, ms: t1 - t0 };
+  const traffic = {
+    raw: await streamMessages(nats.url, names.raw),
+    out: await streamMessages(nats.url, names.out),
+  };
+  let results = 0;
+  for (const m of traffic.out) {
+    if (m.subject.includes(".out.batch."))
+      results += resultBatchLines(m.data).filter((l) => !l.startsWith('{"type":"progress"')).length;
+    else if (!m.subject.includes(".out.progress.")) results++;
+  }
+  return { bars, results, ms: t1 - t0, traffic };
 }
 
 /**
- * The floor: the same client publishing `count` messages of `size` bytes through the same
- * server with the same in-flight window and consuming them at once, nothing else running.
+ * The floor: the same client publishing the very messages a bus run sent (the same count,
+ * sizes and payloads: raw ones to a raw stream, results to a result stream, each from its own
+ * connection with the same in-flight window, as the publisher and the shard do) through the
+ * same server, and a consumer of each stream reading them at once; nothing else runs.
+ * Returns the wall time in ms from the first publish to the last message read.
  */
-async function floorRun(nats: TestNats, count: number, payload: Uint8Array): Promise<number> {
-  const bus = await connectBus(nats.url, "bench-floor");
-  const subjects = new BusSubjects("floor");
-  await ensureStreams(bus.jsm, subjects);
-  const publisher = new AckedPublisher(bus.js, { maxInFlight: IN_FLIGHT });
-  const consumed = await consumeAll(nats.url, streamNames(subjects).raw);
+async function floorRun(nats: TestNats, prefix: string, traffic: Traffic): Promise<number> {
+  const subjects = new BusSubjects(prefix);
+  const setup = await connectBus(nats.url, "bench-floor");
+  const names = await ensureStreams(setup.jsm, subjects);
+  const consumers = [await consumeAll(nats.url, names.raw), await consumeAll(nats.url, names.out)];
+  const send = async (ms: Traffic["raw"], subject: (i: number) => string) => {
+    const bus = await connectBus(nats.url, "bench-floor-publisher");
+    const publisher = new AckedPublisher(bus.js, { maxInFlight: IN_FLIGHT });
+    for (let i = 0; i < ms.length; i++) {
+      const r = publisher.publish(subject(i), ms[i].data, `f.${i}`);
+      if (r) await r;
+    }
+    await publisher.flush();
+    await bus.close();
+  };
   const t0 = performance.now();
-  for (let i = 0; i < count; i++) {
-    const r = publisher.publish(subjects.raw("bar", `S${i % SYMBOLS}`), payload, `f.${i}`);
-    if (r) await r;
+  await Promise.all([
+    send(traffic.raw, () => subjects.rawBatch),
+    send(traffic.out, (i) => subjects.resultBatch(i % 2)),
+  ]);
+  const t1 = Math.max(
+    await consumers[0].until(traffic.raw.length),
+    await consumers[1].until(traffic.out.length),
+  );
+  await setup.close();
+  return t1 - t0;
+}
+
+/** Each measurement is repeated, floor and bus alternating; the figures are the medians. */
+const REPEATS = 3;
+
+interface Pair {
+  bus: Awaited<ReturnType<typeof busRun>>;
+  floorMs: number;
+}
+
+async function repeated(
+  nats: TestNats,
+  sessions: ReturnType<typeof generateBars>,
+  symbols: string[],
+  shards: number,
+): Promise<Pair[]> {
+  const pairs: Pair[] = [];
+  for (let k = 0; k < REPEATS; k++) {
+    const bus = await busRun(nats, `bench${shards}r${k}`, shards, sessions, symbols);
+    pairs.push({ bus, floorMs: await floorRun(nats, `floor${shards}r${k}`, bus.traffic) });
   }
-  await publisher.flush();
-  const t1 = await consumed.until(count);
-  await bus.close();
-  return count / ((t1 - t0) / 1000);
+  return pairs;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const fmt = (x: number) => Math.round(x).toLocaleString("en-US");
+
+/** The floor's and the bus's figures of repeated pairs: medians, and each pair's ratio. */
+function figures(label: string, pairs: Pair[]): Figure[] {
+  const t = pairs[0].bus.traffic;
+  const { bars, results } = pairs[0].bus;
+  const messages = t.raw.length + t.out.length;
+  const floorMs = median(pairs.map((p) => p.floorMs));
+  const busMs = median(pairs.map((p) => p.bus.ms));
+  const ratios = pairs.map((p) => p.floorMs / p.bus.ms);
+  return [
+    {
+      name: `jetstreamFloorMessagesPerSecond${label}`,
+      value: messages / (floorMs / 1000),
+      unit: "msg/s",
+      note: `${t.raw.length} raw + ${t.out.length} result msgs, ${(bytes(t.raw) / 1e6).toFixed(1)} + ${(bytes(t.out) / 1e6).toFixed(1)} MB, median ${Math.round(floorMs)} ms: ${fmt(bars / (floorMs / 1000))} bars/s`,
+    },
+    {
+      name: `busBarsPerSecond${label}`,
+      value: bars / (busMs / 1000),
+      unit: "bars/s",
+      note: `${median(ratios).toFixed(2)}x floor (pairs ${ratios.map((r) => r.toFixed(2)).join(", ")}); ${bars} bars, ${results} results, median ${Math.round(busMs)} ms: ${fmt(messages / (busMs / 1000))} msg/s`,
+    },
+  ];
 }
 
 const group: BenchGroup = {
@@ -165,34 +268,12 @@ const group: BenchGroup = {
   async run(): Promise<Figure[]> {
     const sessions = generateBars({ symbols: SYMBOLS, days: 1, start: DATE, seed: 5 });
     const symbols = [...new Set(sessions[0].bars.symbol)].sort();
-    const b = sessions[0].bars;
-    const sample = encodeRawBar({
-      symbol: b.symbol[0],
-      time: b.time[0],
-      open: b.open[0],
-      high: b.high[0],
-      low: b.low[0],
-      close: b.close[0],
-      volume: b.volume[0],
-    });
     const nats = await TestNats.start();
     try {
-      const floor = await floorRun(nats, b.length, sample);
-      const one = await busRun(nats, "bench1", 1, sessions, symbols);
-      const two = await busRun(nats, "bench2", 2, sessions, symbols);
-      const rate = (r: { bars: number; ms: number }) => r.bars / (r.ms / 1000);
-      const note = (r: { bars: number; results: number; ms: number }) =>
-        `${(rate(r) / floor).toFixed(2)}x floor; ${r.bars} bars, ${r.results} results in ${Math.round(r.ms)} ms`;
-      return [
-        {
-          name: "jetstreamFloorMessagesPerSecond",
-          value: floor,
-          unit: "msg/s",
-          note: `${sample.length} B each`,
-        },
-        { name: "busBarsPerSecond", value: rate(one), unit: "bars/s", note: `1 shard: ${note(one)}` },
-        { name: "busBarsPerSecond2Shards", value: rate(two), unit: "bars/s", note: `2 shards: ${note(two)}` },
-      ];
+      const runs = (await repeated(nats, sessions, symbols, 1)).concat(
+        await repeated(nats, sessions, symbols, 2),
+      );
+      return [...figures("", runs.slice(0, REPEATS)), ...figures("2Shards", runs.slice(REPEATS))];
     } finally {
       await nats.stop();
     }

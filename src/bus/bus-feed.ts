@@ -1,12 +1,18 @@
 import type { Feed, FeedBatch } from "../engine/index.js";
 import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
-import { decodeRaw } from "./codec.js";
+import { batchLines, decodeBatchLine, decodeRaw, type RawMessage } from "./codec.js";
 import type { RawDelivery } from "./raw-source.js";
 import type { RawKind } from "./subjects.js";
 
-/** What a raw subject names: the clock, or a kind of data of one symbol. */
-export type RawRoute = "clock" | { kind: RawKind; symbol: string };
+/** What a raw subject names: the clock, a batch of any symbols' data, or a kind of data of one symbol. */
+export type RawRoute = "clock" | "batch" | { kind: RawKind; symbol: string };
+
+/** One line of a batch message that was rejected: its place (from 0) and its text. */
+export interface RejectedLine {
+  index: number;
+  text: string;
+}
 
 /** What the feed reads from and reports to. */
 export interface BusFeedHost {
@@ -21,8 +27,11 @@ export interface BusFeedHost {
    * has applied it and everything it caused, so the host may publish, then ack.
    */
   settle(last: RawDelivery | undefined): Promise<void>;
-  /** A message that cannot be used: dead-letter it (awaited before the ack). */
-  reject(d: RawDelivery, reason: string): Promise<void>;
+  /**
+   * A message that cannot be used, or one line of a batch (`line`; the batch's other lines
+   * still land): dead-letter it (awaited before the ack).
+   */
+  reject(d: RawDelivery, reason: string, line?: RejectedLine): Promise<void>;
 }
 
 /** One owned item of a window, with its delivery time. */
@@ -35,7 +44,9 @@ const RANK = { bar: 0, quote: 1, tick: 2 } as const;
 
 /**
  * The engine's feed from the bus: it reads the owned bars, quote bars and ticks published up
- * to the publisher's next watermark (`clock` message) as one window, ordered as the engine
+ * to the publisher's next watermark (a `clock` message, or a batch message's clock line), one
+ * per message or many in a batch message (a bad line of a batch is rejected alone, the
+ * others kept), as one window, ordered as the engine
  * orders its feeds (delivery time: bars and quote bars at their end, ticks at their time; then
  * bars, quotes, ticks; then symbol byte-wise, stable for equal keys), and hands it over as
  * batches of one kind each, in that order. `nextBatchAt()` is the watermark, so the engine's
@@ -98,6 +109,13 @@ export class BusFeed implements Feed {
         await this.rejected(d, "not a raw bar, quote, tick or clock subject");
         continue;
       }
+      if (route === "batch") {
+        const at = await this.batch(d, items);
+        if (at === undefined) continue;
+        if (at.at > this.watermark) this.watermark = at.at;
+        if (at.type === "end") this.done = true;
+        return items;
+      }
       if (route !== "clock" && !this.host.owns(route.symbol)) continue;
       const m =
         route === "clock" ? decodeRaw(d.data, undefined) : decodeRaw(d.data, route.symbol, route.kind);
@@ -106,16 +124,9 @@ export class BusFeed implements Feed {
           await this.rejected(d, m.reason);
           continue;
         case "bar":
-          items.push({ kind: "bar", at: m.bar.time + MINUTE_MS, bar: m.bar });
-          this.counts.bars++;
-          continue;
         case "quote":
-          items.push({ kind: "quote", at: m.quote.time + MINUTE_MS, quote: m.quote });
-          this.counts.quotes++;
-          continue;
         case "tick":
-          items.push({ kind: "tick", at: m.tick.time, tick: m.tick });
-          this.counts.ticks++;
+          this.keep(m, items);
           continue;
       }
       if (m.at > this.watermark) this.watermark = m.at;
@@ -124,9 +135,44 @@ export class BusFeed implements Feed {
     }
   }
 
-  private async rejected(d: RawDelivery, reason: string): Promise<void> {
+  /**
+   * The owned lines of a batch message into `items` (a bad line is rejected alone); returns
+   * its watermark line (the latest, if several), which ends the window.
+   */
+  private async batch(
+    d: RawDelivery,
+    items: Item[],
+  ): Promise<{ type: "clock" | "end"; at: number } | undefined> {
+    const lines = batchLines(d.data);
+    const owns = (symbol: string) => this.host.owns(symbol);
+    let control: { type: "clock" | "end"; at: number } | undefined;
+    for (let index = 0; index < lines.length; index++) {
+      const m = decodeBatchLine(lines[index], owns);
+      if (m.type === "skip") continue;
+      if (m.type === "malformed") await this.rejected(d, m.reason, { index, text: lines[index] });
+      else if (m.type === "clock" || m.type === "end") {
+        if (!control || m.at >= control.at) control = { type: m.type, at: m.at };
+      } else this.keep(m, items);
+    }
+    return control;
+  }
+
+  private keep(m: RawMessage & { type: "bar" | "quote" | "tick" }, items: Item[]): void {
+    if (m.type === "bar") {
+      items.push({ kind: "bar", at: m.bar.time + MINUTE_MS, bar: m.bar });
+      this.counts.bars++;
+    } else if (m.type === "quote") {
+      items.push({ kind: "quote", at: m.quote.time + MINUTE_MS, quote: m.quote });
+      this.counts.quotes++;
+    } else {
+      items.push({ kind: "tick", at: m.tick.time, tick: m.tick });
+      this.counts.ticks++;
+    }
+  }
+
+  private async rejected(d: RawDelivery, reason: string, line?: RejectedLine): Promise<void> {
     this.counts.rejected++;
-    await this.host.reject(d, reason);
+    await this.host.reject(d, reason, line);
   }
 }
 

@@ -1,5 +1,11 @@
-import { eventLine } from "../engine/index.js";
-import { type Bar, barProblem, QUOTE_FIELDS, type QuoteBar, type Tick } from "../model/bar.js";
+import {
+  type Bar,
+  type BarColumns,
+  barProblem,
+  QUOTE_FIELDS,
+  type QuoteBar,
+  type Tick,
+} from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { RawKind } from "./subjects.js";
 
@@ -21,26 +27,11 @@ const decoder = new TextDecoder();
 
 /**
  * A raw one-minute bar as a `--out` line (`{"type":"bar","at":<end>,"symbol":...,"interval":"1m",
- * "time":<start>,"open":...,"volume":...}`), UTF-8. Raw bars carry no flags.
+ * "time":<start>,"open":...,"volume":...}`, what `eventLine` writes for it), UTF-8. Raw bars
+ * carry no flags.
  */
 export function encodeRawBar(bar: Bar): Uint8Array {
-  return encoder.encode(
-    eventLine({
-      type: "bar",
-      at: bar.time + MINUTE_MS,
-      symbol: bar.symbol,
-      interval: "1m",
-      time: bar.time,
-      open: bar.open,
-      high: bar.high,
-      low: bar.low,
-      close: bar.close,
-      volume: bar.volume,
-      flags: 0,
-      count: 1,
-      expected: 1,
-    }),
-  );
+  return encoder.encode(rawBarLine(bar.symbol, bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume));
 }
 
 /** A raw quote bar as a `--out` line without `at` (`{"type":"quote","symbol":...,"time":<start>,"bidOpen":...}`). */
@@ -57,7 +48,11 @@ export function encodeRawTick(t: Tick): Uint8Array {
 
 /** A watermark or the end of the feed, as `{"type":"clock","at":<ms>}` / `{"type":"end",...}`. */
 export function encodeControl(type: "clock" | "end", at: number): Uint8Array {
-  return encoder.encode(`{"type":"${type}","at":${at}}`);
+  return encoder.encode(controlLine(type, at));
+}
+
+function controlLine(type: "clock" | "end", at: number): string {
+  return `{"type":"${type}","at":${at}}`;
 }
 
 /** Text of a payload (for dead letters and tails). */
@@ -75,14 +70,9 @@ export function payloadText(data: Uint8Array): string {
  * the subject's.
  */
 export function decodeRaw(data: Uint8Array, symbol: string | undefined, kind: RawKind = "bar"): RawMessage {
-  let v: unknown;
-  try {
-    v = JSON.parse(decoder.decode(data));
-  } catch {
-    return { type: "malformed", reason: "not JSON" };
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return bad("not a JSON object");
-  const o = v as Record<string, unknown>;
+  const v = parseObject(decoder.decode(data));
+  if ("reason" in v) return v;
+  const o = v.object;
   if (o.type === "clock" || o.type === "end") {
     if (symbol !== undefined) return bad(`a ${o.type} message on a symbol's subject`);
     return typeof o.at === "number" && Number.isFinite(o.at)
@@ -93,6 +83,99 @@ export function decodeRaw(data: Uint8Array, symbol: string | undefined, kind: Ra
     return bad(`field type: ${JSON.stringify(o.type)} is not bar, quote, tick, clock or end`);
   if (symbol === undefined) return bad(`a ${o.type} on the clock subject`);
   if (o.type !== kind) return bad(`field type: a ${o.type} on a ${kind} subject`);
+  return dataOf(o, symbol);
+}
+
+/**
+ * Several raw bars (or quote bars, ticks) in one message, on `<p>.in.batch`: one raw line per
+ * item (the form each has on its own subject: `encodeRawBar`, `encodeRawQuote`,
+ * `encodeRawTick`), separated by `\n`, and last, with `clockAt`, the watermark line
+ * `{"type":"clock","at":<clockAt>}` (as on the clock subject). Rows `from` to `to`
+ * (exclusive) of `bars`.
+ */
+export function encodeRawBatch(bars: BarColumns, from: number, to: number, clockAt?: number): Uint8Array {
+  const lines = new Array<string>(to - from);
+  for (let i = from; i < to; i++)
+    lines[i - from] = rawBarLine(
+      bars.symbol[i],
+      bars.time[i],
+      bars.open[i],
+      bars.high[i],
+      bars.low[i],
+      bars.close[i],
+      bars.volume[i],
+    );
+  if (clockAt !== undefined) lines.push(controlLine("clock", clockAt));
+  return encoder.encode(lines.join("\n"));
+}
+
+/** The lines of a batch message (see `encodeRawBatch`), undecoded. */
+export function batchLines(data: Uint8Array): string[] {
+  return decoder.decode(data).split("\n");
+}
+
+/**
+ * One line of a raw batch: a watermark (`clock` or `end`, as on the clock subject), or, for
+ * the symbol's owner (`owns(symbol)`), the item decoded with the checks of `decodeRaw` (the
+ * line's own symbol and type standing for the subject's); `skip` for another shard's symbol.
+ * A line with no symbol is malformed for every shard.
+ */
+export function decodeBatchLine(
+  line: string,
+  owns: (symbol: string) => boolean,
+): RawMessage | { type: "skip" } {
+  const v = parseObject(line);
+  if ("reason" in v) return v;
+  const o = v.object;
+  if (o.type === "clock" || o.type === "end")
+    return typeof o.at === "number" && Number.isFinite(o.at)
+      ? { type: o.type, at: o.at }
+      : bad("field at: not a finite number");
+  if (typeof o.symbol !== "string" || o.symbol.length === 0) return bad("field symbol: not a string");
+  if (!owns(o.symbol)) return { type: "skip" };
+  if (o.type !== "bar" && o.type !== "quote" && o.type !== "tick")
+    return bad(`field type: ${JSON.stringify(o.type)} is not bar, quote, tick, clock or end`);
+  return dataOf(o, o.symbol);
+}
+
+/** The delivery time of the first item of a batch (NaN when it has none readable). */
+export function batchTime(data: Uint8Array): number {
+  const line = batchLines(data)[0];
+  const m = decodeBatchLine(line, () => true);
+  if (m.type === "bar") return m.bar.time + MINUTE_MS;
+  if (m.type === "quote") return m.quote.time + MINUTE_MS;
+  if (m.type === "tick") return m.tick.time;
+  return Number.NaN;
+}
+
+function rawBarLine(
+  symbol: string,
+  time: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+): string {
+  return `{"type":"bar","at":${time + MINUTE_MS},"symbol":${JSON.stringify(symbol)},"interval":"1m","time":${time},"open":${open},"high":${high},"low":${low},"close":${close},"volume":${volume}}`;
+}
+
+function parseObject(
+  text: string,
+): { object: Record<string, unknown> } | { type: "malformed"; reason: string } {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { type: "malformed", reason: "not JSON" };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    return { type: "malformed", reason: "not a JSON object" };
+  return { object: v as Record<string, unknown> };
+}
+
+/** A bar, quote bar or tick of `symbol` (`o.type` is one of them), checked. */
+function dataOf(o: Record<string, unknown>, symbol: string): RawMessage {
   if (typeof o.symbol !== "string") return bad("field symbol: not a string");
   if (o.symbol !== symbol) return bad(`field symbol: ${o.symbol} on the subject of ${symbol}`);
   if (typeof o.time !== "number" || !Number.isFinite(o.time)) return bad("field time: not a finite number");

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
+import { allocBarColumns } from "../model/bar.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { skipWithout } from "../testing/deps.js";
 import { connectBus } from "./connection.js";
@@ -10,7 +11,7 @@ import { BusPublisher } from "./publisher.js";
 import { serveShard } from "./serve.js";
 import { streamNames } from "./streams.js";
 import { BusSubjects } from "./subjects.js";
-import { hasNatsServer, TestNats } from "./test-support.js";
+import { hasNatsServer, resultLines, TestNats } from "./test-support.js";
 
 const XNYS = getCalendar("XNYS");
 const OPEN = XNYS.sessions("2024-01-02", "2024-01-02")[0].open;
@@ -102,6 +103,99 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
     expect(new TextDecoder().decode(first?.data)).toBe("{not json");
     const lastBar = await bus.jsm.streams.getMessage(names.out, { last_by_subj: subjects.bar("1m", "AAA") });
     expect(JSON.parse(new TextDecoder().decode(lastBar?.data)).time).toBe(OPEN + 4 * 60_000);
+    await bus.close();
+    await served.close();
+  }, 60_000);
+
+  it("a bad line of a batch message is rejected alone, counted, kept with its place; the batch's good bars land", async () => {
+    const prefix = "dlqb";
+    const subjects = new BusSubjects(prefix);
+    const served = await serveShard(
+      {
+        nats: nats.url,
+        prefix,
+        shard: { index: 1, count: 1 },
+        symbols: ["AAA"],
+        config: {
+          from: "2024-01-02",
+          to: "2024-01-02",
+          derived: { intervals: ["5m"] },
+          upkeep: { enabled: false },
+        },
+        parts: { repository, calendar: XNYS },
+        batchResults: true,
+      },
+      { port: 0 },
+    );
+    const bus = await connectBus(nats.url);
+    const publisher = await BusPublisher.open(bus, { prefix });
+    const line = (k: number, high = 11 + k) =>
+      JSON.stringify({
+        type: "bar",
+        at: OPEN + (k + 1) * 60_000,
+        symbol: "AAA",
+        interval: "1m",
+        time: OPEN + k * 60_000,
+        open: 10 + k,
+        high,
+        low: 9 + k,
+        close: 10.5 + k,
+        volume: 100,
+      });
+    // Minute 0 from the publisher (one batch message with its watermark), minute 1 by hand:
+    // a good bar, a line that is not JSON, another shard's symbol, a bar with high below low,
+    // and the watermark line.
+    await publisher.minute(
+      {
+        ...allocBarColumns(1),
+        length: 1,
+        symbol: ["AAA"],
+        time: Float64Array.of(OPEN),
+        open: Float64Array.of(10),
+        high: Float64Array.of(11),
+        low: Float64Array.of(9),
+        close: Float64Array.of(10.5),
+        volume: Float64Array.of(100),
+      },
+      0,
+    );
+    const bad = line(1, 1);
+    const lines = [
+      line(1),
+      "{not json",
+      line(1).replace('"AAA"', '"BBB"'),
+      bad,
+      JSON.stringify({ type: "clock", at: OPEN + 2 * 60_000 }),
+    ];
+    await bus.js.publish(subjects.rawBatch, encoder.encode(lines.join("\n")), { msgID: "by-hand" });
+    await publisher.end(OPEN + 2 * 60_000);
+    await served.shard.done;
+    const names = streamNames(subjects);
+    const last = (await bus.jsm.streams.info(names.raw)).state.last_seq;
+    for (let i = 0; i < 100 && served.shard.position.ackFloor < last; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(served.shard.position.ackFloor).toBe(last);
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    expect(metrics).toContain('tickwright_bus_rejected_total{reason="not JSON"} 1');
+    expect(metrics).toContain('tickwright_bus_rejected_total{reason="high below low"} 1');
+    expect(metrics).toContain("tickwright_bus_consumer_lag 0");
+    expect(served.shard.counters().rawBars).toBe(2);
+    const info = await bus.jsm.streams.info(names.deadLetter);
+    expect(info.state.messages).toBe(2);
+    const kept = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
+      kept.push(await bus.jsm.streams.getMessage(names.deadLetter, { seq }));
+    expect(kept.map((m) => [m?.subject, m?.header.get("Tw-Line"), m?.header.get("Tw-Reason")])).toEqual([
+      ["dlqb.dlq.batch", "1", "not JSON"],
+      ["dlqb.dlq.batch", "3", "high below low"],
+    ]);
+    expect(new TextDecoder().decode(kept[1]?.data)).toBe(bad);
+    // Both good bars landed: the results hold the 1m bars of minutes 0 and 1.
+    const bars = (await resultLines(nats.url, prefix))
+      .map((l) => JSON.parse(l) as { type: string; interval?: string; time?: number })
+      .filter((e) => e.type === "bar" && e.interval === "1m")
+      .map((e) => e.time);
+    expect(bars).toEqual([OPEN, OPEN + 60_000]);
     await bus.close();
     await served.close();
   }, 60_000);

@@ -1,11 +1,20 @@
 export { AckedPublisher, type AckedPublisherOptions } from "./acked-publisher.js";
-export { BusFeed, type BusFeedHost } from "./bus-feed.js";
-export { decodeRaw, encodeControl, encodeRawBar, payloadText, type RawMessage } from "./codec.js";
+export { BusFeed, type BusFeedHost, type RejectedLine } from "./bus-feed.js";
+export {
+  batchLines,
+  decodeBatchLine,
+  decodeRaw,
+  encodeControl,
+  encodeRawBar,
+  encodeRawBatch,
+  payloadText,
+  type RawMessage,
+} from "./codec.js";
 export { type CollectOptions, type CollectResult, collectRun } from "./collector.js";
 export { type BusConnection, connectBus } from "./connection.js";
 export { shardRegistry } from "./metrics.js";
 export { ownedSymbols, parseShard, type ShardSpec, shardOf } from "./ownership.js";
-export { eventPayload, parseResult } from "./payload.js";
+export { eventPayload, parseResult, parseResultLine, resultBatchLines, resultLine } from "./payload.js";
 export {
   BusPublisher,
   type BusPublisherOptions,

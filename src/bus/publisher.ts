@@ -1,10 +1,12 @@
+import { SecurityDirectory } from "../actions/index.js";
 import type { Calendar } from "../calendar/index.js";
 import { type LiveFeed, type LiveSink, sessionWindow } from "../engine/index.js";
-import type { Bar, BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import { type Bar, type BarColumns, barAt, type QuoteBar, type Tick } from "../model/bar.js";
+import { InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/index.js";
 import { AckedPublisher } from "./acked-publisher.js";
-import { encodeControl, encodeRawBar, encodeRawQuote, encodeRawTick } from "./codec.js";
+import { encodeControl, encodeRawBar, encodeRawBatch, encodeRawQuote, encodeRawTick } from "./codec.js";
 import type { BusConnection } from "./connection.js";
 import { ensureStreams, type StreamRetention } from "./streams.js";
 import { BusSubjects } from "./subjects.js";
@@ -16,11 +18,17 @@ export interface BusPublisherOptions {
   maxInFlight?: number;
   retention?: StreamRetention;
   onRetry?: (err: Error) => void;
+  /**
+   * Bars per message of `minute()` (default 1000): a minute's bars go out on `<p>.in.batch` in
+   * messages of at most this many (`encodeRawBatch`); 1: each bar on its own symbol's subject.
+   */
+  batchBars?: number;
 }
 
 /**
  * Publishes raw input: one-minute bars on `<p>.in.bar.<SYMBOL>` (message id: symbol and bar
- * time, so a publisher that restarts and sends them again is deduplicated) and watermarks on
+ * time, so a publisher that restarts and sends them again is deduplicated) or, a minute at a
+ * time, many in one message on `<p>.in.batch` (`minute()`), and watermarks on
  * `<p>.in.clock` (`clock(t)`: every bar due by `t`, that is starting before `t - 1m`, has been
  * published), with back-pressure from JetStream's acks.
  */
@@ -28,6 +36,7 @@ export class BusPublisher {
   readonly subjects: BusSubjects;
   private readonly out: AckedPublisher;
   private lastClock = Number.NEGATIVE_INFINITY;
+  private readonly batchBars: number;
   bars = 0;
 
   private constructor(
@@ -39,6 +48,9 @@ export class BusPublisher {
       maxInFlight: options.maxInFlight ?? 1024,
       onRetry: options.onRetry,
     });
+    this.batchBars = options.batchBars ?? 1000;
+    if (!(Number.isInteger(this.batchBars) && this.batchBars >= 1))
+      throw new InvalidArgumentError(`bad batchBars ${this.batchBars}: a whole number >= 1`);
   }
 
   /** A publisher on an open connection; creates the streams on first use. */
@@ -96,24 +108,41 @@ export class BusPublisher {
 
   /**
    * Publishes the bars of `batch` (in time order) from row `i` on that start at the same
-   * minute as row `i`, then the watermark after that minute; returns the next row.
+   * minute as row `i`, then the watermark after that minute; returns the next row. The bars go
+   * out `batchBars` to a message on `<p>.in.batch` (message id `batch.<time>.<part>`: the
+   * minute and the message's place in it), the last message carrying the watermark as its
+   * last line (sent, as `clock()` sends one, once everything before it is acked), or one per
+   * message on their symbols' subjects, then the watermark on the clock subject.
    */
   async minute(batch: BarColumns, i: number): Promise<number> {
     const t = batch.time[i];
-    for (; i < batch.length && batch.time[i] === t; i++) {
-      const r = this.bar({
-        symbol: batch.symbol[i],
-        time: t,
-        open: batch.open[i],
-        high: batch.high[i],
-        low: batch.low[i],
-        close: batch.close[i],
-        volume: batch.volume[i],
-      });
-      if (r) await r;
+    const watermark = t + MINUTE_MS;
+    let end = i;
+    while (end < batch.length && batch.time[end] === t) end++;
+    if (this.batchBars === 1) {
+      for (; i < end; i++) {
+        const r = this.bar(barAt(batch, i));
+        if (r) await r;
+      }
+      await this.clock(watermark);
+      return end;
     }
-    await this.clock(t + MINUTE_MS);
-    return i;
+    const clock = watermark > this.lastClock;
+    for (let part = 0; i < end; part++) {
+      const to = Math.min(end, i + this.batchBars);
+      const last = to === end && clock;
+      if (last) await this.out.flush();
+      this.bars += to - i;
+      const data = encodeRawBatch(batch, i, to, last ? watermark : undefined);
+      const r = this.out.publish(this.subjects.rawBatch, data, `batch.${t}.${part}`);
+      if (r) await r;
+      i = to;
+    }
+    if (clock) {
+      this.lastClock = watermark;
+      await this.out.flush();
+    }
+    return end;
   }
 
   /** Publishes the end of a finite feed (a replay): shards finish their run. */
@@ -147,10 +176,14 @@ export interface ReplayPublishOptions {
 
 /**
  * Publishes stored bars session by session in (time, symbol) order, one watermark after each
- * minute's bars, and at the last session's end a final watermark and `end`.
+ * minute's bars, and at the last session's end a final watermark and `end`. A symbol is a
+ * security by its current ticker, read across its renames as a replay reads it
+ * (`SecurityDirectory`): before a rename, the bars stored under the ticker it had then,
+ * published under the symbol asked for.
  */
 export async function publishReplay(p: BusPublisher, o: ReplayPublishOptions): Promise<{ bars: number }> {
   const sessions = o.calendar.sessions(o.from, o.to);
+  const reader = new SecurityDirectory(o.repository, o.calendar.timeZone).reader(o.repository);
   const speed = o.speed ?? "max";
   const wall0 = performance.now();
   let data0 = Number.NaN;
@@ -159,7 +192,7 @@ export async function publishReplay(p: BusPublisher, o: ReplayPublishOptions): P
   let bars = 0;
   for (const session of sessions) {
     const { start, end } = sessionWindow(session, o.extended ?? true);
-    const batch = await o.repository.readBars({
+    const batch = await reader.readBars({
       symbols: [...o.symbols],
       interval: "1m",
       from: start,

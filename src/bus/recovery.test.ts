@@ -30,6 +30,10 @@ interface ShardProcess {
   exited: Promise<void>;
 }
 
+/**
+ * A shard as a child process; the victim batches its results per window (`--bus-batch`), the
+ * others publish one result per message, so the kill and rebuild are tested on batches.
+ */
 function startShard(config: string, url: string, k: number): ShardProcess {
   const child = startBin([
     "serve",
@@ -43,6 +47,7 @@ function startShard(config: string, url: string, k: number): ShardProcess {
     PREFIX,
     "--port",
     "0",
+    ...(k === VICTIM ? ["--bus-batch"] : []),
   ]);
   let err = "";
   child.stderr?.on("data", (d) => {

@@ -49,63 +49,80 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("shards on NATS Jet
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("three shards and a publisher give the single process's events, each exactly once", async () => {
-    const prefix = "tw3";
-    const shards = await Promise.all(
-      [1, 2, 3].map((index) =>
-        Shard.start({
-          nats: nats.url,
-          prefix,
-          shard: { index, count: 3 },
-          symbols,
-          config: CONFIG,
-          parts: { repository, calendar: XNYS },
-        }),
-      ),
-    );
-    // A strategy following three symbols (one of each shard) at 1m and 15m while the run goes.
-    const followed = [symbols[0], symbols[7], symbols[13]];
-    expect(new Set(followed.map((x) => shardOf(x, 3))).size).toBe(3);
-    const intervals = ["1m", "15m"];
-    const wanted = reference
-      .map((line) => ({ line, event: JSON.parse(line) as EngineEvent | QualityReport }))
-      .filter(({ event: e }) =>
-        e.type === "quality"
-          ? false
-          : e.type === "bar"
-            ? followed.includes(e.symbol) && intervals.includes(e.interval)
-            : "symbol" in e
-              ? followed.includes(e.symbol)
-              : true,
+  it.each([
+    {
+      how: "one shard batching its results, a minute's bars per raw message",
+      prefix: "tw3",
+      batchBars: 1000,
+      batched: [2],
+    },
+    {
+      how: "every shard batching its results, one bar per raw message",
+      prefix: "tw3b",
+      batchBars: 1,
+      batched: [1, 2, 3],
+    },
+  ])(
+    "three shards and a publisher give the single process's events, each exactly once ($how)",
+    async ({ prefix, batchBars, batched }) => {
+      const shards = await Promise.all(
+        [1, 2, 3].map((index) =>
+          Shard.start({
+            nats: nats.url,
+            prefix,
+            shard: { index, count: 3 },
+            symbols,
+            config: CONFIG,
+            parts: { repository, calendar: XNYS },
+            batchResults: batched.includes(index),
+          }),
+        ),
       );
-    const sub = await subscribe({
-      nats: nats.url,
-      prefix,
-      symbols: followed,
-      intervals,
-      quality: false,
-      deliver: "all",
-    });
-    const merged = (async () => {
-      const lines: string[] = [];
-      for await (const r of sub) if (lines.push(r.line) === wanted.length) break;
-      return lines;
-    })();
-    const bus = await connectBus(nats.url);
-    const publisher = await BusPublisher.open(bus, { prefix });
-    await publishReplay(publisher, { repository, calendar: XNYS, symbols, from: FROM, to: TO });
-    await bus.close();
-    await Promise.all(shards.map((s) => s.done));
-    for (const s of shards) await s.stop();
-    const got = await resultLines(nats.url, prefix);
-    expect(got.length).toBe(reference.length);
-    expect([...got].sort()).toEqual([...reference].sort());
-    expect(reference.filter((l) => l.includes('"gap"')).length).toBeGreaterThan(0);
-    // The subscriber's order: the single process's events, stably sorted by `resultOrder`.
-    const inOrder = [...wanted].sort((a, b) => resultOrder(a.event, b.event)).map((w) => w.line);
-    expect(await merged).toEqual(inOrder);
-    expect(wanted.some((w) => w.event.type === "gap")).toBe(true);
-  }, 120_000);
+      // A strategy following three symbols (one of each shard) at 1m and 15m while the run goes.
+      const followed = [symbols[0], symbols[7], symbols[13]];
+      expect(new Set(followed.map((x) => shardOf(x, 3))).size).toBe(3);
+      const intervals = ["1m", "15m"];
+      const wanted = reference
+        .map((line) => ({ line, event: JSON.parse(line) as EngineEvent | QualityReport }))
+        .filter(({ event: e }) =>
+          e.type === "quality"
+            ? false
+            : e.type === "bar"
+              ? followed.includes(e.symbol) && intervals.includes(e.interval)
+              : "symbol" in e
+                ? followed.includes(e.symbol)
+                : true,
+        );
+      const sub = await subscribe({
+        nats: nats.url,
+        prefix,
+        symbols: followed,
+        intervals,
+        quality: false,
+        deliver: "all",
+      });
+      const merged = (async () => {
+        const lines: string[] = [];
+        for await (const r of sub) if (lines.push(r.line) === wanted.length) break;
+        return lines;
+      })();
+      const bus = await connectBus(nats.url);
+      const publisher = await BusPublisher.open(bus, { prefix, batchBars });
+      await publishReplay(publisher, { repository, calendar: XNYS, symbols, from: FROM, to: TO });
+      await bus.close();
+      await Promise.all(shards.map((s) => s.done));
+      for (const s of shards) await s.stop();
+      const got = await resultLines(nats.url, prefix);
+      expect(got.length).toBe(reference.length);
+      expect([...got].sort()).toEqual([...reference].sort());
+      expect(reference.filter((l) => l.includes('"gap"')).length).toBeGreaterThan(0);
+      // The subscriber's order: the single process's events, stably sorted by `resultOrder`.
+      const inOrder = [...wanted].sort((a, b) => resultOrder(a.event, b.event)).map((w) => w.line);
+      expect(await merged).toEqual(inOrder);
+      expect(wanted.some((w) => w.event.type === "gap")).toBe(true);
+    },
+    120_000,
+  );
 
   it("applies quote bars and ticks from the raw subjects: the single process's quote and tick events, each once", async () => {
     const prefix = "twqt";

@@ -13,15 +13,21 @@ import {
 import { ConfigError, InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import { AckedPublisher } from "./acked-publisher.js";
-import { BusFeed, type RawRoute } from "./bus-feed.js";
-import { decodeRaw } from "./codec.js";
+import { BusFeed, type RawRoute, type RejectedLine } from "./bus-feed.js";
+import { batchTime, decodeRaw } from "./codec.js";
 import { type BusConnection, connectBus } from "./connection.js";
 import { ownedSymbols, type ShardSpec } from "./ownership.js";
-import { eventPayload } from "./payload.js";
+import { eventPayload, resultLine } from "./payload.js";
 import { QualityTracker } from "./quality.js";
 import { type ConsumerPosition, type RawDelivery, RawSource } from "./raw-source.js";
+import { isShared } from "./run-order.js";
 import { ensureStreams, type StreamNames, type StreamRetention } from "./streams.js";
 import { BusSubjects, type QualityReport, type RawKind, resultId } from "./subjects.js";
+
+const encoder = new TextEncoder();
+
+/** Largest part of a batch of results, in bytes of text (NATS takes 1 MiB by default). */
+const BATCH_PART_BYTES = 512 * 1024;
 
 /** What a shard runs. */
 export interface ShardOptions {
@@ -51,6 +57,14 @@ export interface ShardOptions {
   maxInFlight?: number;
   /** Told about retried broker errors (default: nothing). */
   onRetry?: (err: Error) => void;
+  /**
+   * Publish the results of each window (the raw data up to one watermark) together, as their
+   * `--out` lines separated by `\n` and last the shard's progress line, on `<p>.out.batch.<K>`
+   * (boundaries, which every shard emits, still one per message on `<p>.out.boundary`; message id
+   * `out.<K>.<N>.<raw seq of the window's watermark>[.<part>]`; parts of at most 512 KiB)
+   * instead of one message per result on its own subject (default false). `subscribe` reads both.
+   */
+  batchResults?: boolean;
 }
 
 /** Counters of a shard, for health and /metrics. */
@@ -84,6 +98,8 @@ export class Shard {
   private readonly rejected = new Map<string, number>();
   private readonly lastTick = new Map<string, { time: number; n: number }>();
   private suppressed = 0;
+  /** With `batchResults`: the lines of the window's results not yet published, and their size. */
+  private batch: string[] = [];
   private positionTimer: NodeJS.Timeout | undefined;
   /** Settles when the engine's run ends (the feed's `end`, or `stop()`). */
   done!: Promise<RunSummary>;
@@ -160,7 +176,7 @@ export class Shard {
           set.has(symbol)
       )(new Set(this.owned)),
       settle: (last) => this.settle(last),
-      reject: (d, reason) => this.deadLetter(d, reason),
+      reject: (d, reason, line) => this.deadLetter(d, reason, line),
     });
     this.engine = await createEngine(
       {
@@ -246,6 +262,7 @@ export class Shard {
 
   private route(subject: string): RawRoute | null {
     if (subject === this.subjects.clock) return "clock";
+    if (subject === this.subjects.rawBatch) return "batch";
     const m = /^in\.(bar|quote|tick)\.(.+)$/.exec(subject.slice(this.subjects.prefix.length + 1));
     if (!m || !subject.startsWith(`${this.subjects.prefix}.`)) return null;
     try {
@@ -262,6 +279,12 @@ export class Shard {
       this.suppressed += 1 + (reports?.length ?? 0);
       return;
     }
+    // Boundaries, which every shard emits alike, go on their own (the stream keeps one by id).
+    if (this.options.batchResults && !isShared(e)) {
+      this.keep(e);
+      for (const q of reports ?? []) this.keep(q);
+      return;
+    }
     const r = this.publishResult(e);
     if (!reports) return r;
     return (async () => {
@@ -275,6 +298,43 @@ export class Shard {
     return this.publisher.publish(subject, eventPayload(e), resultId(e, this.tickOrdinal(e)));
   }
 
+  private keep(e: EngineEvent | QualityReport): void {
+    this.batch.push(resultLine(e));
+  }
+
+  /**
+   * Publishes the kept results of the window that ends with the last raw message loaded
+   * (`done`: those after the feed's end), in parts of at most 512 KiB of lines.
+   */
+  private publishBatch(done: boolean): void | Promise<void> {
+    if (this.batch.length === 0) return;
+    const lines = this.batch;
+    this.batch = [];
+    const { index, count } = this.options.shard;
+    const key = `out.${index}.${count}.${done ? "done" : this.feed.loadedSeq}`;
+    const subject = this.subjects.resultBatch(index);
+    const parts: string[][] = [[]];
+    let size = 0;
+    for (const line of lines) {
+      if (size + line.length > BATCH_PART_BYTES && parts[parts.length - 1].length > 0) {
+        parts.push([]);
+        size = 0;
+      }
+      parts[parts.length - 1].push(line);
+      size += line.length + 1;
+    }
+    let wait: Promise<void> | undefined;
+    for (const [k, part] of parts.entries()) {
+      const r = this.publisher.publish(
+        subject,
+        encoder.encode(part.join("\n")),
+        k === 0 ? key : `${key}.${k}`,
+      );
+      if (r) wait = r;
+    }
+    return wait;
+  }
+
   /** For a tick, how many ticks of its symbol at the same time came before it (ids stay apart). */
   private tickOrdinal(e: EngineEvent | QualityReport): number {
     if (e.type !== "tick") return 0;
@@ -286,48 +346,75 @@ export class Shard {
 
   /**
    * After a batch is applied: its results acked by JetStream, the shard's progress published
-   * (see `progress`), then the raw messages acked.
+   * (see `progressLine`), then the raw messages acked. With `batchResults` the progress is the
+   * last line of the window's batch of results (one message, one round trip).
    */
   private async settle(last: RawDelivery | undefined, done = false): Promise<void> {
+    if (this.options.batchResults && this.stopping && !done) {
+      // Stopped inside a window: its results are not all there. It stays unacked, so a restart
+      // publishes it whole, under the same ids.
+      this.batch = [];
+      return;
+    }
+    // Results published on their own (all of them, or with batchResults the boundaries) are
+    // acked before the progress that covers them is published.
     await this.publisher.flush();
-    await this.progress(done);
+    const progress = this.progressLine(done);
+    if (this.options.batchResults) {
+      if (progress) this.batch.push(progress.line);
+      await this.publishBatch(done);
+    } else if (progress) {
+      await this.publisher.publish(
+        this.subjects.progress(this.options.shard.index),
+        encoder.encode(progress.line),
+        progress.id,
+      );
+    }
+    await this.publisher.flush();
     if (last) this.source.ack(last);
   }
 
   /**
-   * Publishes on `<p>.out.progress.<K>` the engine's clock when it moved: every later result of
-   * this shard has `at` at or after it (`done`: the feed ended, no more results). Subscribers
-   * merge the shards' results in time order by these. Not during a rebuild.
+   * The shard's progress when the engine's clock moved, for `<p>.out.progress.<K>`
+   * (`{"type":"progress","shard":K,"shards":N,"at":T}`, id `progress.<K>.<N>.<T>`): every later
+   * result of this shard has `at` at or after `T` (`"done":true`: the feed ended, no more
+   * results). Subscribers merge the shards' results in time order by these. Not during a
+   * rebuild.
    */
-  private async progress(done: boolean): Promise<void> {
+  private progressLine(done: boolean): { line: string; id: string } | undefined {
     const at = this.engine.clock.now();
-    if (this.floor > 0 && this.feed.loadedSeq <= this.floor) return;
-    if (!done && !(at > this.progressAt)) return;
+    if (this.floor > 0 && this.feed.loadedSeq <= this.floor) return undefined;
+    if (!done && !(at > this.progressAt)) return undefined;
     this.progressAt = at;
     const { index, count } = this.options.shard;
-    const body = JSON.stringify({
+    const line = JSON.stringify({
       type: "progress",
       shard: index,
       shards: count,
       at,
       ...(done ? { done } : {}),
     });
-    await this.publisher.publish(
-      this.subjects.progress(index),
-      new TextEncoder().encode(body),
-      `progress.${index}.${count}.${done ? "done" : at}`,
-    );
-    await this.publisher.flush();
+    return { line, id: `progress.${index}.${count}.${done ? "done" : at}` };
   }
 
-  private async deadLetter(d: RawDelivery, reason: string): Promise<void> {
+  /**
+   * Dead-letters a raw message (id `dlq.<seq>`), or one line of a batch message (its text, with
+   * a `Tw-Line` header: the line's place from 0; id `dlq.<seq>.<line>`).
+   */
+  private async deadLetter(d: RawDelivery, reason: string, line?: RejectedLine): Promise<void> {
     this.rejected.set(reason, (this.rejected.get(reason) ?? 0) + 1);
     if (d.seq <= this.floor) return;
     const h = headers();
     h.set("Tw-Reason", reason);
     h.set("Tw-Subject", d.subject);
     h.set("Tw-Seq", String(d.seq));
-    await this.publisher.publish(this.subjects.deadLetter(d.subject), d.data, `dlq.${d.seq}`, h);
+    if (line) h.set("Tw-Line", String(line.index));
+    await this.publisher.publish(
+      this.subjects.deadLetter(d.subject),
+      line ? encoder.encode(line.text) : d.data,
+      line ? `dlq.${d.seq}.${line.index}` : `dlq.${d.seq}`,
+      h,
+    );
   }
 
   /**
@@ -364,6 +451,11 @@ export class Shard {
       if (!m) continue;
       const route = this.route(m.subject);
       if (route === null) continue;
+      if (route === "batch") {
+        const t = batchTime(m.data);
+        if (Number.isNaN(t)) continue;
+        return t;
+      }
       const d =
         route === "clock" ? decodeRaw(m.data, undefined) : decodeRaw(m.data, route.symbol, route.kind);
       if (d.type === "bar") return d.bar.time + MINUTE_MS;

@@ -7,11 +7,13 @@ export type RawKind = "bar" | "quote" | "tick";
 /**
  * Subject names of one tickwright deployment. Every subject starts with `prefix` (default
  * `tickwright`), so several deployments (or tests) can share one NATS server:
- * - raw input: `<p>.in.bar.<SYMBOL>` (also `quote`, `tick`) and the publisher's clock
- *   `<p>.in.clock` (watermarks: everything due up to that time has been published);
+ * - raw input: `<p>.in.bar.<SYMBOL>` (also `quote`, `tick`), many of them in one message on
+ *   `<p>.in.batch`, and the publisher's clock `<p>.in.clock` (watermarks: everything due up to
+ *   that time has been published);
  * - results: `<p>.out.bar.<interval>.<SYMBOL>`, `<p>.out.gap.<SYMBOL>`,
  *   `<p>.out.quality.<SYMBOL>`, `<p>.out.boundary` (also `out.quote.<SYMBOL>`, `out.tick.<SYMBOL>`),
- *   and each shard's progress `<p>.out.progress.<K>`;
+ *   each shard's progress `<p>.out.progress.<K>`, and, from a shard batching its results,
+ *   all of them per window in one message on `<p>.out.batch.<K>`;
  * - rejected raw messages: `<p>.dlq.<original subject after the prefix>`;
  * - sharded backtests: `<p>.run.<RUN>.<K>.event` and `<p>.run.<RUN>.<K>.end`;
  * - shard positions kept while a consumer is repositioned: `<p>.state.<consumer>`.
@@ -29,6 +31,16 @@ export class BusSubjects {
 
   get clock(): string {
     return `${this.prefix}.in.clock`;
+  }
+
+  /** Raw bars (quote bars, ticks) of any symbols, several in one message. */
+  get rawBatch(): string {
+    return `${this.prefix}.in.batch`;
+  }
+
+  /** Shard K's results of one window in one message (a shard with `batchResults`). */
+  resultBatch(shard: number): string {
+    return `${this.prefix}.out.batch.${shard}`;
   }
 
   /** Every raw subject (bars, quotes, ticks, the clock). */

@@ -3,7 +3,7 @@ import type { EngineEvent } from "../engine/index.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { MinHeap } from "../model/heap.js";
 import { connectBus } from "./connection.js";
-import { parseResult } from "./payload.js";
+import { parseResult, parseResultLine, resultBatchLines } from "./payload.js";
 import { streamNames } from "./streams.js";
 import { BusSubjects, type QualityReport, symbolToken } from "./subjects.js";
 
@@ -88,17 +88,28 @@ function intervalMinutes(interval: string): number {
   return n * (unit === "d" ? 1440 : unit === "h" ? 60 : 1);
 }
 
+/** A shard's progress message (or the last line of its batch of results). */
+interface Progress {
+  shard: number;
+  shards: number;
+  at: number;
+  done?: boolean;
+}
+
 /** A result waiting in the merge, with its place in the stream for ties. */
 interface Pending {
   result: BusResult;
   seq: number;
+  /** The line's place in a batch of results (0 for a message of one result). */
+  line: number;
 }
 
 /**
  * Subscribes to the results on the bus: bars of the chosen intervals of the chosen symbols
  * (and their quote bars, ticks, gap events, quality reports, the boundaries), the same events
  * `engine.on` delivers, as an async iterator merged across the shards in time order (see
- * `resultOrder`). Each shard publishes its progress (the time before which it will publish
+ * `resultOrder`), from shards publishing one result per message or batches of them (each
+ * result of a batch is filtered as if on its own subject). Each shard publishes its progress (the time before which it will publish
  * nothing more); a result is handed out once every shard has passed its time, so it waits at
  * most as long as the slowest shard. Reads with an ordered JetStream consumer (nothing to clean
  * up; a broker restart is waited out).
@@ -110,6 +121,7 @@ export async function subscribe(o: SubscribeOptions): Promise<Subscription> {
   for (const iv of intervals)
     if (!/^\d+[mhd]$/.test(iv)) throw new InvalidArgumentError(`bad interval "${iv}" (1m, 5m, 1h, 1d, ...)`);
   const head = `${subjects.prefix}.out.`;
+  const batchHead = `${head}batch.`;
   const wants = (subject: string): boolean => {
     const parts = subject.slice(head.length).split(".");
     if (parts[0] === "boundary") return o.boundaries !== false;
@@ -130,11 +142,15 @@ export async function subscribe(o: SubscribeOptions): Promise<Subscription> {
     const messages = await c.consume({ max_messages: 1000 });
     const it = messages[Symbol.asyncIterator]();
     const pending = new MinHeap<Pending>(
-      (a, b) => (resultOrder(a.result.event, b.result.event) || a.seq - b.seq) < 0,
+      (a, b) => (resultOrder(a.result.event, b.result.event) || a.seq - b.seq || a.line - b.line) < 0,
     );
     /** Each shard's progress (Infinity once its feed ended); the shard count from their messages. */
     const progress = new Map<number, number>();
     let shards = Number.POSITIVE_INFINITY;
+    const advance = (p: Progress) => {
+      shards = p.shards;
+      progress.set(p.shard, p.done ? Number.POSITIVE_INFINITY : p.at);
+    };
     const low = (): number => {
       if (progress.size < shards) return Number.NEGATIVE_INFINITY;
       let m = Number.POSITIVE_INFINITY;
@@ -153,19 +169,25 @@ export async function subscribe(o: SubscribeOptions): Promise<Subscription> {
           if (r.done) return { value: undefined, done: true };
           const m = r.value;
           if (m.subject.startsWith(`${head}progress.`)) {
-            const p = JSON.parse(decoder.decode(m.data)) as {
-              shard: number;
-              shards: number;
-              at: number;
-              done?: boolean;
-            };
-            shards = p.shards;
-            progress.set(p.shard, p.done ? Number.POSITIVE_INFINITY : p.at);
+            advance(JSON.parse(decoder.decode(m.data)) as Progress);
+            continue;
+          }
+          if (m.subject.startsWith(batchHead)) {
+            for (const [k, text] of resultBatchLines(m.data).entries()) {
+              const { line, event } = parseResultLine(text);
+              if ((event.type as string) === "progress") {
+                advance(event as unknown as Progress);
+                continue;
+              }
+              const subject =
+                event.type === "quality" ? subjects.quality(event.symbol) : subjects.resultSubject(event);
+              if (wants(subject)) pending.push({ result: { line, event, subject }, seq: m.seq, line: k });
+            }
             continue;
           }
           if (!wants(m.subject)) continue;
           const { line, event } = parseResult(m.data);
-          pending.push({ result: { line, event, subject: m.subject }, seq: m.seq });
+          pending.push({ result: { line, event, subject: m.subject }, seq: m.seq, line: 0 });
         }
       },
       async return(): Promise<IteratorResult<BusResult>> {

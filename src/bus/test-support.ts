@@ -9,8 +9,9 @@ import type { ConfigInput } from "../config/index.js";
 import { createEngine, type EngineEvent, eventLine } from "../engine/index.js";
 import { columnsToBars, type QuoteBar, type Tick } from "../model/bar.js";
 import type { Repository } from "../store/index.js";
+import { payloadText } from "./codec.js";
 import { connectBus } from "./connection.js";
-import { parseResult } from "./payload.js";
+import { parseResultLine, resultBatchLines } from "./payload.js";
 import { QualityTracker } from "./quality.js";
 import { streamNames } from "./streams.js";
 import { BusSubjects } from "./subjects.js";
@@ -156,7 +157,7 @@ export async function singleProcessLines(
   return lines;
 }
 
-/** Every result the deployment's result stream holds, in stream order, as lines. */
+/** Every result the deployment's result stream holds, in stream order (batches opened), as lines. */
 export async function resultLines(url: string, prefix: string): Promise<string[]> {
   const bus = await connectBus(url);
   try {
@@ -171,8 +172,12 @@ export async function resultLines(url: string, prefix: string): Promise<string[]
         if (m.seq >= info.state.last_seq) break;
         continue;
       }
-      const { line, event } = parseResult(m.data);
-      lines.push(event.type === "quality" ? JSON.stringify(event) : line);
+      const texts = m.subject.includes(".out.batch.") ? resultBatchLines(m.data) : [payloadText(m.data)];
+      for (const text of texts) {
+        const { line, event } = parseResultLine(text);
+        if ((event.type as string) === "progress") continue;
+        lines.push(event.type === "quality" ? JSON.stringify(event) : line);
+      }
       if (m.seq >= info.state.last_seq) break;
     }
     return lines;

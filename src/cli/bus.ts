@@ -5,6 +5,7 @@ import { InvalidArgumentError } from "../model/errors.js";
 import { ExitError, list, note, out } from "./io.js";
 import {
   type ConfigOptions,
+  checkedOutPath,
   commandConfig,
   configOption,
   dbOption,
@@ -85,7 +86,7 @@ export function register(program: Command): void {
         prefix: opts.prefix,
         run: opts.run,
         shards: Number(opts.shards),
-        out: opts.out,
+        out: checkedOutPath(opts.out, "--out"),
         timeoutMs: timeout * 1000,
       });
       out(`collected ${r.events} events of run ${opts.run} from ${r.ends.length} shards into ${opts.out}`);
@@ -148,7 +149,9 @@ async function publishCommand(opts: PublishOptions): Promise<number> {
   const calendar = getCalendar(config.calendar);
   const repository = await openExistingStore(config.db);
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
+    const symbols = config.allSymbols
+      ? await storedSecurities(repository, calendar.timeZone, config)
+      : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("give --symbols A,B or --all", 2);
     const busLib = await import("../bus/index.js");
     const connection = await busLib.connectBus(opts.nats, "tickwright-publisher");
@@ -208,11 +211,26 @@ async function publishLive(opts: PublishOptions): Promise<number> {
   }
 }
 
+/**
+ * Every stored security by its current ticker over the configured dates (`--all`): an earlier
+ * ticker of a renamed security is not a symbol of its own, as in `replay --all`.
+ */
+async function storedSecurities(
+  repository: Awaited<ReturnType<typeof openExistingStore>>,
+  timeZone: string,
+  config: Config,
+): Promise<string[]> {
+  const { currentTickers } = await import("../actions/index.js");
+  return currentTickers(repository, await repository.symbols("1m"), timeZone, config.from, config.to);
+}
+
 /** The bus options of `serve` (`--bus URL --shard K/N`). */
 export interface ServeBusOptions {
   bus: string;
   shard?: string;
   busPrefix?: string;
+  /** Results batched per window (`ShardOptions.batchResults`). */
+  busBatch?: boolean;
 }
 
 /**
@@ -225,7 +243,10 @@ export async function serveShardCommand(opts: ServeBusOptions, config: Config): 
   const shard = parseShard(opts.shard ?? "1/1");
   const repository = await openExistingStore(config.db);
   try {
-    const symbols = config.allSymbols ? await repository.symbols("1m") : symbolNames(config);
+    const { getCalendar } = await import("../calendar/index.js");
+    const symbols = config.allSymbols
+      ? await storedSecurities(repository, getCalendar(config.calendar).timeZone, config)
+      : symbolNames(config);
     if (symbols.length === 0) throw new ExitError("serve --bus needs --symbols or stored symbols", 2);
     const served = await serveShard(
       {
@@ -233,6 +254,7 @@ export async function serveShardCommand(opts: ServeBusOptions, config: Config): 
         prefix: opts.busPrefix,
         shard,
         symbols,
+        batchResults: opts.busBatch === true,
         config: {
           calendar: config.calendar,
           extended: config.extended,

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import type { IngestProgress, IngestSummary } from "../ingest/types.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { ExitError, note, out } from "./io.js";
-import { type ConfigOptions, commandConfig, configOption, dbOption } from "./options.js";
+import { type ConfigOptions, checkedOutPath, commandConfig, configOption, dbOption } from "./options.js";
 
 /** Options of `tickwright ingest`, as commander hands them over. */
 interface IngestCliOptions extends ConfigOptions {
@@ -56,7 +56,7 @@ export function register(program: Command): void {
 
 /** The rejects CSV path: `--rejects`, else `<db>.rejects.csv` beside a file database, else the working folder. */
 export function rejectsPath(db: string, given?: string): string {
-  if (given) return given;
+  if (given) return checkedOutPath(given, "--rejects");
   if (db === ":memory:" || /^postgres(ql)?:\/\//i.test(db)) return "tickwright-rejects.csv";
   const name = basename(db, extname(db));
   return join(dirname(db), `${name}.rejects.csv`);

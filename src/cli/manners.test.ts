@@ -49,6 +49,11 @@ describe("every command into a closed pipe", { timeout: SPAWNS_TIMEOUT }, () => 
       [["gaps", "SYM001", ...range, "--db", db], /^date\s+expected\s+present\s+quality\s+gaps$/],
       [["replay", "--db", db, "--all", ...range], /^replayed 3 sessions of 2 symbols /],
       [
+        ["replay", "--db", db, "--all", ...range, "--out", "/dev/stdout", "--no-progress"],
+        /^\{"type":"preOpen",/,
+      ],
+      [["replay", "--db", db, "--all", ...range, "--out", "-"], /^\{"type":"preOpen",/],
+      [
         ["demo", "--db", join(dir, "demo.duckdb")],
         /^generated 9,652 one-minute bars of 5 symbols over 5 sessions /,
       ],
@@ -210,6 +215,10 @@ describe("one database default, one configuration, one set of exit codes", {
       "demo",
       "ingest",
       "actions",
+      "serve",
+      "bus publish",
+      "bus collect --run r --shards 1 --out x.jsonl",
+      "bus tail",
     ]) {
       const r = await runBin([...command.split(" "), "--no-such-option"]);
       expect([r.code, r.stderr.split("\n")[0]], command).toEqual([
@@ -217,6 +226,43 @@ describe("one database default, one configuration, one set of exit codes", {
         "error: unknown option '--no-such-option'",
       ]);
     }
+  });
+
+  it("a bad --rejects or bus collect --out path is one line and exit 2, before any work", async () => {
+    const csv = join(dir, "one.csv");
+    writeFileSync(csv, "time,open,high,low,close,volume\n2024-01-02T14:30:00Z,1,1,1,1,1\n");
+    const db = join(dir, "rejects-target.duckdb");
+    const ingest = await runBin([
+      "ingest",
+      csv,
+      "--format",
+      "csv",
+      "--symbol",
+      "AAA",
+      "--db",
+      db,
+      "--rejects",
+      "/missing/dir/r.csv",
+    ]);
+    expect([ingest.code, ingest.stderr]).toEqual([
+      2,
+      "tickwright: cannot write --rejects /missing/dir/r.csv: no folder /missing/dir\n",
+    ]);
+    expect(existsSync(db)).toBe(false);
+    const collect = await runBin([
+      "bus",
+      "collect",
+      "--run",
+      "r",
+      "--shards",
+      "1",
+      "--out",
+      "/missing/dir/x.jsonl",
+    ]);
+    expect([collect.code, collect.stderr]).toEqual([
+      2,
+      "tickwright: cannot write --out /missing/dir/x.jsonl: no folder /missing/dir\n",
+    ]);
   });
 
   it("validate-config refuses what serve refuses, and unknown keys at any depth with the nearest known key (exit 2)", async () => {

@@ -38,6 +38,7 @@ export interface ServeOptions {
   bus?: string;
   shard?: string;
   busPrefix?: string;
+  busBatch?: boolean;
 }
 
 /** Replay speed of `serve` when neither a flag, the config file nor the environment sets one. */
@@ -81,6 +82,7 @@ export function register(program: Command): void {
     .option("--bus <url>", "run as a shard of the NATS JetStream service (see tickwright bus)")
     .option("--shard <K/N>", "with --bus: this shard's number K of N (default 1/1)")
     .option("--bus-prefix <prefix>", "with --bus: subject prefix (default tickwright)")
+    .option("--bus-batch", "with --bus: each window's results in one message on <prefix>.out.batch.<K>")
     .action(async (opts: ServeOptions) => {
       const config = serveConfig(opts);
       if (opts.bus) return (await import("./bus.js")).serveShardCommand({ ...opts, bus: opts.bus }, config);

@@ -18,7 +18,7 @@ const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD");
 
 /**
  * Every setting, with its default. The seed plan's settings map onto these keys (see
- * DESIGN.md, "Configuration"): DATA_UPKEEP_ENABLED -> upkeep.enabled, and so on.
+ * the design document's "Configuration", outside this repository): DATA_UPKEEP_ENABLED -> upkeep.enabled, and so on.
  */
 export const configSchema = z
   .object({

@@ -3,6 +3,7 @@ import { pipeline } from "node:stream/promises";
 import pg from "pg";
 import { from as copyFrom } from "pg-copy-streams";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { concatBarColumns } from "../model/columns.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
@@ -204,7 +205,7 @@ export class PostgresRepository implements Repository {
   async readBars(query: BarQuery): Promise<BarColumns> {
     const chunks: BarColumns[] = [];
     for await (const chunk of this.streamBars(query)) chunks.push(chunk);
-    return concatBars(chunks);
+    return chunks.length === 1 ? chunks[0] : concatBarColumns(chunks);
   }
 
   /**
@@ -554,28 +555,4 @@ function rowsToBars(rows: unknown[][]): BarColumns {
   }
   c.length = rows.length;
   return c;
-}
-
-/** Joins column chunks into one. */
-function concatBars(chunks: BarColumns[]): BarColumns {
-  if (chunks.length === 1) return chunks[0];
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = allocBarColumns(total);
-  let at = 0;
-  for (const c of chunks) {
-    for (let i = 0; i < c.length; i++) out.symbol[at + i] = c.symbol[i];
-    out.time.set(c.time.subarray(0, c.length), at);
-    out.open.set(c.open.subarray(0, c.length), at);
-    out.high.set(c.high.subarray(0, c.length), at);
-    out.low.set(c.low.subarray(0, c.length), at);
-    out.close.set(c.close.subarray(0, c.length), at);
-    out.volume.set(c.volume.subarray(0, c.length), at);
-    out.trades.set(c.trades.subarray(0, c.length), at);
-    out.vwap.set(c.vwap.subarray(0, c.length), at);
-    out.flags.set(c.flags.subarray(0, c.length), at);
-    at += c.length;
-  }
-  out.length = total;
-  return out;
 }
