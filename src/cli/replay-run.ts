@@ -38,11 +38,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const flags = replayFlags(opts);
   if (opts.adjust !== undefined) flags.adjust = parseAdjustMode(opts.adjust);
   const config = await commandConfig(opts.config, flags);
-  if (config.from === undefined || config.to === undefined) {
-    throw new InvalidArgumentError(
-      "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)",
-    );
-  }
+  if (config.from === undefined || config.to === undefined)
+    throw new InvalidArgumentError(missingDates(config));
   const { from, to } = checkedRange(config.from, config.to);
   if (!config.allSymbols && config.symbols.length === 0) {
     throw new InvalidArgumentError(
@@ -104,6 +101,13 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     stop.dispose();
     await repository.close();
   }
+}
+
+/** What to give when `from`, `to` or both are missing, naming only what is missing. */
+function missingDates(config: Config): string {
+  if (config.from !== undefined) return "give --to DATE (or to in --config, or TICKWRIGHT_TO)";
+  if (config.to !== undefined) return "give --from DATE (or from in --config, or TICKWRIGHT_FROM)";
+  return "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)";
 }
 
 /**
