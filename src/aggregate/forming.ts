@@ -7,24 +7,30 @@ import { isoUtc, MINUTE_MS } from "../model/time.js";
 import { INHERITED_FLAGS } from "./derive.js";
 import { type Anchor, IntervalPlan } from "./plan.js";
 
-// Fields of one slot's row in `FormingBars.state` (a slot is one symbol's one interval).
+// A slot is one symbol's one interval. Its fields read and written by every bar are one row
+// of `FormingBars.hot` (eight float64: 64 bytes); the rest, changed when a bucket or session
+// starts, one row of `FormingBars.cold`.
 const LAST = 0;
 const END = 1;
-const FB = 2;
-const B = 3;
-const O = 4;
-const H = 5;
-const L = 6;
-const C = 7;
-const V = 8;
-const COUNT = 9;
-const FLAGS = 10;
-const SESSION_END = 11;
-const IDLE_UNTIL = 12;
-const BREAK_START = 13;
-const BREAK_END = 14;
-/** Float64 fields per slot (15 used, padded to 16). */
-const FIELDS = 16;
+/** Up to where a bar continues the forming bucket: its end, or the start of a break it spans. */
+const FAST_END = 2;
+const H = 3;
+const L = 4;
+const C = 5;
+const V = 6;
+/** The bucket's bar count x 256 + its inherited flags (flags < 256): one field for both. */
+const COUNT_FLAGS = 7;
+/** Float64 fields per slot in `hot`. */
+const HOT = 8;
+const FB = 0;
+const B = 1;
+const O = 2;
+const SESSION_END = 3;
+const IDLE_UNTIL = 4;
+const BREAK_START = 5;
+const BREAK_END = 6;
+/** Float64 fields per slot in `cold` (7 used, padded to 8). */
+const COLD = 8;
 
 /** Initial rows of each derived series (they double when full; a session's sizes are kept). */
 const SERIES_CAPACITY = 8;
@@ -41,7 +47,8 @@ export interface FormingBarsOptions {
 /**
  * The derived bars of many symbols over the same intervals, built as one-minute bars arrive:
  * what one `DerivedBarBuilder` per (symbol, interval) does, with the forming bars of every
- * symbol held row-major in one Float64Array (symbol id x interval) and the bucket plans
+ * symbol held row-major in two Float64Arrays (symbol id x interval: the fields every bar
+ * touches, one cache line a slot, and the others) and the bucket plans
  * shared by every symbol in the same session. Completed bars are written into `series`,
  * one BarSeries per slot (`id * width + k`). O(1) and allocation-free per bar.
  *
@@ -53,9 +60,10 @@ export class FormingBars {
   readonly width: number;
   /** Completed bars by slot (`id * width + k`). */
   readonly series: BarSeries[] = [];
-  /** Bars completed per interval by the last `add()`. */
+  /** Bars completed per interval by the last `add()` (or `addRow()`; a `rebuild()` uses `done[0]`). */
   readonly done: Int32Array;
-  private state = new Float64Array(0);
+  private hot = new Float64Array(0);
+  private cold = new Float64Array(0);
   /** The one-row columns `add` passes its values in. */
   private readonly row: BarRows = {
     time: new Float64Array(1),
@@ -116,19 +124,22 @@ export class FormingBars {
     this.symbols.push(symbol);
     this.calendarIndex.push(this.indexOf(calendar));
     const K = this.width;
-    if ((id + 1) * K * FIELDS > this.state.length) {
-      const grown = new Float64Array(Math.max(16, (id + 1) * 2) * K * FIELDS);
-      grown.set(this.state);
-      this.state = grown;
+    if ((id + 1) * K * HOT > this.hot.length) {
+      const rows = Math.max(16, (id + 1) * 2) * K;
+      const hot = new Float64Array(rows * HOT);
+      hot.set(this.hot);
+      this.hot = hot;
+      const cold = new Float64Array(rows * COLD);
+      cold.set(this.cold);
+      this.cold = cold;
     }
     for (let k = 0; k < K; k++) {
       const slot = id * K + k;
       this.series.push(new BarSeries(symbol, this.intervals[k].name, SERIES_CAPACITY));
       this.sessions.push(undefined);
-      const f = slot * FIELDS;
-      this.state[f + BREAK_START] = Number.NaN;
-      this.state[f + BREAK_END] = Number.NaN;
-      this.clearSlot(f);
+      this.cold[slot * COLD + BREAK_START] = Number.NaN;
+      this.cold[slot * COLD + BREAK_END] = Number.NaN;
+      this.clearSlot(slot);
     }
     return id;
   }
@@ -164,71 +175,76 @@ export class FormingBars {
    * passed as a row index, not as values, so that no number is boxed on the way in.
    */
   addRow(id: number, rows: BarRows, i: number): number {
-    const K = this.width;
+    return this.addSlots(id * this.width, this.width, rows, i);
+  }
+
+  /**
+   * Adds row `i` of bar columns to `count` consecutive slots from `first` (one symbol's
+   * intervals, or one slot), in one pass: the fast path (the bar continues the forming
+   * bucket: after the last bar, before the bucket's end or the break it spans) inline, on
+   * one cache line a slot; a call only to complete a bucket or start one. `done[k]` gets slot
+   * `first + k`'s count.
+   */
+  private addSlots(first: number, count: number, rows: BarRows, i: number): number {
+    const hot = this.hot;
     const done = this.done;
+    const time = rows.time[i];
+    const high = rows.high[i];
+    const low = rows.low[i];
+    const close = rows.close[i];
+    const volume = rows.volume[i];
+    const flags = rows.flags[i] & INHERITED_FLAGS;
     let total = 0;
-    for (let k = 0; k < K; k++) {
-      const n = this.addTo(id * K + k, rows, i);
+    for (let k = 0; k < count; k++) {
+      const f = (first + k) * HOT;
+      let n = 0;
+      if (time > hot[f + LAST] && time < hot[f + FAST_END]) {
+        hot[f + LAST] = time;
+        if (high > hot[f + H]) hot[f + H] = high;
+        if (low < hot[f + L]) hot[f + L] = low;
+        hot[f + C] = close;
+        hot[f + V] += volume;
+        hot[f + COUNT_FLAGS] = (hot[f + COUNT_FLAGS] | flags) + 256;
+        if (time + MINUTE_MS >= hot[f + END]) n = this.complete(first + k);
+      } else {
+        n = this.addSlow(first + k, rows, i);
+      }
       done[k] = n;
       total += n;
     }
     return total;
   }
 
-  /** Adds row `i` of bar columns to one slot; returns the bars it completed (0..2). */
-  private addTo(slot: number, rows: BarRows, i: number): number {
-    const st = this.state;
-    const f = slot * FIELDS;
-    const time = rows.time[i];
-    const end = st[f + END];
-    // The bar falls in the forming bucket (and not in a break the daily bucket spans; a NaN
-    // break fails the comparison).
-    if (time > st[f + LAST] && time < end && !(time >= st[f + BREAK_START] && time < st[f + BREAK_END])) {
-      st[f + LAST] = time;
-      const high = rows.high[i];
-      const low = rows.low[i];
-      if (high > st[f + H]) st[f + H] = high;
-      if (low < st[f + L]) st[f + L] = low;
-      st[f + C] = rows.close[i];
-      st[f + V] += rows.volume[i];
-      st[f + COUNT]++;
-      st[f + FLAGS] = st[f + FLAGS] | (rows.flags[i] & INHERITED_FLAGS);
-      return time + MINUTE_MS >= end ? this.complete(slot) : 0;
-    }
-    return this.addSlow(slot, rows, i);
-  }
-
   /** Completes slot's forming bucket if its end is <= t; returns bars completed (0 or 1). */
   flushUpTo(slot: number, t: number): number {
-    const f = slot * FIELDS;
-    return this.state[f + FB] >= 0 && this.state[f + END] <= t ? this.complete(slot) : 0;
+    return this.cold[slot * COLD + FB] >= 0 && this.hot[slot * HOT + END] <= t ? this.complete(slot) : 0;
   }
 
   /** End of slot's forming bucket (Infinity when none). */
   formingEnd(slot: number): number {
-    const f = slot * FIELDS;
-    return this.state[f + FB] >= 0 ? this.state[f + END] : Number.POSITIVE_INFINITY;
+    return this.cold[slot * COLD + FB] >= 0 ? this.hot[slot * HOT + END] : Number.POSITIVE_INFINITY;
   }
 
   /** Slot's forming bar, flagged BarFlag.Partial, or undefined. */
   partial(slot: number): SessionBar | undefined {
-    const st = this.state;
-    const f = slot * FIELDS;
-    const fb = st[f + FB] | 0;
+    const hot = this.hot;
+    const f = slot * HOT;
+    const fb = this.cold[slot * COLD + FB] | 0;
     if (fb < 0) return undefined;
     const plan = this.planOf(slot);
     const series = this.series[slot];
+    const countFlags = hot[f + COUNT_FLAGS];
     return {
       symbol: series.symbol,
       interval: series.interval,
       time: plan.starts[fb],
-      open: st[f + O],
-      high: st[f + H],
-      low: st[f + L],
-      close: st[f + C],
-      volume: st[f + V],
-      flags: st[f + FLAGS] | BarFlag.Partial,
-      count: st[f + COUNT],
+      open: this.cold[slot * COLD + O],
+      high: hot[f + H],
+      low: hot[f + L],
+      close: hot[f + C],
+      volume: hot[f + V],
+      flags: (countFlags & 255) | BarFlag.Partial,
+      count: countFlags >>> 8,
       expected: plan.expected[fb],
     };
   }
@@ -240,69 +256,93 @@ export class FormingBars {
   rebuild(slot: number, bars1m: BarSeries, upTo: number): void {
     this.reset(slot);
     const time = bars1m.time;
-    for (let i = 0; i < bars1m.length && time[i] + MINUTE_MS <= upTo; i++) this.addTo(slot, bars1m, i);
+    for (let i = 0; i < bars1m.length && time[i] + MINUTE_MS <= upTo; i++) this.addSlots(slot, 1, bars1m, i);
     this.flushUpTo(slot, upTo);
   }
 
   /** Forgets a slot's completed bars, forming bar and last time (new session). */
   reset(slot: number): void {
     this.series[slot].clear();
-    this.clearSlot(slot * FIELDS);
+    this.clearSlot(slot);
   }
 
   /** Bytes of the forming rows of one symbol. */
   bytesPerSymbol(): number {
-    return this.width * FIELDS * 8;
+    return this.width * (HOT + COLD) * 8;
   }
 
-  private clearSlot(f: number): void {
-    const st = this.state;
-    st[f + FB] = -1;
-    st[f + END] = Number.NEGATIVE_INFINITY;
-    st[f + B] = 0;
-    st[f + LAST] = Number.NEGATIVE_INFINITY;
-    st[f + SESSION_END] = Number.NEGATIVE_INFINITY;
-    st[f + IDLE_UNTIL] = Number.NEGATIVE_INFINITY;
+  private clearSlot(slot: number): void {
+    const f = slot * HOT;
+    const c = slot * COLD;
+    this.cold[c + FB] = -1;
+    this.hot[f + END] = Number.NEGATIVE_INFINITY;
+    this.hot[f + FAST_END] = Number.NEGATIVE_INFINITY;
+    this.cold[c + B] = 0;
+    this.hot[f + LAST] = Number.NEGATIVE_INFINITY;
+    this.cold[c + SESSION_END] = Number.NEGATIVE_INFINITY;
+    this.cold[c + IDLE_UNTIL] = Number.NEGATIVE_INFINITY;
   }
 
-  /** A bar that starts a bucket, changes session, lies outside the session, or is out of order. */
+  /**
+   * A bar that does not continue the forming bucket on the fast path: one after a break the
+   * bucket spans, one that starts a bucket, changes session, lies outside the session or in a
+   * break, or is out of order.
+   */
   private addSlow(slot: number, rows: BarRows, i: number): number {
-    const st = this.state;
-    const f = slot * FIELDS;
+    const hot = this.hot;
+    const cold = this.cold;
+    const f = slot * HOT;
+    const c = slot * COLD;
     const time = rows.time[i];
-    if (!(time > st[f + LAST])) {
+    if (!(time > hot[f + LAST])) {
       const series = this.series[slot];
       throw new InvalidArgumentError(
-        `${series.symbol} ${series.interval}: one-minute bar ${isoUtc(time)} is not after ${isoUtc(st[f + LAST])}`,
+        `${series.symbol} ${series.interval}: one-minute bar ${isoUtc(time)} is not after ${isoUtc(hot[f + LAST])}`,
       );
     }
-    st[f + LAST] = time;
+    hot[f + LAST] = time;
     // A bar in the session's break belongs to no bucket; it only completes what it passed.
-    if (time >= st[f + BREAK_START] && time < st[f + BREAK_END]) return this.flushUpTo(slot, time);
-    let done = st[f + FB] >= 0 ? this.complete(slot) : 0;
-    if (time >= st[f + SESSION_END] && !this.enterSession(slot, time)) return done;
+    const inBreak = time >= cold[c + BREAK_START] && time < cold[c + BREAK_END];
+    if (inBreak) return this.flushUpTo(slot, time);
+    const end = hot[f + END];
+    if (cold[c + FB] >= 0 && time < end) {
+      // The first bar after the break the forming bucket spans: the fast path holds again.
+      hot[f + FAST_END] = end;
+      const high = rows.high[i];
+      const low = rows.low[i];
+      if (high > hot[f + H]) hot[f + H] = high;
+      if (low < hot[f + L]) hot[f + L] = low;
+      hot[f + C] = rows.close[i];
+      hot[f + V] += rows.volume[i];
+      hot[f + COUNT_FLAGS] = (hot[f + COUNT_FLAGS] | (rows.flags[i] & INHERITED_FLAGS)) + 256;
+      return time + MINUTE_MS >= end ? this.complete(slot) : 0;
+    }
+    let done = cold[c + FB] >= 0 ? this.complete(slot) : 0;
+    if (time >= cold[c + SESSION_END] && !this.enterSession(slot, time)) return done;
     const plan = this.planOf(slot);
     const ends = plan.ends;
-    let b = st[f + B] | 0;
+    let b = cold[c + B] | 0;
     while (b < plan.length && ends[b] <= time) b++;
-    st[f + B] = b;
+    cold[c + B] = b;
     if (b === plan.length || time < plan.starts[b]) return done;
-    st[f + FB] = b;
-    st[f + END] = ends[b];
-    st[f + O] = rows.open[i];
-    st[f + H] = rows.high[i];
-    st[f + L] = rows.low[i];
-    st[f + C] = rows.close[i];
-    st[f + V] = rows.volume[i];
-    st[f + COUNT] = 1;
-    st[f + FLAGS] = rows.flags[i] & INHERITED_FLAGS;
+    cold[c + FB] = b;
+    hot[f + END] = ends[b];
+    // A break inside the bucket, after this bar, ends the fast path until the break is over.
+    const breakStart = cold[c + BREAK_START];
+    hot[f + FAST_END] = time < breakStart && breakStart < ends[b] ? breakStart : ends[b];
+    cold[c + O] = rows.open[i];
+    hot[f + H] = rows.high[i];
+    hot[f + L] = rows.low[i];
+    hot[f + C] = rows.close[i];
+    hot[f + V] = rows.volume[i];
+    hot[f + COUNT_FLAGS] = 256 + (rows.flags[i] & INHERITED_FLAGS);
     if (time + MINUTE_MS >= ends[b]) done += this.complete(slot);
     return done;
   }
 
   private enterSession(slot: number, time: number): boolean {
-    const st = this.state;
-    const f = slot * FIELDS;
+    const st = this.cold;
+    const f = slot * COLD;
     if (time < st[f + IDLE_UNTIL]) return false;
     const c = this.calendarIndex[(slot / this.width) | 0];
     const session = this.sessionAt(c, time);
@@ -339,23 +379,26 @@ export class FormingBars {
   }
 
   private complete(slot: number): number {
-    const st = this.state;
-    const f = slot * FIELDS;
-    const fb = st[f + FB] | 0;
+    const hot = this.hot;
+    const f = slot * HOT;
+    const c = slot * COLD;
+    const fb = this.cold[c + FB] | 0;
     const plan = this.planOf(slot);
+    const countFlags = hot[f + COUNT_FLAGS];
     this.series[slot].push(
       plan.starts[fb],
-      st[f + O],
-      st[f + H],
-      st[f + L],
-      st[f + C],
-      st[f + V],
-      st[f + FLAGS],
-      st[f + COUNT],
+      this.cold[c + O],
+      hot[f + H],
+      hot[f + L],
+      hot[f + C],
+      hot[f + V],
+      countFlags & 255,
+      countFlags >>> 8,
       plan.expected[fb],
     );
-    st[f + FB] = -1;
-    st[f + END] = Number.NEGATIVE_INFINITY;
+    this.cold[c + FB] = -1;
+    hot[f + END] = Number.NEGATIVE_INFINITY;
+    hot[f + FAST_END] = Number.NEGATIVE_INFINITY;
     return 1;
   }
 }

@@ -38,6 +38,11 @@ export function exitFor(err: unknown): { code: number; message: string } {
   return { code: 1, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
 }
 
+/** Whether an error is a write into a closed pipe (EPIPE). */
+export function isClosedPipe(err: unknown): boolean {
+  return err instanceof Error && (err as NodeJS.ErrnoException).code === "EPIPE";
+}
+
 let pipesWatched = false;
 
 /**
@@ -49,7 +54,7 @@ export function exitQuietlyOnClosedPipe(): void {
   pipesWatched = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (err.code === "EPIPE") process.exit(0);
+      if (isClosedPipe(err)) process.exit(0);
       throw err;
     });
   }

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from "commander";
-import { exitFor, exitQuietlyOnClosedPipe, note } from "./io.js";
+import { exitFor, exitQuietlyOnClosedPipe, isClosedPipe, note } from "./io.js";
 
 /** The `tickwright` command line. Returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -15,6 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    // Output into a closed pipe (`--out /dev/stdout | head -1`) ends quietly, as on stdout.
+    if (isClosedPipe(err)) return 0;
     const { code, message } = exitFor(err);
     note(`tickwright: ${message}`);
     return code;

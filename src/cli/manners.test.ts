@@ -49,6 +49,11 @@ describe("every command into a closed pipe", { timeout: SPAWNS_TIMEOUT }, () => 
       [["gaps", "SYM001", ...range, "--db", db], /^date\s+expected\s+present\s+quality\s+gaps$/],
       [["replay", "--db", db, "--all", ...range], /^replayed 3 sessions of 2 symbols /],
       [
+        ["replay", "--db", db, "--all", ...range, "--out", "/dev/stdout", "--no-progress"],
+        /^\{"type":"preOpen",/,
+      ],
+      [["replay", "--db", db, "--all", ...range, "--out", "-"], /^\{"type":"preOpen",/],
+      [
         ["demo", "--db", join(dir, "demo.duckdb")],
         /^generated 9,652 one-minute bars of 5 symbols over 5 sessions /,
       ],

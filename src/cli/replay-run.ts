@@ -1,3 +1,5 @@
+import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
 import { currentTickers, parseAdjustMode, securityHistories, spansWithin } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import { symbolCalendars, symbolNames } from "../config/index.js";
@@ -47,7 +49,10 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       "give --symbols A,B or --all (or symbols or allSymbols in --config, or TICKWRIGHT_SYMBOLS or TICKWRIGHT_ALL_SYMBOLS)",
     );
   }
-  const outPath = opts.out === undefined ? undefined : checkedOutPath(opts.out, "--out");
+  // `--out -` writes the events to stdout; the summary then goes to stderr.
+  const toStdout = opts.out === "-";
+  const outPath = opts.out === undefined || toStdout ? undefined : checkedOutPath(opts.out, "--out");
+  const say = toStdout ? note : out;
   const shard = await replayShard(opts);
   const calendar = getCalendar(config.calendar);
   const stop = new StopOnSignal();
@@ -74,16 +79,22 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     });
     try {
       const published = shard ? await shard.publish(engine, symbols) : undefined;
-      const summary = await runEngine(engine, stop, outPath, opts, {
-        sessions: sessions.length,
-        speed: config.speed,
-      }).catch(async (err: unknown) => {
+      const summary = await runEngine(
+        engine,
+        stop,
+        toStdout ? createWriteStream("", { fd: 1, autoClose: false }) : outPath,
+        opts,
+        {
+          sessions: sessions.length,
+          speed: config.speed,
+        },
+      ).catch(async (err: unknown) => {
         await published?.close();
         throw err;
       });
       await published?.finish(summary);
-      if (opts.json) out(JSON.stringify({ from, to, ...summary }));
-      else printSummary(summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
+      if (opts.json) say(JSON.stringify({ from, to, ...summary }));
+      else printSummary(say, summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
       return 0;
     } finally {
       await engine.close();
@@ -107,9 +118,18 @@ async function replayedSymbols(
   timeZone: string,
 ): Promise<string[] | undefined> {
   if (config.allSymbols) {
-    const tickers = await symbolsWithBars(repository, sessions, config.extended);
+    // A symbol the `calendars` map puts on another market is looked for in that market's sessions.
+    const markets = symbolCalendars(config);
+    const tickers = await symbolsWithBars(repository, sessions, config.extended, (s) => !markets.has(s));
+    let played = sessions.length;
+    for (const name of new Set(markets.values())) {
+      const other = getCalendar(name).sessions(config.from!, config.to!);
+      const on = (s: string) => markets.get(s) === name;
+      played += other.length;
+      tickers.push(...(await symbolsWithBars(repository, other, config.extended, on)));
+    }
     const symbols = await currentTickers(repository, tickers, timeZone, config.from, config.to);
-    if (symbols.length === 0 && sessions.length > 0) {
+    if (symbols.length === 0 && played > 0) {
       note(`tickwright: no symbol has one-minute bars in ${config.from}..${config.to} in ${config.db}`);
       return undefined;
     }
@@ -136,7 +156,7 @@ async function replayedSymbols(
 async function runEngine(
   engine: Engine,
   stop: StopOnSignal,
-  outPath: string | undefined,
+  outPath: string | Writable | undefined,
   opts: ReplayOptions,
   plan: { sessions: number; speed: Config["speed"] },
 ): Promise<RunSummary> {
@@ -208,6 +228,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
 const SHOWN_QUALITY = 10;
 
 function printSummary(
+  out: (line: string) => void,
   s: RunSummary,
   range: { from: string; to: string; sessions: number },
   rejected: Record<string, number>,

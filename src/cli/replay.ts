@@ -28,7 +28,10 @@ export function register(program: Command): void {
       "--fill-from <source>",
       "fill gaps from a second store (DuckDB file or postgres:// URL), alpaca, or none",
     )
-    .option("--out <file.jsonl>", "write every event as one JSON line")
+    .option(
+      "--out <file.jsonl>",
+      "write every event as one JSON line (- for stdout; the summary then goes to stderr)",
+    )
     .option("--json", "print the summary as one JSON object")
     .option("--no-progress", "no progress bar")
     .option("--shard <K/N>", "replay only the symbols shard K of N owns (with --publish, --run)")

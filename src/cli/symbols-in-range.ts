@@ -5,11 +5,13 @@ import type { Repository } from "../store/types.js";
  * The symbols with at least one stored one-minute bar inside the sessions (regular hours, or
  * extended ones with `extended`), sorted. Symbols whose stored span misses the sessions are
  * left out unread; the rest are looked for session by session, all at once, until found.
+ * `among` limits the symbols looked at (those on the sessions' calendar).
  */
 export async function symbolsWithBars(
   repository: Repository,
   sessions: readonly Session[],
   extended: boolean,
+  among: (symbol: string) => boolean = () => true,
 ): Promise<string[]> {
   if (sessions.length === 0) return [];
   const start = (s: Session) => (extended ? s.preOpen : s.open);
@@ -17,7 +19,7 @@ export async function symbolsWithBars(
   const first = start(sessions[0]);
   const last = end(sessions[sessions.length - 1]);
   let pending = (await repository.coverage())
-    .filter((c) => c.interval === "1m" && c.first < last && c.last >= first)
+    .filter((c) => c.interval === "1m" && c.first < last && c.last >= first && among(c.symbol))
     .map((c) => c.symbol);
   const found: string[] = [];
   for (const s of sessions) {

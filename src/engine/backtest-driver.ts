@@ -107,6 +107,7 @@ export class BacktestDriver {
     this.p.upkeep?.start();
     try {
       await coordinator.run(Number.isFinite(last) ? last : this.p.clock.now());
+      if (coordinator.isStopped) for (const m of markets) m.cycle.endStopped();
     } finally {
       for (const m of markets) m.boundaries.stop();
       this.p.upkeep?.stop();

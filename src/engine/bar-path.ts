@@ -237,21 +237,25 @@ export class BarPath {
       for (let k = 0; k < done.length; k++) this.barsOut[this.minutes[k]] += done[k];
     }
     if (!emit || !(this.slicing || this.listening)) return;
-    return this.handOn(s, series, n1, completed > 0, now);
+    return this.handOn(s, bars, i, completed > 0, now);
   }
 
-  /** Puts the bar just applied (row `n1`) and the derived bars it completed in the slice and the events. */
+  /**
+   * Puts the bar just applied (row `i` of `bars`, now the last of the symbol's session) and the
+   * derived bars it completed in the slice and the events. The one-minute bar is read from the
+   * batch row (the same values as the series row just written, count and expected 1).
+   */
   private handOn(
     s: SymbolState,
-    series: BarSeries,
-    n1: number,
+    bars: BarColumns,
+    i: number,
     any: boolean,
     now: number,
   ): void | Promise<void> {
     const done = this.forming.done;
     const derived = s.derived;
     if (this.slicing) {
-      this.toSlice(s, 1, series, n1, now);
+      this.sliceAt(now).pushMinute(s.id, bars, i);
       if (any) {
         for (let k = 0; k < done.length; k++) {
           const n = done[k];
@@ -260,7 +264,7 @@ export class BarPath {
       }
     }
     if (!this.listening) return;
-    const r = this.emitBars(series, n1, now);
+    const r = this.hub.emitBar(minuteEvent(s.symbol, bars, i, now), this.onError);
     if (!any) return r;
     if (r) return this.emitDerivedAfter(r, s, done.slice(), 0, now);
     for (let k = 0; k < done.length; k++) {
@@ -402,6 +406,12 @@ export class BarPath {
   }
 
   private toSlice(s: SymbolState, minutes: number, series: BarSeries, from: number, now: number): void {
+    const slice = this.sliceAt(now);
+    for (let j = from; j < series.length; j++) slice.push(s.id, minutes, series, j);
+  }
+
+  /** The slice of instant `now`. */
+  private sliceAt(now: number): Slice {
     const slice = this.slice;
     if (slice.at !== now) {
       // Bars completing at a new instant without the clock hook having run (live): hand on
@@ -409,7 +419,7 @@ export class BarPath {
       if (slice.length > 0) void this.hub.emitSlice(slice, this.onError);
       slice.reset(now);
     }
-    for (let j = from; j < series.length; j++) slice.push(s.id, minutes, series, j);
+    return slice;
   }
 
   /** Feeds a tick to the symbol's tick-bar builder and applies the one-minute bars it completes. */
@@ -497,6 +507,25 @@ export class BarPath {
 export function closedWindows(): SessionWindows {
   const none = { start: Number.POSITIVE_INFINITY, end: Number.NEGATIVE_INFINITY };
   return { window: none, regular: none };
+}
+
+/** The bar event of a one-minute bar, row `i` of a batch (as `barEvent` of the series row it became). */
+function minuteEvent(symbol: string, bars: BarColumns, i: number, at: number): BarEvent {
+  return {
+    type: "bar",
+    at,
+    symbol,
+    interval: "1m",
+    time: bars.time[i],
+    open: bars.open[i],
+    high: bars.high[i],
+    low: bars.low[i],
+    close: bars.close[i],
+    volume: bars.volume[i],
+    flags: bars.flags[i],
+    count: 1,
+    expected: 1,
+  };
 }
 
 /** A bar event from row `i` of a series. */

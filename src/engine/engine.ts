@@ -161,6 +161,8 @@ export class Engine {
       upkeep: this.upkeep,
       kinds: { quotes: parts.quotes === true, ticks: parts.ticks === true },
       backtest: simulated !== undefined,
+      // Reads off the main thread (a DuckDB file): two sessions ahead keep the worker busy.
+      readAhead: repository.readCodedBars ? 2 : 1,
       skipTo,
     };
     this.cycle = new SessionCycle({

@@ -1,4 +1,5 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import { createWriteStream } from "node:fs";
+import type { Writable } from "node:stream";
 import type { EngineEvent } from "./types.js";
 
 /**
@@ -15,14 +16,23 @@ export function eventLine(e: EngineEvent): string {
   return JSON.stringify({ type, at, ...rest });
 }
 
-/** Writes events as JSON lines to a file, buffering and honouring the stream's backpressure. */
+/**
+ * Writes events as JSON lines to a file or a writable stream (ended by `close`: for stdout, hand
+ * over `createWriteStream("", { fd: 1, autoClose: false })`), buffering and honouring the
+ * stream's backpressure. A write error (a closed pipe, a full disk) is thrown by the next
+ * `write` that flushes, or by `close`.
+ */
 export class JsonlWriter {
-  private readonly stream: WriteStream;
+  private readonly stream: Writable;
   private buffer: string[] = [];
   private size = 0;
+  private failed: Error | undefined;
 
-  constructor(path: string) {
-    this.stream = createWriteStream(path);
+  constructor(target: string | Writable) {
+    this.stream = typeof target === "string" ? createWriteStream(target) : target;
+    this.stream.on("error", (err: Error) => {
+      this.failed ??= err;
+    });
   }
 
   /** Queues one event; returns a promise when the file is behind (await it). */
@@ -34,18 +44,34 @@ export class JsonlWriter {
   }
 
   private flush(): void | Promise<void> {
+    if (this.failed) throw this.failed;
     if (this.buffer.length === 0) return;
     const chunk = `${this.buffer.join("\n")}\n`;
     this.buffer = [];
     this.size = 0;
-    if (!this.stream.write(chunk)) return new Promise((r) => this.stream.once("drain", () => r()));
+    if (!this.stream.write(chunk)) return this.drained();
   }
 
-  /** Flushes and closes the file. */
+  /** Resolves on the stream's next drain; rejects on its error. */
+  private drained(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => {
+        this.stream.off("drain", done);
+        this.stream.off("error", done);
+        if (err) reject(err);
+        else resolve();
+      };
+      this.stream.on("drain", done);
+      this.stream.on("error", done);
+    });
+  }
+
+  /** Flushes and closes the file (ends the stream). */
   async close(): Promise<void> {
     await this.flush();
+    if (this.failed) throw this.failed;
     await new Promise<void>((resolve, reject) =>
-      this.stream.end((err?: Error | null) => (err ? reject(err) : resolve())),
+      this.stream.end((err?: Error | null) => (err || this.failed ? reject(err ?? this.failed) : resolve())),
     );
   }
 }

@@ -77,4 +77,35 @@ describe("paced replay", () => {
     const summary = await engine.run();
     expect(summary).toMatchObject({ stopped: true, sessions: 2, barsIn: 3 });
   });
+
+  it("a stopped run's quality counts the session in progress as far as it was played", async () => {
+    // Five-minute sessions; the second lacks its 10:01 bar and the run stops at 10:04 (the
+    // 10:03 bar): 5 of 5 minutes, then 3 of the 4 ended = 8 of 9.
+    const FIVE = calendarFromJson({
+      name: "FIVE",
+      timeZone: "UTC",
+      from: "2024-03-01",
+      to: "2024-03-31",
+      weekly: Object.fromEntries(
+        ["mon", "tue", "wed", "thu", "fri"].map((d) => [d, { open: "10:00", close: "10:05" }]),
+      ),
+    });
+    const [first, second] = FIVE.sessions("2024-03-04", "2024-03-05");
+    const repository = await openRepository(":memory:");
+    repos.push(repository);
+    const engine = await createEngine(
+      { derived: { intervals: [] }, prefetch: { enabled: false }, upkeep: { enabled: false } },
+      { repository, calendar: FIVE },
+    );
+    const bars = [first, second]
+      .flatMap((s) => sessionBars(FIVE, s, "AAA"))
+      .filter((b) => b.time !== second.open + 60_000);
+    engine.feed("AAA", "bar", bars);
+    engine.on("bar", (b) => {
+      if (b.time === second.open + 3 * 60_000) void engine.stop();
+    });
+    const summary = await engine.run();
+    expect(summary).toMatchObject({ stopped: true, sessions: 2, barsIn: 8 });
+    expect(summary.quality.AAA).toBeCloseTo((8 / 9) * 100, 10);
+  });
 });

@@ -32,6 +32,12 @@ export interface SessionCycleParts {
   kinds: { quotes: boolean; ticks: boolean };
   /** True in a backtest (a simulated clock: the next session prefetches at once). */
   backtest: boolean;
+  /**
+   * Sessions a backtest loads ahead of the one starting (default 1). Reads that run off the
+   * main thread one at a time gain from more: the next read then starts as soon as one is
+   * done, not at a session start; reads on the main thread would only compete with the replay.
+   */
+  readAhead?: number;
   /** Paced replays: closed time up to a session's start is skipped. */
   skipTo(t: number): void;
   /** Corporate actions at session starts: rename events, and point-in-time adjustment (config `adjust`). */
@@ -121,8 +127,8 @@ export class SessionCycle {
   /**
    * Starts a session: history for symbols that need it, then the next session's prefetch. Live,
    * that prefetch is a timer `prefetch.windowMinutes` before the next open; in a backtest the
-   * simulated clock jumps over any such window in no time, so the next session loads at once,
-   * while this one replays.
+   * simulated clock jumps over any such window in no time, so the next sessions (`readAhead`)
+   * load at once, while this one replays.
    */
   private async startSession(session: Session): Promise<void> {
     const { config, calendar, clock } = this.p;
@@ -151,7 +157,8 @@ export class SessionCycle {
     const next = calendar.nextSession(session.postClose, true);
     if (next && config.prefetch.enabled && this.p.sessions.some((s) => s.date === next.date)) {
       if (this.p.backtest) {
-        this.prefetcher.start(next);
+        const at = this.p.sessions.findIndex((s) => s.date === next.date);
+        for (const s of this.p.sessions.slice(at, at + (this.p.readAhead ?? 1))) this.prefetcher.start(s);
       } else {
         const at = sessionWindow(next, config.extended).start - config.prefetch.windowMinutes * MINUTE_MS;
         clock.at(Math.max(at, clock.now()), () => this.prefetcher.start(next));
@@ -201,15 +208,26 @@ export class SessionCycle {
     else for (const s of members) this.p.bars.setSymbolWindows(s.id, windows);
   }
 
+  /**
+   * A stopped run: the session in progress counts in the run's totals as far as it was played
+   * (its expected minutes ended by the clock), so the summary's quality is the part replayed.
+   */
+  endStopped(): void {
+    if (this.active === undefined) return;
+    this.active = undefined;
+    this.accumulateQuality(this.p.members?.() ?? this.p.session.all());
+  }
+
   /** Adds the ending session's present and expected minutes to each symbol's run totals. */
   private accumulateQuality(states: readonly SymbolState[]): void {
     const data = this.p.session;
-    for (const symbol of states.map((s) => s.symbol).sort()) {
-      const m = data.metrics(symbol);
-      const acc = this.qualityTotals.get(symbol) ?? { present: 0, expected: 0 };
-      acc.present += m.present;
-      acc.expected += m.expected;
-      this.qualityTotals.set(symbol, acc);
+    for (let i = 0; i < states.length; i++) {
+      const s = states[i];
+      const expected = data.expectedSoFarOf(s);
+      let acc = this.qualityTotals.get(s.symbol);
+      if (!acc) this.qualityTotals.set(s.symbol, (acc = { present: 0, expected: 0 }));
+      acc.present += Math.min(s.present, expected);
+      acc.expected += expected;
     }
   }
 }

@@ -201,7 +201,7 @@ export class SessionData {
   /** The current session's figures for a symbol (its own market's session). */
   metrics(symbol: string): SymbolMetrics {
     const s = this.state(symbol);
-    const expected = endedMinutes(this.expectedMinutesOf(s), this.clock.now());
+    const expected = this.expectedSoFarOf(s);
     const present = s.present;
     const num = (v: number) => (Number.isFinite(v) ? v : null);
     return {
@@ -365,6 +365,11 @@ export class SessionData {
   /** Regular-session minutes of the current session whose end the clock has passed. */
   expectedSoFar(): number {
     return endedMinutes(this.expectedMinutes(), this.clock.now());
+  }
+
+  /** Regular-session minutes of a symbol's session in progress whose end the clock has passed. */
+  expectedSoFarOf(s: SymbolState): number {
+    return endedMinutes(this.expectedMinutesOf(s), this.clock.now());
   }
 
   /**

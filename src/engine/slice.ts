@@ -1,3 +1,4 @@
+import type { BarRows } from "../aggregate/index.js";
 import type { SessionBar } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
 import type { BarEvent } from "./bar-event.js";
@@ -160,6 +161,24 @@ export class Slice {
     this.count[i] = series.count[j];
     this.expected[i] = series.expected[j];
     this.length = i + 1;
+  }
+
+  /** Appends row `i` of bar columns as a one-minute bar (count and expected 1) of symbol `id`. */
+  pushMinute(id: number, rows: BarRows, i: number): void {
+    const j = this.length;
+    if (j === this.time.length) this.grow(j * 2);
+    this.symbolId[j] = id;
+    this.minutes[j] = 1;
+    this.time[j] = rows.time[i];
+    this.open[j] = rows.open[i];
+    this.high[j] = rows.high[i];
+    this.low[j] = rows.low[i];
+    this.close[j] = rows.close[i];
+    this.volume[j] = rows.volume[i];
+    this.flags[j] = rows.flags[i];
+    this.count[j] = 1;
+    this.expected[j] = 1;
+    this.length = j + 1;
   }
 
   /** Empties the slice for the next instant `at`. */

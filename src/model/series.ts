@@ -24,6 +24,12 @@ export class BarSeries {
   /** Source one-minute bars the calendar expects in each bar. */
   expected: Uint16Array;
   flags: Uint8Array;
+  /**
+   * The six float64 columns as one view (column k at k x capacity) and the two uint16 ones:
+   * `push` writes a row through three views rather than nine (fewer cache lines per append).
+   */
+  private floats: Float64Array = EMPTY_F64;
+  private shorts: Uint16Array = EMPTY_U16;
 
   constructor(
     readonly symbol: string,
@@ -53,16 +59,18 @@ export class BarSeries {
     expected = 1,
   ): void {
     const i = this.length;
-    if (i === this.time.length) this.grow(i * 2);
-    this.time[i] = time;
-    this.open[i] = open;
-    this.high[i] = high;
-    this.low[i] = low;
-    this.close[i] = close;
-    this.volume[i] = volume;
+    if (i === this.flags.length) this.grow(i * 2);
+    const cap = this.flags.length;
+    const floats = this.floats;
+    floats[i] = time;
+    floats[cap + i] = open;
+    floats[2 * cap + i] = high;
+    floats[3 * cap + i] = low;
+    floats[4 * cap + i] = close;
+    floats[5 * cap + i] = volume;
+    this.shorts[i] = count;
+    this.shorts[cap + i] = expected;
     this.flags[i] = flags;
-    this.count[i] = count;
-    this.expected[i] = expected;
     this.length = i + 1;
   }
 
@@ -233,6 +241,8 @@ export class BarSeries {
     const flags = new Uint8Array(buffer, 52 * capacity, capacity);
     flags.set(this.flags.subarray(0, this.length));
     this.flags = flags;
+    this.floats = new Float64Array(buffer, 0, 6 * capacity);
+    this.shorts = new Uint16Array(buffer, 48 * capacity, 2 * capacity);
   }
 
   private grow(capacity: number): void {

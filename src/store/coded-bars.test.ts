@@ -77,6 +77,42 @@ describe("readCodedBars", () => {
     }
   });
 
+  it("orders sparse rows over a long span as readBars does (more (minute, symbol) pairs than one counting pass takes)", async () => {
+    const file = await openRepository(join(dir, "sparse.duckdb"));
+    try {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.uniqueArray(fc.integer({ min: 0, max: 2_000 }), { minLength: 8, maxLength: 40 }),
+          fc.integer({ min: 60, max: 120 }),
+          async (minutes, count) => {
+            const symbols = Array.from({ length: count }, (_, k) => `S${(k * 37) % count}`);
+            const bars: Bar[] = [];
+            symbols.forEach((symbol, k) => {
+              for (const m of minutes.slice(k % 5, (k % 5) + 6)) {
+                const price = 50 + k + m / 1000;
+                bars.push({
+                  symbol,
+                  time: T0 + m * M,
+                  open: price,
+                  high: price + 1,
+                  low: price - 1,
+                  close: price,
+                  volume: k + m,
+                });
+              }
+            });
+            await file.writeBars("1m", barsToColumns(bars));
+            const codes = Int32Array.from(symbols, (_, k) => 3 * k + 1);
+            await check(file, symbols, codes, T0, T0 + 2_001 * M);
+          },
+        ),
+        { numRuns: 6 },
+      );
+    } finally {
+      await file.close();
+    }
+  });
+
   it("is not offered for an in-memory database (no other thread can open it)", async () => {
     const memory = await openRepository(":memory:");
     expect(memory.readCodedBars).toBeUndefined();

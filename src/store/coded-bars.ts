@@ -1,7 +1,12 @@
-import { type DuckDBConnection, type DuckDBDataChunk, listValue } from "@duckdb/node-api";
+import {
+  type DuckDBConnection,
+  type DuckDBDataChunk,
+  type DuckDBPreparedStatement,
+  listValue,
+} from "@duckdb/node-api";
 import type { BarColumns } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
-import { readBytes, readDoubles, readInts } from "./duckdb-vectors.js";
+import { bytesOf, doublesOf, readBytes, readDoubles, readInts } from "./duckdb-vectors.js";
 import type { BarQuery, CodedBarColumns } from "./types.js";
 
 /**
@@ -34,15 +39,26 @@ export interface CodedBarsReply extends CodedBarColumns {
   id: number;
 }
 
+/** Prepared statements of one connection by SQL text (a worker keeps one per connection). */
+export type StatementCache = Map<string, Promise<DuckDBPreparedStatement>>;
+
 /**
  * Runs a coded read on a connection. The symbols are bound in byte order, so a row's index
- * into them ranks it as `ORDER BY symbol` would; when every time is a whole minute (one-minute
- * bars), rows are fetched unordered and put in (time, symbol) order by two counting sorts
- * (linear, and faster than DuckDB's sort of the same rows); otherwise DuckDB sorts.
+ * into them ranks it as `ORDER BY symbol` would. When every time is a whole minute
+ * (one-minute bars), rows are fetched unordered (DuckDB hands them back grouped by symbol, as
+ * stored) and each is put straight at its (time, symbol) place in the output columns: one
+ * counting pass over (minute, rank) gives every row its place (two passes when the span
+ * holds many more (minute, rank) pairs than rows), and each column is copied from DuckDB's
+ * vectors to those places. Otherwise DuckDB sorts.
+ * `statements` keeps the statements prepared on this connection for the next read; `run`
+ * serializes the statements' runs when reads overlap (the next read's query then runs on
+ * DuckDB's threads while this one places its rows).
  */
 export async function readCodedBars(
   con: DuckDBConnection,
   req: Omit<CodedBarsRequest, "type" | "id">,
+  statements: StatementCache = new Map(),
+  run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
 ): Promise<CodedBarColumns> {
   const order = [...req.symbols.keys()].sort((a, b) =>
     Buffer.compare(Buffer.from(req.symbols[a]), Buffer.from(req.symbols[b])),
@@ -54,37 +70,47 @@ export async function readCodedBars(
     BigInt(req.from),
     BigInt(req.to),
   ];
-  const rows = await fetchAll(con, UNORDERED_SQL, params);
-  const sorted = sortByMinuteAndRank(rows, order.length);
-  const out = sorted ?? (await fetchAll(con, CODED_BARS_SQL, params));
-  for (let i = 0; i < out.length; i++) out.code[i] = codeOfRank[out.code[i]];
-  return out;
+  const query = async (sql: string) => {
+    const result = await run(async () => {
+      let statement = statements.get(sql);
+      if (!statement) statements.set(sql, (statement = con.prepare(sql)));
+      const prepared = await statement;
+      prepared.bind(params);
+      return prepared.run();
+    });
+    const chunks: DuckDBDataChunk[] = [];
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      chunks.push(chunk);
+    }
+    // Each row's rank and time, which decide its place.
+    const n = chunks.reduce((sum, c) => sum + c.rowCount, 0);
+    const rank = new Int32Array(n);
+    const time = new Float64Array(n);
+    let at = 0;
+    for (const chunk of chunks) {
+      readInts(chunk, 0, chunk.rowCount, rank, at);
+      readDoubles(chunk, 1, chunk.rowCount, time, at);
+      at += chunk.rowCount;
+    }
+    return { chunks, rank, time };
+  };
+  const rows = await query(UNORDERED_SQL);
+  const place = placesByMinuteAndRank(rows.rank, rows.time, order.length);
+  return placeRows(place ? rows : await query(CODED_BARS_SQL), place, codeOfRank);
 }
 
-async function fetchAll(
-  con: DuckDBConnection,
-  sql: string,
-  params: Parameters<DuckDBConnection["run"]>[1],
-): Promise<CodedBarColumns> {
-  const result = await con.run(sql, params);
-  const out = codedColumns(result.rowCount);
-  let at = 0;
-  for (;;) {
-    const chunk = await result.fetchChunk();
-    if (!chunk || chunk.rowCount === 0) break;
-    copyCodedChunk(chunk, out, at);
-    at += chunk.rowCount;
-  }
-  return out;
-}
+/** Buckets a single counting pass may use, at most (an Int32Array of 64 MB). */
+const MAX_BUCKETS = 16 * 1024 * 1024;
 
 /**
- * Rows in (time, rank) order, stable: by rank, then by minute. Undefined when a time is not
- * a whole minute or the span is too long for a counting sort.
+ * The place of each row in (time, rank) order, stable; undefined when a time is not a whole
+ * minute or the span is too long for a counting sort.
  */
-function sortByMinuteAndRank(rows: CodedBarColumns, ranks: number): CodedBarColumns | undefined {
-  const n = rows.length;
-  const time = rows.time;
+function placesByMinuteAndRank(rank: Int32Array, time: Float64Array, ranks: number): Int32Array | undefined {
+  const n = time.length;
+  if (n === 0) return new Int32Array(0);
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
@@ -92,7 +118,6 @@ function sortByMinuteAndRank(rows: CodedBarColumns, ranks: number): CodedBarColu
     if (t < lo) lo = t;
     if (t > hi) hi = t;
   }
-  if (n === 0) return rows;
   const minutes = (hi - lo) / MINUTE_MS + 1;
   if (!Number.isInteger(minutes) || minutes > 4 * n + 1440) return undefined;
   const minute = new Int32Array(n);
@@ -101,24 +126,29 @@ function sortByMinuteAndRank(rows: CodedBarColumns, ranks: number): CodedBarColu
     if (!Number.isInteger(m)) return undefined;
     minute[i] = m;
   }
-  const byRank = countingOrder(rows.code, ranks, undefined);
+  const buckets = minutes * ranks;
+  if (buckets <= 8 * n + 65_536 && buckets <= MAX_BUCKETS) {
+    // One pass: each (minute, rank) is a bucket of its own.
+    for (let i = 0; i < n; i++) minute[i] = minute[i] * ranks + rank[i];
+    return countingPlaces(minute, buckets);
+  }
+  // Two stable passes: by rank, then by minute.
+  const byRank = countingOrder(rank, ranks, undefined);
   const perm = countingOrder(minute, minutes, byRank);
-  const out = codedColumns(n);
-  for (let j = 0; j < n; j++) out.code[j] = rows.code[perm[j]];
-  permute(rows.time, out.time, perm);
-  permute(rows.open, out.open, perm);
-  permute(rows.high, out.high, perm);
-  permute(rows.low, out.low, perm);
-  permute(rows.close, out.close, perm);
-  permute(rows.volume, out.volume, perm);
-  permute(rows.trades, out.trades, perm);
-  permute(rows.vwap, out.vwap, perm);
-  for (let j = 0; j < n; j++) out.flags[j] = rows.flags[perm[j]];
-  return out;
+  const place = new Int32Array(n);
+  for (let j = 0; j < n; j++) place[perm[j]] = j;
+  return place;
 }
 
-function permute(src: Float64Array, dst: Float64Array, perm: Int32Array): void {
-  for (let j = 0; j < perm.length; j++) dst[j] = src[perm[j]];
+/** The place of each row when stably sorted by `key` in [0, buckets). */
+function countingPlaces(key: Int32Array, buckets: number): Int32Array {
+  const n = key.length;
+  const start = new Int32Array(buckets + 1);
+  for (let i = 0; i < n; i++) start[key[i] + 1]++;
+  for (let b = 0; b < buckets; b++) start[b + 1] += start[b];
+  const place = key;
+  for (let i = 0; i < n; i++) place[i] = start[key[i]]++;
+  return place;
 }
 
 /** Stable counting sort of `within` (default: 0..n-1) by `key` in [0, buckets). */
@@ -133,6 +163,49 @@ function countingOrder(key: Int32Array, buckets: number, within: Int32Array | un
     out[start[key[i]]++] = i;
   }
   return out;
+}
+
+/**
+ * Coded columns of a result's rows, row `i` (in chunk order) at `place[i]` (default: in
+ * order), each row's rank turned into its code. The rank and time columns are those already
+ * read; the others are copied from the chunks' vectors to their places.
+ */
+function placeRows(
+  rows: { chunks: readonly DuckDBDataChunk[]; rank: Int32Array; time: Float64Array },
+  place: Int32Array | undefined,
+  codeOfRank: Int32Array,
+): CodedBarColumns {
+  const { chunks, rank, time } = rows;
+  const n = time.length;
+  const code = rank;
+  for (let i = 0; i < n; i++) code[i] = codeOfRank[rank[i]];
+  const out = codedColumns(n);
+  if (!place) {
+    out.code.set(code);
+    let at = 0;
+    for (const chunk of chunks) {
+      copyBarValues(chunk, chunk.rowCount, out, at);
+      at += chunk.rowCount;
+    }
+    return out;
+  }
+  for (let i = 0; i < n; i++) out.code[place[i]] = code[i];
+  scatter(time, out.time, place, 0);
+  const doubles = [out.open, out.high, out.low, out.close, out.volume, out.trades, out.vwap];
+  let at = 0;
+  for (const chunk of chunks) {
+    const count = chunk.rowCount;
+    for (let c = 0; c < doubles.length; c++) scatter(doublesOf(chunk, c + 2, count), doubles[c], place, at);
+    const flags = bytesOf(chunk, 9, count);
+    for (let i = 0; i < count; i++) out.flags[place[at + i]] = flags[i];
+    at += count;
+  }
+  return out;
+}
+
+/** `dst[place[at + i]] = src[i]` for every item of `src`. */
+function scatter(src: Float64Array, dst: Float64Array, place: Int32Array, at: number): void {
+  for (let i = 0; i < src.length; i++) dst[place[at + i]] = src[i];
 }
 
 /** Copies a result chunk of CODED_BARS_SQL into `out` at row `at`. */

@@ -3,41 +3,69 @@
  * instance: DuckDB allows it beside the process's read-write one, and it sees what was
  * committed when it opened), runs range reads of bars and copies each result into one
  * typed array per column, handed back as transferable buffers: the main thread gets
- * ready columns without decoding a row.
+ * ready columns without decoding a row. Reads may overlap: their queries run one at a time
+ * (one connection, its statements prepared once), and a read places its rows while the
+ * next one's query runs on DuckDB's threads.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
-import { type CodedBarsReply, type CodedBarsRequest, readCodedBars } from "./coded-bars.js";
+import {
+  type CodedBarsReply,
+  type CodedBarsRequest,
+  readCodedBars,
+  type StatementCache,
+} from "./coded-bars.js";
 
 const port = parentPort!;
 const path = workerData as string;
-let open: Promise<{ instance: DuckDBInstance; con: DuckDBConnection }> | undefined;
 
-function connect(): Promise<{ instance: DuckDBInstance; con: DuckDBConnection }> {
+interface Open {
+  instance: DuckDBInstance;
+  con: DuckDBConnection;
+  statements: StatementCache;
+}
+let open: Promise<Open> | undefined;
+/** The tail of the queries run so far (each waits for the one before). */
+let queries: Promise<unknown> = Promise.resolve();
+
+function connect(): Promise<Open> {
   open ??= DuckDBInstance.create(path, { access_mode: "READ_ONLY" }).then(async (instance) => ({
     instance,
     con: await instance.connect(),
+    statements: new Map(),
   }));
   return open;
 }
 
+/** Runs `task` once every query before it has run. */
+function inTurn<T>(task: () => Promise<T>): Promise<T> {
+  const run = queries.then(task);
+  queries = run.catch(() => {});
+  return run;
+}
+
 async function read(req: CodedBarsRequest): Promise<CodedBarsReply> {
-  const { con } = await connect();
-  return { id: req.id, ...(await readCodedBars(con, req)) };
+  const { con, statements } = await connect();
+  return { id: req.id, ...(await readCodedBars(con, req, statements, inTurn)) };
+}
+
+async function close(closing: Promise<Open> | undefined): Promise<void> {
+  if (!closing) return;
+  const opened = await closing.catch(() => undefined);
+  if (!opened) return;
+  for (const statement of opened.statements.values()) {
+    const prepared = await statement.catch(() => undefined);
+    prepared?.destroySync();
+  }
+  opened.con.closeSync();
+  opened.instance.closeSync();
 }
 
 port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number }) => {
   if (msg.type === "close") {
     const closing = open;
     open = undefined;
-    void (async () => {
-      if (closing) {
-        const { instance, con } = await closing.catch(() => ({ instance: undefined, con: undefined }));
-        con?.closeSync();
-        instance?.closeSync();
-      }
-      port.postMessage({ id: msg.id, closed: true });
-    })();
+    void inTurn(() => close(closing)).finally(() => port.postMessage({ id: msg.id, closed: true }));
     return;
   }
   read(msg).then(

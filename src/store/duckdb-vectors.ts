@@ -35,6 +35,25 @@ export function writeColumn(
   );
 }
 
+/** Column `column` (DOUBLE) of a result chunk of `rows` rows (a copy of its vector: one native call). */
+export function doublesOf(chunk: DuckDBDataChunk, column: number, rows: number): Float64Array {
+  const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows * 8);
+  return new Float64Array(bytes.buffer, bytes.byteOffset, rows);
+}
+
+/** Column `column` (INTEGER) of a result chunk (a copy, see `doublesOf`). */
+export function intsOf(chunk: DuckDBDataChunk, column: number, rows: number): Int32Array {
+  const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows * 4);
+  return new Int32Array(bytes.buffer, bytes.byteOffset, rows);
+}
+
+/** Column `column` (UTINYINT) of a result chunk (a copy, see `doublesOf`). */
+export function bytesOf(chunk: DuckDBDataChunk, column: number, rows: number): Uint8Array {
+  return bindings
+    .vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows)
+    .subarray(0, rows);
+}
+
 /** Copies column `column` (DOUBLE) of a result chunk of `rows` rows into `target` at `at`. */
 export function readDoubles(
   chunk: DuckDBDataChunk,
@@ -43,8 +62,7 @@ export function readDoubles(
   target: Float64Array,
   at: number,
 ): void {
-  const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows * 8);
-  target.set(new Float64Array(bytes.buffer, bytes.byteOffset, rows), at);
+  target.set(doublesOf(chunk, column, rows), at);
 }
 
 /** Copies column `column` (INTEGER) of a result chunk into `target` at `at`. */
@@ -55,8 +73,7 @@ export function readInts(
   target: Int32Array,
   at: number,
 ): void {
-  const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows * 4);
-  target.set(new Int32Array(bytes.buffer, bytes.byteOffset, rows), at);
+  target.set(intsOf(chunk, column, rows), at);
 }
 
 /** Copies column `column` (UTINYINT) of a result chunk into `target` at `at`. */
@@ -67,8 +84,7 @@ export function readBytes(
   target: Uint8Array,
   at: number,
 ): void {
-  const bytes = bindings.vector_get_data(bindings.data_chunk_get_vector(chunk.chunk, column), rows);
-  target.set(bytes.subarray(0, rows), at);
+  target.set(bytesOf(chunk, column, rows), at);
 }
 
 /** A DuckDB VARCHAR value, for constant columns. */
