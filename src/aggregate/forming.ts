@@ -32,8 +32,11 @@ const BREAK_END = 6;
 /** Float64 fields per slot in `cold` (7 used, padded to 8). */
 const COLD = 8;
 
-/** Initial rows of each derived series (they double when full; a session's sizes are kept). */
-const SERIES_CAPACITY = 8;
+/**
+ * Initial rows of each derived series: a slot entering a session reserves room for the
+ * session's buckets (no growth while it replays; a session's sizes are kept).
+ */
+const SERIES_CAPACITY = 1;
 
 /** The columns of one-minute bars FormingBars reads a row of (a batch's, or a series'). */
 export type BarRows = Pick<BarColumns, "time" | "open" | "high" | "low" | "close" | "volume" | "flags">;
@@ -353,6 +356,8 @@ export class FormingBars {
     }
     this.sessions[slot] = session;
     const plan = this.planOf(slot);
+    const series = this.series[slot];
+    series.reserve(series.length + plan.length);
     st[f + BREAK_START] = plan.breakStart;
     st[f + BREAK_END] = plan.breakEnd;
     st[f + SESSION_END] = session.postClose;
