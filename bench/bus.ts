@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import {
@@ -123,6 +124,27 @@ async function streamMessages(url: string, stream: string): Promise<Traffic["raw
   return out;
 }
 
+/**
+ * CPU time so far, in ms: this process (every thread: publisher, shards, consumers) and the
+ * nats-server (from /proc; 0 where there is none).
+ */
+function cpuMs(nats: TestNats): { own: number; server: number } {
+  const u = process.cpuUsage();
+  let server = 0;
+  try {
+    const fields = readFileSync(`/proc/${nats.pid}/stat`, "utf8").split(") ")[1].split(" ");
+    server = ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    server = 0;
+  }
+  return { own: (u.user + u.system) / 1000, server };
+}
+
+function cpuSince(nats: TestNats, c0: { own: number; server: number }): { own: number; server: number } {
+  const c1 = cpuMs(nats);
+  return { own: c1.own - c0.own, server: c1.server - c0.server };
+}
+
 function bytes(ms: Traffic["raw"]): number {
   return ms.reduce((n, m) => n + m.data.length, 0);
 }
@@ -139,7 +161,13 @@ async function busRun(
   shards: number,
   sessions: ReturnType<typeof generateBars>,
   symbols: string[],
-): Promise<{ bars: number; results: number; ms: number; traffic: Traffic }> {
+): Promise<{
+  bars: number;
+  results: number;
+  ms: number;
+  cpu: { own: number; server: number };
+  traffic: Traffic;
+}> {
   const runs = Array.from({ length: shards }, (_, i) =>
     startShard({ nats: nats.url, prefix, index: i + 1, count: shards, symbols }),
   );
@@ -148,6 +176,7 @@ async function busRun(
   const publisher = await BusPublisher.open(bus, { prefix, maxInFlight: IN_FLIGHT });
   const names = streamNames(new BusSubjects(prefix));
   const consumed = await consumeAll(nats.url, names.out);
+  const c0 = cpuMs(nats);
   const t0 = performance.now();
   let bars = 0;
   for (const { bars: batch } of sessions) {
@@ -161,6 +190,7 @@ async function busRun(
   await Promise.all(runs.map((r) => r.finished));
   // Every shard publishes the boundaries; the stream keeps each once (same message id).
   const t1 = await consumed.until((await bus.jsm.streams.info(names.out)).state.messages);
+  const cpu = cpuSince(nats, c0);
   await bus.close();
   const traffic = {
     raw: await streamMessages(nats.url, names.raw),
@@ -172,7 +202,7 @@ async function busRun(
       results += resultBatchLines(m.data).filter((l) => !l.startsWith('{"type":"progress"')).length;
     else if (!m.subject.includes(".out.progress.")) results++;
   }
-  return { bars, results, ms: t1 - t0, traffic };
+  return { bars, results, ms: t1 - t0, cpu, traffic };
 }
 
 /**
@@ -182,7 +212,11 @@ async function busRun(
  * same server, and a consumer of each stream reading them at once; nothing else runs.
  * Returns the wall time in ms from the first publish to the last message read.
  */
-async function floorRun(nats: TestNats, prefix: string, traffic: Traffic): Promise<number> {
+async function floorRun(
+  nats: TestNats,
+  prefix: string,
+  traffic: Traffic,
+): Promise<{ ms: number; cpu: { own: number; server: number } }> {
   const subjects = new BusSubjects(prefix);
   const setup = await connectBus(nats.url, "bench-floor");
   const names = await ensureStreams(setup.jsm, subjects);
@@ -197,6 +231,7 @@ async function floorRun(nats: TestNats, prefix: string, traffic: Traffic): Promi
     await publisher.flush();
     await bus.close();
   };
+  const c0 = cpuMs(nats);
   const t0 = performance.now();
   await Promise.all([
     send(traffic.raw, () => subjects.rawBatch),
@@ -206,8 +241,9 @@ async function floorRun(nats: TestNats, prefix: string, traffic: Traffic): Promi
     await consumers[0].until(traffic.raw.length),
     await consumers[1].until(traffic.out.length),
   );
+  const cpu = cpuSince(nats, c0);
   await setup.close();
-  return t1 - t0;
+  return { ms: t1 - t0, cpu };
 }
 
 /** Each measurement is repeated, floor and bus alternating; the figures are the medians. */
@@ -215,7 +251,7 @@ const REPEATS = 3;
 
 interface Pair {
   bus: Awaited<ReturnType<typeof busRun>>;
-  floorMs: number;
+  floor: Awaited<ReturnType<typeof floorRun>>;
 }
 
 async function repeated(
@@ -227,7 +263,7 @@ async function repeated(
   const pairs: Pair[] = [];
   for (let k = 0; k < REPEATS; k++) {
     const bus = await busRun(nats, `bench${shards}r${k}`, shards, sessions, symbols);
-    pairs.push({ bus, floorMs: await floorRun(nats, `floor${shards}r${k}`, bus.traffic) });
+    pairs.push({ bus, floor: await floorRun(nats, `floor${shards}r${k}`, bus.traffic) });
   }
   return pairs;
 }
@@ -244,21 +280,24 @@ function figures(label: string, pairs: Pair[]): Figure[] {
   const t = pairs[0].bus.traffic;
   const { bars, results } = pairs[0].bus;
   const messages = t.raw.length + t.out.length;
-  const floorMs = median(pairs.map((p) => p.floorMs));
+  const floorMs = median(pairs.map((p) => p.floor.ms));
   const busMs = median(pairs.map((p) => p.bus.ms));
-  const ratios = pairs.map((p) => p.floorMs / p.bus.ms);
+  const ratios = pairs.map((p) => p.floor.ms / p.bus.ms);
+  const cpu = (c: { own: number; server: number }) => `${fmt(c.own)}+${fmt(c.server)}`;
+  const cpuNote = (which: "bus" | "floor") =>
+    `CPU ms (this process + nats-server) ${pairs.map((p) => cpu(p[which].cpu)).join(", ")}`;
   return [
     {
       name: `jetstreamFloorMessagesPerSecond${label}`,
       value: messages / (floorMs / 1000),
       unit: "msg/s",
-      note: `${t.raw.length} raw + ${t.out.length} result msgs, ${(bytes(t.raw) / 1e6).toFixed(1)} + ${(bytes(t.out) / 1e6).toFixed(1)} MB, median ${Math.round(floorMs)} ms: ${fmt(bars / (floorMs / 1000))} bars/s`,
+      note: `${t.raw.length} raw + ${t.out.length} result msgs, ${(bytes(t.raw) / 1e6).toFixed(1)} + ${(bytes(t.out) / 1e6).toFixed(1)} MB, median ${Math.round(floorMs)} ms: ${fmt(bars / (floorMs / 1000))} bars/s; ${cpuNote("floor")}`,
     },
     {
       name: `busBarsPerSecond${label}`,
       value: bars / (busMs / 1000),
       unit: "bars/s",
-      note: `${median(ratios).toFixed(2)}x floor (pairs ${ratios.map((r) => r.toFixed(2)).join(", ")}); ${bars} bars, ${results} results, median ${Math.round(busMs)} ms: ${fmt(messages / (busMs / 1000))} msg/s`,
+      note: `${median(ratios).toFixed(2)}x floor (pairs ${ratios.map((r) => r.toFixed(2)).join(", ")}); ${bars} bars, ${results} results, median ${Math.round(busMs)} ms: ${fmt(messages / (busMs / 1000))} msg/s; ${cpuNote("bus")}`,
     },
   ];
 }

@@ -40,16 +40,37 @@ export class AckedPublisher {
 
   /** Queues one message; returns a promise when the in-flight window is full. */
   publish(subject: string, data: Uint8Array, msgID: string, headers?: MsgHdrs): void | Promise<void> {
+    return this.track(subject, data, msgID, headers).room;
+  }
+
+  /**
+   * Queues one message; `acked` settles once JetStream acked it or it failed for good (then
+   * `failed` is set and `flush()` throws); `room`, when the in-flight window is full, settles
+   * once there is room again (await it before the next publish).
+   */
+  track(
+    subject: string,
+    data: Uint8Array,
+    msgID: string,
+    headers?: MsgHdrs,
+  ): { acked: Promise<void>; room: Promise<void> | undefined } {
     if (this.failure) throw this.failure;
     this.inFlight++;
-    this.send(subject, data, msgID, headers).then(
+    const acked = this.send(subject, data, msgID, headers).then(
       () => this.settle(),
       (err: Error) => {
         this.failure ??= err;
         this.settle();
       },
     );
-    if (this.inFlight >= this.maxInFlight) return new Promise((r) => this.waiters.push(r));
+    const room =
+      this.inFlight >= this.maxInFlight ? new Promise<void>((r) => this.waiters.push(r)) : undefined;
+    return { acked, room };
+  }
+
+  /** The error a publish failed with for good (the publisher was closed), if any. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   /** Resolves once every message queued so far is acked. */

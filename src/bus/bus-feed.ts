@@ -1,6 +1,8 @@
 import type { Feed, FeedBatch } from "../engine/index.js";
-import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { type Bar, type BarColumns, barAt, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { concatBarColumns } from "../model/columns.js";
 import { MINUTE_MS } from "../model/time.js";
+import { decodeBinaryBatch, isBinaryBatch } from "./binary-batch.js";
 import { batchLines, decodeBatchLine, decodeRaw, type RawMessage } from "./codec.js";
 import type { RawDelivery } from "./raw-source.js";
 import type { RawKind } from "./subjects.js";
@@ -65,7 +67,11 @@ export class BusFeed implements Feed {
   /** Raw messages read, bars, quote bars and ticks kept, messages rejected. */
   readonly counts = { messages: 0, bars: 0, quotes: 0, ticks: 0, rejected: 0 };
 
-  constructor(private readonly host: BusFeedHost) {}
+  private readonly owns: (symbol: string) => boolean;
+
+  constructor(private readonly host: BusFeedHost) {
+    this.owns = (symbol) => host.owns(symbol);
+  }
 
   /**
    * Just before the last watermark: the engine's clock moves up to it, and timers due exactly
@@ -81,25 +87,35 @@ export class BusFeed implements Feed {
     await this.host.settle(this.last);
     this.last = undefined;
     if (this.done) return null;
-    const items = await this.window();
-    if (items.length === 0 && this.done) {
+    const { items, parts } = await this.window();
+    if (items.length === 0 && parts.length === 0 && this.done) {
       await this.host.settle(this.last);
       this.last = undefined;
       return null;
     }
+    const bars = parts.length === 1 ? parts[0] : concatBarColumns(parts);
+    // Only bars of binary batches, already in order (as a publisher sends them): as they are.
+    if (items.length === 0 && inOrder(bars)) return { kind: "bar", bars };
+    for (let i = 0; i < bars.length; i++)
+      items.push({ kind: "bar", at: bars.time[i] + MINUTE_MS, bar: barAt(bars, i) });
     items.sort(byDelivery);
     this.queued.push(...batches(items));
     return this.queued.shift() ?? { kind: "bar", bars: barsToColumns([]) };
   }
 
-  /** Reads up to the next watermark (or the end): the owned items, unsorted. */
-  private async window(): Promise<Item[]> {
+  /**
+   * Reads up to the next watermark (or the end): the owned items, unsorted, and the owned bars
+   * of binary batches as columns, in their order.
+   */
+  private async window(): Promise<{ items: Item[]; parts: BarColumns[] }> {
     const items: Item[] = [];
+    const parts: BarColumns[] = [];
+    const window = { items, parts };
     for (;;) {
       const d = await this.host.next();
       if (!d) {
         this.done = true;
-        return items;
+        return window;
       }
       this.counts.messages++;
       this.last = d;
@@ -110,11 +126,11 @@ export class BusFeed implements Feed {
         continue;
       }
       if (route === "batch") {
-        const at = await this.batch(d, items);
+        const at = isBinaryBatch(d.data) ? await this.binary(d, parts) : await this.batch(d, items);
         if (at === undefined) continue;
         if (at.at > this.watermark) this.watermark = at.at;
         if (at.type === "end") this.done = true;
-        return items;
+        return window;
       }
       if (route !== "clock" && !this.host.owns(route.symbol)) continue;
       const m =
@@ -131,8 +147,24 @@ export class BusFeed implements Feed {
       }
       if (m.at > this.watermark) this.watermark = m.at;
       if (m.type === "end") this.done = true;
-      return items;
+      return window;
     }
+  }
+
+  /** The owned bars of a binary batch into `parts` (a bad row rejected alone); returns its watermark. */
+  private async binary(
+    d: RawDelivery,
+    parts: BarColumns[],
+  ): Promise<{ type: "clock"; at: number } | undefined> {
+    const b = decodeBinaryBatch(d.data, this.owns);
+    if (typeof b === "string") {
+      await this.rejected(d, b);
+      return undefined;
+    }
+    for (const r of b.rejected) await this.rejected(d, r.reason, { index: r.index, text: r.text });
+    if (b.bars.length > 0) parts.push(b.bars);
+    this.counts.bars += b.bars.length;
+    return b.clock === undefined ? undefined : { type: "clock", at: b.clock };
   }
 
   /**
@@ -144,7 +176,7 @@ export class BusFeed implements Feed {
     items: Item[],
   ): Promise<{ type: "clock" | "end"; at: number } | undefined> {
     const lines = batchLines(d.data);
-    const owns = (symbol: string) => this.host.owns(symbol);
+    const owns = this.owns;
     let control: { type: "clock" | "end"; at: number } | undefined;
     for (let index = 0; index < lines.length; index++) {
       const m = decodeBatchLine(lines[index], owns);
@@ -187,6 +219,15 @@ function byDelivery(a: Item, b: Item): number {
   const x = symbolOf(a);
   const y = symbolOf(b);
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** True when bars are in the feed's order: time, then symbol (equal keys in any order). */
+function inOrder(bars: BarColumns): boolean {
+  for (let i = 1; i < bars.length; i++) {
+    const dt = bars.time[i] - bars.time[i - 1];
+    if (dt < 0 || (dt === 0 && bars.symbol[i] < bars.symbol[i - 1])) return false;
+  }
+  return true;
 }
 
 /** Sorted items as batches of one kind each, in order. */

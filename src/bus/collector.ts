@@ -1,7 +1,7 @@
 import { createWriteStream } from "node:fs";
 import { DeliverPolicy } from "@nats-io/jetstream";
 import type { EngineEvent } from "../engine/index.js";
-import { InvalidArgumentError } from "../model/errors.js";
+import { InvalidArgumentError, TickwrightError } from "../model/errors.js";
 import { connectBus } from "./connection.js";
 import { compareKeys, isShared, type OrderKey, RunOrder } from "./run-order.js";
 import type { RunEnd } from "./run-publisher.js";
@@ -137,7 +137,8 @@ async function waitForEnds(
     const missing = ends.flatMap((e, i) => (e ? [] : [i + 1]));
     if (missing.length === 0) return ends as RunEnd[];
     if (Date.now() > deadline)
-      throw new InvalidArgumentError(
+      throw new TickwrightError(
+        "TIMEOUT",
         `run ${o.run}: shards ${missing.join(", ")} of ${o.shards} did not finish in time`,
       );
     await new Promise((r) => setTimeout(r, 250));

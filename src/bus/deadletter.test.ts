@@ -6,6 +6,7 @@ import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { skipWithout } from "../testing/deps.js";
+import { encodeBinaryBatch } from "./binary-batch.js";
 import { connectBus } from "./connection.js";
 import { BusPublisher } from "./publisher.js";
 import { serveShard } from "./serve.js";
@@ -107,7 +108,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
     await served.close();
   }, 60_000);
 
-  it("a bad line of a batch message is rejected alone, counted, kept with its place; the batch's good bars land", async () => {
+  it("a bad line (JSON) or row (binary) of a batch message is rejected alone, counted, kept with its place; the batch's good bars land", async () => {
     const prefix = "dlqb";
     const subjects = new BusSubjects(prefix);
     const served = await serveShard(
@@ -168,7 +169,19 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
       JSON.stringify({ type: "clock", at: OPEN + 2 * 60_000 }),
     ];
     await bus.js.publish(subjects.rawBatch, encoder.encode(lines.join("\n")), { msgID: "by-hand" });
-    await publisher.end(OPEN + 2 * 60_000);
+    // Minute 2 as a binary batch: a good bar, a bar with high below low, another shard's symbol.
+    const m2 = OPEN + 2 * 60_000;
+    const rows = allocBarColumns(3);
+    rows.symbol.splice(0, 3, "AAA", "AAA", "BBB");
+    rows.time.set([m2, m2, m2]);
+    rows.open.set([12, 12, 12]);
+    rows.high.set([13, 1, 13]);
+    rows.low.set([11, 11, 11]);
+    rows.close.set([12.5, 12.5, 12.5]);
+    rows.volume.set([100, 100, 100]);
+    rows.length = 3;
+    await bus.js.publish(subjects.rawBatch, encodeBinaryBatch(rows, 0, 3, m2 + 60_000), { msgID: "binary" });
+    await publisher.end(OPEN + 3 * 60_000);
     await served.shard.done;
     const names = streamNames(subjects);
     const last = (await bus.jsm.streams.info(names.raw)).state.last_seq;
@@ -177,25 +190,31 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
     expect(served.shard.position.ackFloor).toBe(last);
     const metrics = await (await fetch(`${served.url}/metrics`)).text();
     expect(metrics).toContain('tickwright_bus_rejected_total{reason="not JSON"} 1');
-    expect(metrics).toContain('tickwright_bus_rejected_total{reason="high below low"} 1');
+    expect(metrics).toContain('tickwright_bus_rejected_total{reason="high below low"} 2');
     expect(metrics).toContain("tickwright_bus_consumer_lag 0");
-    expect(served.shard.counters().rawBars).toBe(2);
+    expect(served.shard.counters().rawBars).toBe(3);
     const info = await bus.jsm.streams.info(names.deadLetter);
-    expect(info.state.messages).toBe(2);
+    expect(info.state.messages).toBe(3);
     const kept = [];
     for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++)
       kept.push(await bus.jsm.streams.getMessage(names.deadLetter, { seq }));
     expect(kept.map((m) => [m?.subject, m?.header.get("Tw-Line"), m?.header.get("Tw-Reason")])).toEqual([
       ["dlqb.dlq.batch", "1", "not JSON"],
       ["dlqb.dlq.batch", "3", "high below low"],
+      ["dlqb.dlq.batch", "1", "high below low"],
     ]);
     expect(new TextDecoder().decode(kept[1]?.data)).toBe(bad);
-    // Both good bars landed: the results hold the 1m bars of minutes 0 and 1.
+    expect(JSON.parse(new TextDecoder().decode(kept[2]?.data))).toMatchObject({
+      symbol: "AAA",
+      time: m2,
+      high: 1,
+    });
+    // Every good bar landed: the results hold the 1m bars of minutes 0, 1 and 2.
     const bars = (await resultLines(nats.url, prefix))
       .map((l) => JSON.parse(l) as { type: string; interval?: string; time?: number })
       .filter((e) => e.type === "bar" && e.interval === "1m")
       .map((e) => e.time);
-    expect(bars).toEqual([OPEN, OPEN + 60_000]);
+    expect(bars).toEqual([OPEN, OPEN + 60_000, m2]);
     await bus.close();
     await served.close();
   }, 60_000);

@@ -1,4 +1,11 @@
 export { AckedPublisher, type AckedPublisherOptions } from "./acked-publisher.js";
+export {
+  type DecodedBatch,
+  decodeBinaryBatch,
+  encodeBinaryBatch,
+  isBinaryBatch,
+  type RejectedRow,
+} from "./binary-batch.js";
 export { BusFeed, type BusFeedHost, type RejectedLine } from "./bus-feed.js";
 export {
   batchLines,

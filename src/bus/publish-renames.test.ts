@@ -6,7 +6,7 @@ import { allocBarColumns } from "../model/bar.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { renameAction as rename } from "../testing/actions.js";
 import { skipWithout } from "../testing/deps.js";
-import { batchLines, decodeBatchLine } from "./codec.js";
+import { decodeBinaryBatch } from "./binary-batch.js";
 import { connectBus } from "./connection.js";
 import { BusPublisher, publishReplay } from "./publisher.js";
 import { streamNames } from "./streams.js";
@@ -73,15 +73,16 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("publishing a repla
       const published: string[] = [];
       const closes = new Map<string, Set<number>>();
       for await (const m of await c.consume()) {
-        if (m.subject.endsWith(".in.batch"))
-          for (const line of batchLines(m.data)) {
-            const d = decodeBatchLine(line, () => true);
-            if (d.type !== "bar") continue;
-            published.push(`${d.bar.symbol} ${d.bar.time} ${d.bar.close}`);
-            const date = XNYS.sessionAt(d.bar.time)!.date;
-            const key = `${d.bar.symbol} ${date}`;
-            closes.set(key, (closes.get(key) ?? new Set()).add(d.bar.close));
+        if (m.subject.endsWith(".in.batch")) {
+          const d = decodeBinaryBatch(m.data, () => true);
+          if (typeof d === "string") throw new Error(d);
+          for (let i = 0; i < d.bars.length; i++) {
+            const [symbol, time, close] = [d.bars.symbol[i], d.bars.time[i], d.bars.close[i]];
+            published.push(`${symbol} ${time} ${close}`);
+            const key = `${symbol} ${XNYS.sessionAt(time)!.date}`;
+            closes.set(key, (closes.get(key) ?? new Set()).add(close));
           }
+        }
         if (m.seq >= last) break;
       }
       // CNEW is AOLD up to 03-06 (not the unrelated ANEW of 03-05), ANEW 03-07..03-11, itself after.

@@ -51,7 +51,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("shards on NATS Jet
 
   it.each([
     {
-      how: "one shard batching its results, a minute's bars per raw message",
+      how: "one shard batching its results, a minute's bars per raw message as JSON lines",
       prefix: "tw3",
       batchBars: 1000,
       batched: [2],
@@ -107,7 +107,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("shards on NATS Jet
         return lines;
       })();
       const bus = await connectBus(nats.url);
-      const publisher = await BusPublisher.open(bus, { prefix, batchBars });
+      const publisher = await BusPublisher.open(bus, { prefix, batchBars, batchFormat: "json" });
       await publishReplay(publisher, { repository, calendar: XNYS, symbols, from: FROM, to: TO });
       await bus.close();
       await Promise.all(shards.map((s) => s.done));

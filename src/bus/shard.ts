@@ -1,4 +1,4 @@
-import { headers } from "@nats-io/transport-node";
+import { headers, type MsgHdrs } from "@nats-io/transport-node";
 import { type Calendar, getCalendar } from "../calendar/index.js";
 import { type ConfigInput, configSchema, formatIssues } from "../config/index.js";
 import {
@@ -13,9 +13,11 @@ import {
 import { ConfigError, InvalidArgumentError } from "../model/errors.js";
 import { MINUTE_MS } from "../model/time.js";
 import { AckedPublisher } from "./acked-publisher.js";
+import { binaryBatchTime, isBinaryBatch } from "./binary-batch.js";
 import { BusFeed, type RawRoute, type RejectedLine } from "./bus-feed.js";
 import { batchTime, decodeRaw } from "./codec.js";
 import { type BusConnection, connectBus } from "./connection.js";
+import { LineBuffer } from "./line-buffer.js";
 import { ownedSymbols, type ShardSpec } from "./ownership.js";
 import { eventPayload, resultLine } from "./payload.js";
 import { QualityTracker } from "./quality.js";
@@ -26,7 +28,7 @@ import { BusSubjects, type QualityReport, type RawKind, resultId } from "./subje
 
 const encoder = new TextEncoder();
 
-/** Largest part of a batch of results, in bytes of text (NATS takes 1 MiB by default). */
+/** Largest part of a batch of results, in bytes (NATS takes 1 MiB by default). */
 const BATCH_PART_BYTES = 512 * 1024;
 
 /** What a shard runs. */
@@ -99,7 +101,10 @@ export class Shard {
   private readonly lastTick = new Map<string, { time: number; n: number }>();
   private suppressed = 0;
   /** With `batchResults`: the lines of the window's results not yet published, and their size. */
-  private batch: string[] = [];
+  private readonly batch = new LineBuffer(BATCH_PART_BYTES);
+  /** With `batchResults`: acks of what the window published on its own; the last window's ack. */
+  private windowAcks: Promise<void>[] = [];
+  private previous: Promise<unknown> = Promise.resolve();
   private positionTimer: NodeJS.Timeout | undefined;
   /** Settles when the engine's run ends (the feed's `end`, or `stop()`). */
   done!: Promise<RunSummary>;
@@ -256,6 +261,7 @@ export class Shard {
     await this.source.close();
     await this.done.catch(() => undefined);
     await this.publisher.flush().catch(() => {});
+    await this.previous;
     this.publisher.close();
     await this.bus.close();
   }
@@ -295,7 +301,15 @@ export class Shard {
 
   private publishResult(e: EngineEvent | QualityReport): void | Promise<void> {
     const subject = e.type === "quality" ? this.subjects.quality(e.symbol) : this.subjects.resultSubject(e);
-    return this.publisher.publish(subject, eventPayload(e), resultId(e, this.tickOrdinal(e)));
+    return this.send(subject, eventPayload(e), resultId(e, this.tickOrdinal(e)));
+  }
+
+  /** Publishes one message; with `batchResults` its ack joins the window's (see `settle`). */
+  private send(subject: string, data: Uint8Array, id: string, h?: MsgHdrs): void | Promise<void> {
+    if (!this.options.batchResults) return this.publisher.publish(subject, data, id, h);
+    const t = this.publisher.track(subject, data, id, h);
+    this.windowAcks.push(t.acked);
+    return t.room;
   }
 
   private keep(e: EngineEvent | QualityReport): void {
@@ -304,35 +318,20 @@ export class Shard {
 
   /**
    * Publishes the kept results of the window that ends with the last raw message loaded
-   * (`done`: those after the feed's end), in parts of at most 512 KiB of lines.
+   * (`done`: those after the feed's end), in parts of at most 512 KiB of lines; returns the
+   * parts' acks.
    */
-  private publishBatch(done: boolean): void | Promise<void> {
-    if (this.batch.length === 0) return;
-    const lines = this.batch;
-    this.batch = [];
+  private async publishBatch(done: boolean): Promise<Promise<void>[]> {
     const { index, count } = this.options.shard;
     const key = `out.${index}.${count}.${done ? "done" : this.feed.loadedSeq}`;
     const subject = this.subjects.resultBatch(index);
-    const parts: string[][] = [[]];
-    let size = 0;
-    for (const line of lines) {
-      if (size + line.length > BATCH_PART_BYTES && parts[parts.length - 1].length > 0) {
-        parts.push([]);
-        size = 0;
-      }
-      parts[parts.length - 1].push(line);
-      size += line.length + 1;
+    const acks: Promise<void>[] = [];
+    for (const [k, part] of this.batch.take().entries()) {
+      const t = this.publisher.track(subject, part, k === 0 ? key : `${key}.${k}`);
+      acks.push(t.acked);
+      if (t.room) await t.room;
     }
-    let wait: Promise<void> | undefined;
-    for (const [k, part] of parts.entries()) {
-      const r = this.publisher.publish(
-        subject,
-        encoder.encode(part.join("\n")),
-        k === 0 ? key : `${key}.${k}`,
-      );
-      if (r) wait = r;
-    }
-    return wait;
+    return acks;
   }
 
   /** For a tick, how many ticks of its symbol at the same time came before it (ids stay apart). */
@@ -346,32 +345,46 @@ export class Shard {
 
   /**
    * After a batch is applied: its results acked by JetStream, the shard's progress published
-   * (see `progressLine`), then the raw messages acked. With `batchResults` the progress is the
-   * last line of the window's batch of results (one message, one round trip).
+   * (see `progressLine`), then the raw messages acked.
+   *
+   * With `batchResults` the progress is the last line of the window's batch of results (one
+   * message), and the next window is read and applied while that batch awaits its ack: a
+   * window's batch is published once the previous one is acked (so a stored progress still
+   * follows every result before it, retries or not) and once what the window published on its
+   * own (boundaries, dead letters) is acked; its raw messages are acked with its batch.
    */
   private async settle(last: RawDelivery | undefined, done = false): Promise<void> {
-    if (this.options.batchResults && this.stopping && !done) {
-      // Stopped inside a window: its results are not all there. It stays unacked, so a restart
-      // publishes it whole, under the same ids.
-      this.batch = [];
+    if (!this.options.batchResults) {
+      await this.publisher.flush();
+      const progress = this.progressLine(done);
+      if (progress)
+        await this.publisher.publish(
+          this.subjects.progress(this.options.shard.index),
+          encoder.encode(progress.line),
+          progress.id,
+        );
+      await this.publisher.flush();
+      if (last) this.source.ack(last);
       return;
     }
-    // Results published on their own (all of them, or with batchResults the boundaries) are
-    // acked before the progress that covers them is published.
-    await this.publisher.flush();
-    const progress = this.progressLine(done);
-    if (this.options.batchResults) {
-      if (progress) this.batch.push(progress.line);
-      await this.publishBatch(done);
-    } else if (progress) {
-      await this.publisher.publish(
-        this.subjects.progress(this.options.shard.index),
-        encoder.encode(progress.line),
-        progress.id,
-      );
+    if (this.stopping && !done) {
+      // Stopped inside a window: its results are not all there. It stays unacked, so a restart
+      // publishes it whole, under the same ids.
+      this.batch.clear();
+      return;
     }
-    await this.publisher.flush();
-    if (last) this.source.ack(last);
+    const singles = this.windowAcks;
+    this.windowAcks = [];
+    if (singles.length > 0) await Promise.all(singles);
+    await this.previous;
+    if (this.publisher.failed) throw this.publisher.failed;
+    const progress = this.progressLine(done);
+    if (progress) this.batch.push(progress.line);
+    const acks = await this.publishBatch(done);
+    this.previous = Promise.all(acks).then(() => {
+      if (last && !this.publisher.failed) this.source.ack(last);
+    });
+    if (done) await this.previous;
   }
 
   /**
@@ -409,7 +422,7 @@ export class Shard {
     h.set("Tw-Subject", d.subject);
     h.set("Tw-Seq", String(d.seq));
     if (line) h.set("Tw-Line", String(line.index));
-    await this.publisher.publish(
+    await this.send(
       this.subjects.deadLetter(d.subject),
       line ? encoder.encode(line.text) : d.data,
       line ? `dlq.${d.seq}.${line.index}` : `dlq.${d.seq}`,
@@ -452,7 +465,7 @@ export class Shard {
       const route = this.route(m.subject);
       if (route === null) continue;
       if (route === "batch") {
-        const t = batchTime(m.data);
+        const t = isBinaryBatch(m.data) ? binaryBatchTime(m.data) : batchTime(m.data);
         if (Number.isNaN(t)) continue;
         return t;
       }

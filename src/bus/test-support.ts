@@ -53,6 +53,11 @@ export class TestNats {
     return `nats://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
   static async start(): Promise<TestNats> {
     const n = new TestNats(await freePort());
     await n.spawn();

@@ -23,13 +23,23 @@ export function note(line: string): void {
 /** Error codes that mean bad usage or input (exit 2); every other failure exits 1. */
 const USAGE_CODES = new Set(["INVALID_ARGUMENT", "INPUT", "CONFIG", "UNKNOWN_SYMBOL"]);
 
+/** DuckDB's error for a file another process holds: the file and that process's id. */
+const LOCKED = /Could not set lock on file "([^"]+)": Conflicting lock is held in .*? \(PID (\d+)\)/;
+
 /**
  * The exit code and message for an error thrown by a command: 2 for bad usage or input, 1 for
- * a runtime failure. System errors (a `code` such as ENOENT) are one line; only a bug (an
- * error of no known kind) carries its stack.
+ * a runtime failure. A DuckDB file another process holds and system errors (a `code` such as
+ * ENOENT) are one line; only a bug (an error of no known kind) carries its stack.
  */
 export function exitFor(err: unknown): { code: number; message: string } {
   if (err instanceof ExitError) return { code: err.exitCode, message: err.message };
+  const locked = err instanceof Error ? LOCKED.exec(err.message) : null;
+  if (locked) {
+    return {
+      code: 1,
+      message: `the database ${locked[1]} is in use by another process (PID ${locked[2]}): DuckDB lets one process open a file for writing; stop that process, or use PostgreSQL for several processes`,
+    };
+  }
   if (err instanceof TickwrightError)
     return { code: USAGE_CODES.has(err.code) ? 2 : 1, message: err.message };
   if (err instanceof Error && typeof (err as NodeJS.ErrnoException).code === "string") {

@@ -5,7 +5,7 @@ import { setTimeout } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { barsToColumns } from "../model/bar.js";
 import { openRepository } from "../store/index.js";
-import { finished, startBin } from "../testing/bin.js";
+import { finished, runBin, startBin } from "../testing/bin.js";
 import { run } from "../testing/cli.js";
 import { liveOptions, serveConfig, summaryLine } from "./serve.js";
 
@@ -182,6 +182,34 @@ describe("tickwright serve stopped by a signal", () => {
     const r = await result;
     expect(r.code).toBe(0);
     expect(r.stderr.split("\n").filter((l) => l && !l.startsWith("tickwright: "))).toEqual([]);
+  });
+
+  it("holds its DuckDB file: bars, gaps and replay of it meanwhile say which process has it, one line, exit 1", async () => {
+    const { child, result } = await serve(["--speed", "60"]);
+    const held = `tickwright: the database ${db} is in use by another process (PID ${child.pid}): DuckDB lets one process open a file for writing; stop that process, or use PostgreSQL for several processes\n`;
+    const day = ["--from", "2024-03-11", "--db", db, "--calendar", calendar];
+    for (const args of [
+      ["bars", "AAA", ...day],
+      ["gaps", "AAA", ...day],
+      ["replay", "--all", ...day, "--to", "2024-03-11"],
+    ]) {
+      const r = await runBin(args);
+      expect([r.code, r.stdout, r.stderr], args[0]).toEqual([1, "", held]);
+    }
+    child.kill("SIGTERM");
+    expect((await result).code).toBe(0);
+  });
+
+  it("logs the replay stopped and the shutdown on SIGTERM, not 'still serving'", async () => {
+    const { child, result } = await serve(["--speed", "60"]);
+    child.kill("SIGTERM");
+    const r = await result;
+    const messages = r.stdout
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { msg: string }).msg)
+      .filter((msg) => msg.startsWith("replay "));
+    expect([r.code, messages]).toEqual([0, ["replay stopped; shutting down"]]);
   });
 
   it("warns about symbols with nothing stored", async () => {

@@ -40,7 +40,7 @@ export class SymbolCheck {
  * against the last time only; the first out-of-order row builds a set of every time seen and
  * the set answers from then on.
  */
-class SeenTimes {
+export class SeenTimes {
   last = Number.NEGATIVE_INFINITY;
   private times = new Float64Array(256);
   private n = 0;
@@ -48,14 +48,22 @@ class SeenTimes {
 
   /** True when `t` was seen before; otherwise records it. */
   seen(t: number): boolean {
+    // the common case (a later time, room left) small enough to be inlined into the caller
+    if (t > this.last && this.n < this.times.length && this.set === null) {
+      this.times[this.n++] = t;
+      this.last = t;
+      return false;
+    }
+    return this.seenSlowly(t);
+  }
+
+  private seenSlowly(t: number): boolean {
     const set = this.set;
     if (set === null) {
       if (t > this.last) {
-        if (this.n === this.times.length) {
-          const grown = new Float64Array(this.n * 2);
-          grown.set(this.times);
-          this.times = grown;
-        }
+        const grown = new Float64Array(this.n * 2);
+        grown.set(this.times);
+        this.times = grown;
         this.times[this.n++] = t;
         this.last = t;
         return false;
@@ -71,30 +79,68 @@ class SeenTimes {
   }
 }
 
-/** Finds a repeated (symbol, time) across a whole ingest. */
+/** A symbol as a DuplicateIndex knows it: its code (the order of first sight) and its times seen. */
+export interface SymbolEntry {
+  readonly name: string;
+  readonly code: number;
+  readonly times: SeenTimes;
+}
+
+/** Finds a repeated (symbol, time) across a whole ingest; numbers the symbols seen. */
 export class DuplicateIndex {
-  private readonly bySymbol = new Map<string, SeenTimes>();
-  private lastSymbol: string | undefined;
-  private lastTimes: SeenTimes | undefined;
+  private readonly bySymbol = new Map<string, SymbolEntry>();
+  /** The symbols by code. */
+  readonly names: string[] = [];
+  private last: SymbolEntry | undefined;
+
+  /** The entry of `symbol`, made at its first sight. */
+  entry(symbol: string): SymbolEntry {
+    const last = this.last;
+    if (last !== undefined && last.name === symbol) return last;
+    let e = this.bySymbol.get(symbol);
+    if (e === undefined) {
+      e = { name: symbol, code: this.names.length, times: new SeenTimes() };
+      this.bySymbol.set(symbol, e);
+      this.names.push(symbol);
+    }
+    this.last = e;
+    return e;
+  }
 
   /** True when this (symbol, time) was seen before; otherwise records it. */
   seen(symbol: string, time: number): boolean {
-    let times = this.lastTimes;
-    if (symbol !== this.lastSymbol || times === undefined) {
-      times = this.bySymbol.get(symbol);
-      if (times === undefined) {
-        times = new SeenTimes();
-        this.bySymbol.set(symbol, times);
-      }
-      this.lastSymbol = symbol;
-      this.lastTimes = times;
-    }
-    return times.seen(time);
+    return this.entry(symbol).times.seen(time);
   }
 }
 
-/** Writes one batch of bars; resolves to the rows written. */
-export type BarWriter = (interval: string, bars: BarColumns) => Promise<number>;
+/**
+ * Writes one batch of bars; resolves to the rows written. `codes[i]` is the code of row i's
+ * symbol in the batcher's DuplicateIndex, for writers that take symbols as numbers.
+ */
+export type BarWriter = (interval: string, bars: BarColumns, codes: Int32Array) => Promise<number>;
+
+/** The columns of one batch and its symbol codes, as a batcher fills them. */
+export interface BatchBuffers {
+  cols: BarColumns;
+  codes: Int32Array;
+}
+
+/** Fresh buffers for a batch of `rows` rows. */
+export function allocBatch(rows: number): BatchBuffers {
+  return { cols: allocBarColumns(rows), codes: new Int32Array(rows) };
+}
+
+/** How a BarBatcher gets its buffers and hands batches over. */
+export interface BatcherOptions {
+  /** Buffers for the next batch (a thread reuses the ones written); fresh ones by default. */
+  alloc?: () => BatchBuffers;
+  /**
+   * Hand each batch to the writer as soon as it is full, not after the write before it: for
+   * a writer that keeps the order itself (the parsing thread's, whose main thread writes
+   * batches one after another), so that the next batch waits at the writer, not here.
+   */
+  eager?: boolean;
+}
 
 /**
  * Validates bars and gathers them into batches of `batchRows` rows. A full batch is handed to
@@ -104,7 +150,13 @@ export type BarWriter = (interval: string, bars: BarColumns) => Promise<number>;
  * an ingest is killed is a prefix of its good rows.
  */
 export class BarBatcher {
+  private readonly alloc: () => BatchBuffers;
+  private readonly values = new Float64Array(8);
+  /** The last time the rule was asked about, and its answer (rows of many symbols share times). */
+  private ruleTime = Number.NaN;
+  private ruleProblem: string | null = null;
   private cols: BarColumns;
+  private codes: Int32Array;
   private readonly pending: Promise<void>[] = [];
   private last: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | null = null;
@@ -119,9 +171,21 @@ export class BarBatcher {
     private readonly batchRows: number,
     private readonly write: BarWriter,
     private readonly duplicates = new DuplicateIndex(),
+    private readonly options: BatcherOptions = {},
   ) {
     this.interval = (rule.interval ?? parseInterval("1m")).name;
-    this.cols = allocBarColumns(batchRows);
+    this.alloc = options.alloc ?? (() => allocBatch(batchRows));
+    ({ cols: this.cols, codes: this.codes } = this.alloc());
+  }
+
+  /** The symbols by code (see BarWriter). */
+  get names(): readonly string[] {
+    return this.duplicates.names;
+  }
+
+  /** The entry of `symbol` (upper-cased by the caller) for `addEntry`, or why it is refused. */
+  symbolEntry(symbol: string): SymbolEntry | string {
+    return this.symbols.problem(symbol) ?? this.duplicates.entry(symbol);
   }
 
   /** Why `rule` refuses `time`, or null. */
@@ -150,24 +214,51 @@ export class BarBatcher {
     trades: number,
     vwap: number,
   ): string | null {
-    const timeProblem = this.rule.problem(time);
-    if (timeProblem !== null) return timeProblem;
-    const symbolProblem = this.symbols.problem(symbol);
-    if (symbolProblem !== null) return symbolProblem;
+    const v = this.values;
+    v[0] = time;
+    v[1] = open;
+    v[2] = high;
+    v[3] = low;
+    v[4] = close;
+    v[5] = volume;
+    v[6] = trades;
+    v[7] = vwap;
+    return this.addRow(this.symbolEntry(symbol), v);
+  }
+
+  /**
+   * `add` with the symbol as `symbolEntry` gave it and the row's numbers in `v` (time, open,
+   * high, low, close, volume, trades, vwap): a reader of many rows passes them so, without
+   * a number object per field (doubles passed to a call are boxed).
+   */
+  addRow(symbol: SymbolEntry | string, v: Float64Array): string | null {
+    const time = v[0];
+    if (time !== this.ruleTime) {
+      this.ruleProblem = this.rule.problem(time);
+      this.ruleTime = time;
+    }
+    if (this.ruleProblem !== null) return this.ruleProblem;
+    if (typeof symbol === "string") return symbol;
+    const open = v[1];
+    const high = v[2];
+    const low = v[3];
+    const close = v[4];
+    const volume = v[5];
     const problem = barProblem(open, high, low, close, volume);
     if (problem !== null) return problem;
-    if (this.duplicates.seen(symbol, time)) return REASON.duplicate;
+    if (symbol.times.seen(time)) return REASON.duplicate;
     const c = this.cols;
     const i = c.length;
-    c.symbol[i] = symbol;
+    c.symbol[i] = symbol.name;
+    this.codes[i] = symbol.code;
     c.time[i] = time;
     c.open[i] = open;
     c.high[i] = high;
     c.low[i] = low;
     c.close[i] = close;
     c.volume[i] = volume;
-    c.trades[i] = trades;
-    c.vwap[i] = vwap;
+    c.trades[i] = v[6];
+    c.vwap[i] = v[7];
     c.length = i + 1;
     if (c.length === this.batchRows) this.emit();
     return null;
@@ -204,10 +295,12 @@ export class BarBatcher {
       while (cut > 0 && batch.time[cut - 1] === t) cut--;
       if (cut === 0) cut = n;
     }
-    const next = allocBarColumns(this.batchRows);
+    const codes = this.codes;
+    const { cols: next, codes: nextCodes } = this.alloc();
     for (let i = cut; i < n; i++) {
       const j = i - cut;
       next.symbol[j] = batch.symbol[i];
+      nextCodes[j] = codes[i];
       next.time[j] = batch.time[i];
       next.open[j] = batch.open[i];
       next.high[j] = batch.high[i];
@@ -220,10 +313,14 @@ export class BarBatcher {
     next.length = n - cut;
     batch.length = cut;
     this.cols = next;
+    this.codes = nextCodes;
+    // an eager batcher's writer keeps the order itself: the batch goes out now
+    const started = this.options.eager ? this.write(this.interval, batch, codes) : null;
+    started?.catch(() => {});
     const done = this.last.then(async () => {
       if (this.failure) return;
       try {
-        this.stored += await this.write(this.interval, batch);
+        this.stored += await (started ?? this.write(this.interval, batch, codes));
       } catch (error) {
         this.failure ??= { error };
       }

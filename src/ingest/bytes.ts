@@ -12,9 +12,23 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 
  * `Number()`. Empty or invalid: NaN.
  */
 export function parseNumber(b: Uint8Array, s: number, e: number): number {
+  readNumber(b, s, e, one, 0);
+  return one[0];
+}
+
+const one = new Float64Array(1);
+
+/**
+ * `parseNumber` of bytes [s, e) stored at `out[k]`: a hot loop calling this makes no number
+ * object per field (a double returned from a call is boxed).
+ */
+export function readNumber(b: Uint8Array, s: number, e: number, out: Float64Array, k: number): void {
   while (s < e && b[s] === 32) s++;
   while (e > s && b[e - 1] === 32) e--;
-  if (s === e) return Number.NaN;
+  if (s === e) {
+    out[k] = Number.NaN;
+    return;
+  }
   let i = s;
   let neg = false;
   let c = b[i];
@@ -32,19 +46,22 @@ export function parseNumber(b: Uint8Array, s: number, e: number): number {
     v = v * 10 + (c - 48);
     n++;
   }
-  let k = 0;
+  let f = 0;
   if (i < e && b[i] === 46) {
     i++;
     for (; i < e; i++) {
       c = b[i];
       if (c < 48 || c > 57) break;
       v = v * 10 + (c - 48);
-      k++;
+      f++;
     }
   }
-  if (i !== e || n + k === 0 || n + k > 15) return slowNumber(b, s, e);
-  const r = k === 0 ? v : v / POW10[k];
-  return neg ? -r : r;
+  if (i !== e || n + f === 0 || n + f > 15) {
+    out[k] = slowNumber(b, s, e);
+    return;
+  }
+  const r = f === 0 ? v : v / POW10[f];
+  out[k] = neg ? -r : r;
 }
 
 function slowNumber(b: Uint8Array, s: number, e: number): number {

@@ -19,12 +19,13 @@ export interface CsvThreadSettings {
 export type ToCsvThread =
   | { type: "file"; file: string; symbol?: string }
   | { type: "finish" }
-  | { type: "written"; id: number; stored: number }
+  /** A batch is stored: its arrays given back (moved) for the next batches. */
+  | { type: "written"; id: number; stored: number; arrays: BatchArrays }
   /** The rejections of a `rejects` message are in the rejects file: its buffer given back. */
   | { type: "rejectsTaken"; lines: ArrayBuffer; ack: boolean }
   | { type: "writeFailed"; id: number };
 
-/** One batch of validated bars (no flags), symbols as codes into every name sent so far. */
+/** One batch of validated bars (no flags), symbols as codes into every name sent so far; arrays of the batch's capacity. */
 export interface BatchMessage extends Omit<BarColumns, "symbol" | "flags"> {
   type: "batch";
   id: number;
@@ -32,6 +33,18 @@ export interface BatchMessage extends Omit<BarColumns, "symbol" | "flags"> {
   names: string[];
   codes: Int32Array;
 }
+
+/** The typed arrays of a batch, moved to the main thread and back. */
+export type BatchArrays = Pick<
+  BatchMessage,
+  "codes" | "time" | "open" | "high" | "low" | "close" | "volume" | "trades" | "vwap"
+>;
+
+/** The arrays of a batch in the order they are listed for a move. */
+export const batchArrays = (a: BatchArrays): ArrayBuffer[] =>
+  [a.codes, a.time, a.open, a.high, a.low, a.close, a.volume, a.trades, a.vwap].map(
+    (x) => x.buffer as ArrayBuffer,
+  );
 
 /** Parsing thread to main thread. */
 export type FromCsvThread =

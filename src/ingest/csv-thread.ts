@@ -2,11 +2,16 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type Calendar, TableCalendar } from "../calendar/index.js";
-import type { BarColumns } from "../model/bar.js";
 import { InputError } from "../model/errors.js";
 import { DAY_MS } from "../model/time.js";
-import type { BarWriter } from "./batcher.js";
-import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
+import type { CodedBarColumns } from "../store/index.js";
+import {
+  type BatchMessage,
+  batchArrays,
+  type CsvThreadSettings,
+  type FromCsvThread,
+  type ToCsvThread,
+} from "./csv-protocol.js";
 import type { Rejects } from "./rejects.js";
 
 /**
@@ -36,6 +41,13 @@ export function csvThreadSettings(
   };
 }
 
+/** Writes one batch whose row i has the symbol `names[code[i]]`; resolves to the rows written. */
+export type CodedBarWriter = (
+  interval: string,
+  bars: CodedBarColumns,
+  names: readonly string[],
+) => Promise<number>;
+
 /**
  * CSV files parsed and validated in a worker thread while this thread writes the batches to
  * the store: on two cores both are busy at once. Batches are written one after another in
@@ -63,7 +75,7 @@ export class CsvThread {
 
   constructor(
     settings: CsvThreadSettings,
-    private readonly write: BarWriter,
+    private readonly write: CodedBarWriter,
     private readonly rejects: Rejects,
   ) {
     // A young generation of a fixed size: newer V8s (Node 24) grow it with the heap, which
@@ -144,13 +156,9 @@ export class CsvThread {
   /** Writes a batch after the ones before it and tells the thread how it went. */
   private writeBatch(m: BatchMessage, interval: string): void {
     for (const name of m.names) this.names.push(name);
-    const n = m.length;
-    const symbol = new Array<string>(n);
-    const names = this.names;
-    for (let i = 0; i < n; i++) symbol[i] = names[m.codes[i]];
-    const cols: BarColumns = {
-      length: n,
-      symbol,
+    const cols: CodedBarColumns = {
+      length: m.length,
+      code: m.codes,
       time: m.time,
       open: m.open,
       high: m.high,
@@ -159,7 +167,7 @@ export class CsvThread {
       volume: m.volume,
       trades: m.trades,
       vwap: m.vwap,
-      flags: new Uint8Array(n),
+      flags: new Uint8Array(m.length),
     };
     this.writes = this.writes.then(async () => {
       if (this.storeFailure) {
@@ -167,9 +175,14 @@ export class CsvThread {
         return;
       }
       try {
-        const stored = await this.write(interval, cols);
+        const stored = await this.write(interval, cols, this.names);
         this.stored += stored;
-        this.send({ type: "written", id: m.id, stored });
+        const { codes, time, open, high, low, close, volume, trades, vwap } = m;
+        const arrays = { codes, time, open, high, low, close, volume, trades, vwap };
+        this.worker.postMessage(
+          { type: "written", id: m.id, stored, arrays } satisfies ToCsvThread,
+          batchArrays(arrays),
+        );
       } catch (error) {
         this.storeFailure = { error };
         this.send({ type: "writeFailed", id: m.id });

@@ -1,16 +1,24 @@
 /**
  * The parsing thread of a CSV ingest: reads each file it is given, validates its rows (the
  * same CsvBarReader, BarBatcher, TimeRule and DuplicateIndex as an ingest on one thread) and
- * hands each full batch to the main thread, which writes it to the store. Buffers move, they
- * are not copied; at most one batch waits for the main thread while the next is parsed.
+ * hands each full batch to the main thread, which writes it to the store. Arrays move, they
+ * are not copied, and come back to be filled again; at most one batch waits for the main
+ * thread while the next is parsed.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { TableCalendar } from "../calendar/table.js";
 import type { BarColumns } from "../model/bar.js";
 import { parseInterval } from "../model/interval.js";
-import { BarBatcher, DuplicateIndex } from "./batcher.js";
+import { allocBatch, BarBatcher, type BatchBuffers, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
-import type { BatchMessage, CsvThreadSettings, FromCsvThread, ToCsvThread } from "./csv-protocol.js";
+import {
+  type BatchArrays,
+  type BatchMessage,
+  batchArrays,
+  type CsvThreadSettings,
+  type FromCsvThread,
+  type ToCsvThread,
+} from "./csv-protocol.js";
 import { fileFailure, openCsvFile } from "./file-read.js";
 import { Rejects, RejectsBuffer } from "./rejects.js";
 import { TimeRule } from "./time-rule.js";
@@ -50,80 +58,61 @@ const handOverRejects = (): Promise<void> | undefined => {
   });
 };
 
-const codes = new Map<string, number>();
-let scratch = new Float64Array(0);
 let nextId = 0;
 const waiting = new Map<number, { resolve: (n: number) => void; reject: (e: Error) => void }>();
+/** Batches posted and not yet given back, and the ones given back, to fill again. */
+const posted = new Map<number, BarColumns>();
+const pool: BatchBuffers[] = [];
+const duplicates = new DuplicateIndex();
+let namesSent = 0;
 
 /**
- * Posts a batch to the main thread (its buffers moved), its rows grouped by symbol (in input
- * order within each symbol), so the store copies whole runs; resolves to the rows written.
+ * Posts a batch to the main thread, its arrays moved and its symbols as codes into every
+ * name posted so far; resolves to the rows written.
  */
-function write(_interval: string, cols: BarColumns): Promise<number> {
-  const n = cols.length;
-  const names: string[] = [];
-  const rowCodes = new Int32Array(n);
-  let last: string | undefined;
-  let lastCode = -1;
-  for (let i = 0; i < n; i++) {
-    const s = cols.symbol[i];
-    if (s !== last) {
-      let c = codes.get(s);
-      if (c === undefined) {
-        c = codes.size;
-        codes.set(s, c);
-        names.push(s);
-      }
-      last = s;
-      lastCode = c;
-    }
-    rowCodes[i] = lastCode;
-  }
-  const next = new Int32Array(codes.size + 1);
-  for (let i = 0; i < n; i++) next[rowCodes[i] + 1]++;
-  for (let k = 0; k < codes.size; k++) next[k + 1] += next[k];
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[next[rowCodes[i]]++] = i;
-  // in place through one scratch column: the batch's own buffers are the ones moved
-  if (scratch.length < n) scratch = new Float64Array(n);
-  const group = (a: Float64Array) => {
-    for (let i = 0; i < n; i++) scratch[i] = a[order[i]];
-    a.set(scratch.subarray(0, n));
-    return a;
-  };
-  const symbolCodes = new Int32Array(n);
-  for (let i = 0; i < n; i++) symbolCodes[i] = rowCodes[order[i]];
+function write(_interval: string, cols: BarColumns, codes: Int32Array): Promise<number> {
+  const names = duplicates.names.slice(namesSent);
+  namesSent += names.length;
   const id = nextId++;
+  const { time, open, high, low, close, volume, trades, vwap } = cols;
   const m: BatchMessage = {
     type: "batch",
     id,
-    length: n,
+    length: cols.length,
     names,
-    codes: symbolCodes,
-    time: group(cols.time),
-    open: group(cols.open),
-    high: group(cols.high),
-    low: group(cols.low),
-    close: group(cols.close),
-    volume: group(cols.volume),
-    trades: group(cols.trades),
-    vwap: group(cols.vwap),
+    codes,
+    time,
+    open,
+    high,
+    low,
+    close,
+    volume,
+    trades,
+    vwap,
   };
-  const moved = [m.codes, m.time, m.open, m.high, m.low, m.close, m.volume, m.trades, m.vwap].map(
-    (a) => a.buffer as ArrayBuffer,
-  );
+  posted.set(id, cols);
   sendRejects();
   return new Promise((resolve, reject) => {
     waiting.set(id, { resolve, reject });
-    post(m, moved);
+    post(m, batchArrays(m));
   });
+}
+
+/** The arrays of batch `id` back from the main thread: its columns are filled again. */
+function reuse(id: number, a: BatchArrays): void {
+  const cols = posted.get(id);
+  if (cols === undefined) return;
+  Object.assign(cols, { length: 0, time: a.time, open: a.open, high: a.high, low: a.low, close: a.close });
+  Object.assign(cols, { volume: a.volume, trades: a.trades, vwap: a.vwap });
+  pool.push({ cols, codes: a.codes });
 }
 
 const batcher = new BarBatcher(
   new TimeRule(calendar, parseInterval(settings.interval)),
   settings.batchRows,
   write,
-  new DuplicateIndex(),
+  duplicates,
+  { alloc: () => pool.pop() ?? allocBatch(settings.batchRows), eager: true },
 );
 
 async function readFile(file: string, symbol: string | undefined): Promise<void> {
@@ -171,6 +160,8 @@ port.on("message", (m: ToCsvThread) => {
   if (m.type === "written" || m.type === "writeFailed") {
     const w = waiting.get(m.id);
     waiting.delete(m.id);
+    if (m.type === "written") reuse(m.id, m.arrays);
+    posted.delete(m.id);
     if (m.type === "written") w?.resolve(m.stored);
     else w?.reject(new WriteFailed());
     return;

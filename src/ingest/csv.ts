@@ -1,6 +1,6 @@
 import { InputError } from "../model/errors.js";
-import { type BarBatcher, fieldCountReason, REASON } from "./batcher.js";
-import { parseNumber, splitQuoted } from "./bytes.js";
+import { type BarBatcher, fieldCountReason, REASON, type SymbolEntry } from "./batcher.js";
+import { readNumber, splitQuoted } from "./bytes.js";
 import { type Rejects, rawText } from "./rejects.js";
 import { TIME_FORM, TIME_FORM_NAMES, type TimeParser } from "./timestamps.js";
 
@@ -195,10 +195,12 @@ class CsvBarReader {
   private iSymbol = -1;
   private iTrades = -1;
   private iVwap = -1;
-  private symbol: string;
+  /** The symbol of the file, or of the last row read. */
+  private symbol: SymbolEntry | string;
   private lastTimeBytes: Uint8Array = new Uint8Array(0);
   private lastTime = Number.NaN;
-  private readonly symbols = new SymbolInterner();
+  private readonly values = new Float64Array(8);
+  private readonly symbols: SymbolInterner;
   private readonly file: string;
   private readonly time: TimeParser;
   private readonly batcher: BarBatcher;
@@ -209,7 +211,8 @@ class CsvBarReader {
     this.time = opts.time;
     this.batcher = opts.batcher;
     this.rejects = opts.rejects;
-    this.symbol = (opts.symbol ?? "").trim().toUpperCase();
+    this.symbol = opts.batcher.symbolEntry((opts.symbol ?? "").trim().toUpperCase());
+    this.symbols = new SymbolInterner(opts.batcher);
     this.daily = opts.batcher.interval === "1d";
     this.maxLine = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   }
@@ -218,6 +221,7 @@ class CsvBarReader {
   feed(b: Uint8Array, final: boolean): number {
     const n = b.length;
     const delim = this.delim;
+    const top = Math.max(delim, QUOTE, NL);
     let pos = 0;
     while (pos < n) {
       const s = pos;
@@ -230,6 +234,8 @@ class CsvBarReader {
       let quoted = false;
       for (; i < n; i++) {
         const c = b[i];
+        // digits and letters, most of the bytes, are above every byte looked for
+        if (c > top) continue;
         if (c === delim) {
           if (f < need) {
             fs[f] = start;
@@ -326,31 +332,34 @@ class CsvBarReader {
       this.reject(NO_SESSION_ON_DATE, b, s, e);
       return;
     }
-    const open = parseNumber(b, fs[this.iOpen], fe[this.iOpen]);
-    const high = parseNumber(b, fs[this.iHigh], fe[this.iHigh]);
-    const low = parseNumber(b, fs[this.iLow], fe[this.iLow]);
-    const close = parseNumber(b, fs[this.iClose], fe[this.iClose]);
-    const volume = parseNumber(b, fs[this.iVolume], fe[this.iVolume]);
-    let trades = Number.NaN;
-    let vwap = Number.NaN;
+    // the row's numbers go to `values` (time, open, high, low, close, volume, trades, vwap)
+    const v = this.values;
+    v[0] = t;
+    readNumber(b, fs[this.iOpen], fe[this.iOpen], v, 1);
+    readNumber(b, fs[this.iHigh], fe[this.iHigh], v, 2);
+    readNumber(b, fs[this.iLow], fe[this.iLow], v, 3);
+    readNumber(b, fs[this.iClose], fe[this.iClose], v, 4);
+    readNumber(b, fs[this.iVolume], fe[this.iVolume], v, 5);
+    v[6] = Number.NaN;
+    v[7] = Number.NaN;
     const it = this.iTrades;
     if (it >= 0 && fe[it] > fs[it]) {
-      trades = parseNumber(b, fs[it], fe[it]);
-      if (!(trades >= 0) || !Number.isFinite(trades)) {
+      readNumber(b, fs[it], fe[it], v, 6);
+      if (!(v[6] >= 0) || !Number.isFinite(v[6])) {
         this.reject("trades is not a number", b, s, e);
         return;
       }
     }
     const iv = this.iVwap;
     if (iv >= 0 && fe[iv] > fs[iv]) {
-      vwap = parseNumber(b, fs[iv], fe[iv]);
-      if (!(vwap >= 0) || !Number.isFinite(vwap)) {
+      readNumber(b, fs[iv], fe[iv], v, 7);
+      if (!(v[7] >= 0) || !Number.isFinite(v[7])) {
         this.reject("vwap is not a number", b, s, e);
         return;
       }
     }
     if (this.iSymbol >= 0) this.symbol = this.symbols.get(b, fs[this.iSymbol], fe[this.iSymbol]);
-    const problem = this.batcher.add(this.symbol, t, open, high, low, close, volume, trades, vwap);
+    const problem = this.batcher.addRow(this.symbol, v);
     if (problem !== null) this.reject(problem, b, s, e);
   }
 
@@ -395,31 +404,59 @@ class CsvBarReader {
   }
 }
 
+/** A symbol's bytes as first seen, its batcher entry, and the symbol read after it last time. */
+interface Interned {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly entry: SymbolEntry | string;
+  next: Interned | null;
+}
+
 /**
- * Upper-cased symbol strings by their bytes: a row's symbol field is hashed (FNV-1a, ASCII
- * letters folded to upper case) and compared in place, so a file interleaving many symbols
- * makes one string per symbol, not per row.
+ * Upper-cased symbols by their bytes, each with the batcher's entry for it, so a file
+ * interleaving many symbols makes one string, and one lookup, per symbol, not per row. Files
+ * of many symbols repeat them in the same order every minute: each symbol remembers the one
+ * read after it, and a row is first compared with that guess; otherwise its symbol field is
+ * hashed (FNV-1a, ASCII letters folded to upper case) and compared in place.
  */
 class SymbolInterner {
-  private readonly byHash = new Map<number, string>();
+  private readonly byHash = new Map<number, Interned>();
+  private last: Interned | null = null;
 
-  get(b: Uint8Array, s: number, e: number): string {
+  constructor(private readonly batcher: BarBatcher) {}
+
+  /** The batcher's entry of the symbol in bytes [s, e) of `b` (see BarBatcher.symbolEntry). */
+  get(b: Uint8Array, s: number, e: number): SymbolEntry | string {
     while (s < e && b[s] === 32) s++;
     while (e > s && b[e - 1] === 32) e--;
+    const guess = this.last?.next;
+    if (guess != null && sameBytes(b, s, e, guess.bytes)) {
+      this.last = guess;
+      return guess.entry;
+    }
+    const found = this.lookUp(b, s, e);
+    if (this.last !== null) this.last.next = found;
+    this.last = found;
+    return found.entry;
+  }
+
+  private lookUp(b: Uint8Array, s: number, e: number): Interned {
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ upper(b[i]), 0x01000193);
     const key = h & 0x3fffffff;
     const hit = this.byHash.get(key);
-    if (hit !== undefined && hit.length === e - s) {
+    if (hit !== undefined && hit.name.length === e - s) {
+      const name = hit.name;
       let same = true;
-      for (let k = 0; k < hit.length && same; k++) same = hit.charCodeAt(k) === upper(b[s + k]);
+      for (let k = 0; k < name.length && same; k++) same = name.charCodeAt(k) === upper(b[s + k]);
       if (same) return hit;
     }
-    const str = Buffer.from(b.buffer, b.byteOffset + s, e - s)
+    const name = Buffer.from(b.buffer, b.byteOffset + s, e - s)
       .toString("utf8")
       .toUpperCase();
-    if (hit === undefined && str.length === e - s) this.byHash.set(key, str);
-    return str;
+    const found = { name, bytes: b.slice(s, e), entry: this.batcher.symbolEntry(name), next: null };
+    if (hit === undefined && name.length === e - s) this.byHash.set(key, found);
+    return found;
   }
 }
 

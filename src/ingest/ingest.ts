@@ -4,11 +4,11 @@ import { getCalendar } from "../calendar/index.js";
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
 import { InvalidArgumentError, StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
-import type { Repository } from "../store/types.js";
+import type { CodedBarColumns, Repository } from "../store/types.js";
 import { ingestActionsCsv, ingestLeanActions, LEAN_CALENDAR, leanActionFiles } from "./actions.js";
 import { BarBatcher, type BarWriter, DuplicateIndex } from "./batcher.js";
 import { importCsvBars } from "./csv.js";
-import { CsvThread, csvThreadSettings } from "./csv-thread.js";
+import { type CodedBarWriter, CsvThread, csvThreadSettings } from "./csv-thread.js";
 import { fileFailure, ioMessage, openCsvFile } from "./file-read.js";
 import { classifyLeanPath, importLeanFile, type LeanFile, type LeanSink } from "./lean.js";
 import { importParquetBars } from "./parquet.js";
@@ -110,6 +110,22 @@ function storeError(repo: Repository, err: unknown): StoreError {
 function storeWriter(repo: Repository): BarWriter {
   return (interval: string, cols: BarColumns) =>
     repo.writeBars(interval, cols).catch((err: unknown) => {
+      throw storeError(repo, err);
+    });
+}
+
+/**
+ * Batches of coded symbols into the repository: through `writeCodedBars` when it has one,
+ * else as `writeBars` of the symbols spelled out. Failures as StoreErrors.
+ */
+function codedStoreWriter(repo: Repository): CodedBarWriter {
+  const write = (interval: string, bars: CodedBarColumns, names: readonly string[]) => {
+    if (repo.writeCodedBars) return repo.writeCodedBars(interval, bars, names);
+    const { code, ...rest } = bars;
+    return repo.writeBars(interval, { ...rest, symbol: Array.from(code, (c) => names[c]) });
+  };
+  return (interval, bars, names) =>
+    write(interval, bars, names).catch((err: unknown) => {
       throw storeError(repo, err);
     });
 }
@@ -259,7 +275,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const csvThread = (): CsvThread => {
     thread ??= new CsvThread(
       threadSettings as NonNullable<typeof threadSettings>,
-      storeWriter(repo),
+      codedStoreWriter(repo),
       rejects,
     );
     return thread;

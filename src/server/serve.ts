@@ -91,6 +91,9 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
       if (absent.length > 0) log(`tickwright: ${nothingStored(absent)}`);
     }
     let replay: Promise<RunSummary | undefined>;
+    // Set by close(): a replay ending then is part of the shutdown, not served on after.
+    let closing = false;
+    const after = () => (closing ? "shutting down" : "still serving");
     if (live) {
       if (symbols.length === 0)
         throw new InvalidArgumentError("--live needs --symbols (nothing is stored to take them from)");
@@ -106,11 +109,11 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
       );
       replay = engine.run().then(
         (summary) => {
-          app.log.info({ summary }, `replay ${summary.stopped ? "stopped" : "finished"}; still serving`);
+          app.log.info({ summary }, `replay ${summary.stopped ? "stopped" : "finished"}; ${after()}`);
           return summary;
         },
         (err: unknown) => {
-          app.log.error({ err }, "replay failed; still serving");
+          app.log.error({ err }, `replay failed; ${after()}`);
           return undefined;
         },
       );
@@ -122,6 +125,7 @@ export async function startServe(config: Config, ctx: ServeContext = {}): Promis
       config,
       replay,
       close: async () => {
+        closing = true;
         await running.engine.stop();
         const summary = await replay;
         await running.server.close();

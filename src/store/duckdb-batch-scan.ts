@@ -4,24 +4,17 @@ import {
   type DuckDBConnection,
   type DuckDBDataChunk,
   DuckDBTableFunction,
+  INTEGER,
   UTINYINT,
-  VARCHAR,
 } from "@duckdb/node-api";
-import type { BarColumns } from "../model/bar.js";
-import {
-  CHUNK_ROWS,
-  type ConstantValue,
-  Gather,
-  setConstant,
-  varcharValue,
-  writeColumn,
-} from "./duckdb-vectors.js";
+import { CHUNK_ROWS, writeColumn } from "./duckdb-vectors.js";
+import type { CodedBarColumns } from "./types.js";
 
 /** The table function a batch is scanned through. */
 export const BATCH_SCAN = "tw_batch";
 
 const COLUMNS = [
-  ["symbol", VARCHAR],
+  ["sym", INTEGER],
   ["time", DOUBLE],
   ["open", DOUBLE],
   ["high", DOUBLE],
@@ -36,30 +29,16 @@ const COLUMNS = [
 type DoubleColumn = "time" | "open" | "high" | "low" | "close" | "volume" | "trades" | "vwap";
 const DOUBLES: readonly DoubleColumn[] = ["time", "open", "high", "low", "close", "volume", "trades", "vwap"];
 
-/** One batch being scanned: its rows by symbol, `order` null when they are already grouped. */
-interface ScanPlan {
-  batch: BarColumns;
-  /** Row positions by symbol: symbol k's rows are [starts[k], starts[k+1]) of `order` (or of the batch). */
-  starts: Int32Array;
-  order: Int32Array | null;
-  symbols: ConstantValue[];
-  /** The symbol of the next chunk, and the next row of it. */
-  k: number;
-  at: number;
-}
-
 /**
- * A batch of bars as the table function `tw_batch()` on a connection, so that
- * `INSERT INTO bars SELECT ... FROM tw_batch()` runs on DuckDB's own thread: this thread only
- * copies whole columns into each chunk when DuckDB asks for it (the appender would do
- * DuckDB's insert work here, on the thread the parsing needs). Each chunk holds one symbol,
- * a constant vector, so no per-row string is made; rows already grouped by symbol (as the
- * CSV thread sends them) are copied as they are, others gathered.
+ * A batch of bars, symbols as codes, as the table function `tw_batch()` on a connection, so
+ * that `INSERT INTO bars SELECT ... FROM tw_batch()` runs on DuckDB's own threads: this
+ * thread only copies whole column ranges into each chunk DuckDB asks for (the appender would
+ * do DuckDB's insert work here). Chunks are full (CHUNK_ROWS rows but the last); the insert
+ * turns the code column into symbols through a bound list.
  */
 export class BatchScan {
-  private plan: ScanPlan | null = null;
-  private readonly gather = new Gather();
-  private readonly flags = new Uint8Array(CHUNK_ROWS);
+  private batch: CodedBarColumns | null = null;
+  private at = 0;
   private readonly fn: DuckDBTableFunction;
 
   constructor() {
@@ -86,63 +65,26 @@ export class BatchScan {
   }
 
   /** Runs `work` (a statement reading `tw_batch()`) with `batch` as what the scan yields. */
-  async scan<T>(
-    batch: BarColumns,
-    codes: Int32Array,
-    names: readonly string[],
-    work: () => Promise<T>,
-  ): Promise<T> {
-    const n = batch.length;
-    const starts = new Int32Array(names.length + 1);
-    for (let i = 0; i < n; i++) starts[codes[i] + 1]++;
-    for (let k = 0; k < names.length; k++) starts[k + 1] += starts[k];
-    let grouped = true;
-    for (let i = 0; i < n && grouped; i++) grouped = i >= starts[codes[i]] && i < starts[codes[i] + 1];
-    let order: Int32Array | null = null;
-    if (!grouped) {
-      order = new Int32Array(n);
-      const next = starts.slice(0, names.length);
-      for (let i = 0; i < n; i++) order[next[codes[i]]++] = i;
-    }
-    this.plan = { batch, starts, order, symbols: names.map(varcharValue), k: 0, at: 0 };
+  async scan<T>(batch: CodedBarColumns, work: () => Promise<T>): Promise<T> {
+    this.batch = batch;
+    this.at = 0;
     try {
       return await work();
     } finally {
-      this.plan = null;
+      this.batch = null;
     }
   }
 
-  /** The next chunk: up to CHUNK_ROWS rows of one symbol; none when the batch is done. */
+  /** The next chunk: up to CHUNK_ROWS rows; none when the batch is done. */
   private fill(chunk: DuckDBDataChunk): void {
-    const p = this.plan;
-    if (p === null) {
-      chunk.rowCount = 0;
-      return;
-    }
-    while (p.k < p.symbols.length && p.at >= p.starts[p.k + 1]) {
-      p.k++;
-      if (p.k < p.symbols.length) p.at = p.starts[p.k];
-    }
-    if (p.k >= p.symbols.length) {
-      chunk.rowCount = 0;
-      return;
-    }
-    const from = p.at;
-    const rows = Math.min(CHUNK_ROWS, p.starts[p.k + 1] - from);
+    const b = this.batch;
+    const from = this.at;
+    const rows = b === null ? 0 : Math.min(CHUNK_ROWS, b.length - from);
     chunk.rowCount = rows;
-    setConstant(chunk, 0, p.symbols[p.k]);
-    const b = p.batch;
-    const order = p.order;
-    if (order === null) {
-      for (let c = 0; c < DOUBLES.length; c++) writeColumn(chunk, c + 1, b[DOUBLES[c]], from, rows);
-      writeColumn(chunk, 9, b.flags, from, rows);
-    } else {
-      for (let c = 0; c < DOUBLES.length; c++)
-        this.gather.doubles(chunk, c + 1, b[DOUBLES[c]], order, from, rows);
-      const f = this.flags;
-      for (let i = 0; i < rows; i++) f[i] = b.flags[order[from + i]];
-      writeColumn(chunk, 9, f, 0, rows);
-    }
-    p.at = from + rows;
+    if (b === null || rows === 0) return;
+    writeColumn(chunk, 0, b.code, from, rows);
+    for (let c = 0; c < DOUBLES.length; c++) writeColumn(chunk, c + 1, b[DOUBLES[c]], from, rows);
+    writeColumn(chunk, 9, b.flags, from, rows);
+    this.at = from + rows;
   }
 }

@@ -119,15 +119,23 @@ const BARS_IN_SPANS = `SELECT count(*)::INTEGER FROM bars b
   WHERE b.interval = $4 AND b.time BETWEEN $5 AND $6 AND b.time BETWEEN r.lo AND r.hi`;
 const SPAN_TYPES: DuckDBType[] = [LIST(VARCHAR), LIST(BIGINT), LIST(BIGINT)];
 
+/**
+ * Whether any stored bar lies within the batch's overall span: most batches of an ingest
+ * follow the stored ones in time, and this answers from row-group min/max alone, before
+ * the per-symbol join of BARS_IN_SPANS is needed.
+ */
+const ANY_IN_RANGE = "SELECT EXISTS (SELECT 1 FROM bars WHERE interval = $1 AND time BETWEEN $2 AND $3)";
+
 const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
     AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
 
 /** A batch none of whose keys can be stored yet, straight into the table from the batch scan. */
 const APPEND_BARS = `INSERT INTO bars
-  SELECT symbol, $1, CAST(time AS BIGINT), open, high, low, close, volume,
+  SELECT ($2::VARCHAR[])[sym + 1], $1, CAST(time AS BIGINT), open, high, low, close, volume,
     NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
   FROM ${BATCH_SCAN}()`;
+const APPEND_TYPES: DuckDBType[] = [VARCHAR, LIST(VARCHAR)];
 
 const INSERT_BARS = `INSERT INTO bars
   SELECT ($1::VARCHAR[])[sym + 1], $2, CAST(time AS BIGINT), open, high, low, close, volume,
@@ -197,54 +205,54 @@ async function release(key: string | null, instance: DuckDBInstance): Promise<vo
   }
 }
 
-/** Symbol strings of a batch as small integer codes, plus whether any (symbol, time) repeats. */
-interface EncodedSymbols {
-  codes: Int32Array;
-  names: string[];
+/** The time spans of a batch whose symbols are codes, and whether any (symbol, time) repeats. */
+interface BatchSpans {
   duplicates: boolean;
-  /** First and last bar time of the batch, overall and per symbol code. */
+  /** First and last bar time of the batch, overall and per symbol code (of the codes present). */
   minTime: number;
   maxTime: number;
+  /** The codes present, and the first and last time of each. */
+  present: number[];
   firstTimes: number[];
   lastTimes: number[];
   /** Every time is a whole number of ms in Date's range (what a BIGINT column can take as is). */
   wholeTimes: boolean;
 }
 
-function encodeSymbols(bars: BarColumns): EncodedSymbols {
+/** Symbol strings of a batch as small integer codes into `names`. */
+function encodeSymbols(bars: BarColumns): { codes: Int32Array; names: string[] } {
   const n = bars.length;
   const codes = new Int32Array(n);
   const index = new Map<string, number>();
   const names: string[] = [];
-  const last: number[] = [];
-  const first: number[] = [];
-  const latest: number[] = [];
-  let ordered = true;
-  let wholeTimes = true;
-  let minTime = Number.POSITIVE_INFINITY;
-  let maxTime = Number.NEGATIVE_INFINITY;
   let prevName: string | undefined;
   let prevCode = -1;
   for (let i = 0; i < n; i++) {
     const name = bars.symbol[i];
-    let code = prevCode;
     if (name !== prevName) {
-      const known = index.get(name);
-      if (known === undefined) {
+      let code = index.get(name);
+      if (code === undefined) {
         code = names.length;
         index.set(name, code);
         names.push(name);
-        last.push(Number.NEGATIVE_INFINITY);
-        first.push(Number.POSITIVE_INFINITY);
-        latest.push(Number.NEGATIVE_INFINITY);
-      } else {
-        code = known;
       }
       prevName = name;
       prevCode = code;
     }
-    codes[i] = code;
-    const t = bars.time[i];
+    codes[i] = prevCode;
+  }
+  return { codes, names };
+}
+
+function batchSpans(codes: Int32Array, times: Float64Array, n: number, names: number): BatchSpans {
+  const last = new Float64Array(names).fill(Number.NEGATIVE_INFINITY);
+  const first = new Float64Array(names).fill(Number.POSITIVE_INFINITY);
+  const latest = new Float64Array(names).fill(Number.NEGATIVE_INFINITY);
+  let ordered = true;
+  let wholeTimes = true;
+  for (let i = 0; i < n; i++) {
+    const code = codes[i];
+    const t = times[i];
     if (!(t > last[code])) ordered = false;
     last[code] = t;
     if (t < first[code]) first[code] = t;
@@ -255,23 +263,39 @@ function encodeSymbols(bars: BarColumns): EncodedSymbols {
   if (!ordered) {
     const seen = new Set<string>();
     for (let i = 0; i < n && !duplicates; i++) {
-      const key = `${codes[i]}:${bars.time[i]}`;
+      const key = `${codes[i]}:${times[i]}`;
       if (seen.has(key)) duplicates = true;
       seen.add(key);
     }
   }
-  for (let k = 0; k < names.length; k++) {
+  let minTime = Number.POSITIVE_INFINITY;
+  let maxTime = Number.NEGATIVE_INFINITY;
+  const present: number[] = [];
+  const firstTimes: number[] = [];
+  const lastTimes: number[] = [];
+  for (let k = 0; k < names; k++) {
+    if (first[k] === Number.POSITIVE_INFINITY) continue;
+    present.push(k);
+    firstTimes.push(first[k]);
+    lastTimes.push(latest[k]);
     if (first[k] < minTime) minTime = first[k];
     if (latest[k] > maxTime) maxTime = latest[k];
   }
-  return { codes, names, duplicates, minTime, maxTime, firstTimes: first, lastTimes: latest, wholeTimes };
+  return { duplicates, minTime, maxTime, present, firstTimes, lastTimes, wholeTimes };
 }
 
 /** Keeps the last row of every repeated (symbol, time), in input order. */
-function lastPerKey(bars: BarColumns, codes: Int32Array): number[] {
+function lastPerKey(bars: CodedBarColumns): number[] {
   const lastRow = new Map<string, number>();
-  for (let i = 0; i < bars.length; i++) lastRow.set(`${codes[i]}:${bars.time[i]}`, i);
+  for (let i = 0; i < bars.length; i++) lastRow.set(`${bars.code[i]}:${bars.time[i]}`, i);
   return [...lastRow.values()].sort((a, b) => a - b);
+}
+
+/** Rows `rows` of a coded batch. */
+function pickCoded(bars: CodedBarColumns, rows: readonly number[]): CodedBarColumns {
+  const { code, ...rest } = bars;
+  const { symbol: _, ...picked } = pickColumns({ ...rest, symbol: [] }, rows);
+  return { ...picked, code: Int32Array.from(rows, (i) => code[i]) };
 }
 
 function num(v: DuckDBValue): number {
@@ -344,34 +368,44 @@ export class DuckDbRepository implements Repository {
   }
 
   async writeBars(interval: string, bars: BarColumns): Promise<number> {
+    if (bars.length === 0) return 0;
+    const { codes, names } = encodeSymbols(bars);
+    const { symbol: _, ...rest } = bars;
+    return this.writeCodedBars(interval, { ...rest, code: codes }, names);
+  }
+
+  /**
+   * `writeBars` of a batch whose symbols are codes into `names` (`names[code[i]]` is row i's
+   * symbol), as the CSV parsing thread hands them over: no string per row is made.
+   */
+  async writeCodedBars(interval: string, bars: CodedBarColumns, names: readonly string[]): Promise<number> {
     const name = parseInterval(interval).name;
     if (bars.length === 0) return 0;
     let batch = bars;
-    let { codes, names, duplicates, minTime, maxTime, firstTimes, lastTimes, wholeTimes } =
-      encodeSymbols(bars);
-    if (duplicates) {
-      const rows = lastPerKey(bars, codes);
-      batch = pickColumns(bars, rows);
-      codes = Int32Array.from(rows, (i) => codes[i]);
-    }
+    const spans = batchSpans(bars.code, bars.time, bars.length, names.length);
+    if (spans.duplicates) batch = pickCoded(bars, lastPerKey(bars));
+    const { minTime, maxTime, wholeTimes } = spans;
+    const symbols = listValue(names as string[]);
     return this.transaction(`writing ${batch.length} ${name} bars`, async (con) => {
       if (wholeTimes) {
-        const spans = [
-          listValue(names),
-          listValue(firstTimes.map(BigInt)),
-          listValue(lastTimes.map(BigInt)),
+        const params = [
+          listValue(spans.present.map((k) => names[k])),
+          listValue(spans.firstTimes.map(BigInt)),
+          listValue(spans.lastTimes.map(BigInt)),
           name,
           msParam(minTime),
           msParam(maxTime),
         ];
-        const stored = (await con.runAndReadAll(BARS_IN_SPANS, spans, SPAN_TYPES)).getRows()[0][0];
+        const range = [name, msParam(minTime), msParam(maxTime)];
+        const any = (await con.runAndReadAll(ANY_IN_RANGE, range)).getRows()[0][0] === true;
+        const stored = any ? (await con.runAndReadAll(BARS_IN_SPANS, params, SPAN_TYPES)).getRows()[0][0] : 0;
         if (stored === 0) {
-          await this.batchScan.scan(batch, codes, names, () => con.run(APPEND_BARS, [name]));
+          await this.batchScan.scan(batch, () => con.run(APPEND_BARS, [name, symbols], APPEND_TYPES));
           return batch.length;
         }
       }
-      await this.stageBars(con, batch, codes);
-      const params = [listValue(names), name];
+      await this.stageBars(con, batch);
+      const params = [symbols, name];
       await con.run(DELETE_BARS, [...params, msParam(minTime), msParam(maxTime)]);
       await con.run(INSERT_BARS, params);
       await con.run("DELETE FROM tw_stage_bars");
@@ -380,7 +414,7 @@ export class DuckDbRepository implements Repository {
   }
 
   /** Appends a batch to the staging table (symbols as codes). */
-  private async stageBars(con: DuckDBConnection, batch: BarColumns, codes: Int32Array): Promise<void> {
+  private async stageBars(con: DuckDBConnection, batch: CodedBarColumns): Promise<void> {
     await con.run("DELETE FROM tw_stage_bars");
     const appender = await con.createAppender("tw_stage_bars");
     const chunk = DuckDBDataChunk.create(STAGE_BAR_TYPES);
@@ -388,7 +422,7 @@ export class DuckDbRepository implements Repository {
       for (let from = 0; from < batch.length; from += CHUNK_ROWS) {
         const rows = Math.min(CHUNK_ROWS, batch.length - from);
         resetChunk(chunk, rows);
-        writeColumn(chunk, 0, codes, from, rows);
+        writeColumn(chunk, 0, batch.code, from, rows);
         writeColumn(chunk, 1, batch.time, from, rows);
         writeColumn(chunk, 2, batch.open, from, rows);
         writeColumn(chunk, 3, batch.high, from, rows);

@@ -76,6 +76,11 @@ export interface Repository {
   init(): Promise<void>;
   /** Upserts bars of one interval in one transaction; returns rows written. */
   writeBars(interval: string, bars: BarColumns): Promise<number>;
+  /**
+   * `writeBars` of bars whose row i has the symbol `names[bars.code[i]]`, without a string
+   * per row. Optional: callers fall back to `writeBars`.
+   */
+  writeCodedBars?(interval: string, bars: CodedBarColumns, names: readonly string[]): Promise<number>;
   /** All bars of a range, as columns. */
   readBars(query: BarQuery): Promise<BarColumns>;
   /**
