@@ -59,7 +59,7 @@ describe("tickwright health", () => {
   });
 
   it("exits 1 when nothing answers, naming why, 2 when the token is refused or missing", {
-    timeout: 60_000,
+    timeout: SPAWNS_TIMEOUT,
   }, async () => {
     const url = await healthServer(200, report("ok"));
     servers.pop()!.close();
