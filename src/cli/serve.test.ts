@@ -216,7 +216,7 @@ describe("tickwright serve stopped by a signal", () => {
     const { child, result, url } = await serve(["--speed", "60"]);
     const answer = async (query: string) => {
       const r = await fetch(`${url}/api/bars?${query}`);
-      return [r.status, await r.json()];
+      return [r.status, (await r.json()) as { symbol: string; bars: unknown[] }] as const;
     };
     expect(await answer("symbol=AAA&n=abc")).toEqual([400, { error: "n: not a whole number", field: "n" }]);
     expect(await answer("symbol=AAA&n=2.5")).toEqual([400, { error: "n: not a whole number", field: "n" }]);
