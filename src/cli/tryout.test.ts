@@ -1,9 +1,11 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { calendarNames } from "../calendar/index.js";
 import { runBin, SPAWNS_TIMEOUT } from "../testing/bin.js";
+import { REPO_ROOT } from "../testing/deps.js";
 
 // What a new user's tryout of a fresh clone ran into, through the built command line.
 const dir = mkdtempSync(join(tmpdir(), "tw-tryout-"));
@@ -48,5 +50,24 @@ describe("the tryout's one-line errors", { timeout: SPAWNS_TIMEOUT }, () => {
       "",
       "tickwright: give --from DATE (or from in --config, or TICKWRIGHT_FROM)\n",
     ]);
+  });
+});
+
+describe("what docs/deployment.md and the repository promise", { timeout: SPAWNS_TIMEOUT }, () => {
+  it("the example configuration validates for production as the deployment guide runs it", async () => {
+    const r = await runBin(["validate-config", "--config", "examples/config.yaml", "--production"]);
+    expect([r.code, r.stdout, r.stderr]).toEqual([
+      0,
+      "examples/config.yaml: valid, 0 production warnings\n",
+      "",
+    ]);
+  });
+
+  it("git ignores the default rejects file of a database (market.rejects.csv)", () => {
+    const r = spawnSync("git", ["check-ignore", "--no-index", "market.rejects.csv", "data.rejects.csv"], {
+      cwd: REPO_ROOT,
+      encoding: "utf8",
+    });
+    expect([r.status, r.stdout]).toEqual([0, "market.rejects.csv\ndata.rejects.csv\n"]);
   });
 });
