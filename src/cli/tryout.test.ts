@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -69,5 +69,50 @@ describe("what docs/deployment.md and the repository promise", { timeout: SPAWNS
       encoding: "utf8",
     });
     expect([r.status, r.stdout]).toEqual([0, "market.rejects.csv\ndata.rejects.csv\n"]);
+  });
+});
+
+describe("the version and the environment", { timeout: SPAWNS_TIMEOUT }, () => {
+  it("--version prints the package's version", async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as {
+      version: string;
+    };
+    expect(await tw(["--version"])).toEqual([0, `${version}\n`, ""]);
+  });
+
+  it("an unknown TICKWRIGHT_* variable is an error of validate-config and a warning elsewhere; tool variables are known", async () => {
+    const typo = { TICKWRIGHT_SERVER_PROT: "1" };
+    expect(await tw(["validate-config"], typo)).toEqual([
+      2,
+      "error: TICKWRIGHT_SERVER_PROT: unknown variable (nearest known variable: TICKWRIGHT_SERVER_PORT)\ndefaults and environment: 1 error\n",
+      "",
+    ]);
+    const [code, stdout, stderr] = await tw(["calendar", "XNYS", "--from", "2024-01-02"], typo);
+    expect([code, String(stdout).split("\n").at(-2), stderr]).toEqual([
+      0,
+      "1 session",
+      "tickwright: warning: TICKWRIGHT_SERVER_PROT: unknown variable (nearest known variable: TICKWRIGHT_SERVER_PORT), ignored\n",
+    ]);
+    const tools = {
+      TICKWRIGHT_TEST_PG_URL: "postgres://x",
+      TICKWRIGHT_CHROMIUM: "/x",
+      TICKWRIGHT_SLOW_TESTS: "1",
+    };
+    expect(await tw(["validate-config"], tools)).toEqual([0, "defaults and environment: valid\n", ""]);
+  });
+
+  it("an empty TICKWRIGHT_SERVER_TOKEN counts as unset", async () => {
+    expect(await tw(["validate-config"], { TICKWRIGHT_SERVER_TOKEN: "" })).toEqual([
+      0,
+      "defaults and environment: valid\n",
+      "",
+    ]);
+    expect(
+      await tw(["validate-config"], { TICKWRIGHT_SERVER_TOKEN: "", TICKWRIGHT_SERVER_HOST: "0.0.0.0" }),
+    ).toEqual([
+      2,
+      "error: server.token: required when the server binds beyond loopback (server.host is 0.0.0.0); give --token or TICKWRIGHT_SERVER_TOKEN\ndefaults and environment: 1 error\n",
+      "",
+    ]);
   });
 });
