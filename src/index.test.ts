@@ -1,12 +1,13 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import * as busApi from "./bus/client.js";
 import * as api from "./index.js";
 import { REPO_ROOT } from "./testing/deps.js";
 
-/** Every name src/index.ts exports (values and types), from its source. */
-function exportedNames(): string[] {
-  const source = readFileSync(join(REPO_ROOT, "src/index.ts"), "utf8");
+/** Every name a module exports (values and types), from its source. */
+function exportedNamesOf(file: string): string[] {
+  const source = readFileSync(join(REPO_ROOT, file), "utf8");
   const names: string[] = [];
   for (const block of source.matchAll(/export (?:type )?\{([^}]*)\}/g)) {
     for (const raw of block[1].split(",")) {
@@ -17,27 +18,30 @@ function exportedNames(): string[] {
   return names.sort();
 }
 
-/** Every name docs/api.md lists under "Exports". */
-function documentedNames(): string[] {
+/** Every name docs/api.md lists in the table column `column` of the section `heading`. */
+function documentedNames(heading = "### Exports", column = 2): string[] {
   const doc = readFileSync(join(REPO_ROOT, "docs/api.md"), "utf8");
-  const section = doc.slice(
-    doc.indexOf("### Exports"),
-    doc.indexOf("\n### ", doc.indexOf("### Exports") + 1),
-  );
+  const section = doc.slice(doc.indexOf(heading), doc.indexOf("\n### ", doc.indexOf(heading) + 1));
   const names = new Set<string>();
   for (const line of section.split("\n").filter((l) => l.startsWith("| `"))) {
-    for (const m of line.split("|")[2].matchAll(/`([A-Za-z]+)`/g)) names.add(m[1]);
+    for (const m of line.split("|")[column].matchAll(/`([A-Za-z]+)`/g)) names.add(m[1]);
   }
   return [...names].sort();
 }
 
 describe("the public API", () => {
   it("exports by name exactly what docs/api.md lists", () => {
-    expect(exportedNames()).toEqual(documentedNames());
+    expect(exportedNamesOf("src/index.ts")).toEqual(documentedNames());
+  });
+
+  it("tickwright/bus exports by name exactly what docs/api.md lists under Bus client, and no other value", () => {
+    const named = exportedNamesOf("src/bus/client.ts");
+    expect(named).toEqual(documentedNames("### Bus client", 1));
+    expect(Object.keys(busApi).filter((k) => !named.includes(k))).toEqual([]);
   });
 
   it("exports no value that src/index.ts does not name", () => {
-    const named = new Set(exportedNames());
+    const named = new Set(exportedNamesOf("src/index.ts"));
     expect(Object.keys(api).filter((k) => !named.has(k))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import { type BarColumns, BarFlag, type SessionBar } from "../model/bar.js";
+import { BarFlag, type BarRows, type SessionBar } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import type { Interval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
@@ -37,9 +37,6 @@ const COLD = 8;
  * session's buckets (no growth while it replays; a session's sizes are kept).
  */
 const SERIES_CAPACITY = 1;
-
-/** The columns of one-minute bars FormingBars reads a row of (a batch's, or a series'). */
-export type BarRows = Pick<BarColumns, "time" | "open" | "high" | "low" | "close" | "volume" | "flags">;
 
 /** Options of FormingBars (as DerivedBarBuilder's). */
 export interface FormingBarsOptions {

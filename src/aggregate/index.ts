@@ -6,7 +6,7 @@ export {
   INHERITED_FLAGS,
   type MinuteBars,
 } from "./derive.js";
-export { type BarRows, FormingBars, type FormingBarsOptions } from "./forming.js";
+export { FormingBars, type FormingBarsOptions } from "./forming.js";
 export {
   type Anchor,
   type Bucket,

@@ -5,7 +5,7 @@ import type { Session } from "../calendar/types.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { DAY_MS, isoUtc, parseDate, parseInstant, zoneOffsetMs } from "../model/time.js";
 import { out, plural } from "./io.js";
-import { type ConfigOptions, checkedFormat, commandConfig, configOption } from "./options.js";
+import { type ConfigOptions, checkedFormat, checkedOutPath, commandConfig, configOption } from "./options.js";
 
 /** Options of `tickwright calendar`, as commander hands them over. */
 interface CalendarOptions extends ConfigOptions {
@@ -58,9 +58,11 @@ export async function calendarCommand(name: string | undefined, opts: CalendarOp
   ) {
     throw new InvalidArgumentError("give either --at, or --from and --to (or --export), not both");
   }
+  // The calendar first: an unknown name is told (with the known ones) before any other advice.
+  const { getCalendar } = await import("../calendar/registry.js");
+  const calendar = getCalendar(name ?? (await commandConfig(opts.config, {})).calendar);
   if (opts.export !== undefined) {
-    const calendarName = name ?? (await commandConfig(opts.config, {})).calendar;
-    await exportCalendar(calendarName, opts.export, opts.from, opts.to);
+    await exportCalendar(calendar, checkedOutPath(opts.export, "--export"), opts.from, opts.to);
     return;
   }
   if (opts.at === undefined && opts.from === undefined) {
@@ -68,8 +70,6 @@ export async function calendarCommand(name: string | undefined, opts: CalendarOp
       "give --from DATE [--to DATE] to list sessions, or --at INSTANT for the state",
     );
   }
-  const { getCalendar } = await import("../calendar/registry.js");
-  const calendar = getCalendar(name ?? (await commandConfig(opts.config, {})).calendar);
   if (opts.at !== undefined) {
     const { nextBoundary } = await import("../calendar/boundaries.js");
     printState(calendar, parseInstant(opts.at, "--at"), opts.format, nextBoundary);
@@ -83,12 +83,15 @@ export async function calendarCommand(name: string | undefined, opts: CalendarOp
   printSessions(calendar, calendar.sessions(from, to), opts.format);
 }
 
-/** Writes calendar `name` (or its [from, to] span) to `file` as a JSON calendar. */
-async function exportCalendar(name: string, file: string, from?: string, to?: string): Promise<void> {
-  const { getCalendar } = await import("../calendar/registry.js");
+/** Writes the calendar (or its [from, to] span) to `file` as a JSON calendar. */
+async function exportCalendar(
+  calendar: TableCalendar,
+  file: string,
+  from?: string,
+  to?: string,
+): Promise<void> {
   const { calendarToJson } = await import("../calendar/export.js");
   const { writeFileSync } = await import("node:fs");
-  const calendar = getCalendar(name);
   const json = calendarToJson(calendar, from, to ?? (from === undefined ? undefined : calendar.lastDate));
   writeFileSync(file, `${JSON.stringify(json, null, 2)}\n`);
   const days = Object.keys(json.days).length;

@@ -76,3 +76,33 @@ describe("tickwright replay --out -", { timeout: SPAWNS_TIMEOUT }, () => {
     expect(existsSync(join(dir, "-"))).toBe(false);
   });
 });
+
+describe("tickwright replay summaries that tell the truth", { timeout: SPAWNS_TIMEOUT }, () => {
+  it("notes a symbol with no bars stored in the range, exit 0", async () => {
+    const r = await runBin([
+      "replay",
+      "--db",
+      db,
+      "--symbols",
+      "SPY",
+      "--from",
+      "2024-01-09",
+      "--to",
+      "2024-01-11",
+    ]);
+    expect([r.code, r.stderr]).toEqual([0, "tickwright: no bars stored for SPY in 2024-01-09..2024-01-11\n"]);
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("quality:   SPY 0.0%");
+  });
+
+  it("counts the sessions of the markets the symbols are on", async () => {
+    const range = ["--from", "2024-01-04", "--to", "2024-01-09"];
+    const tokyo = await runBin(["replay", "--db", db, "--symbols", "7203@tse", ...range]);
+    expect([tokyo.code, tokyo.stderr]).toEqual([0, ""]);
+    expect(tokyo.stdout).toMatch(/^replayed 3 XTKS sessions of 1 symbol \(2024-01-04 \.\. 2024-01-09\) in /);
+    const both = await runBin(["replay", "--db", db, "--symbols", "SPY,7203@XTKS", ...range]);
+    expect([both.code, both.stderr]).toEqual([0, ""]);
+    expect(both.stdout).toMatch(
+      /^replayed 4 XNYS sessions and 3 XTKS sessions of 2 symbols \(2024-01-04 \.\. 2024-01-09\) in /,
+    );
+  });
+});

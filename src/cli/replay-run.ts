@@ -38,11 +38,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const flags = replayFlags(opts);
   if (opts.adjust !== undefined) flags.adjust = parseAdjustMode(opts.adjust);
   const config = await commandConfig(opts.config, flags);
-  if (config.from === undefined || config.to === undefined) {
-    throw new InvalidArgumentError(
-      "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)",
-    );
-  }
+  if (config.from === undefined || config.to === undefined)
+    throw new InvalidArgumentError(missingDates(config));
   const { from, to } = checkedRange(config.from, config.to);
   if (!config.allSymbols && config.symbols.length === 0) {
     throw new InvalidArgumentError(
@@ -59,9 +56,13 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
   const repository = await openExistingStore(config.db);
   try {
     const sessions = calendar.sessions(from, to);
-    if (sessions.length === 0) note(`tickwright: no ${calendar.name} sessions in ${from}..${to}`);
     const symbols = await replayedSymbols(config, repository, sessions, calendar.timeZone);
     if (symbols === undefined) return 0;
+    const played = marketSessions(config, calendar.name, symbols);
+    const planned = [...played.values()].reduce((a, b) => a + b, 0);
+    // Symbols on other markets: the sessions of each (the engine counts its own calendar's).
+    const onOthers = played.size > 1 || !played.has(calendar.name) ? sessionsPhrase(played) : undefined;
+    if (planned === 0) note(`tickwright: no ${[...played.keys()].join(" or ")} sessions in ${from}..${to}`);
     const owned = shard ? shard.owned(symbols) : symbols;
     const fill = await openFillSource(config.upkeep.source);
     const engine = await createEngine(
@@ -86,6 +87,7 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
         opts,
         {
           sessions: sessions.length,
+          played: onOthers ?? plural(sessions.length, "session"),
           speed: config.speed,
         },
       ).catch(async (err: unknown) => {
@@ -94,7 +96,8 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
       });
       await published?.finish(summary);
       if (opts.json) say(JSON.stringify({ from, to, ...summary }));
-      else printSummary(say, summary, { from, to, sessions: sessions.length }, engine.rejections().byReason);
+      else
+        printSummary(say, summary, { from, to, sessions: planned, onOthers }, engine.rejections().byReason);
       return 0;
     } finally {
       await engine.close();
@@ -104,6 +107,62 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     stop.dispose();
     await repository.close();
   }
+}
+
+/**
+ * The symbols with no stored one-minute bar (under any of their tickers) between the first and
+ * the last of their market's sessions in `from..to`, read from the stored spans alone. Symbols
+ * whose market has no session in the range are not counted (that has its own note).
+ */
+async function withoutBarsIn(
+  config: Config,
+  repository: Awaited<ReturnType<typeof openExistingStore>>,
+  symbols: readonly string[],
+): Promise<string[]> {
+  const coverage = (await repository.coverage()).filter((c) => c.interval === "1m");
+  const histories = await securityHistories(repository, [...symbols]);
+  const markets = symbolCalendars(config);
+  return symbols.filter((symbol) => {
+    const sessions = getCalendar(markets.get(symbol) ?? config.calendar).sessions(config.from!, config.to!);
+    if (sessions.length === 0) return false;
+    const start = config.extended ? sessions[0].preOpen : sessions[0].open;
+    const end = config.extended
+      ? sessions[sessions.length - 1].postClose
+      : sessions[sessions.length - 1].close;
+    const tickers = new Set(
+      spansWithin(histories.get(symbol)!, config.from!, config.to!).map((s) => s.ticker),
+    );
+    return !coverage.some((c) => tickers.has(c.symbol) && c.first < end && c.last >= start);
+  });
+}
+
+/**
+ * The sessions in `from..to` of each calendar the symbols are on (the engine's calendar when
+ * there is no symbol), by calendar name.
+ */
+function marketSessions(config: Config, primary: string, symbols: readonly string[]): Map<string, number> {
+  const markets = symbolCalendars(config);
+  const names = new Set(symbols.map((s) => getCalendar(markets.get(s) ?? config.calendar).name));
+  if (names.size === 0) names.add(primary);
+  const out = new Map<string, number>();
+  for (const name of [...names].sort((a, b) =>
+    a === primary ? -1 : b === primary ? 1 : a.localeCompare(b),
+  )) {
+    out.set(name, getCalendar(name).sessions(config.from!, config.to!).length);
+  }
+  return out;
+}
+
+/** `2 XNYS sessions and 3 XTKS sessions`. */
+function sessionsPhrase(played: Map<string, number>): string {
+  return [...played].map(([name, n]) => plural(n, `${name} session`)).join(" and ");
+}
+
+/** What to give when `from`, `to` or both are missing, naming only what is missing. */
+function missingDates(config: Config): string {
+  if (config.from !== undefined) return "give --to DATE (or to in --config, or TICKWRIGHT_TO)";
+  if (config.to !== undefined) return "give --from DATE (or from in --config, or TICKWRIGHT_FROM)";
+  return "give --from DATE and --to DATE (or from and to in --config, or TICKWRIGHT_FROM and TICKWRIGHT_TO)";
 }
 
 /**
@@ -150,6 +209,13 @@ async function replayedSymbols(
   if (absent.length > 0) {
     note(`tickwright: no stored 1m bars for ${absent.join(", ")} (their sessions will show as gaps)`);
   }
+  const idle = await withoutBarsIn(
+    config,
+    repository,
+    names.filter((symbol) => !absent.includes(symbol)),
+  );
+  if (idle.length > 0)
+    note(`tickwright: no bars stored for ${idle.join(", ")} in ${config.from}..${config.to}`);
   return names;
 }
 
@@ -158,7 +224,7 @@ async function runEngine(
   stop: StopOnSignal,
   outPath: string | Writable | undefined,
   opts: ReplayOptions,
-  plan: { sessions: number; speed: Config["speed"] },
+  plan: { sessions: number; played: string; speed: Config["speed"] },
 ): Promise<RunSummary> {
   const writer = outPath ? new JsonlWriter(outPath) : undefined;
   if (writer) engine.onAny((e) => writer.write(e));
@@ -174,7 +240,7 @@ async function runEngine(
     const off = engine.onAny(() => {
       off();
       note(
-        `tickwright: replaying ${plural(plan.sessions, "session")} at ${plan.speed}x real time; SIGINT or SIGTERM stops it with the summary`,
+        `tickwright: replaying ${plan.played} at ${plan.speed}x real time; SIGINT or SIGTERM stops it with the summary`,
       );
     });
   }
@@ -230,12 +296,13 @@ const SHOWN_QUALITY = 10;
 function printSummary(
   out: (line: string) => void,
   s: RunSummary,
-  range: { from: string; to: string; sessions: number },
+  range: { from: string; to: string; sessions: number; onOthers: string | undefined },
   rejected: Record<string, number>,
 ): void {
-  const what = `${plural(s.sessions, "session")} of ${plural(s.symbols, "symbol")}`;
+  const played = range.onOthers ?? plural(s.sessions, "session");
+  const done = !s.stopped ? "replayed" : range.onOthers ? "stopped in" : "stopped after";
   out(
-    `${s.stopped ? "stopped after" : "replayed"} ${what} (${range.from} .. ${range.to}) in ${(s.wallMs / 1000).toFixed(2)} s`,
+    `${done} ${played} of ${plural(s.symbols, "symbol")} (${range.from} .. ${range.to}) in ${(s.wallMs / 1000).toFixed(2)} s`,
   );
   out(`bars in:   ${plural(s.barsIn, "one-minute bar")}, ${fmt(s.barsPerSecond)} bars/s`);
   const outs = Object.entries(s.barsOut)

@@ -1,5 +1,6 @@
 import type { Session } from "../calendar/types.js";
 import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
 import type { Feed, FeedBatch } from "./types.js";
 
@@ -81,6 +82,8 @@ export function sessionWindow(session: Session, extended: boolean): { start: num
  */
 export class RepositoryFeed implements Feed {
   private next = 0;
+  /** The rest of the session whose first part was handed over last (see `FeedBatch.rest`). */
+  private rest: { at: number; batch: Promise<FeedBatch> } | undefined;
 
   constructor(
     readonly name: string,
@@ -92,14 +95,22 @@ export class RepositoryFeed implements Feed {
   ) {}
 
   nextBatchAt(): number {
+    if (this.rest) return this.rest.at;
     const s = this.sessions[this.next];
     return s ? sessionWindow(s, this.extended).start : Number.POSITIVE_INFINITY;
   }
 
   async load(): Promise<FeedBatch | null> {
+    const rest = this.rest;
+    if (rest) {
+      this.rest = undefined;
+      return rest.batch;
+    }
     const session = this.sessions[this.next++];
     if (!session) return null;
-    return (await this.prefetch?.take(session, this.kind)) ?? (await this.loader(session));
+    const batch = (await this.prefetch?.take(session, this.kind)) ?? (await this.loader(session));
+    if (batch.kind === "bar" && batch.rest) this.rest = batch.rest;
+    return batch;
   }
 }
 
@@ -107,7 +118,9 @@ export class RepositoryFeed implements Feed {
  * Session loaders reading bars, quotes or ticks of a symbol list from a repository. Bar batches
  * carry each row's dense symbol id (`idOf`, -1 when unknown): from a store that reads coded
  * bars, the ids come as a column (the store maps each symbol's number; the batch then has
- * no symbol names), otherwise they are found once per row at load time.
+ * no symbol names), otherwise they are found once per row at load time. The first session
+ * such a store reads (which nothing could read ahead) comes in two parts: its first third,
+ * then the rest (`FeedBatch.rest`, read meanwhile), so the replay starts on the first part.
  */
 export function repositoryLoaders(
   repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">,
@@ -115,15 +128,27 @@ export function repositoryLoaders(
   extended: boolean,
   idOf: (symbol: string) => number,
 ): Record<"bar" | "quote" | "tick", SessionLoader> {
+  let first = true;
   return {
     bar: async (session) => {
       const { start, end } = sessionWindow(session, extended);
       const list = [...new Set(symbols())];
       const known = Int32Array.from(list, idOf);
-      if (repository.readCodedBars && list.length > 0 && known.every((id) => id >= 0)) {
-        const query = { symbols: list, interval: "1m", from: start, to: end };
-        const coded = await repository.readCodedBars(query, known);
-        return { kind: "bar", bars: { ...coded, symbol: [] }, ids: coded.code };
+      const readCoded = repository.readCodedBars;
+      if (readCoded && list.length > 0 && known.every((id) => id >= 0)) {
+        const read = async (from: number, to: number): Promise<FeedBatch> => {
+          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known);
+          return { kind: "bar", bars: { ...coded, symbol: [] }, ids: coded.code };
+        };
+        const at = start + Math.ceil((end - start) / MINUTE_MS / 3) * MINUTE_MS;
+        const split = first && at < end;
+        first = false;
+        if (!split) return read(start, end);
+        const head = read(start, at);
+        // Read once more at its turn if the first try failed (as a failed prefetch would be).
+        const rest = read(at, end).catch(() => read(at, end));
+        rest.catch(() => {});
+        return { ...(await head), rest: { at, batch: rest } };
       }
       const bars = await repository.readBars({ symbols: list, interval: "1m", from: start, to: end });
       const ids = new Int32Array(bars.length);

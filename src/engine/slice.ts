@@ -1,5 +1,4 @@
-import type { BarRows } from "../aggregate/index.js";
-import type { SessionBar } from "../model/bar.js";
+import type { BarRows, SessionBar } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
 import type { BarEvent } from "./bar-event.js";
 

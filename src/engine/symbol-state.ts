@@ -1,6 +1,6 @@
-import type { BarRows, DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
+import type { DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
 import type { Session } from "../calendar/types.js";
-import type { QuoteBar, Tick } from "../model/bar.js";
+import type { BarRows, QuoteBar, Tick } from "../model/bar.js";
 import { BarSeries } from "../model/series.js";
 import type { GapCounts, UpkeepSymbol } from "../upkeep/index.js";
 
@@ -69,12 +69,12 @@ export class SymbolState implements UpkeepSymbol {
    * room. The bar comes as a row index, not as values, so that no number is boxed on the way.
    */
   append(rows: BarRows, i: number, regular: boolean, now: number): void {
+    this.bars.pushRow(rows, i);
     const open = rows.open[i];
     const high = rows.high[i];
     const low = rows.low[i];
     const close = rows.close[i];
     const volume = rows.volume[i];
-    this.bars.push(rows.time[i], open, high, low, close, volume, rows.flags[i]);
     if (Number.isNaN(this.open)) this.open = open;
     if (high > this.high) this.high = high;
     if (low < this.low) this.low = low;

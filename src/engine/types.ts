@@ -102,6 +102,11 @@ export type FeedBatch =
        * every row has one).
        */
       ids?: Int32Array;
+      /**
+       * The rest of the session's bars, when this batch holds only its first part: the rows
+       * from `at` on, read meanwhile (a feed hands them over as its next batch, due at `at`).
+       */
+      rest?: { at: number; batch: Promise<FeedBatch> };
     }
   | { kind: "quote"; quotes: readonly QuoteBar[] }
   | { kind: "tick"; ticks: readonly Tick[] };

@@ -76,6 +76,9 @@ export interface BarColumns {
   flags: Uint8Array;
 }
 
+/** The columns of one-minute bars a row is read from by index (a batch's, or a series'). */
+export type BarRows = Pick<BarColumns, "time" | "open" | "high" | "low" | "close" | "volume" | "flags">;
+
 /** Allocates empty bar columns with room for `capacity` rows (length 0). */
 export function allocBarColumns(capacity: number): BarColumns {
   return {

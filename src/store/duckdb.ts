@@ -119,6 +119,13 @@ const BARS_IN_SPANS = `SELECT count(*)::INTEGER FROM bars b
   WHERE b.interval = $4 AND b.time BETWEEN $5 AND $6 AND b.time BETWEEN r.lo AND r.hi`;
 const SPAN_TYPES: DuckDBType[] = [LIST(VARCHAR), LIST(BIGINT), LIST(BIGINT)];
 
+/**
+ * Whether any stored bar lies within the batch's overall span: most batches of an ingest
+ * follow the stored ones in time, and this answers from row-group min/max alone, before
+ * the per-symbol join of BARS_IN_SPANS is needed.
+ */
+const ANY_IN_RANGE = "SELECT EXISTS (SELECT 1 FROM bars WHERE interval = $1 AND time BETWEEN $2 AND $3)";
+
 const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
     AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
@@ -389,7 +396,9 @@ export class DuckDbRepository implements Repository {
           msParam(minTime),
           msParam(maxTime),
         ];
-        const stored = (await con.runAndReadAll(BARS_IN_SPANS, params, SPAN_TYPES)).getRows()[0][0];
+        const range = [name, msParam(minTime), msParam(maxTime)];
+        const any = (await con.runAndReadAll(ANY_IN_RANGE, range)).getRows()[0][0] === true;
+        const stored = any ? (await con.runAndReadAll(BARS_IN_SPANS, params, SPAN_TYPES)).getRows()[0][0] : 0;
         if (stored === 0) {
           await this.batchScan.scan(batch, () => con.run(APPEND_BARS, [name, symbols], APPEND_TYPES));
           return batch.length;
