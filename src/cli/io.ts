@@ -57,14 +57,21 @@ let pipesWatched = false;
 
 /**
  * Output into a closed pipe (`tickwright bars ... | head -1`) ends the process at once with
- * exit 0 and nothing on stderr, as other command-line tools do. Installed once by `main`.
+ * exit 0 and nothing on stderr, as other command-line tools do; unless a writer of the command
+ * listens for the error too, which then stops the command (exit 0 all the same). Installed once
+ * by `main`.
  */
 export function exitQuietlyOnClosedPipe(): void {
   if (pipesWatched) return;
   pipesWatched = true;
   for (const stream of [process.stdout, process.stderr]) {
     stream.on("error", (err: NodeJS.ErrnoException) => {
-      if (isClosedPipe(err)) process.exit(0);
+      // Exiting while the store's threads work would abort the process: a writer listening
+      // (replay --out -) ends the command cleanly instead.
+      if (isClosedPipe(err)) {
+        if (stream.listenerCount("error") === 1) process.exit(0);
+        return;
+      }
       throw err;
     });
   }

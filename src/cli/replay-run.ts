@@ -1,5 +1,3 @@
-import { createWriteStream } from "node:fs";
-import type { Writable } from "node:stream";
 import { currentTickers, parseAdjustMode, securityHistories, spansWithin } from "../actions/index.js";
 import { getCalendar } from "../calendar/index.js";
 import { symbolCalendars, symbolNames } from "../config/index.js";
@@ -80,17 +78,11 @@ export async function replayCommand(opts: ReplayOptions): Promise<number> {
     });
     try {
       const published = shard ? await shard.publish(engine, symbols) : undefined;
-      const summary = await runEngine(
-        engine,
-        stop,
-        toStdout ? createWriteStream("", { fd: 1, autoClose: false }) : outPath,
-        opts,
-        {
-          sessions: sessions.length,
-          played: onOthers ?? plural(sessions.length, "session"),
-          speed: config.speed,
-        },
-      ).catch(async (err: unknown) => {
+      const summary = await runEngine(engine, stop, toStdout ? process.stdout : outPath, opts, {
+        sessions: sessions.length,
+        played: onOthers ?? plural(sessions.length, "session"),
+        speed: config.speed,
+      }).catch(async (err: unknown) => {
         await published?.close();
         throw err;
       });
@@ -222,7 +214,7 @@ async function replayedSymbols(
 async function runEngine(
   engine: Engine,
   stop: StopOnSignal,
-  outPath: string | Writable | undefined,
+  outPath: string | NodeJS.WriteStream | undefined,
   opts: ReplayOptions,
   plan: { sessions: number; played: string; speed: Config["speed"] },
 ): Promise<RunSummary> {

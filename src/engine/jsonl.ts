@@ -17,18 +17,19 @@ export function eventLine(e: EngineEvent): string {
 }
 
 /**
- * Writes events as JSON lines to a file or a writable stream (ended by `close`: for stdout, hand
- * over `createWriteStream("", { fd: 1, autoClose: false })`), buffering and honouring the
- * stream's backpressure. A write error (a closed pipe, a full disk) is thrown by the next
+ * Writes events as JSON lines to a file, or to a stream handed over (`process.stdout`; left
+ * open), buffering and honouring the stream's backpressure. A write error (a closed pipe, a full disk) is thrown by the next
  * `write` that flushes, or by `close`.
  */
 export class JsonlWriter {
   private readonly stream: Writable;
+  private readonly owned: boolean;
   private buffer: string[] = [];
   private size = 0;
   private failed: Error | undefined;
 
   constructor(target: string | Writable) {
+    this.owned = typeof target === "string";
     this.stream = typeof target === "string" ? createWriteStream(target) : target;
     this.stream.on("error", (err: Error) => {
       this.failed ??= err;
@@ -66,10 +67,11 @@ export class JsonlWriter {
     });
   }
 
-  /** Flushes and closes the file (ends the stream). */
+  /** Flushes and closes the file (a stream handed over is flushed, not ended). */
   async close(): Promise<void> {
     await this.flush();
     if (this.failed) throw this.failed;
+    if (!this.owned) return;
     await new Promise<void>((resolve, reject) =>
       this.stream.end((err?: Error | null) => (err || this.failed ? reject(err ?? this.failed) : resolve())),
     );
