@@ -6,6 +6,7 @@ import {
   BusPublisher,
   BusSubjects,
   connectBus,
+  encodeRawBar,
   ensureStreams,
   resultBatchLines,
   Shard,
@@ -14,6 +15,7 @@ import {
 import { TestNats } from "../src/bus/test-support.js";
 import { getCalendar } from "../src/calendar/index.js";
 import { generateBars } from "../src/ingest/generate.js";
+import { columnsToBars } from "../src/model/bar.js";
 import { openRepository } from "../src/store/index.js";
 import type { BenchGroup, Figure } from "./harness.js";
 
@@ -246,6 +248,26 @@ async function floorRun(
   return { ms: t1 - t0, cpu };
 }
 
+/**
+ * The traffic of the bus without batching, as the issue's floor is defined: one message a raw
+ * bar (its JSON line, as `batchBars: 1` publishes it) and one a result line (as a shard without
+ * `--bus-batch` publishes it), built from a batched run's results.
+ */
+function perBarTraffic(sessions: ReturnType<typeof generateBars>, batched: Traffic): Traffic {
+  const raw = sessions
+    .flatMap((s) => columnsToBars(s.bars))
+    .map((b) => ({ subject: "", data: encodeRawBar(b) }));
+  const out: Traffic["out"] = [];
+  for (const m of batched.out) {
+    if (!m.subject.includes(".out.batch.")) out.push(m);
+    else
+      for (const line of resultBatchLines(m.data))
+        if (!line.startsWith('{"type":"progress"'))
+          out.push({ subject: "", data: new TextEncoder().encode(line) });
+  }
+  return { raw, out };
+}
+
 /** Each measurement is repeated, floor and bus alternating; the figures are the medians. */
 const REPEATS = 3;
 
@@ -312,7 +334,32 @@ const group: BenchGroup = {
       const runs = (await repeated(nats, sessions, symbols, 1)).concat(
         await repeated(nats, sessions, symbols, 2),
       );
-      return [...figures("", runs.slice(0, REPEATS)), ...figures("2Shards", runs.slice(REPEATS))];
+      const one = figures("SameTraffic", runs.slice(0, REPEATS));
+      const two = figures("SameTraffic2Shards", runs.slice(REPEATS));
+      // The issue's floor: the messages of the bus without batching (a bar or a result line
+      // each), as many as it would send; the bus's bars/s against this floor's messages/s.
+      const unbatched = perBarTraffic(sessions, runs[0].bus.traffic);
+      const floors: number[] = [];
+      for (let k = 0; k < REPEATS; k++) floors.push((await floorRun(nats, `floorbar${k}`, unbatched)).ms);
+      const floorMs = median(floors);
+      const count = unbatched.raw.length + unbatched.out.length;
+      const floor = count / (floorMs / 1000);
+      const busOf = (f: Figure[]) => f.find((x) => x.name.startsWith("busBarsPerSecond"))!.value;
+      const ratio = (v: number) => `${(v / floor).toFixed(2)}x jetstreamFloorMessagesPerSecond`;
+      return [
+        {
+          name: "jetstreamFloorMessagesPerSecond",
+          value: floor,
+          unit: "msg/s",
+          note: `the bus's messages unbatched: ${unbatched.raw.length} raw bars + ${unbatched.out.length} result lines, ${(bytes(unbatched.raw) / 1e6).toFixed(1)} + ${(bytes(unbatched.out) / 1e6).toFixed(1)} MB, median ${Math.round(floorMs)} ms of ${floors.map((m) => Math.round(m)).join(", ")}`,
+        },
+        { name: "busBarsPerSecond", value: busOf(one), unit: "bars/s", note: ratio(busOf(one)) },
+        { name: "busBarsPerSecond2Shards", value: busOf(two), unit: "bars/s", note: ratio(busOf(two)) },
+        ...one.map((f) => (f.name.startsWith("bus") ? { ...f, name: "busBarsPerSecondSameTrafficPair" } : f)),
+        ...two.map((f) =>
+          f.name.startsWith("bus") ? { ...f, name: "busBarsPerSecondSameTrafficPair2Shards" } : f,
+        ),
+      ];
     } finally {
       await nats.stop();
     }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { runBin, SPAWNS_TIMEOUT } from "../testing/bin.js";
 import { run } from "../testing/cli.js";
 
 const servers: Server[] = [];
@@ -57,17 +58,30 @@ describe("tickwright health", () => {
     expect(down.stdout).toContain(": down at");
   });
 
-  it("exits 1 when nothing answers, 2 when the token is refused", async () => {
+  it("exits 1 when nothing answers, naming why, 2 when the token is refused or missing", {
+    timeout: SPAWNS_TIMEOUT,
+  }, async () => {
     const url = await healthServer(200, report("ok"));
     servers.pop()!.close();
-    const gone = await run("health", "--url", url, "--timeout", "2");
-    expect(gone.code).toBe(1);
-    expect(gone.stdout).toMatch(/^unreachable: http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    const gone = await runBin(["health", "--url", url, "--timeout", "2"]);
+    expect([gone.code, gone.stdout, gone.stderr]).toEqual([1, `unreachable: ${url} (ECONNREFUSED)\n`, ""]);
     const guarded = await healthServer(200, report("ok"), "s3cret-token-of-16+");
     const refused = await run("health", "--url", guarded);
     expect([refused.code, refused.stdout]).toEqual([
       2,
-      `refused: ${guarded} refused the token (401); give --token\n`,
+      `refused: ${guarded} needs a token (401); give --token or TICKWRIGHT_SERVER_TOKEN\n`,
+    ]);
+    const wrong = await runBin(["health", "--url", guarded, "--token", "not-the-token-at-all"]);
+    expect([wrong.code, wrong.stdout, wrong.stderr]).toEqual([
+      2,
+      `refused: ${guarded}: the token given was refused (401)\n`,
+      "",
+    ]);
+    const blocked = await runBin(["health", "--url", "http://127.0.0.1:1"]);
+    expect([blocked.code, blocked.stdout, blocked.stderr]).toEqual([
+      1,
+      "unreachable: http://127.0.0.1:1 (bad port: fetch refuses to connect to that port)\n",
+      "",
     ]);
     const ok = await run("health", "--url", guarded, "--token", "s3cret-token-of-16+", "--json");
     expect(ok.code).toBe(0);

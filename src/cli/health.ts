@@ -60,12 +60,15 @@ async function healthCommand(opts: HealthOptions): Promise<number> {
       signal: AbortSignal.timeout((seconds > 0 ? seconds : 5) * 1000),
     });
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
-    out(`unreachable: ${url.origin} (${cause})`);
+    out(`unreachable: ${url.origin} (${unreachableCause(err, seconds > 0 ? seconds : 5)})`);
     return 1;
   }
   if (res.status === 401) {
-    out(`refused: ${url.origin} refused the token (401); give --token`);
+    out(
+      token
+        ? `refused: ${url.origin}: the token given was refused (401)`
+        : `refused: ${url.origin} needs a token (401); give --token or TICKWRIGHT_SERVER_TOKEN`,
+    );
     return 2;
   }
   let body: { status?: string; at?: number; components?: Record<string, ComponentReport> };
@@ -78,6 +81,18 @@ async function healthCommand(opts: HealthOptions): Promise<number> {
   if (opts.json) out(JSON.stringify(body));
   else printHealth(url.origin, body);
   return body.status === "ok" ? 0 : 1;
+}
+
+/**
+ * Why a request got no answer: the system's code (ECONNREFUSED, ENOTFOUND, ...), the timeout,
+ * or the reason fetch gave (a port it refuses to ask, such as 1, is a "bad port").
+ */
+function unreachableCause(err: unknown, seconds: number): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return `no answer within ${seconds} s`;
+  if (e.cause?.code) return e.cause.code;
+  if (e.cause?.message === "bad port") return "bad port: fetch refuses to connect to that port";
+  return e.cause?.message ?? e.message;
 }
 
 function printHealth(

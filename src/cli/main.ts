@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { exitFor, exitQuietlyOnClosedPipe, isClosedPipe, note } from "./io.js";
 
@@ -6,10 +7,17 @@ export async function main(argv: string[]): Promise<number> {
   exitQuietlyOnClosedPipe();
   const program = new Command("tickwright")
     .description("market-data session engine: ingest, replay, serve and inspect bars")
+    .version(packageVersion(), "-V, --version", "print the version")
     .configureHelp({ helpWidth: 150 })
     .showHelpAfterError()
     .exitOverride();
   for (const register of await commands()) register(program);
+  // A misspelt TICKWRIGHT_* variable would be ignored: said once (validate-config makes it an error).
+  program.hook("preAction", async (_, command) => {
+    if (command.name() === "validate-config") return;
+    const { unknownEnvVariables } = await import("../config/load.js");
+    for (const line of unknownEnvVariables(process.env)) note(`tickwright: warning: ${line}, ignored`);
+  });
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;
@@ -21,6 +29,22 @@ export async function main(argv: string[]): Promise<number> {
     note(`tickwright: ${message}`);
     return code;
   }
+}
+
+/** The version in tickwright's package.json (two folders up from src/cli, three from dist/src/cli). */
+function packageVersion(): string {
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "tickwright" && pkg.version) return pkg.version;
+    } catch {
+      // not this folder
+    }
+  }
+  return "unknown";
 }
 
 type Register = (program: Command) => void;

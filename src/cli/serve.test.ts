@@ -212,6 +212,28 @@ describe("tickwright serve stopped by a signal", () => {
     expect([r.code, messages]).toEqual([0, ["replay stopped; shutting down"]]);
   });
 
+  it("/api/bars says what is wrong with n, in its own words, and takes a symbol in any case as the command line does", async () => {
+    const { child, result, url } = await serve(["--speed", "60"]);
+    const answer = async (query: string) => {
+      const r = await fetch(`${url}/api/bars?${query}`);
+      return [r.status, (await r.json()) as { symbol: string; bars: unknown[] }] as const;
+    };
+    expect(await answer("symbol=AAA&n=abc")).toEqual([400, { error: "n: not a whole number", field: "n" }]);
+    expect(await answer("symbol=AAA&n=2.5")).toEqual([400, { error: "n: not a whole number", field: "n" }]);
+    expect(await answer("symbol=AAA&n=2&n=3")).toEqual([400, { error: "n: given twice", field: "n" }]);
+    expect(await answer("symbol=AAA&n=0")).toEqual([400, { error: "n: at least 1", field: "n" }]);
+    expect(await answer("symbol=AAA&n=10001")).toEqual([400, { error: "n: at most 10000", field: "n" }]);
+    expect(await answer("n=5")).toEqual([400, { error: "symbol: required", field: "symbol" }]);
+    expect(await answer("symbol=AAA&from=2024-03-11&to=2024-03-11&extended=yes")).toEqual([
+      400,
+      { error: "extended: true or false (or 1 or 0)", field: "extended" },
+    ]);
+    const [status, body] = await answer("symbol=aaa&from=2024-03-11&to=2024-03-11");
+    expect([status, body.symbol, body.bars.length]).toEqual([200, "AAA", 3]);
+    child.kill("SIGTERM");
+    expect((await result).code).toBe(0);
+  });
+
   it("warns about symbols with nothing stored", async () => {
     const { child, result } = await serve(["--speed", "max", "--symbols", "AAA,NOPE"]);
     child.kill("SIGTERM");

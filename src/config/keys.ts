@@ -46,6 +46,16 @@ export function nearestKey(unknown: string, known: readonly SchemaKey[]): string
   return best && best.score <= name.length ? best.path : undefined;
 }
 
+/** The name nearest to an unknown one (fewest edits), undefined when none is within half its length. */
+export function nearestName(unknown: string, names: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const name of names) {
+    const distance = editDistance(unknown, name);
+    if (best === undefined || distance < best.distance) best = { name, distance };
+  }
+  return best && best.distance * 2 <= unknown.length ? best.name : undefined;
+}
+
 /** Levenshtein distance: insertions, deletions and substitutions turning a into b. */
 function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "../model/errors.js";
-import { schemaKeys } from "./keys.js";
+import { nearestName, schemaKeys } from "./keys.js";
 import { type Config, configSchema, formatIssues } from "./schema.js";
 import { parseSymbolEntry } from "./symbols.js";
 
@@ -74,17 +74,44 @@ function entryOf(item: unknown): unknown {
   return typeof item === "string" ? parseSymbolEntry(item) : item;
 }
 
-/** The TICKWRIGHT_* variables of an environment, shaped like the config. */
+/**
+ * The TICKWRIGHT_* variables of an environment, shaped like the config. An empty one
+ * (`TICKWRIGHT_SERVER_TOKEN=`) counts as unset.
+ */
 export function configFromEnv(env: NodeJS.ProcessEnv): Plain {
   const out: Plain = {};
   for (const { path, type } of configKeys()) {
     const raw = env[envName(path)];
-    if (raw === undefined) continue;
+    if (raw === undefined || raw.trim() === "") continue;
     const value = envValue(raw, type);
     // TICKWRIGHT_SYMBOLS=SPY,7203@XTKS: a symbol may name its market's calendar.
     setPath(out, path, path === "symbols" && Array.isArray(value) ? value.map(entryOf) : value);
   }
   return out;
+}
+
+/** TICKWRIGHT_* variables that are not configuration: the test and tool settings. */
+export const TOOL_VARIABLES = [
+  "TICKWRIGHT_CHROMIUM",
+  "TICKWRIGHT_NATS_SERVER",
+  "TICKWRIGHT_PG_RESTART_TEST",
+  "TICKWRIGHT_SLOW_TESTS",
+  "TICKWRIGHT_TEST_PG_URL",
+];
+
+/**
+ * The TICKWRIGHT_* variables of an environment that neither configure a key nor are a tool's,
+ * each as `NAME: unknown variable`, with the nearest known variable when one is close.
+ */
+export function unknownEnvVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = [...configKeys().map((k) => envName(k.path)), ...TOOL_VARIABLES];
+  return Object.keys(env)
+    .filter((name) => name.startsWith("TICKWRIGHT_") && !known.includes(name))
+    .sort()
+    .map((name) => {
+      const near = nearestName(name, known);
+      return `${name}: unknown variable${near ? ` (nearest known variable: ${near})` : ""}`;
+    });
 }
 
 function setPath(target: Plain, path: string, value: unknown): void {

@@ -16,17 +16,14 @@ const interval = z.string().refine(
 
 const date = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "expected YYYY-MM-DD");
 
-/**
- * Every setting, with its default. The seed plan's settings map onto these keys (see
- * the design document's "Configuration", outside this repository): DATA_UPKEEP_ENABLED -> upkeep.enabled, and so on.
- */
+/** Every setting, with its default (docs/deployment.md lists them with their variables). */
 export const configSchema = z
   .object({
     /** `backtest` replays stored data on a simulated clock; `live` runs on the wall clock. */
     mode: z.enum(["backtest", "live"]).default("backtest"),
     /** DuckDB file, `:memory:`, or a `postgres://` URL. */
     db: z.string().min(1).default("./data/tickwright.duckdb"),
-    /** Calendar name (XNYS, 24/7, 24/5) or a path to a JSON calendar. */
+    /** A built-in calendar's name (XNYS, XTKS, 24/7, ...: `calendarNames()`) or a path to a JSON calendar. */
     calendar: z.string().min(1).default("XNYS"),
     /**
      * Symbols to replay or subscribe; empty with `allSymbols` takes every stored symbol. An

@@ -1,4 +1,4 @@
-import { configFromEnv, envName, gatherConfig } from "./load.js";
+import { configFromEnv, envName, gatherConfig, unknownEnvVariables } from "./load.js";
 import { type Config, configSchema, formatIssues } from "./schema.js";
 
 /** Measured memory of one symbol: current session + 5 trailing sessions of 1m bars + derived bars. */
@@ -84,7 +84,8 @@ export interface ConfigReport {
 /**
  * Validates configuration sources without throwing: errors as `key.path: message` (with the
  * TICKWRIGHT_* variable named when the bad value came from the environment; unknown keys at
- * any depth with the nearest known key; the rules of `configProblems`), and the production
+ * any depth with the nearest known key; unknown TICKWRIGHT_* variables with the nearest known
+ * one; the rules of `configProblems`), and the production
  * warnings when the configuration is valid.
  */
 export function checkConfig(sources: { file?: string; env?: NodeJS.ProcessEnv }): ConfigReport {
@@ -96,6 +97,7 @@ export function checkConfig(sources: { file?: string; env?: NodeJS.ProcessEnv })
     const issues = (err as { issues?: string[] }).issues;
     return { errors: issues ?? [String((err as Error).message)], warnings: [] };
   }
+  const unknown = unknownEnvVariables(env);
   const r = configSchema.safeParse(merged);
   if (!r.success) {
     const fromEnv = configFromEnv(env);
@@ -103,9 +105,9 @@ export function checkConfig(sources: { file?: string; env?: NodeJS.ProcessEnv })
       const path = line.slice(0, line.indexOf(": "));
       return hasPath(fromEnv, path) ? `${line} (from ${envName(path)})` : line;
     });
-    return { errors, warnings: [] };
+    return { errors: [...errors, ...unknown], warnings: [] };
   }
-  const problems = configProblems(r.data);
+  const problems = [...configProblems(r.data), ...unknown];
   if (problems.length > 0) return { errors: problems, warnings: [] };
   return { config: r.data, errors: [], warnings: validateProduction(r.data) };
 }

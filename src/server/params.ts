@@ -15,8 +15,14 @@ export class BadRequestError extends Error {
   }
 }
 
-/** Ticker-like, by the one symbol rule (`SYMBOL_PATTERN`, shared with the importers). */
-export const symbolParam = z.string().regex(SYMBOL_PATTERN, SYMBOL_RULE);
+/**
+ * Ticker-like, by the one symbol rule (`SYMBOL_PATTERN`, shared with the importers), and
+ * upper-cased as the command line does (`sym001` is `SYM001`).
+ */
+export const symbolParam = z
+  .string()
+  .regex(SYMBOL_PATTERN, SYMBOL_RULE)
+  .transform((s) => s.toUpperCase());
 
 /** An interval name as `parseInterval` accepts it (`1m`, `5m`, `1h`, `1d`, ...), canonicalized. */
 export const intervalParam = z.string().transform((s, ctx) => {
@@ -37,7 +43,18 @@ export const dateParam = z.string().superRefine((s, ctx) => {
   }
 });
 
-const booleanParam = z.enum(["true", "false", "1", "0"]).transform((s) => s === "true" || s === "1");
+const booleanParam = z
+  .enum(["true", "false", "1", "0"], "true or false (or 1 or 0)")
+  .transform((s) => s === "true" || s === "1");
+
+/** A whole number `1..max`, with hand-written messages. */
+function countParam(max: number) {
+  return z
+    .string()
+    .regex(/^[+-]?\d+$/, "not a whole number")
+    .transform(Number)
+    .pipe(z.number().min(1, "at least 1").max(max, `at most ${max}`));
+}
 
 /** A comma-separated list of symbols. */
 export const symbolListParam = z
@@ -61,18 +78,22 @@ export const barsQuery = z
   .object({
     symbol: symbolParam,
     interval: intervalParam.default("1m"),
-    n: z.coerce.number().int("must be an integer").min(1, "must be at least 1").max(MAX_N).optional(),
+    n: countParam(MAX_N).optional(),
     from: dateParam.optional(),
     to: dateParam.optional(),
     extended: booleanParam.optional(),
-    adjust: z.enum(ADJUST_MODES).optional(),
+    adjust: z.enum(ADJUST_MODES, `one of ${ADJUST_MODES.join(", ")}`).optional(),
     asOf: dateParam.optional(),
   })
   .strict();
 
 /** `/api/sessions`. */
 export const sessionsQuery = z
-  .object({ calendar: z.string().min(1).max(64).optional(), from: dateParam, to: dateParam })
+  .object({
+    calendar: z.string().min(1, "empty").max(64, "at most 64 characters").optional(),
+    from: dateParam,
+    to: dateParam,
+  })
   .strict();
 
 /** `/api/quality`. */
@@ -102,10 +123,15 @@ export const symbolPath = z.object({ symbol: symbolParam }).strict();
 
 /**
  * Validates request parameters against a schema; the first problem becomes a BadRequestError
- * naming its field (`symbol`, `interval`, ... or the unknown parameter).
+ * naming its field (`symbol`, `interval`, ... or the unknown parameter): `n: required` when it
+ * is absent, `n: given twice` when repeated, else the schema's hand-written message.
  */
 export function parseParams<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const r = schema.safeParse(input ?? {});
+  const given = (input ?? {}) as Record<string, unknown>;
+  for (const [key, value] of Object.entries(given)) {
+    if (Array.isArray(value)) fail(`${key}: given twice`, key);
+  }
+  const r = schema.safeParse(given);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   if (issue.code === "unrecognized_keys") {
@@ -114,7 +140,7 @@ export function parseParams<T extends z.ZodType>(schema: T, input: unknown): z.o
   }
   const names = issue.path.filter((p): p is string => typeof p === "string");
   const field = names.length > 0 ? names.join(".") : "(query)";
-  const message = issue.code === "invalid_type" && issue.input === undefined ? "required" : issue.message;
+  const message = issue.code === "invalid_type" && given[names[0]] === undefined ? "required" : issue.message;
   return fail(`${field}: ${message}`, field);
 }
 
