@@ -59,11 +59,16 @@ function startShard(config: string, url: string, k: number): ShardProcess {
 }
 
 /** Waits until `done()` holds, checking every 100 ms for at most `ms`; fails naming `what`. */
-async function until(what: string, done: () => boolean | Promise<boolean>, ms = 90_000): Promise<void> {
+async function until(
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  ms = 90_000,
+  everyMs = 100,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await done())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
@@ -143,14 +148,22 @@ describe.skipIf(
     };
     const mid = (s: number, fraction: number) => minutes[s][Math.floor(minutes[s].length * fraction)];
 
-    // Session 1 and a third of session 2; shard 2 killed once it has acked into session 2.
+    // Session 1 and two thirds of session 2; shard 2 killed once it has acked into session 2,
+    // with most of the backlog still to ack (a minute's bars are one message: a shard works
+    // through a third of a session in well under the 100 ms between two looks, so it looks
+    // every 5 ms, at a backlog twice that).
     const rawStream = streamNames(new BusSubjects(PREFIX)).raw;
     await publishUntil(sessionWindow(sessions[1], false).start);
     await publisher.flush();
     const endOfFirst = (await bus.jsm.streams.info(rawStream)).state.last_seq;
-    await publishUntil(mid(1, 1 / 3));
+    await publishUntil(mid(1, 2 / 3));
     shards[VICTIM - 1].child.kill("SIGCONT");
-    await until("shard 2 to ack into session 2", async () => (await ackFloor(bus, VICTIM)) > endOfFirst);
+    await until(
+      "shard 2 to ack into session 2",
+      async () => (await ackFloor(bus, VICTIM)) > endOfFirst,
+      90_000,
+      5,
+    );
     shards[VICTIM - 1].child.kill("SIGKILL");
     await shards[VICTIM - 1].exited;
     const killedAt = await ackFloor(bus, VICTIM);
@@ -158,7 +171,7 @@ describe.skipIf(
     expect(killedAt).toBeLessThan((await bus.jsm.streams.info(rawStream)).state.last_seq);
 
     // More of session 2 while it is down, then the broker restarted (file storage kept).
-    await publishUntil(mid(1, 2 / 3));
+    await publishUntil(mid(1, 5 / 6));
     await publisher.flush();
     await nats.restart();
 
