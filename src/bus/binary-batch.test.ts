@@ -1,36 +1,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { allocBarColumns, type BarColumns, barProblem } from "../model/bar.js";
+import { type Bar, barProblem, barsToColumns } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import { decodeBinaryBatch, encodeBinaryBatch, isBinaryBatch } from "./binary-batch.js";
 import { batchLines, decodeBatchLine, encodeRawBatch } from "./codec.js";
 
 const T0 = Date.parse("2024-01-02T14:30:00Z");
-
-interface Row {
-  symbol: string;
-  time: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
-}
-
-function columns(rows: readonly Row[]): BarColumns {
-  const c = allocBarColumns(rows.length);
-  rows.forEach((r, i) => {
-    c.symbol[i] = r.symbol;
-    c.time[i] = r.time;
-    c.open[i] = r.open;
-    c.high[i] = r.high;
-    c.low[i] = r.low;
-    c.close[i] = r.close;
-    c.volume[i] = r.volume;
-  });
-  c.length = rows.length;
-  return c;
-}
 
 const price = fc.double({ min: -1, max: 1e6, noNaN: true });
 const row = fc.record({
@@ -44,8 +19,8 @@ const row = fc.record({
 });
 
 /** What a shard keeps of rows: the owned ones that are bars, by the raw line checks. */
-function reference(rows: readonly Row[], owns: (s: string) => boolean) {
-  const kept: Row[] = [];
+function reference(rows: readonly Bar[], owns: (s: string) => boolean) {
+  const kept: Bar[] = [];
   const rejected: { index: number; reason: string }[] = [];
   rows.forEach((r, index) => {
     if (!owns(r.symbol)) return;
@@ -68,7 +43,7 @@ describe("binary raw batches", () => {
         fc.option(fc.integer({ min: 1, max: 20 }).map((k) => T0 + k * MINUTE_MS)),
         (rows, ownedList, clock) => {
           const owns = (s: string) => ownedList.includes(s);
-          const data = encodeBinaryBatch(columns(rows), 0, rows.length, clock ?? undefined);
+          const data = encodeBinaryBatch(barsToColumns(rows), 0, rows.length, clock ?? undefined);
           expect(isBinaryBatch(data)).toBe(true);
           const d = decodeBinaryBatch(data, owns);
           if (typeof d === "string") throw new Error(d);
@@ -86,7 +61,7 @@ describe("binary raw batches", () => {
           expect(d.rejected.map(({ index, reason }) => ({ index, reason }))).toEqual(ref.rejected);
           expect(d.clock).toBe(clock ?? undefined);
           // The JSON form of the same rows keeps the same bars.
-          const json = batchLines(encodeRawBatch(columns(rows), 0, rows.length))
+          const json = batchLines(encodeRawBatch(barsToColumns(rows), 0, rows.length))
             .filter((l) => l.length > 0)
             .map((l) => decodeBatchLine(l, owns))
             .flatMap((m) => (m.type === "bar" ? [m.bar] : []));
@@ -102,7 +77,7 @@ describe("binary raw batches", () => {
       { symbol: "AAA", time: T0, open: 10, high: 11, low: 9, close: 10.5, volume: 100 },
       { symbol: "AAA", time: T0, open: 10, high: 1, low: 9, close: 10.5, volume: 100 },
     ];
-    const d = decodeBinaryBatch(encodeBinaryBatch(columns(rows), 0, 2), () => true);
+    const d = decodeBinaryBatch(encodeBinaryBatch(barsToColumns(rows), 0, 2), () => true);
     if (typeof d === "string") throw new Error(d);
     expect(d.bars.length).toBe(1);
     expect(d.rejected).toEqual([
@@ -116,7 +91,7 @@ describe("binary raw batches", () => {
 
   it("a cut or garbled message is rejected whole, with the reason", () => {
     const data = encodeBinaryBatch(
-      columns([{ symbol: "AAA", time: T0, open: 1, high: 1, low: 1, close: 1, volume: 1 }]),
+      barsToColumns([{ symbol: "AAA", time: T0, open: 1, high: 1, low: 1, close: 1, volume: 1 }]),
       0,
       1,
     );

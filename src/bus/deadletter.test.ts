@@ -10,6 +10,7 @@ import { encodeBinaryBatch } from "./binary-batch.js";
 import { connectBus } from "./connection.js";
 import { BusPublisher } from "./publisher.js";
 import { serveShard } from "./serve.js";
+import type { ShardOptions } from "./shard.js";
 import { streamNames } from "./streams.js";
 import { BusSubjects } from "./subjects.js";
 import { hasNatsServer, resultLines, TestNats } from "./test-support.js";
@@ -28,16 +29,10 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
     dir = mkdtempSync(join(tmpdir(), "tw-dlq-"));
     repository = await openRepository(join(dir, "empty.duckdb"));
   });
-  afterAll(async () => {
-    await repository?.close();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
 
-  it("are rejected with their reason, counted in /metrics, acked, kept in the dead-letter stream; the shard goes on", async () => {
-    const prefix = "dlq";
-    const subjects = new BusSubjects(prefix);
-    const served = await serveShard(
+  /** A shard owning AAA on 2024-01-02 (5m bars, no upkeep), served on a free port. */
+  const shardOf = (prefix: string, extra: Partial<ShardOptions> = {}) =>
+    serveShard(
       {
         nats: nats.url,
         prefix,
@@ -50,9 +45,20 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
           upkeep: { enabled: false },
         },
         parts: { repository, calendar: XNYS },
+        ...extra,
       },
       { port: 0 },
     );
+  afterAll(async () => {
+    await repository?.close();
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("are rejected with their reason, counted in /metrics, acked, kept in the dead-letter stream; the shard goes on", async () => {
+    const prefix = "dlq";
+    const subjects = new BusSubjects(prefix);
+    const served = await shardOf(prefix);
     const bus = await connectBus(nats.url);
     const publisher = await BusPublisher.open(bus, { prefix });
     const bar = (k: number) => ({
@@ -111,23 +117,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
   it("a bad line (JSON) or row (binary) of a batch message is rejected alone, counted, kept with its place; the batch's good bars land", async () => {
     const prefix = "dlqb";
     const subjects = new BusSubjects(prefix);
-    const served = await serveShard(
-      {
-        nats: nats.url,
-        prefix,
-        shard: { index: 1, count: 1 },
-        symbols: ["AAA"],
-        config: {
-          from: "2024-01-02",
-          to: "2024-01-02",
-          derived: { intervals: ["5m"] },
-          upkeep: { enabled: false },
-        },
-        parts: { repository, calendar: XNYS },
-        batchResults: true,
-      },
-      { port: 0 },
-    );
+    const served = await shardOf(prefix, { batchResults: true });
     const bus = await connectBus(nats.url);
     const publisher = await BusPublisher.open(bus, { prefix });
     const line = (k: number, high = 11 + k) =>

@@ -2,9 +2,9 @@ import { DeliverPolicy } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { createEngine } from "../engine/index.js";
-import { allocBarColumns } from "../model/bar.js";
 import { openRepository, type Repository } from "../store/index.js";
 import { renameAction as rename } from "../testing/actions.js";
+import { flatBars } from "../testing/bars.js";
 import { skipWithout } from "../testing/deps.js";
 import { decodeBinaryBatch } from "./binary-batch.js";
 import { connectBus } from "./connection.js";
@@ -18,18 +18,8 @@ const DATES = XNYS.sessions("2024-03-04", "2024-03-14").map((s) => s.date);
 const on = (from: string, to: string) => DATES.filter((d) => d >= from && d <= to);
 
 /** Regular-hours minutes of `symbol` on the dates, every price `price`, volume 100. */
-function flat(symbol: string, dates: readonly string[], price: number) {
-  const times = dates.flatMap((d) => [...XNYS.expectedMinutes(XNYS.sessionOn(d)!)]);
-  const c = allocBarColumns(times.length);
-  times.forEach((t, i) => {
-    c.symbol[i] = symbol;
-    c.time[i] = t;
-    c.open[i] = c.high[i] = c.low[i] = c.close[i] = price;
-    c.volume[i] = 100;
-  });
-  c.length = times.length;
-  return c;
-}
+const flat = (symbol: string, dates: readonly string[], price: number) =>
+  flatBars(XNYS, symbol, dates, price);
 
 describe.skipIf(skipWithout("nats-server", hasNatsServer()))("publishing a replay across renames", () => {
   let nats: TestNats;

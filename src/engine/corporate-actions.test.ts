@@ -4,6 +4,7 @@ import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
 import { openRepository } from "../store/index.js";
 import { renameAction as rename } from "../testing/actions.js";
+import { flatBars } from "../testing/bars.js";
 import { createEngine } from "./engine.js";
 import type { CorporateActionEvent } from "./types.js";
 
@@ -220,18 +221,8 @@ describe("a replay with adjust: split", () => {
 });
 
 /** Regular-hours minutes of `symbol` on the dates, every price `price`, volume 100. */
-function flat(symbol: string, dates: readonly string[], price: number) {
-  const times = dates.flatMap((d) => [...XNYS.expectedMinutes(XNYS.sessionOn(d)!)]);
-  const c = allocBarColumns(times.length);
-  times.forEach((t, i) => {
-    c.symbol[i] = symbol;
-    c.time[i] = t;
-    c.open[i] = c.high[i] = c.low[i] = c.close[i] = price;
-    c.volume[i] = 100;
-  });
-  c.length = times.length;
-  return c;
-}
+const flat = (symbol: string, dates: readonly string[], price: number) =>
+  flatBars(XNYS, symbol, dates, price);
 
 describe("a replay across renames", () => {
   const dates = XNYS.sessions("2024-03-04", "2024-03-14").map((s) => s.date);

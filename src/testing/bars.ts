@@ -1,5 +1,5 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import type { Bar, BarColumns } from "../model/bar.js";
+import { allocBarColumns, type Bar, type BarColumns } from "../model/bar.js";
 
 /**
  * Deterministic one-minute bars of a session for tests: a price walk seeded by the symbol and
@@ -57,4 +57,23 @@ export function tuples(c: BarColumns): unknown[][] {
     ]);
   }
   return out;
+}
+
+/** Regular-hours minutes of `symbol` on the session dates, every price `price`, volume 100. */
+export function flatBars(
+  calendar: Calendar,
+  symbol: string,
+  dates: readonly string[],
+  price: number,
+): BarColumns {
+  const times = dates.flatMap((d) => [...calendar.expectedMinutes(calendar.sessionOn(d)!)]);
+  const c = allocBarColumns(times.length);
+  times.forEach((t, i) => {
+    c.symbol[i] = symbol;
+    c.time[i] = t;
+    c.open[i] = c.high[i] = c.low[i] = c.close[i] = price;
+    c.volume[i] = 100;
+  });
+  c.length = times.length;
+  return c;
 }
