@@ -10,14 +10,25 @@ export interface SessionSlice {
   bars: BarSeries;
 }
 
+/** One-minute bars a symbol holds back before they go into its series, and floats per row. */
+const PENDING_ROWS = 8;
+const PENDING_WIDTH = 8;
+
 /**
  * Everything kept for one symbol, and the changes made to it: bars appended as they land,
  * filled bars inserted, session figures recomputed, gap counts set. Internal to the engine;
  * read through SessionData, changed by the bar path and (through `UpkeepSymbol`) by upkeep.
  */
 export class SymbolState implements UpkeepSymbol {
-  /** Current session's one-minute bars. */
-  bars: BarSeries;
+  private current!: BarSeries;
+  /**
+   * Bars appended since the series was last written, row-major (see `append`); they go into
+   * the series every PENDING_ROWS bars, and whenever the series is read.
+   */
+  private readonly pending = new Float64Array(PENDING_ROWS * PENDING_WIDTH);
+  private pendingRows = 0;
+  /** Time of the session's last one-minute bar; NaN when the series must be asked. */
+  private lastTime = Number.NEGATIVE_INFINITY;
   /**
    * Completed bars of the configured derived intervals, in configuration order (built in
    * place by the engine's FormingBars: slot `id * derived.length + k`).
@@ -59,6 +70,31 @@ export class SymbolState implements UpkeepSymbol {
     this.daily = new BarSeries(symbol, "1d", 32);
   }
 
+  /**
+   * Current session's one-minute bars. Whoever reads them gets every bar appended so far;
+   * a series set here replaces the current one (at a roll).
+   */
+  get bars(): BarSeries {
+    if (this.pendingRows > 0) this.flush();
+    this.lastTime = Number.NaN;
+    return this.current;
+  }
+
+  set bars(series: BarSeries) {
+    if (this.pendingRows > 0) this.flush();
+    this.current = series;
+    this.lastTime = Number.NaN;
+  }
+
+  /** Time of the current session's last one-minute bar (-Infinity when it has none). */
+  lastBarTime(): number {
+    const t = this.lastTime;
+    if (!Number.isNaN(t)) return t;
+    const b = this.current;
+    this.lastTime = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
+    return this.lastTime;
+  }
+
   get buildsFromTicks(): boolean {
     return this.tickBars !== undefined;
   }
@@ -67,14 +103,28 @@ export class SymbolState implements UpkeepSymbol {
    * Appends row `i` of bar columns, a one-minute bar that passed validation (in order, inside
    * the session), and updates the session figures: O(1), no allocation while the series has
    * room. The bar comes as a row index, not as values, so that no number is boxed on the way.
+   * It is held in a small row-major buffer of this symbol's and written into the series
+   * columns a few bars at a time: a replay appends to every symbol in turn, and one cache line
+   * a bar costs less than one a column.
    */
   append(rows: BarRows, i: number, regular: boolean, now: number): void {
-    this.bars.pushRow(rows, i);
+    const time = rows.time[i];
     const open = rows.open[i];
     const high = rows.high[i];
     const low = rows.low[i];
     const close = rows.close[i];
     const volume = rows.volume[i];
+    const p = this.pending;
+    const at = this.pendingRows * PENDING_WIDTH;
+    p[at] = time;
+    p[at + 1] = open;
+    p[at + 2] = high;
+    p[at + 3] = low;
+    p[at + 4] = close;
+    p[at + 5] = volume;
+    p[at + 6] = rows.flags[i];
+    this.lastTime = time;
+    if (++this.pendingRows === PENDING_ROWS) this.flush();
     if (Number.isNaN(this.open)) this.open = open;
     if (high > this.high) this.high = high;
     if (low < this.low) this.low = low;
@@ -83,6 +133,11 @@ export class SymbolState implements UpkeepSymbol {
     this.pv += volume * ((high + low + close) / 3);
     this.lastUpdate = now;
     if (regular) this.present++;
+  }
+
+  private flush(): void {
+    this.current.pushPacked(this.pending, this.pendingRows);
+    this.pendingRows = 0;
   }
 
   /** The series holding minute `time`: the current session's or a past session's kept in history. */

@@ -34,6 +34,12 @@ export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   codes?: Int32Array;
 }
 
+/** Buffers of columns the main thread hands back to the worker (`codedColumnList` order). */
+export interface RecycleMessage {
+  type: "recycle";
+  buffers: ArrayBuffer[];
+}
+
 /** A coded read's columns as the worker thread hands them back. */
 export interface CodedBarsReply extends CodedBarColumns {
   id: number;
@@ -59,6 +65,7 @@ export async function readCodedBars(
   req: Omit<CodedBarsRequest, "type" | "id">,
   statements: StatementCache = new Map(),
   run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+  columns: (n: number) => CodedBarColumns = codedColumns,
 ): Promise<CodedBarColumns> {
   const order = [...req.symbols.keys()].sort((a, b) =>
     Buffer.compare(Buffer.from(req.symbols[a]), Buffer.from(req.symbols[b])),
@@ -98,7 +105,7 @@ export async function readCodedBars(
   };
   const rows = await query(UNORDERED_SQL);
   const place = placesByMinuteAndRank(rows.rank, rows.time, order.length);
-  return placeRows(place ? rows : await query(CODED_BARS_SQL), place, codeOfRank);
+  return placeRows(place ? rows : await query(CODED_BARS_SQL), place, codeOfRank, columns(rows.time.length));
 }
 
 /** Buckets a single counting pass may use, at most (an Int32Array of 64 MB). */
@@ -168,18 +175,18 @@ function countingOrder(key: Int32Array, buckets: number, within: Int32Array | un
 /**
  * Coded columns of a result's rows, row `i` (in chunk order) at `place[i]` (default: in
  * order), each row's rank turned into its code. The rank and time columns are those already
- * read; the others are copied from the chunks' vectors to their places.
+ * read; the others are copied from the chunks' vectors to their places in `out`.
  */
 function placeRows(
   rows: { chunks: readonly DuckDBDataChunk[]; rank: Int32Array; time: Float64Array },
   place: Int32Array | undefined,
   codeOfRank: Int32Array,
+  out: CodedBarColumns,
 ): CodedBarColumns {
   const { chunks, rank, time } = rows;
   const n = time.length;
   const code = rank;
   for (let i = 0; i < n; i++) code[i] = codeOfRank[rank[i]];
-  const out = codedColumns(n);
   if (!place) {
     out.code.set(code);
     let at = 0;
@@ -230,6 +237,33 @@ export function copyBarValues(
   readDoubles(chunk, 7, rows, out.trades, at);
   readDoubles(chunk, 8, rows, out.vwap, at);
   readBytes(chunk, 9, rows, out.flags, at);
+}
+
+/** The ten columns of coded bars, in a fixed order (for handing their buffers over). */
+export function codedColumnList(c: CodedBarColumns): ArrayBufferView[] {
+  return [c.code, c.time, c.open, c.high, c.low, c.close, c.volume, c.trades, c.vwap, c.flags];
+}
+
+/**
+ * Coded columns of `n` rows over buffers of a previous read (`codedColumnList` order; each at
+ * least `n` rows long), or new ones.
+ */
+export function codedColumnsIn(n: number, buffers?: readonly ArrayBuffer[]): CodedBarColumns {
+  if (!buffers) return codedColumns(n);
+  const [code, time, open, high, low, close, volume, trades, vwap, flags] = buffers;
+  return {
+    length: n,
+    code: new Int32Array(code, 0, n),
+    time: new Float64Array(time, 0, n),
+    open: new Float64Array(open, 0, n),
+    high: new Float64Array(high, 0, n),
+    low: new Float64Array(low, 0, n),
+    close: new Float64Array(close, 0, n),
+    volume: new Float64Array(volume, 0, n),
+    trades: new Float64Array(trades, 0, n),
+    vwap: new Float64Array(vwap, 0, n),
+    flags: new Uint8Array(flags, 0, n),
+  };
 }
 
 /** Empty coded columns of `n` rows. */

@@ -329,6 +329,8 @@ export class DuckDbRepository implements Repository {
    * open: callers then use `readBars`.
    */
   readonly readCodedBars?: (query: BarQuery, codes?: Int32Array) => Promise<CodedBarColumns>;
+  /** Hands `readCodedBars` columns back to the worker, which reads the next rows into them. */
+  readonly releaseCodedBars?: (bars: CodedBarColumns) => void;
 
   private constructor(
     /** The database file, or `:memory:`. */
@@ -338,7 +340,10 @@ export class DuckDbRepository implements Repository {
   ) {
     this.instance = shared.instance;
     const reader = shared.reader;
-    if (reader) this.readCodedBars = (query, codes) => this.readOffThread(reader, query, codes);
+    if (reader) {
+      this.readCodedBars = (query, codes) => this.readOffThread(reader, query, codes);
+      this.releaseCodedBars = (bars) => reader.recycle(bars);
+    }
   }
 
   /** Opens (creating when missing) a database file, or an in-memory database for `:memory:`. */

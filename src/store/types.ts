@@ -89,6 +89,12 @@ export interface Repository {
    * main thread. Optional: callers fall back to `readBars`.
    */
   readCodedBars?(query: BarQuery, codes?: Int32Array): Promise<CodedBarColumns>;
+  /**
+   * Hands back columns `readCodedBars` returned, once nothing reads them any more: a store
+   * reading off the main thread reuses their memory for the next read (they become unusable
+   * here). Optional.
+   */
+  releaseCodedBars?(bars: CodedBarColumns): void;
   /** The same rows as `readBars`, in chunks of about `chunkRows` rows, for large ranges. */
   streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns>;
   /** Upserts quote bars (keyed by symbol, time). */
