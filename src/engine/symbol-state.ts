@@ -13,6 +13,16 @@ export interface SessionSlice {
 /** One-minute bars a symbol holds back before they go into its series, and floats per row. */
 const PENDING_ROWS = 8;
 const PENDING_WIDTH = 8;
+/** Where the session figures sit in `SymbolState.hot`; the pending rows follow them. */
+const OPEN = 0;
+const HIGH = 1;
+const LOW = 2;
+const LAST = 3;
+const VOLUME = 4;
+const PV = 5;
+const LAST_UPDATE = 6;
+const LAST_TIME = 7;
+const PENDING = 8;
 
 /**
  * Everything kept for one symbol, and the changes made to it: bars appended as they land,
@@ -20,15 +30,23 @@ const PENDING_WIDTH = 8;
  * read through SessionData, changed by the bar path and (through `UpkeepSymbol`) by upkeep.
  */
 export class SymbolState implements UpkeepSymbol {
-  private current!: BarSeries;
   /**
-   * Bars appended since the series was last written, row-major (see `append`); they go into
-   * the series every PENDING_ROWS bars, and whenever the series is read.
+   * What each bar changes, in one typed array (no number boxed, few cache lines a bar): the
+   * session figures (open .. last update), the time of the session's last one-minute bar (NaN
+   * when the series must be asked), then the bars appended since the series was last written,
+   * row-major (see `append`): they go into the series every PENDING_ROWS bars, and whenever
+   * the series is read.
    */
-  private readonly pending = new Float64Array(PENDING_ROWS * PENDING_WIDTH);
+  private readonly hot = new Float64Array(PENDING + PENDING_ROWS * PENDING_WIDTH);
   private pendingRows = 0;
-  /** Time of the session's last one-minute bar; NaN when the series must be asked. */
-  private lastTime = Number.NEGATIVE_INFINITY;
+  /** Bars of the current session inside its regular hours (counted as bars land). */
+  present = 0;
+  /**
+   * Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). Beside
+   * `present`: upkeep's cycle reads both of every symbol each minute.
+   */
+  tickBars: TickBarBuilder | undefined;
+  private current!: BarSeries;
   /**
    * Completed bars of the configured derived intervals, in configuration order (built in
    * place by the engine's FormingBars: slot `id * derived.length + k`).
@@ -45,20 +63,9 @@ export class SymbolState implements UpkeepSymbol {
   daily: BarSeries;
   quote: QuoteBar | undefined;
   trade: Tick | undefined;
-  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
-  tickBars: TickBarBuilder | undefined;
   /** The session in progress (undefined between sessions). */
   session: Session | undefined;
-  open = Number.NaN;
-  high = Number.NEGATIVE_INFINITY;
-  low = Number.POSITIVE_INFINITY;
-  last = Number.NaN;
-  volume = 0;
-  pv = 0;
-  lastUpdate = Number.NaN;
   rejected = 0;
-  /** Bars of the current session inside its regular hours (counted as bars land). */
-  present = 0;
   readonly gaps: GapCounts = { open: 0, filled: 0, abandoned: 0, missingMinutes: 0 };
 
   constructor(
@@ -68,6 +75,34 @@ export class SymbolState implements UpkeepSymbol {
   ) {
     this.bars = new BarSeries(symbol, "1m", 16);
     this.daily = new BarSeries(symbol, "1d", 32);
+    this.resetMetrics();
+    this.hot[LAST_UPDATE] = Number.NaN;
+  }
+
+  /** The session's first open (NaN before its first bar). */
+  get open(): number {
+    return this.hot[OPEN];
+  }
+  get high(): number {
+    return this.hot[HIGH];
+  }
+  get low(): number {
+    return this.hot[LOW];
+  }
+  /** The last bar's close (NaN before the first bar). */
+  get last(): number {
+    return this.hot[LAST];
+  }
+  get volume(): number {
+    return this.hot[VOLUME];
+  }
+  /** Sum of volume x typical price, for the session's VWAP. */
+  get pv(): number {
+    return this.hot[PV];
+  }
+  /** Clock time the last bar landed (NaN before the first). */
+  get lastUpdate(): number {
+    return this.hot[LAST_UPDATE];
   }
 
   /**
@@ -76,23 +111,23 @@ export class SymbolState implements UpkeepSymbol {
    */
   get bars(): BarSeries {
     if (this.pendingRows > 0) this.flush();
-    this.lastTime = Number.NaN;
+    this.hot[LAST_TIME] = Number.NaN;
     return this.current;
   }
 
   set bars(series: BarSeries) {
     if (this.pendingRows > 0) this.flush();
     this.current = series;
-    this.lastTime = Number.NaN;
+    this.hot[LAST_TIME] = Number.NaN;
   }
 
   /** Time of the current session's last one-minute bar (-Infinity when it has none). */
   lastBarTime(): number {
-    const t = this.lastTime;
+    const t = this.hot[LAST_TIME];
     if (!Number.isNaN(t)) return t;
     const b = this.current;
-    this.lastTime = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
-    return this.lastTime;
+    this.hot[LAST_TIME] = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
+    return this.hot[LAST_TIME];
   }
 
   get buildsFromTicks(): boolean {
@@ -114,29 +149,29 @@ export class SymbolState implements UpkeepSymbol {
     const low = rows.low[i];
     const close = rows.close[i];
     const volume = rows.volume[i];
-    const p = this.pending;
-    const at = this.pendingRows * PENDING_WIDTH;
-    p[at] = time;
-    p[at + 1] = open;
-    p[at + 2] = high;
-    p[at + 3] = low;
-    p[at + 4] = close;
-    p[at + 5] = volume;
-    p[at + 6] = rows.flags[i];
-    this.lastTime = time;
-    if (++this.pendingRows === PENDING_ROWS) this.flush();
-    if (Number.isNaN(this.open)) this.open = open;
-    if (high > this.high) this.high = high;
-    if (low < this.low) this.low = low;
-    this.last = close;
-    this.volume += volume;
-    this.pv += volume * ((high + low + close) / 3);
-    this.lastUpdate = now;
+    const h = this.hot;
+    const at = PENDING + this.pendingRows * PENDING_WIDTH;
+    h[at] = time;
+    h[at + 1] = open;
+    h[at + 2] = high;
+    h[at + 3] = low;
+    h[at + 4] = close;
+    h[at + 5] = volume;
+    h[at + 6] = rows.flags[i];
+    if (Number.isNaN(h[OPEN])) h[OPEN] = open;
+    if (high > h[HIGH]) h[HIGH] = high;
+    if (low < h[LOW]) h[LOW] = low;
+    h[LAST] = close;
+    h[VOLUME] += volume;
+    h[PV] += volume * ((high + low + close) / 3);
+    h[LAST_UPDATE] = now;
+    h[LAST_TIME] = time;
     if (regular) this.present++;
+    if (++this.pendingRows === PENDING_ROWS) this.flush();
   }
 
   private flush(): void {
-    this.current.pushPacked(this.pending, this.pendingRows);
+    this.current.pushPacked(this.hot, PENDING, this.pendingRows);
     this.pendingRows = 0;
   }
 
@@ -175,38 +210,40 @@ export class SymbolState implements UpkeepSymbol {
   /** Recomputes the session figures from the session's bars (after bars were inserted). */
   recomputeMetrics(): void {
     const b = this.bars;
-    this.open = b.length > 0 ? b.open[0] : Number.NaN;
-    this.high = Number.NEGATIVE_INFINITY;
-    this.low = Number.POSITIVE_INFINITY;
-    this.volume = 0;
-    this.pv = 0;
+    const h = this.hot;
+    h[OPEN] = b.length > 0 ? b.open[0] : Number.NaN;
+    h[HIGH] = Number.NEGATIVE_INFINITY;
+    h[LOW] = Number.POSITIVE_INFINITY;
+    h[VOLUME] = 0;
+    h[PV] = 0;
     for (let i = 0; i < b.length; i++) {
-      if (b.high[i] > this.high) this.high = b.high[i];
-      if (b.low[i] < this.low) this.low = b.low[i];
-      this.volume += b.volume[i];
-      this.pv += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
+      if (b.high[i] > h[HIGH]) h[HIGH] = b.high[i];
+      if (b.low[i] < h[LOW]) h[LOW] = b.low[i];
+      h[VOLUME] += b.volume[i];
+      h[PV] += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
     }
-    this.last = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
+    h[LAST] = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
     const session = this.session;
     this.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
   }
 
   /** Empties the session figures (at a session start and a roll). */
   resetMetrics(): void {
+    const h = this.hot;
     this.present = 0;
-    this.open = Number.NaN;
-    this.high = Number.NEGATIVE_INFINITY;
-    this.low = Number.POSITIVE_INFINITY;
-    this.last = Number.NaN;
-    this.volume = 0;
-    this.pv = 0;
+    h[OPEN] = Number.NaN;
+    h[HIGH] = Number.NEGATIVE_INFINITY;
+    h[LOW] = Number.POSITIVE_INFINITY;
+    h[LAST] = Number.NaN;
+    h[VOLUME] = 0;
+    h[PV] = 0;
     this.gaps.open = 0;
     this.gaps.missingMinutes = 0;
   }
 
   /** Bytes of typed arrays held (current session, history, daily, derived). */
   byteSize(): number {
-    let n = this.bars.byteSize() + this.daily.byteSize();
+    let n = this.bars.byteSize() + this.daily.byteSize() + this.hot.byteLength;
     for (const h of this.history) n += h.bars.byteSize();
     for (const d of this.derived) n += d.byteSize();
     return n;

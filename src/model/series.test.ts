@@ -69,16 +69,16 @@ describe("BarSeries", () => {
         (chunks, capacity) => {
           const packed = new BarSeries("X", "1m", capacity);
           const pushed = new BarSeries("X", "1m", capacity);
-          const rows = new Float64Array(8 * 8);
+          const rows = new Float64Array(3 + 8 * 8);
           let t = 0;
           for (const n of chunks) {
             for (let r = 0; r < n; r++) {
               t++;
               const row = [t * 60_000, t + 0.5, t + 2, t - 1, t + 1, t * 10, t % 4];
-              rows.set(row, r * 8);
+              rows.set(row, 3 + r * 8);
               pushed.push(row[0], row[1], row[2], row[3], row[4], row[5], row[6]);
             }
-            packed.pushPacked(rows, n);
+            packed.pushPacked(rows, 3, n);
           }
           expect(packed.length).toBe(pushed.length);
           expect(packed.toBars()).toEqual(pushed.toBars());
