@@ -102,7 +102,7 @@ export class Engine {
         readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
         readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
         readCodedBars: repository.readCodedBars
-          ? (q, codes) => this.reads.time(() => repository.readCodedBars!(q, codes))
+          ? (q, codes, fields) => this.reads.time(() => repository.readCodedBars!(q, codes, fields))
           : undefined,
       }),
       releaseCodedBars: repository.releaseCodedBars,

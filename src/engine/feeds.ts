@@ -140,7 +140,8 @@ export function repositoryLoaders(
       const readCoded = repository.readCodedBars;
       if (readCoded && list.length > 0 && known.every((id) => id >= 0)) {
         const read = async (from: number, to: number): Promise<FeedBatch> => {
-          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known);
+          // The replay keeps neither trades nor vwap.
+          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known, "ohlcv");
           const release = repository.releaseCodedBars;
           return {
             kind: "bar",

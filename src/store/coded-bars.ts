@@ -24,6 +24,13 @@ export const CODED_BARS_SQL = `SELECT s.i::INTEGER, b.time::DOUBLE, b.open, b.hi
 /** The same rows in no particular order (sorted here instead: see `readCodedBars`). */
 const UNORDERED_SQL = CODED_BARS_SQL.slice(0, CODED_BARS_SQL.indexOf("\n  ORDER BY"));
 
+/** The two reads without trades and vwap (a replay keeps neither): flags is column 7. */
+const OHLCV_SQL = CODED_BARS_SQL.replace(
+  "\n    COALESCE(b.trades, 'NaN'::DOUBLE), COALESCE(b.vwap, 'NaN'::DOUBLE), b.flags",
+  " b.flags",
+);
+const OHLCV_UNORDERED_SQL = OHLCV_SQL.slice(0, OHLCV_SQL.indexOf("\n  ORDER BY"));
+
 /** A coded read as the worker thread gets it (distinct symbols, bounds whole ms). */
 export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   type: "read";
@@ -32,6 +39,8 @@ export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   to: number;
   /** The code of each symbol (default: its index). */
   codes?: Int32Array;
+  /** Read time, OHLCV and flags only: trades and vwap come back NaN. */
+  ohlcv?: boolean;
 }
 
 /** Buffers of columns the main thread hands back to the worker (`codedColumnList` order). */
@@ -103,9 +112,11 @@ export async function readCodedBars(
     }
     return { chunks, rank, time };
   };
-  const rows = await query(UNORDERED_SQL);
+  const ohlcv = req.ohlcv === true;
+  const rows = await query(ohlcv ? OHLCV_UNORDERED_SQL : UNORDERED_SQL);
   const place = placesByMinuteAndRank(rows.rank, rows.time, order.length);
-  return placeRows(place ? rows : await query(CODED_BARS_SQL), place, codeOfRank, columns(rows.time.length));
+  const sorted = place ? rows : await query(ohlcv ? OHLCV_SQL : CODED_BARS_SQL);
+  return placeRows(sorted, place, codeOfRank, columns(rows.time.length), ohlcv);
 }
 
 /** Buckets a single counting pass may use, at most (an Int32Array of 64 MB). */
@@ -175,35 +186,45 @@ function countingOrder(key: Int32Array, buckets: number, within: Int32Array | un
 /**
  * Coded columns of a result's rows, row `i` (in chunk order) at `place[i]` (default: in
  * order), each row's rank turned into its code. The rank and time columns are those already
- * read; the others are copied from the chunks' vectors to their places in `out`.
+ * read; the others are copied from the chunks' vectors to their places in `out`. `ohlcv`: the
+ * result has no trades and vwap columns (they are set NaN).
  */
 function placeRows(
   rows: { chunks: readonly DuckDBDataChunk[]; rank: Int32Array; time: Float64Array },
   place: Int32Array | undefined,
   codeOfRank: Int32Array,
   out: CodedBarColumns,
+  ohlcv: boolean,
 ): CodedBarColumns {
   const { chunks, rank, time } = rows;
   const n = time.length;
   const code = rank;
   for (let i = 0; i < n; i++) code[i] = codeOfRank[rank[i]];
+  const doubles = [out.open, out.high, out.low, out.close, out.volume];
+  if (ohlcv) {
+    out.trades.fill(Number.NaN);
+    out.vwap.fill(Number.NaN);
+  } else doubles.push(out.trades, out.vwap);
+  const flagsColumn = doubles.length + 2;
   if (!place) {
     out.code.set(code);
+    out.time.set(time);
     let at = 0;
     for (const chunk of chunks) {
-      copyBarValues(chunk, chunk.rowCount, out, at);
-      at += chunk.rowCount;
+      const count = chunk.rowCount;
+      for (let c = 0; c < doubles.length; c++) readDoubles(chunk, c + 2, count, doubles[c], at);
+      readBytes(chunk, flagsColumn, count, out.flags, at);
+      at += count;
     }
     return out;
   }
   for (let i = 0; i < n; i++) out.code[place[i]] = code[i];
   scatter(time, out.time, place, 0);
-  const doubles = [out.open, out.high, out.low, out.close, out.volume, out.trades, out.vwap];
   let at = 0;
   for (const chunk of chunks) {
     const count = chunk.rowCount;
     for (let c = 0; c < doubles.length; c++) scatter(doublesOf(chunk, c + 2, count), doubles[c], place, at);
-    const flags = bytesOf(chunk, 9, count);
+    const flags = bytesOf(chunk, flagsColumn, count);
     for (let i = 0; i < count; i++) out.flags[place[at + i]] = flags[i];
     at += count;
   }
