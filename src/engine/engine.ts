@@ -419,6 +419,7 @@ export class Engine {
       symbol: (symbol) => this.session.find(symbol),
       expectedMinutes: (state) => this.session.expectedMinutesOf(state),
       sharedExpectedMinutes: () => this.session.sharedExpectedMinutes(),
+      ...(this.config.ticks.buildBars ? {} : { presentCounts: () => this.session.presentCounts() }),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),

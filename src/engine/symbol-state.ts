@@ -25,6 +25,23 @@ const LAST_TIME = 7;
 const PENDING = 8;
 
 /**
+ * Each symbol's count of regular bars present in its session, by dense id, in one array that
+ * all states of an engine share: upkeep looks at every symbol's count each minute without
+ * touching the states themselves.
+ */
+export class PresentCounts {
+  of = new Int32Array(16);
+
+  /** Makes room for id `id`. */
+  ensure(id: number): void {
+    if (id < this.of.length) return;
+    const grown = new Int32Array(Math.max(16, (id + 1) * 2));
+    grown.set(this.of);
+    this.of = grown;
+  }
+}
+
+/**
  * Everything kept for one symbol, and the changes made to it: bars appended as they land,
  * filled bars inserted, session figures recomputed, gap counts set. Internal to the engine;
  * read through SessionData, changed by the bar path and (through `UpkeepSymbol`) by upkeep.
@@ -39,12 +56,7 @@ export class SymbolState implements UpkeepSymbol {
    */
   private readonly hot = new Float64Array(PENDING + PENDING_ROWS * PENDING_WIDTH);
   private pendingRows = 0;
-  /** Bars of the current session inside its regular hours (counted as bars land). */
-  present = 0;
-  /**
-   * Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). Beside
-   * `present`: upkeep's cycle reads both of every symbol each minute.
-   */
+  /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
   tickBars: TickBarBuilder | undefined;
   private current!: BarSeries;
   /**
@@ -72,11 +84,22 @@ export class SymbolState implements UpkeepSymbol {
     readonly symbol: string,
     /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
     readonly id: number,
+    /** Where its count of present bars is kept (shared by the engine's states). */
+    private readonly counts: PresentCounts = new PresentCounts(),
   ) {
+    counts.ensure(id);
     this.bars = new BarSeries(symbol, "1m", 16);
     this.daily = new BarSeries(symbol, "1d", 32);
     this.resetMetrics();
     this.hot[LAST_UPDATE] = Number.NaN;
+  }
+
+  /** Bars of the current session inside its regular hours (counted as bars land). */
+  get present(): number {
+    return this.counts.of[this.id];
+  }
+  set present(n: number) {
+    this.counts.of[this.id] = n;
   }
 
   /** The session's first open (NaN before its first bar). */
