@@ -74,9 +74,9 @@ export class SecurityDirectory {
           : inner.readTicks(q);
       },
       readCodedBars: inner.readCodedBars
-        ? async (q, codes) => {
+        ? async (q, codes, fields) => {
             const plan = await this.plan(q);
-            if (!plan) return inner.readCodedBars!(q, codes);
+            if (!plan) return inner.readCodedBars!(q, codes, fields);
             const bars = planBars(await inner.readBars({ ...q, symbols: plan.tickers }), plan);
             return codeBars(bars, q.symbols, codes);
           }

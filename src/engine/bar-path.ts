@@ -224,11 +224,8 @@ export class BarPath {
     if (id >= this.windowEnd.length) this.growWindows(id + 1);
     if (t < this.windowStart[id] || t >= this.windowEnd[id])
       return this.reject(s.symbol, t, "outside session", s);
-    const series = s.bars;
-    const n1 = series.length;
-    if (n1 > 0 && t <= series.time[n1 - 1]) {
-      return this.reject(s.symbol, t, t === series.time[n1 - 1] ? "duplicate time" : "out-of-order time", s);
-    }
+    const last = s.lastBarTime();
+    if (t <= last) return this.reject(s.symbol, t, t === last ? "duplicate time" : "out-of-order time", s);
     s.append(bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now);
     this.barsIn++;
     const completed = this.forming.addRow(id, bars, i);

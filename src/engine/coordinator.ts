@@ -53,6 +53,7 @@ class Cursor {
       this.headAt = this.deliverAt(this.i);
       this.needsLoad = false;
     } else {
+      if (this.batch?.kind === "bar") this.batch.release?.();
       this.batch = null;
       this.headAt = this.feed.nextBatchAt();
       this.needsLoad = true;

@@ -79,7 +79,10 @@ export class Engine {
   /** Durations of the engine's store reads (replay, history, prefetch, fills). */
   private readonly reads = new LatencyRecorder();
   /** The repository's reads, timed for health. */
-  private readonly reader: Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">;
+  private readonly reader: Pick<
+    Repository,
+    "readBars" | "readQuotes" | "readTicks" | "readCodedBars" | "releaseCodedBars"
+  >;
   private runError: unknown;
   private state: RunState = "idle";
 
@@ -93,14 +96,17 @@ export class Engine {
     this.intervals = config.derived.intervals.map(parseInterval).filter((iv) => iv.minutes > 1);
     // Reads by current ticker: a renamed symbol's older bars come from its older tickers.
     const securities = new SecurityDirectory(repository, calendar.timeZone);
-    this.reader = securities.reader({
-      readBars: (q) => this.reads.time(() => repository.readBars(q)),
-      readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
-      readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
-      readCodedBars: repository.readCodedBars
-        ? (q, codes) => this.reads.time(() => repository.readCodedBars!(q, codes))
-        : undefined,
-    });
+    this.reader = {
+      ...securities.reader({
+        readBars: (q) => this.reads.time(() => repository.readBars(q)),
+        readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
+        readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
+        readCodedBars: repository.readCodedBars
+          ? (q, codes, fields) => this.reads.time(() => repository.readCodedBars!(q, codes, fields))
+          : undefined,
+      }),
+      releaseCodedBars: repository.releaseCodedBars,
+    };
     this.activeSymbols = symbols;
     this.sessions = this.planSessions(calendar);
     // Symbols on other calendars than the engine's: one market each, replayed on the one clock.
@@ -413,6 +419,7 @@ export class Engine {
       symbol: (symbol) => this.session.find(symbol),
       expectedMinutes: (state) => this.session.expectedMinutesOf(state),
       sharedExpectedMinutes: () => this.session.sharedExpectedMinutes(),
+      ...(this.config.ticks.buildBars ? {} : { presentCounts: () => this.session.presentCounts() }),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),

@@ -123,7 +123,10 @@ export class RepositoryFeed implements Feed {
  * then the rest (`FeedBatch.rest`, read meanwhile), so the replay starts on the first part.
  */
 export function repositoryLoaders(
-  repository: Pick<Repository, "readBars" | "readQuotes" | "readTicks" | "readCodedBars">,
+  repository: Pick<
+    Repository,
+    "readBars" | "readQuotes" | "readTicks" | "readCodedBars" | "releaseCodedBars"
+  >,
   symbols: () => readonly string[],
   extended: boolean,
   idOf: (symbol: string) => number,
@@ -137,8 +140,15 @@ export function repositoryLoaders(
       const readCoded = repository.readCodedBars;
       if (readCoded && list.length > 0 && known.every((id) => id >= 0)) {
         const read = async (from: number, to: number): Promise<FeedBatch> => {
-          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known);
-          return { kind: "bar", bars: { ...coded, symbol: [] }, ids: coded.code };
+          // The replay keeps neither trades nor vwap.
+          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known, "ohlcv");
+          const release = repository.releaseCodedBars;
+          return {
+            kind: "bar",
+            bars: { ...coded, symbol: [] },
+            ids: coded.code,
+            ...(release ? { release: () => release(coded) } : {}),
+          };
         };
         const at = start + Math.ceil((end - start) / MINUTE_MS / 3) * MINUTE_MS;
         const split = first && at < end;

@@ -9,7 +9,7 @@ import { endedMinutes } from "../model/time.js";
 import type { GapCounts } from "../upkeep/index.js";
 import { BarView } from "./bar-view.js";
 import { addDailyBar } from "./daily-bar.js";
-import { type SessionSlice, SymbolState } from "./symbol-state.js";
+import { PresentCounts, type SessionSlice, SymbolState } from "./symbol-state.js";
 
 const EMPTY_MINUTES = new Float64Array(0);
 
@@ -60,6 +60,8 @@ export class SessionData {
   private readonly states = new Map<string, SymbolState>();
   /** The same states as an array, in activation order, for loops over every symbol. */
   private readonly list: SymbolState[] = [];
+  /** Every state's count of present regular bars, by id (see `presentCounts`). */
+  private readonly present = new PresentCounts();
   private readonly cache: DerivedCache;
   /** Forming and completed bars of the configured derived intervals, of every symbol. */
   readonly forming: FormingBars;
@@ -262,7 +264,7 @@ export class SessionData {
   ensure(symbol: string, calendar: Calendar = this.calendar): SymbolState {
     let s = this.states.get(symbol);
     if (!s) {
-      s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar));
+      s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar), this.present);
       this.calendarById[s.id] = calendar;
       if (calendar !== this.calendar) this.otherMarkets++;
       s.session = calendar === this.calendar ? this.current : undefined;
@@ -281,6 +283,11 @@ export class SessionData {
     if (typeof symbol !== "string" || symbol.length === 0)
       throw new InvalidArgumentError(`symbol must be a non-empty string, got ${String(symbol)}`);
     throw new UnknownSymbolError(symbol);
+  }
+
+  /** Regular bars present of every state, by id (`all()[id]`): a live view, do not change. */
+  presentCounts(): Int32Array {
+    return this.present.of;
   }
 
   /** All active states. */

@@ -107,6 +107,11 @@ export type FeedBatch =
        * from `at` on, read meanwhile (a feed hands them over as its next batch, due at `at`).
        */
       rest?: { at: number; batch: Promise<FeedBatch> };
+      /**
+       * Called once the coordinator has delivered every row (the batch is not read again):
+       * the store may reuse its memory.
+       */
+      release?: () => void;
     }
   | { kind: "quote"; quotes: readonly QuoteBar[] }
   | { kind: "tick"; ticks: readonly Tick[] };

@@ -60,4 +60,30 @@ describe("BarSeries", () => {
     expect(s.byteSize()).toBe(10_600);
     expect(s.time.buffer).toBe(s.flags.buffer);
   });
+
+  it("pushPacked appends row-major rows as push does, a column at a time, through growth", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 8 }), { maxLength: 40 }),
+        fc.integer({ min: 1, max: 20 }),
+        (chunks, capacity) => {
+          const packed = new BarSeries("X", "1m", capacity);
+          const pushed = new BarSeries("X", "1m", capacity);
+          const rows = new Float64Array(3 + 8 * 8);
+          let t = 0;
+          for (const n of chunks) {
+            for (let r = 0; r < n; r++) {
+              t++;
+              const row = [t * 60_000, t + 0.5, t + 2, t - 1, t + 1, t * 10, t % 4];
+              rows.set(row, 3 + r * 8);
+              pushed.push(row[0], row[1], row[2], row[3], row[4], row[5], row[6]);
+            }
+            packed.pushPacked(rows, 3, n);
+          }
+          expect(packed.length).toBe(pushed.length);
+          expect(packed.toBars()).toEqual(pushed.toBars());
+        },
+      ),
+    );
+  });
 });

@@ -26,11 +26,14 @@ async function ingestSpy(repo: Repository, daily: boolean): Promise<void> {
   expect(summary.failed).toEqual([]);
 }
 
-/** Parses Prometheus text exposition; throws naming the first line that is not valid. */
+/**
+ * Parses Prometheus text exposition; throws naming the first line that is not valid. NaN in
+ * any case, as Prometheus reads it: prom-client writes "Nan" (a mean of no samples yet).
+ */
 function parsePrometheus(text: string): Map<string, number> {
   const samples = new Map<string, number>();
   const sample =
-    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|Inf|NaN|\+Inf))( \d+)?$/;
+    /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*\})? (-?(?:\d+(?:\.\d+)?(?:e[+-]?\d+)?|Inf|[Nn][Aa][Nn]|\+Inf))( \d+)?$/;
   const help = /^# (HELP|TYPE) [a-zA-Z_:][a-zA-Z0-9_:]*( .*)?$/;
   const types = new Set(["counter", "gauge", "histogram", "summary", "untyped"]);
   for (const line of text.split("\n")) {

@@ -47,6 +47,9 @@ async function check(repo: Repository, symbols: string[], codes: Int32Array, fro
   const coded = await repo.readCodedBars!({ symbols, interval: "1m", from, to }, codes);
   const named = await repo.readBars({ symbols, interval: "1m", from, to });
   expect(decoded(coded, symbols, codes)).toEqual(columnsToBars(named));
+  // Without trades and vwap: the same rows, those two left out.
+  const ohlcv = await repo.readCodedBars!({ symbols, interval: "1m", from, to }, codes, "ohlcv");
+  expect(decoded(ohlcv, symbols, codes)).toEqual(columnsToBars(named).map(({ trades, vwap, ...bar }) => bar));
 }
 
 describe("readCodedBars", () => {
@@ -129,6 +132,30 @@ describe("readCodedBars", () => {
       const after = await repo.readCodedBars!(q);
       expect(Array.from(after.time)).toEqual([0, 1, 2, 3, 4].map((m) => T0 + m * M));
       expect(Array.from(after.code)).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it("reads into the memory of columns handed back, with the same rows as a fresh read", async () => {
+    const repo = await openRepository(join(dir, "recycled.duckdb"));
+    try {
+      const symbols = ["SPY", "QQQ", "IBM"];
+      await repo.writeBars("1m", barsToColumns(barsOf(symbols, 60, [true, true, false], 0)));
+      const codes = Int32Array.from([7, 8, 9]);
+      const first = await repo.readCodedBars!({ symbols, interval: "1m", from: 0, to: 8e15 }, codes);
+      const rows = first.length;
+      const buffers = [first.time.buffer, first.flags.buffer];
+      repo.releaseCodedBars!(first);
+      // Handed over: unusable here.
+      expect(buffers.map((b) => b.byteLength)).toEqual([0, 0]);
+      const q = { symbols, interval: "1m", from: T0 + 10 * M, to: T0 + 50 * M };
+      const second = await repo.readCodedBars!(q, codes);
+      expect(second.length).toBeLessThan(rows);
+      expect([second.time.buffer.byteLength, second.flags.buffer.byteLength]).toEqual([rows * 8, rows]);
+      expect(second.time.length).toBe(second.length);
+      const named = await repo.readBars(q);
+      expect(decoded(second, symbols, codes)).toEqual(columnsToBars(named));
     } finally {
       await repo.close();
     }

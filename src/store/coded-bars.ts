@@ -24,6 +24,13 @@ export const CODED_BARS_SQL = `SELECT s.i::INTEGER, b.time::DOUBLE, b.open, b.hi
 /** The same rows in no particular order (sorted here instead: see `readCodedBars`). */
 const UNORDERED_SQL = CODED_BARS_SQL.slice(0, CODED_BARS_SQL.indexOf("\n  ORDER BY"));
 
+/** The two reads without trades and vwap (a replay keeps neither): flags is column 7. */
+const OHLCV_SQL = CODED_BARS_SQL.replace(
+  "\n    COALESCE(b.trades, 'NaN'::DOUBLE), COALESCE(b.vwap, 'NaN'::DOUBLE), b.flags",
+  " b.flags",
+);
+const OHLCV_UNORDERED_SQL = OHLCV_SQL.slice(0, OHLCV_SQL.indexOf("\n  ORDER BY"));
+
 /** A coded read as the worker thread gets it (distinct symbols, bounds whole ms). */
 export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   type: "read";
@@ -32,6 +39,14 @@ export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   to: number;
   /** The code of each symbol (default: its index). */
   codes?: Int32Array;
+  /** Read time, OHLCV and flags only: trades and vwap come back NaN. */
+  ohlcv?: boolean;
+}
+
+/** Buffers of columns the main thread hands back to the worker (`codedColumnList` order). */
+export interface RecycleMessage {
+  type: "recycle";
+  buffers: ArrayBuffer[];
 }
 
 /** A coded read's columns as the worker thread hands them back. */
@@ -59,6 +74,7 @@ export async function readCodedBars(
   req: Omit<CodedBarsRequest, "type" | "id">,
   statements: StatementCache = new Map(),
   run: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+  columns: (n: number) => CodedBarColumns = codedColumns,
 ): Promise<CodedBarColumns> {
   const order = [...req.symbols.keys()].sort((a, b) =>
     Buffer.compare(Buffer.from(req.symbols[a]), Buffer.from(req.symbols[b])),
@@ -96,9 +112,11 @@ export async function readCodedBars(
     }
     return { chunks, rank, time };
   };
-  const rows = await query(UNORDERED_SQL);
+  const ohlcv = req.ohlcv === true;
+  const rows = await query(ohlcv ? OHLCV_UNORDERED_SQL : UNORDERED_SQL);
   const place = placesByMinuteAndRank(rows.rank, rows.time, order.length);
-  return placeRows(place ? rows : await query(CODED_BARS_SQL), place, codeOfRank);
+  const sorted = place ? rows : await query(ohlcv ? OHLCV_SQL : CODED_BARS_SQL);
+  return placeRows(sorted, place, codeOfRank, columns(rows.time.length), ohlcv);
 }
 
 /** Buckets a single counting pass may use, at most (an Int32Array of 64 MB). */
@@ -168,35 +186,45 @@ function countingOrder(key: Int32Array, buckets: number, within: Int32Array | un
 /**
  * Coded columns of a result's rows, row `i` (in chunk order) at `place[i]` (default: in
  * order), each row's rank turned into its code. The rank and time columns are those already
- * read; the others are copied from the chunks' vectors to their places.
+ * read; the others are copied from the chunks' vectors to their places in `out`. `ohlcv`: the
+ * result has no trades and vwap columns (they are set NaN).
  */
 function placeRows(
   rows: { chunks: readonly DuckDBDataChunk[]; rank: Int32Array; time: Float64Array },
   place: Int32Array | undefined,
   codeOfRank: Int32Array,
+  out: CodedBarColumns,
+  ohlcv: boolean,
 ): CodedBarColumns {
   const { chunks, rank, time } = rows;
   const n = time.length;
   const code = rank;
   for (let i = 0; i < n; i++) code[i] = codeOfRank[rank[i]];
-  const out = codedColumns(n);
+  const doubles = [out.open, out.high, out.low, out.close, out.volume];
+  if (ohlcv) {
+    out.trades.fill(Number.NaN);
+    out.vwap.fill(Number.NaN);
+  } else doubles.push(out.trades, out.vwap);
+  const flagsColumn = doubles.length + 2;
   if (!place) {
     out.code.set(code);
+    out.time.set(time);
     let at = 0;
     for (const chunk of chunks) {
-      copyBarValues(chunk, chunk.rowCount, out, at);
-      at += chunk.rowCount;
+      const count = chunk.rowCount;
+      for (let c = 0; c < doubles.length; c++) readDoubles(chunk, c + 2, count, doubles[c], at);
+      readBytes(chunk, flagsColumn, count, out.flags, at);
+      at += count;
     }
     return out;
   }
   for (let i = 0; i < n; i++) out.code[place[i]] = code[i];
   scatter(time, out.time, place, 0);
-  const doubles = [out.open, out.high, out.low, out.close, out.volume, out.trades, out.vwap];
   let at = 0;
   for (const chunk of chunks) {
     const count = chunk.rowCount;
     for (let c = 0; c < doubles.length; c++) scatter(doublesOf(chunk, c + 2, count), doubles[c], place, at);
-    const flags = bytesOf(chunk, 9, count);
+    const flags = bytesOf(chunk, flagsColumn, count);
     for (let i = 0; i < count; i++) out.flags[place[at + i]] = flags[i];
     at += count;
   }
@@ -230,6 +258,33 @@ export function copyBarValues(
   readDoubles(chunk, 7, rows, out.trades, at);
   readDoubles(chunk, 8, rows, out.vwap, at);
   readBytes(chunk, 9, rows, out.flags, at);
+}
+
+/** The ten columns of coded bars, in a fixed order (for handing their buffers over). */
+export function codedColumnList(c: CodedBarColumns): ArrayBufferView[] {
+  return [c.code, c.time, c.open, c.high, c.low, c.close, c.volume, c.trades, c.vwap, c.flags];
+}
+
+/**
+ * Coded columns of `n` rows over buffers of a previous read (`codedColumnList` order; each at
+ * least `n` rows long), or new ones.
+ */
+export function codedColumnsIn(n: number, buffers?: readonly ArrayBuffer[]): CodedBarColumns {
+  if (!buffers) return codedColumns(n);
+  const [code, time, open, high, low, close, volume, trades, vwap, flags] = buffers;
+  return {
+    length: n,
+    code: new Int32Array(code, 0, n),
+    time: new Float64Array(time, 0, n),
+    open: new Float64Array(open, 0, n),
+    high: new Float64Array(high, 0, n),
+    low: new Float64Array(low, 0, n),
+    close: new Float64Array(close, 0, n),
+    volume: new Float64Array(volume, 0, n),
+    trades: new Float64Array(trades, 0, n),
+    vwap: new Float64Array(vwap, 0, n),
+    flags: new Uint8Array(flags, 0, n),
+  };
 }
 
 /** Empty coded columns of `n` rows. */

@@ -5,13 +5,18 @@
  * typed array per column, handed back as transferable buffers: the main thread gets
  * ready columns without decoding a row. Reads may overlap: their queries run one at a time
  * (one connection, its statements prepared once), and a read places its rows while the
- * next one's query runs on DuckDB's threads.
+ * next one's query runs on DuckDB's threads. Columns the main thread is done with come back
+ * (`recycle`) and hold the next reads' rows, so a replay does not allocate (and fault in)
+ * a session's worth of fresh memory per session.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
 import {
   type CodedBarsReply,
   type CodedBarsRequest,
+  codedColumnList,
+  codedColumnsIn,
+  type RecycleMessage,
   readCodedBars,
   type StatementCache,
 } from "./coded-bars.js";
@@ -44,9 +49,23 @@ function inTurn<T>(task: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** Column buffers handed back, each set in `codedColumnList` order; a few are kept. */
+const pool: ArrayBuffer[][] = [];
+const POOL_SETS = 4;
+
+/** Columns of `n` rows over the smallest pooled set that holds them, or new ones. */
+function columnsFor(n: number) {
+  let best = -1;
+  for (let k = 0; k < pool.length; k++) {
+    const rows = pool[k][9].byteLength;
+    if (rows >= n && (best < 0 || rows < pool[best][9].byteLength)) best = k;
+  }
+  return codedColumnsIn(n, best < 0 ? undefined : pool.splice(best, 1)[0]);
+}
+
 async function read(req: CodedBarsRequest): Promise<CodedBarsReply> {
   const { con, statements } = await connect();
-  return { id: req.id, ...(await readCodedBars(con, req, statements, inTurn)) };
+  return { id: req.id, ...(await readCodedBars(con, req, statements, inTurn, columnsFor)) };
 }
 
 async function close(closing: Promise<Open> | undefined): Promise<void> {
@@ -61,7 +80,11 @@ async function close(closing: Promise<Open> | undefined): Promise<void> {
   opened.instance.closeSync();
 }
 
-port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number }) => {
+port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number } | RecycleMessage) => {
+  if (msg.type === "recycle") {
+    if (pool.length < POOL_SETS) pool.push(msg.buffers);
+    return;
+  }
   if (msg.type === "close") {
     const closing = open;
     open = undefined;
@@ -70,11 +93,9 @@ port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number }) => {
   }
   read(msg).then(
     (reply) => {
-      const { code, time, open, high, low, close, volume, trades, vwap, flags } = reply;
-      const columns = [code, time, open, high, low, close, volume, trades, vwap, flags];
       port.postMessage(
         reply,
-        columns.map((c) => c.buffer as ArrayBuffer),
+        codedColumnList(reply).map((c) => c.buffer as ArrayBuffer),
       );
     },
     (err: unknown) =>

@@ -328,7 +328,13 @@ export class DuckDbRepository implements Repository {
    * columns arrive as transferred buffers). Absent for `:memory:`, which no other thread can
    * open: callers then use `readBars`.
    */
-  readonly readCodedBars?: (query: BarQuery, codes?: Int32Array) => Promise<CodedBarColumns>;
+  readonly readCodedBars?: (
+    query: BarQuery,
+    codes?: Int32Array,
+    fields?: "ohlcv",
+  ) => Promise<CodedBarColumns>;
+  /** Hands `readCodedBars` columns back to the worker, which reads the next rows into them. */
+  readonly releaseCodedBars?: (bars: CodedBarColumns) => void;
 
   private constructor(
     /** The database file, or `:memory:`. */
@@ -338,7 +344,10 @@ export class DuckDbRepository implements Repository {
   ) {
     this.instance = shared.instance;
     const reader = shared.reader;
-    if (reader) this.readCodedBars = (query, codes) => this.readOffThread(reader, query, codes);
+    if (reader) {
+      this.readCodedBars = (query, codes, fields) => this.readOffThread(reader, query, codes, fields);
+      this.releaseCodedBars = (bars) => reader.recycle(bars);
+    }
   }
 
   /** Opens (creating when missing) a database file, or an in-memory database for `:memory:`. */
@@ -449,6 +458,7 @@ export class DuckDbRepository implements Repository {
     reader: OffThreadBarReader,
     query: BarQuery,
     codes: Int32Array | undefined,
+    fields: "ohlcv" | undefined,
   ): Promise<CodedBarColumns> {
     if (this.closed) throw new StoreError("the repository is closed");
     if (query.symbols.length === 0) return codedColumns(0);
@@ -464,6 +474,7 @@ export class DuckDbRepository implements Repository {
       from: Number(msParam(query.from)),
       to: Number(msParam(query.to)),
       codes: Int32Array.from(symbols, (symbol) => codeOf.get(symbol)!),
+      ohlcv: fields === "ohlcv",
     });
   }
 

@@ -1,7 +1,12 @@
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../model/errors.js";
-import type { CodedBarsReply, CodedBarsRequest } from "./coded-bars.js";
+import {
+  type CodedBarsReply,
+  type CodedBarsRequest,
+  codedColumnList,
+  type RecycleMessage,
+} from "./coded-bars.js";
 import type { CodedBarColumns } from "./types.js";
 
 /** The worker's module: beside this one once built; from the TypeScript sources (tests), the built copy. */
@@ -51,6 +56,24 @@ export class OffThreadBarReader {
     this.open = true;
     const reply = await this.request({ ...query, type: "read", id: this.nextId++ });
     return reply as CodedBarsReply;
+  }
+
+  /**
+   * Hands columns a read returned back to the worker, which reads the next rows into them;
+   * they are detached here (unusable). Columns whose buffers are shared, already detached or
+   * not one per column are left alone.
+   */
+  recycle(columns: CodedBarColumns): void {
+    const worker = this.worker;
+    if (!worker) return;
+    const buffers = codedColumnList(columns).map((c) => c.buffer);
+    const rows = buffers[9].byteLength;
+    const whole = buffers.every(
+      (b, k) => b instanceof ArrayBuffer && b.byteLength === rows * (k === 9 ? 1 : k === 0 ? 4 : 8),
+    );
+    if (!whole || new Set(buffers).size !== buffers.length) return;
+    const msg: RecycleMessage = { type: "recycle", buffers: buffers as ArrayBuffer[] };
+    worker.postMessage(msg, msg.buffers);
   }
 
   /**

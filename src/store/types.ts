@@ -86,9 +86,16 @@ export interface Repository {
   /**
    * The same rows as `readBars` with symbols as numbers (`codes[k]`, default k, for
    * `query.symbols[k]`, which must be given and distinct); a store may read them off the
-   * main thread. Optional: callers fall back to `readBars`.
+   * main thread. Optional: callers fall back to `readBars`. `fields` "ohlcv": trades and vwap
+   * may come back NaN (a caller that keeps neither saves reading them).
    */
-  readCodedBars?(query: BarQuery, codes?: Int32Array): Promise<CodedBarColumns>;
+  readCodedBars?(query: BarQuery, codes?: Int32Array, fields?: "ohlcv"): Promise<CodedBarColumns>;
+  /**
+   * Hands back columns `readCodedBars` returned, once nothing reads them any more: a store
+   * reading off the main thread reuses their memory for the next read (they become unusable
+   * here). Optional.
+   */
+  releaseCodedBars?(bars: CodedBarColumns): void;
   /** The same rows as `readBars`, in chunks of about `chunkRows` rows, for large ranges. */
   streamBars(query: BarQuery, chunkRows?: number): AsyncIterable<BarColumns>;
   /** Upserts quote bars (keyed by symbol, time). */

@@ -114,6 +114,12 @@ export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
    * (asked once per cycle instead of `expectedMinutes` per symbol); undefined otherwise.
    */
   sharedExpectedMinutes?(): Float64Array | undefined;
+  /**
+   * Regular bars present of every symbol by id, where `symbols()[id].id === id` and no symbol
+   * builds its bars from ticks: a cycle then reads these counts instead of each state (one
+   * array, not one object a symbol, each minute). Optional.
+   */
+  presentCounts?(): Int32Array;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: S, time: number): void | Promise<void>;
   /**
@@ -226,13 +232,18 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
    */
   cycle(): void | Promise<void> {
     if (this.host.isPaused()) return;
-    const t0 = performance.now();
     const now = this.host.clock.now();
     this.cycles++;
     this.lastCycleAt = now;
-    // Between sessions of a replay on one calendar, no symbol has minutes to look at.
+    // Between sessions of a replay on one calendar, no symbol has minutes to look at: a
+    // cycle that returns at once (most of a replay's cycles: nights, weekends) is not timed,
+    // as timing it would cost more than it does.
     const shared = this.host.sharedExpectedMinutes?.();
-    if (shared?.length === 0) return this.account(t0);
+    if (shared?.length === 0) {
+      this.lastCycleMicros = 0;
+      return;
+    }
+    const t0 = performance.now();
     const states = this.host.symbols();
     if (this.next.length < states.length) {
       const grown = new Int32Array(Math.max(16, states.length * 2));
@@ -244,19 +255,24 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     const next = this.next;
     // Symbols of one market share their session's minutes (several markets, several arrays):
     // what depends on the minutes is found once per array.
-    let expected: Float64Array | undefined;
-    let ended = 0;
-    let contiguous = false;
+    let expected = shared;
+    let ended = shared ? endedMinutes(shared, now) : 0;
+    let contiguous = shared ? onGrid(shared, ended) : false;
+    // One calendar and dense counts (id i): the common case reads two arrays a symbol, no state.
+    const present = shared && contiguous ? this.host.presentCounts?.() : undefined;
+    const scanned = this.scanned;
     for (let i = 0; i < states.length; i++) {
+      if (present && next[i] < ended && present[i] === ended && scanned[i] === shared) {
+        next[i] = ended;
+        continue;
+      }
       const s = states[i];
       const minutes = shared ?? this.host.expectedMinutes(s);
       if (minutes.length === 0) continue;
       if (minutes !== expected) {
         expected = minutes;
         ended = endedMinutes(minutes, now);
-        // The session's regular bars are unique and ended, so when as many are present as
-        // regular minutes have ended (on a contiguous minute grid), none is missing.
-        contiguous = ended > 0 && minutes[ended - 1] - minutes[0] === (ended - 1) * MINUTE_MS;
+        contiguous = onGrid(minutes, ended);
       }
       const id = s.id;
       if (this.scanned[id] !== minutes) {
@@ -510,4 +526,13 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
 
 function gapEvent(type: GapEvent["type"], g: TrackedGap, at: number): GapEvent {
   return { type, at, symbol: g.symbol, start: g.start, end: g.end, count: g.count, retries: g.retries };
+}
+
+/**
+ * Whether the first `ended` expected minutes lie on a contiguous minute grid. The session's
+ * regular bars are unique and ended, so then as many present as minutes ended means none is
+ * missing.
+ */
+function onGrid(minutes: Float64Array, ended: number): boolean {
+  return ended > 0 && minutes[ended - 1] - minutes[0] === (ended - 1) * MINUTE_MS;
 }

@@ -1,0 +1,123 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { allocBarColumns } from "../model/bar.js";
+import { BarSeries } from "../model/series.js";
+import { SymbolState } from "./symbol-state.js";
+
+const M = 60_000;
+
+type Op =
+  | { kind: "append"; step: number }
+  | { kind: "read" }
+  | { kind: "insert"; back: number }
+  | { kind: "clear" }
+  | { kind: "replace" };
+
+/** Row 0 of a one-row batch holding the bar of minute `t`. */
+function rowOf(t: number) {
+  const rows = allocBarColumns(1);
+  rows.time[0] = t;
+  rows.open[0] = t / M + 0.25;
+  rows.high[0] = t / M + 2;
+  rows.low[0] = t / M - 1;
+  rows.close[0] = t / M + 1;
+  rows.volume[0] = t / M;
+  rows.flags[0] = (t / M) % 3;
+  return rows;
+}
+
+describe("SymbolState", () => {
+  it("shows every appended bar to whoever reads its series, and knows the last bar's time through reads, fills, clears and a new series", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            {
+              weight: 6,
+              arbitrary: fc.record({
+                kind: fc.constant("append" as const),
+                step: fc.integer({ min: 1, max: 3 }),
+              }),
+            },
+            { weight: 1, arbitrary: fc.record({ kind: fc.constant("read" as const) }) },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant("insert" as const),
+                back: fc.integer({ min: -2, max: 5 }),
+              }),
+            },
+            { weight: 1, arbitrary: fc.record({ kind: fc.constant("clear" as const) }) },
+            { weight: 1, arbitrary: fc.record({ kind: fc.constant("replace" as const) }) },
+          ),
+          { maxLength: 120 },
+        ),
+        (ops: Op[]) => {
+          const s = new SymbolState("X", 0);
+          let model: number[] = [];
+          let t = 0;
+          for (const op of ops) {
+            if (op.kind === "append") {
+              t = (model.at(-1) ?? t) + op.step * M;
+              s.append(rowOf(t), 0, true, t + M);
+              model.push(t);
+            } else if (op.kind === "read") {
+              expect(Array.from(s.bars.time.subarray(0, s.bars.length))).toEqual(model);
+            } else if (op.kind === "insert") {
+              // A fill: a bar put in the series from outside, before or after the last one.
+              const at = (model.at(-1) ?? 10 * M) - op.back * M;
+              const r = rowOf(at);
+              const fresh = !model.includes(at);
+              expect(s.bars.insert(at, r.open[0], r.high[0], r.low[0], r.close[0], r.volume[0], 4)).toBe(
+                fresh,
+              );
+              if (fresh) model = [...model, at].sort((a, b) => a - b);
+            } else if (op.kind === "clear") {
+              s.bars.clear();
+              model = [];
+            } else {
+              s.bars = new BarSeries("X", "1m", 2);
+              model = [];
+            }
+            expect(s.lastBarTime()).toBe(
+              model.length > 0 ? model[model.length - 1] : Number.NEGATIVE_INFINITY,
+            );
+          }
+          const bars = s.bars;
+          expect(Array.from(bars.time.subarray(0, bars.length))).toEqual(model);
+          for (let i = 0; i < bars.length; i++) {
+            const r = rowOf(model[i]);
+            if (bars.flags[i] === 4) continue;
+            expect(bars.at(i)).toEqual({
+              symbol: "X",
+              interval: "1m",
+              time: model[i],
+              open: r.open[0],
+              high: r.high[0],
+              low: r.low[0],
+              close: r.close[0],
+              volume: r.volume[0],
+              flags: r.flags[0],
+              count: 1,
+              expected: 1,
+            });
+          }
+        },
+      ),
+    );
+  });
+
+  it("counts appended bars' session figures as they land", () => {
+    const s = new SymbolState("X", 0);
+    for (const m of [1, 2, 3]) s.append(rowOf(m * M), 0, m !== 2, m * M + M);
+    expect({
+      open: s.open,
+      high: s.high,
+      low: s.low,
+      last: s.last,
+      volume: s.volume,
+      present: s.present,
+    }).toEqual({ open: 1.25, high: 5, low: 0, last: 4, volume: 6, present: 2 });
+    expect(s.bars.length).toBe(3);
+  });
+});
