@@ -125,9 +125,14 @@ export interface BatchBuffers {
   codes: Int32Array;
 }
 
-/** Fresh buffers for a batch of `rows` rows. */
-export function allocBatch(rows: number): BatchBuffers {
-  return { cols: allocBarColumns(rows), codes: new Int32Array(rows) };
+/**
+ * Fresh buffers for a batch of `rows` rows; with `codesOnly` its `symbol` column stays empty
+ * (see BatcherOptions.codesOnly).
+ */
+export function allocBatch(rows: number, codesOnly = false): BatchBuffers {
+  const cols = allocBarColumns(rows);
+  if (codesOnly) cols.symbol = [];
+  return { cols, codes: new Int32Array(rows) };
 }
 
 /** How a BarBatcher gets its buffers and hands batches over. */
@@ -140,6 +145,12 @@ export interface BatcherOptions {
    * batches one after another), so that the next batch waits at the writer, not here.
    */
   eager?: boolean;
+  /**
+   * Fill only the symbol codes, not the `symbol` column of names: for a writer that takes
+   * codes (the parsing thread's). A column of 262,144 strings per batch was stored into and
+   * copied for nothing, and scanned by the collector.
+   */
+  codesOnly?: boolean;
 }
 
 /**
@@ -151,6 +162,7 @@ export interface BatcherOptions {
  */
 export class BarBatcher {
   private readonly alloc: () => BatchBuffers;
+  private readonly keepNames: boolean;
   private readonly values = new Float64Array(8);
   /** The last time the rule was asked about, and its answer (rows of many symbols share times). */
   private ruleTime = Number.NaN;
@@ -174,7 +186,8 @@ export class BarBatcher {
     private readonly options: BatcherOptions = {},
   ) {
     this.interval = (rule.interval ?? parseInterval("1m")).name;
-    this.alloc = options.alloc ?? (() => allocBatch(batchRows));
+    this.keepNames = options.codesOnly !== true;
+    this.alloc = options.alloc ?? (() => allocBatch(batchRows, options.codesOnly));
     ({ cols: this.cols, codes: this.codes } = this.alloc());
   }
 
@@ -249,7 +262,7 @@ export class BarBatcher {
     if (symbol.times.seen(time)) return REASON.duplicate;
     const c = this.cols;
     const i = c.length;
-    c.symbol[i] = symbol.name;
+    if (this.keepNames) c.symbol[i] = symbol.name;
     this.codes[i] = symbol.code;
     c.time[i] = time;
     c.open[i] = open;
@@ -299,7 +312,7 @@ export class BarBatcher {
     const { cols: next, codes: nextCodes } = this.alloc();
     for (let i = cut; i < n; i++) {
       const j = i - cut;
-      next.symbol[j] = batch.symbol[i];
+      if (this.keepNames) next.symbol[j] = batch.symbol[i];
       nextCodes[j] = codes[i];
       next.time[j] = batch.time[i];
       next.open[j] = batch.open[i];

@@ -29,9 +29,18 @@ export function readNumber(b: Uint8Array, s: number, e: number, out: Float64Arra
     out[k] = Number.NaN;
     return;
   }
+  if (plainDecimal(b, s, e, out, k) !== e || Number.isNaN(out[k])) out[k] = slowNumber(b, s, e);
+}
+
+/**
+ * Reads `[+-]digits[.digits]` from `s` (up to `e`) into `out[k]`: computed as integer /
+ * 10^k when it has 1 to 15 digits, else NaN. Returns where it stopped: the first byte that
+ * is not part of such a number.
+ */
+export function plainDecimal(b: Uint8Array, s: number, e: number, out: Float64Array, k: number): number {
   let i = s;
   let neg = false;
-  let c = b[i];
+  let c = i < e ? b[i] : 0;
   if (c === 45) {
     neg = true;
     i++;
@@ -39,29 +48,24 @@ export function readNumber(b: Uint8Array, s: number, e: number, out: Float64Arra
     i++;
   }
   let v = 0;
-  let n = 0;
+  let digits = 0;
+  let point = -1;
   for (; i < e; i++) {
     c = b[i];
-    if (c < 48 || c > 57) break;
-    v = v * 10 + (c - 48);
-    n++;
-  }
-  let f = 0;
-  if (i < e && b[i] === 46) {
-    i++;
-    for (; i < e; i++) {
-      c = b[i];
-      if (c < 48 || c > 57) break;
+    if (c >= 48 && c <= 57) {
       v = v * 10 + (c - 48);
-      f++;
-    }
+      digits++;
+    } else if (c === 46 && point < 0) {
+      point = digits;
+    } else break;
   }
-  if (i !== e || n + f === 0 || n + f > 15) {
-    out[k] = slowNumber(b, s, e);
-    return;
+  if (digits === 0 || digits > 15) {
+    out[k] = Number.NaN;
+    return i;
   }
-  const r = f === 0 ? v : v / POW10[f];
+  const r = point < 0 || point === digits ? v : v / POW10[digits - point];
   out[k] = neg ? -r : r;
+  return i;
 }
 
 function slowNumber(b: Uint8Array, s: number, e: number): number {

@@ -112,7 +112,7 @@ const batcher = new BarBatcher(
   settings.batchRows,
   write,
   duplicates,
-  { alloc: () => pool.pop() ?? allocBatch(settings.batchRows), eager: true },
+  { alloc: () => pool.pop() ?? allocBatch(settings.batchRows, true), eager: true, codesOnly: true },
 );
 
 async function readFile(file: string, symbol: string | undefined): Promise<void> {

@@ -1,6 +1,6 @@
 import { InputError } from "../model/errors.js";
 import { type BarBatcher, fieldCountReason, REASON, type SymbolEntry } from "./batcher.js";
-import { readNumber, splitQuoted } from "./bytes.js";
+import { plainDecimal, readNumber, splitQuoted } from "./bytes.js";
 import { type Rejects, rawText } from "./rejects.js";
 import { TIME_FORM, TIME_FORM_NAMES, type TimeParser } from "./timestamps.js";
 
@@ -186,6 +186,10 @@ class CsvBarReader {
   private lastForm: number = TIME_FORM.none;
   private fs = new Int32Array(0);
   private fe = new Int32Array(0);
+  /** The number fields by index (1), and each one's value when `feed` could read it (see `scanNumber`). */
+  private numeric = new Uint8Array(0);
+  private num = new Float64Array(0);
+  private parsed = new Uint8Array(0);
   private iTime = -1;
   private iOpen = -1;
   private iHigh = -1;
@@ -198,6 +202,10 @@ class CsvBarReader {
   /** The symbol of the file, or of the last row read. */
   private symbol: SymbolEntry | string;
   private lastTimeBytes: Uint8Array = new Uint8Array(0);
+  /** The row being read starts with `lastTimeBytes` as its first field, the time (see `feed`). */
+  private sameTime = false;
+  /** `lastTimeBytes` are a field of a line without quotes (no delimiter, quote or newline in them). */
+  private timeFromRaw = false;
   private lastTime = Number.NaN;
   private readonly values = new Float64Array(8);
   private readonly symbols: SymbolInterner;
@@ -232,6 +240,31 @@ class CsvBarReader {
       let f = 0;
       let start = pos;
       let quoted = false;
+      const numeric = this.numeric;
+      // rows of many symbols repeat the time of the row before: when the time is the first
+      // field and the row starts with the last time read and a delimiter, that field is
+      // found (and known to be that time) without scanning it
+      const same = this.lastTimeBytes;
+      const len = same.length;
+      this.sameTime = false;
+      if (
+        this.timeFromRaw &&
+        this.iTime === 0 &&
+        len > 0 &&
+        pos + len < n &&
+        b[pos + len] === delim &&
+        sameBytes(b, pos, pos + len, same)
+      ) {
+        fs[0] = pos;
+        fe[0] = pos + len;
+        f = 1;
+        start = pos + len + 1;
+        i = start;
+        this.sameTime = true;
+        if (f < need && numeric[f] === 1) i = this.scanNumber(b, i, n, f);
+      } else if (numeric[0] === 1) {
+        i = this.scanNumber(b, i, n, 0);
+      }
       for (; i < n; i++) {
         const c = b[i];
         // digits and letters, most of the bytes, are above every byte looked for
@@ -243,6 +276,8 @@ class CsvBarReader {
           }
           f++;
           start = i + 1;
+          // a number field is read as it is scanned; `i` goes on from where the number ends
+          if (f < need && numeric[f] === 1) i = this.scanNumber(b, start, n, f) - 1;
         } else if (c === NL) {
           break;
         } else if (c === QUOTE) {
@@ -274,6 +309,19 @@ class CsvBarReader {
     return pos;
   }
 
+  /**
+   * Reads a plain decimal (`[+-]digits[.digits]`, 1 to 15 digits, what `readNumber` computes
+   * exactly) from `at`, the start of field `f`, into `num[f]` when a delimiter or newline
+   * ends it right after; `parsed[f]` says whether it did (else `row` asks `readNumber`).
+   * Returns where the scan goes on: the first byte that is not part of such a number.
+   */
+  private scanNumber(b: Uint8Array, at: number, n: number, f: number): number {
+    const end = plainDecimal(b, at, n, this.num, f);
+    const c = b[end];
+    this.parsed[f] = end < n && (c === this.delim || c === NL) && !Number.isNaN(this.num[f]) ? 1 : 0;
+    return end;
+  }
+
   private readHeader(b: Uint8Array, s: number, e: number): void {
     let h = rawLine(b, s, e);
     if (h.charCodeAt(0) === 0xfeff) h = h.slice(1);
@@ -294,6 +342,11 @@ class CsvBarReader {
     this.need = Math.max(...Object.values(m)) + 1;
     this.fs = new Int32Array(this.need);
     this.fe = new Int32Array(this.need);
+    this.num = new Float64Array(this.need);
+    this.parsed = new Uint8Array(this.need);
+    this.numeric = new Uint8Array(this.need);
+    for (const k of [m.open, m.high, m.low, m.close, m.volume, m.trades, m.vwap])
+      if (k >= 0) this.numeric[k] = 1;
     this.hasHeader = true;
   }
 
@@ -307,7 +360,7 @@ class CsvBarReader {
     // files of many symbols repeat each time once per symbol: parse it once
     let t = this.lastTime;
     let form = this.lastForm;
-    if (!sameBytes(b, ts, te, this.lastTimeBytes)) {
+    if (!this.sameTime && !sameBytes(b, ts, te, this.lastTimeBytes)) {
       const time = this.time;
       t = time.parseBytes(b, ts, te);
       form = time.form;
@@ -315,6 +368,7 @@ class CsvBarReader {
       this.lastTime = t;
       this.lastForm = form;
       this.lastTimeBytes = b.slice(ts, te);
+      this.timeFromRaw = this.quotedRaw === null;
     }
     if (form !== this.fileForm && form !== TIME_FORM.none) {
       if (this.fileForm !== TIME_FORM.none) {
@@ -335,16 +389,16 @@ class CsvBarReader {
     // the row's numbers go to `values` (time, open, high, low, close, volume, trades, vwap)
     const v = this.values;
     v[0] = t;
-    readNumber(b, fs[this.iOpen], fe[this.iOpen], v, 1);
-    readNumber(b, fs[this.iHigh], fe[this.iHigh], v, 2);
-    readNumber(b, fs[this.iLow], fe[this.iLow], v, 3);
-    readNumber(b, fs[this.iClose], fe[this.iClose], v, 4);
-    readNumber(b, fs[this.iVolume], fe[this.iVolume], v, 5);
+    this.number(b, this.iOpen, 1);
+    this.number(b, this.iHigh, 2);
+    this.number(b, this.iLow, 3);
+    this.number(b, this.iClose, 4);
+    this.number(b, this.iVolume, 5);
     v[6] = Number.NaN;
     v[7] = Number.NaN;
     const it = this.iTrades;
     if (it >= 0 && fe[it] > fs[it]) {
-      readNumber(b, fs[it], fe[it], v, 6);
+      this.number(b, it, 6);
       if (!(v[6] >= 0) || !Number.isFinite(v[6])) {
         this.reject("trades is not a number", b, s, e);
         return;
@@ -352,7 +406,7 @@ class CsvBarReader {
     }
     const iv = this.iVwap;
     if (iv >= 0 && fe[iv] > fs[iv]) {
-      readNumber(b, fs[iv], fe[iv], v, 7);
+      this.number(b, iv, 7);
       if (!(v[7] >= 0) || !Number.isFinite(v[7])) {
         this.reject("vwap is not a number", b, s, e);
         return;
@@ -361,6 +415,12 @@ class CsvBarReader {
     if (this.iSymbol >= 0) this.symbol = this.symbols.get(b, fs[this.iSymbol], fe[this.iSymbol]);
     const problem = this.batcher.addRow(this.symbol, v);
     if (problem !== null) this.reject(problem, b, s, e);
+  }
+
+  /** Field `f`'s number into `values[k]`: as `feed` read it, else by `readNumber`. */
+  private number(b: Uint8Array, f: number, k: number): void {
+    if (this.parsed[f] === 1) this.values[k] = this.num[f];
+    else readNumber(b, this.fs[f], this.fe[f], this.values, k);
   }
 
   private reject(reason: string, b: Uint8Array, s: number, e: number): void {
@@ -399,6 +459,8 @@ class CsvBarReader {
       parts.push(part);
     }
     this.quotedRaw = raw;
+    this.sameTime = false;
+    this.parsed.fill(0);
     this.row(Buffer.concat(parts), 0, 0);
     this.quotedRaw = null;
   }

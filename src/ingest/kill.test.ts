@@ -38,15 +38,27 @@ const KEYS = ROWS.map((r) => {
   return `${Date.parse(time)},${symbol},${volume}`;
 });
 
-function ingestChild(db: string): ChildProcess {
+/**
+ * The CLI ingesting the file. Runs to be killed write batches of 500 rows (180 batches: the
+ * ingest lasts long enough against the jitter of starting Node for the kills to land in it);
+ * re-runs the default of the test, 1,500.
+ */
+function ingestChild(db: string, output: "ignore" | "pipe" = "ignore", batchRows = 500): ChildProcess {
   const bin = resolve(REPO_ROOT, "bin/tickwright.js");
   return spawn(
     process.execPath,
-    [bin, "ingest", CSV, "--format", "csv", "--db", db, "--batch-rows", "1500"],
+    [bin, "ingest", CSV, "--format", "csv", "--db", db, "--batch-rows", String(batchRows)],
     {
-      stdio: "ignore",
+      stdio: ["ignore", output, "ignore"],
     },
   );
+}
+
+/** The seconds the CLI says its ingest took ("ingested ... in X s"), from its output. */
+function ingestSeconds(stdout: string): number {
+  const m = / in (\d+(?:\.\d+)?) s /.exec(stdout);
+  if (!m) throw new Error(`no ingest time in the CLI's output: ${stdout}`);
+  return Number(m[1]);
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -67,32 +79,51 @@ async function storedKeys(db: string): Promise<string[]> {
 }
 
 /**
- * Kills an ingest with SIGKILL at 10 random points (seeded delays spread over the time one
- * whole ingest takes on this machine now, measured first), checks that what is stored is a prefix of the file,
- * then re-runs the ingest and checks it completes the file with no duplicates.
+ * Kills an ingest with SIGKILL at 10 random points, checks that what is stored is a prefix
+ * of the file, then re-runs the ingest and checks it completes the file with no duplicates.
+ * The points are seeded delays spread over the ingest itself, so that the kills land while
+ * rows are being written: a whole run is timed first, and the CLI's own "in X s" says how
+ * much of it was the ingest (the rest is starting Node and opening the store); a kill that
+ * found nothing stored moves the window's start to its delay, one that found every row its
+ * end (starting Node varies by a few hundred ms under load). Most kills must have stored
+ * some rows and not all (`midIngest`): a kill before the first write or after the last
+ * would prove nothing.
  */
 async function killAndResume(db: (k: number) => string, seed: number): Promise<number[]> {
   const random = mulberry32(seed);
   const started = performance.now();
   const reference = db(10);
-  expect(await exited(ingestChild(reference))).toBe(0);
+  const first = ingestChild(reference, "pipe");
+  let stdout = "";
+  first.stdout?.on("data", (d: Buffer) => {
+    stdout += d.toString("utf8");
+  });
+  expect(await exited(first)).toBe(0);
   const whole = performance.now() - started;
+  const ingesting = Math.min(whole, ingestSeconds(stdout) * 1000);
   expect(await storedKeys(reference)).toEqual(KEYS);
+  let from = whole - ingesting * 0.95;
+  let to = whole - ingesting * 0.1;
   const prefixes: number[] = [];
   for (let k = 0; k < 10; k++) {
     const target = db(k);
     const child = ingestChild(target);
     const done = exited(child);
-    const timer = setTimeout(() => child.kill("SIGKILL"), whole * (0.3 + 0.7 * random()));
+    const delay = from + (to - from) * random();
+    const timer = setTimeout(() => child.kill("SIGKILL"), delay);
     await done;
     clearTimeout(timer);
     const stored = await storedKeys(target);
     expect(stored).toEqual(KEYS.slice(0, stored.length));
     prefixes.push(stored.length);
-    const rerun = ingestChild(target);
+    if (stored.length === 0) from = delay;
+    if (stored.length === KEYS.length) to = delay;
+    const rerun = ingestChild(target, "ignore", 1500);
     expect(await exited(rerun)).toBe(0);
     expect(await storedKeys(target)).toEqual(KEYS);
   }
+  const midIngest = prefixes.filter((n) => n > 0 && n < KEYS.length).length;
+  expect(midIngest, `kills that left some rows and not all: ${prefixes.join(" ")}`).toBeGreaterThanOrEqual(6);
   return prefixes;
 }
 
