@@ -148,9 +148,10 @@ export class SymbolState implements UpkeepSymbol {
   lastBarTime(): number {
     const t = this.hot[LAST_TIME];
     if (!Number.isNaN(t)) return t;
-    const b = this.current;
-    this.hot[LAST_TIME] = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
-    return this.hot[LAST_TIME];
+    const b = this.bars;
+    const last = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
+    this.hot[LAST_TIME] = last;
+    return last;
   }
 
   get buildsFromTicks(): boolean {

@@ -1,4 +1,4 @@
-import type { BarRows, SessionBar } from "./bar.js";
+import type { SessionBar } from "./bar.js";
 
 /** Bytes per row: six float64 columns, two uint16 and one uint8. */
 const BYTES_PER_ROW = 6 * 8 + 2 * 2 + 1;
@@ -72,27 +72,6 @@ export class BarSeries {
     this.shorts[cap + i] = expected;
     this.flags[i] = flags;
     this.length = i + 1;
-  }
-
-  /**
-   * Appends row `i` of bar columns as a bar of count and expected 1 (`push` of its values), the
-   * row passed by index: a call that is not inlined boxes no number.
-   */
-  pushRow(rows: BarRows, i: number): void {
-    const n = this.length;
-    if (n === this.flags.length) this.grow(n * 2);
-    const cap = this.flags.length;
-    const floats = this.floats;
-    floats[n] = rows.time[i];
-    floats[cap + n] = rows.open[i];
-    floats[2 * cap + n] = rows.high[i];
-    floats[3 * cap + n] = rows.low[i];
-    floats[4 * cap + n] = rows.close[i];
-    floats[5 * cap + n] = rows.volume[i];
-    this.shorts[n] = 1;
-    this.shorts[cap + n] = 1;
-    this.flags[n] = rows.flags[i];
-    this.length = n + 1;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { BarQuery, CodedBarColumns } from "./types.js";
 
 /**
  * A range read of bars, each row's symbol as its index into the bound symbol list ($1), in
- * (time, symbol) order. Column order matches `copyCodedChunk`.
+ * (time, symbol) order. Column order matches `copyBarValues` (after the code).
  */
 export const CODED_BARS_SQL = `SELECT s.i::INTEGER, b.time::DOUBLE, b.open, b.high, b.low, b.close, b.volume,
     COALESCE(b.trades, 'NaN'::DOUBLE), COALESCE(b.vwap, 'NaN'::DOUBLE), b.flags::UTINYINT
@@ -234,12 +234,6 @@ function placeRows(
 /** `dst[place[at + i]] = src[i]` for every item of `src`. */
 function scatter(src: Float64Array, dst: Float64Array, place: Int32Array, at: number): void {
   for (let i = 0; i < src.length; i++) dst[place[at + i]] = src[i];
-}
-
-/** Copies a result chunk of CODED_BARS_SQL into `out` at row `at`. */
-export function copyCodedChunk(chunk: DuckDBDataChunk, out: CodedBarColumns, at: number): void {
-  readInts(chunk, 0, chunk.rowCount, out.code, at);
-  copyBarValues(chunk, chunk.rowCount, out, at);
 }
 
 /** Copies columns 1..9 (time .. flags) of a result chunk of CODED_BARS_SQL into `out` at row `at`. */
