@@ -103,8 +103,15 @@ async function addIfMissing(
   try {
     await jsm.streams.add({ ...config, name });
   } catch (err) {
-    // Another process created it in between.
-    if (!(err instanceof JetStreamApiError && err.code === 10058)) throw err;
+    // Another process created it in between: the server then says "already in use" (10058),
+    // or, while that creation is still settling, "subjects overlap" (10065). Either way the
+    // stream is there now; if it is not, the error stands.
+    if (!(err instanceof JetStreamApiError)) throw err;
+    try {
+      await jsm.streams.info(name);
+    } catch {
+      throw err;
+    }
   }
 }
 
