@@ -1,5 +1,5 @@
 import type { Calendar, Session } from "../calendar/types.js";
-import { BarFlag, type BarRows, type SessionBar } from "../model/bar.js";
+import { BarFlag, type BarRows, type SessionBar, setBarRow } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import type { Interval } from "../model/interval.js";
 import { BarSeries } from "../model/series.js";
@@ -159,15 +159,8 @@ export class FormingBars {
     volume: number,
     flags: number,
   ): number {
-    const row = this.row;
-    row.time[0] = time;
-    row.open[0] = open;
-    row.high[0] = high;
-    row.low[0] = low;
-    row.close[0] = close;
-    row.volume[0] = volume;
-    row.flags[0] = flags;
-    return this.addRow(id, row, 0);
+    setBarRow(this.row, 0, time, open, high, low, close, volume, flags);
+    return this.addRow(id, this.row, 0);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { allocBarColumns, type BarColumns, barProblem } from "../model/bar.js";
+import { allocBarColumns, type BarColumns, barProblem, setBarRow } from "../model/bar.js";
 import { trimColumns } from "../model/columns.js";
 import { MINUTE_MS } from "../model/time.js";
 
@@ -153,13 +153,7 @@ export function decodeBinaryBatch(
       continue;
     }
     bars.symbol[m] = symbols[k];
-    bars.time[m] = time;
-    bars.open[m] = open;
-    bars.high[m] = high;
-    bars.low[m] = low;
-    bars.close[m] = close;
-    bars.volume[m] = volume;
-    m++;
+    setBarRow(bars, m++, time, open, high, low, close, volume, 0);
   }
   bars.length = m;
   return {

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { JetStreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
@@ -49,6 +50,23 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
       },
       { port: 0 },
     );
+  /**
+   * Waits for the shard to finish and to ack every raw message (its position is read every
+   * 2 s), then returns the streams' names and its /metrics text.
+   */
+  async function drained(
+    served: Awaited<ReturnType<typeof shardOf>>,
+    jsm: JetStreamManager,
+    subjects: BusSubjects,
+  ) {
+    await served.shard.done;
+    const names = streamNames(subjects);
+    const last = (await jsm.streams.info(names.raw)).state.last_seq;
+    for (let i = 0; i < 100 && served.shard.position.ackFloor < last; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(served.shard.position.ackFloor).toBe(last);
+    return { names, last, metrics: await (await fetch(`${served.url}/metrics`)).text() };
+  }
   afterAll(async () => {
     await repository?.close();
     await nats?.stop();
@@ -82,14 +100,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
       await publisher.clock(OPEN + (k + 1) * 60_000);
     }
     await publisher.end(OPEN + 5 * 60_000);
-    await served.shard.done;
-    const names = streamNames(subjects);
-    const last = (await bus.jsm.streams.info(names.raw)).state.last_seq;
-    // The position is read every 2 s: once it is, the consumer has acked every raw message.
-    for (let i = 0; i < 100 && served.shard.position.ackFloor < last; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(served.shard.position.ackFloor).toBe(last);
-    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    const { names, last, metrics } = await drained(served, bus.jsm, subjects);
     expect(metrics).toContain("tickwright_bus_consumer_lag 0");
     expect(metrics).toContain("tickwright_bus_consumer_pending 0");
     expect(metrics).toContain("tickwright_bus_consumer_ack_pending 0");
@@ -172,13 +183,7 @@ describe.skipIf(skipWithout("nats-server", hasNatsServer()))("malformed raw mess
     rows.length = 3;
     await bus.js.publish(subjects.rawBatch, encodeBinaryBatch(rows, 0, 3, m2 + 60_000), { msgID: "binary" });
     await publisher.end(OPEN + 3 * 60_000);
-    await served.shard.done;
-    const names = streamNames(subjects);
-    const last = (await bus.jsm.streams.info(names.raw)).state.last_seq;
-    for (let i = 0; i < 100 && served.shard.position.ackFloor < last; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(served.shard.position.ackFloor).toBe(last);
-    const metrics = await (await fetch(`${served.url}/metrics`)).text();
+    const { names, metrics } = await drained(served, bus.jsm, subjects);
     expect(metrics).toContain('tickwright_bus_rejected_total{reason="not JSON"} 1');
     expect(metrics).toContain('tickwright_bus_rejected_total{reason="high below low"} 2');
     expect(metrics).toContain("tickwright_bus_consumer_lag 0");

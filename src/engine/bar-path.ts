@@ -7,6 +7,7 @@ import {
   type BarColumns,
   barProblem,
   type QuoteBar,
+  setBarRow,
   type Tick,
 } from "../model/bar.js";
 import type { BarSeries } from "../model/series.js";
@@ -488,13 +489,7 @@ export class BarPath {
   ): BarColumns {
     const row = this.row;
     row.symbol[0] = symbol;
-    row.time[0] = time;
-    row.open[0] = open;
-    row.high[0] = high;
-    row.low[0] = low;
-    row.close[0] = close;
-    row.volume[0] = volume;
-    row.flags[0] = flags;
+    setBarRow(row, 0, time, open, high, low, close, volume, flags);
     row.length = 1;
     return row;
   }

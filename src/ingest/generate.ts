@@ -1,6 +1,6 @@
 import { getCalendar } from "../calendar/registry.js";
 import type { Calendar, Session } from "../calendar/types.js";
-import { allocBarColumns, type BarColumns } from "../model/bar.js";
+import { allocBarColumns, type BarColumns, setBarRow } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { formatDay, parseDate } from "../model/time.js";
 
@@ -149,13 +149,7 @@ export function generateBars(opts: GenerateOptions): GeneratedSession[] {
         w.price = close;
         if (missing > 0 && w.uniform() < missing) continue;
         bars.symbol[n] = names[s];
-        bars.time[n] = t;
-        bars.open[n] = open;
-        bars.high[n] = high;
-        bars.low[n] = low;
-        bars.close[n] = close;
-        bars.volume[n] = volume;
-        n++;
+        setBarRow(bars, n++, t, open, high, low, close, volume, 0);
       }
     }
     bars.length = n;

@@ -79,6 +79,27 @@ export interface BarColumns {
 /** The columns of one-minute bars a row is read from by index (a batch's, or a series'). */
 export type BarRows = Pick<BarColumns, "time" | "open" | "high" | "low" | "close" | "volume" | "flags">;
 
+/** Writes one bar's values into row `i` of bar columns (a reused one-row scratch, mostly). */
+export function setBarRow(
+  rows: BarRows,
+  i: number,
+  time: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  flags: number,
+): void {
+  rows.time[i] = time;
+  rows.open[i] = open;
+  rows.high[i] = high;
+  rows.low[i] = low;
+  rows.close[i] = close;
+  rows.volume[i] = volume;
+  rows.flags[i] = flags;
+}
+
 /** Allocates empty bar columns with room for `capacity` rows (length 0). */
 export function allocBarColumns(capacity: number): BarColumns {
   return {
