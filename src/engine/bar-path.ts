@@ -15,7 +15,7 @@ import type { BarBatch, StreamSink } from "./coordinator.js";
 import type { EventHub } from "./events.js";
 import type { SessionData } from "./session-data.js";
 import { Slice } from "./slice.js";
-import type { SymbolState } from "./symbol-state.js";
+import type { SymbolRows, SymbolState } from "./symbol-state.js";
 import type { BarEvent, EngineEvent, FeedBatch } from "./types.js";
 
 const MAX_KEPT_REJECTIONS = 1000;
@@ -54,6 +54,8 @@ export class BarPath {
   private readonly slice: Slice;
   /** Every active symbol's state by dense id (the session data's own array, which grows). */
   private readonly states: readonly SymbolState[];
+  /** What every bar changes of a symbol, by id (the states' shared rows). */
+  private readonly table: SymbolRows;
   private readonly forming: FormingBars;
   /** Minutes of each configured derived interval, in slot order. */
   private readonly minutes: Int32Array;
@@ -85,6 +87,7 @@ export class BarPath {
   ) {
     const states = session.all();
     this.states = states;
+    this.table = session.rows;
     this.forming = session.forming;
     this.minutes = Int32Array.from(this.forming.intervals, (iv) => iv.minutes);
     this.slice = new Slice((id) => states[id].symbol);
@@ -134,20 +137,17 @@ export class BarPath {
   applyRows(batch: BarBatch, from: number, to: number, now: number): number {
     const bars = batch.bars;
     const ids = batch.ids;
-    const states = this.states;
     for (let i = from; i < to; i++) {
-      const id = ids === undefined ? -1 : ids[i];
-      let s: SymbolState | undefined;
-      if (id >= 0) {
-        s = states[id];
-      } else {
-        s = this.byName(bars.symbol[i]);
+      let id = ids === undefined ? -1 : ids[i];
+      if (id < 0) {
+        const s = this.byName(bars.symbol[i]);
         if (s === undefined) {
           this.reject(bars.symbol[i], bars.time[i], "inactive symbol");
           continue;
         }
+        id = s.id;
       }
-      const r = this.applyBar(s, bars, i, true, now);
+      const r = this.applyBar(id, bars, i, true, now);
       if (r !== undefined) {
         this.waiting = r;
         return i + 1;
@@ -161,7 +161,7 @@ export class BarPath {
     const row = this.oneRow(bar.symbol, bar.time, bar.open, bar.high, bar.low, bar.close, bar.volume, 0);
     const s = this.byName(bar.symbol);
     if (!s) return this.reject(bar.symbol, bar.time, "inactive symbol");
-    return this.applyBar(s, row, 0, true);
+    return this.applyBar(s.id, row, 0, true);
   }
 
   quote(q: QuoteBar): void | Promise<void> {
@@ -184,12 +184,13 @@ export class BarPath {
   }
 
   /**
-   * Applies one one-minute bar to a symbol's session at clock time `now`: validates it,
-   * appends it, updates every derived interval, then hands the bar and every derived bar it
-   * completed to listeners.
+   * Applies one one-minute bar to the session of symbol `id` at clock time `now`: validates
+   * it, appends it, updates every derived interval, then hands the bar and every derived bar
+   * it completed to listeners. The symbol's state object is not touched unless the bar is
+   * rejected: what a bar changes is in the shared rows, by id.
    */
   applyBar(
-    s: SymbolState,
+    id: number,
     bars: BarColumns,
     i: number,
     emit: boolean,
@@ -219,15 +220,15 @@ export class BarPath {
       )
     ) {
       const problem = barProblem(open, high, low, close, volume);
-      if (problem) return this.reject(s.symbol, t, problem, s);
+      if (problem) return this.rejectOf(id, t, problem);
     }
-    const id = s.id;
     if (id >= this.windowEnd.length) this.growWindows(id + 1);
-    if (t < this.windowStart[id] || t >= this.windowEnd[id])
-      return this.reject(s.symbol, t, "outside session", s);
-    const last = s.lastBarTime();
-    if (t <= last) return this.reject(s.symbol, t, t === last ? "duplicate time" : "out-of-order time", s);
-    s.append(bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now);
+    if (t < this.windowStart[id] || t >= this.windowEnd[id]) return this.rejectOf(id, t, "outside session");
+    const table = this.table;
+    let last = table.lastTime[id];
+    if (Number.isNaN(last)) last = this.states[id].lastBarTime();
+    if (t <= last) return this.rejectOf(id, t, t === last ? "duplicate time" : "out-of-order time");
+    table.append(id, bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now);
     this.barsIn++;
     const completed = this.forming.addRow(id, bars, i);
     if (completed > 0) {
@@ -235,7 +236,7 @@ export class BarPath {
       for (let k = 0; k < done.length; k++) this.barsOut[this.minutes[k]] += done[k];
     }
     if (!emit || !(this.slicing || this.listening)) return;
-    return this.handOn(s, bars, i, completed > 0, now);
+    return this.handOn(id, bars, i, completed > 0, now);
   }
 
   /**
@@ -243,33 +244,30 @@ export class BarPath {
    * derived bars it completed in the slice and the events. The one-minute bar is read from the
    * batch row (the same values as the series row just written, count and expected 1).
    */
-  private handOn(
-    s: SymbolState,
-    bars: BarColumns,
-    i: number,
-    any: boolean,
-    now: number,
-  ): void | Promise<void> {
+  private handOn(id: number, bars: BarColumns, i: number, any: boolean, now: number): void | Promise<void> {
     const done = this.forming.done;
-    const derived = s.derived;
+    const K = done.length;
+    const derived = this.forming.series;
     if (this.slicing) {
-      this.sliceAt(now).pushMinute(s.id, bars, i);
+      this.sliceAt(now).pushMinute(id, bars, i);
       if (any) {
-        for (let k = 0; k < done.length; k++) {
+        for (let k = 0; k < K; k++) {
           const n = done[k];
-          if (n > 0) this.toSlice(s, this.minutes[k], derived[k], derived[k].length - n, now);
+          const series = derived[id * K + k];
+          if (n > 0) this.toSlice(id, this.minutes[k], series, series.length - n, now);
         }
       }
     }
     if (!this.listening) return;
-    const r = this.hub.emitBar(minuteEvent(s.symbol, bars, i, now), this.onError);
+    const r = this.hub.emitBar(minuteEvent(this.table.symbols[id], bars, i, now), this.onError);
     if (!any) return r;
-    if (r) return this.emitDerivedAfter(r, s, done.slice(), 0, now);
-    for (let k = 0; k < done.length; k++) {
+    if (r) return this.emitDerivedAfter(r, id, done.slice(), 0, now);
+    for (let k = 0; k < K; k++) {
       const n = done[k];
       if (n === 0) continue;
-      const p = this.emitBars(derived[k], derived[k].length - n, now);
-      if (p) return this.emitDerivedAfter(p, s, done.slice(), k + 1, now);
+      const series = derived[id * K + k];
+      const p = this.emitBars(series, series.length - n, now);
+      if (p) return this.emitDerivedAfter(p, id, done.slice(), k + 1, now);
     }
   }
 
@@ -282,7 +280,7 @@ export class BarPath {
     if (n <= 0) return;
     this.barsOut[minutes] += n;
     const now = this.clock.now();
-    if (this.slicing) this.toSlice(s, minutes, series, from, now);
+    if (this.slicing) this.toSlice(s.id, minutes, series, from, now);
     if (this.listening) return this.emitBars(series, from, now);
   }
 
@@ -334,6 +332,12 @@ export class BarPath {
     const r = this.slicing ? this.hub.emitSlice(slice, this.onError) : undefined;
     if (r) return r.then(() => slice.reset(this.clock.now()));
     slice.reset(this.clock.now());
+  }
+
+  /** A bar of symbol `id` refused. */
+  private rejectOf(id: number, time: number, reason: string): void {
+    const s = this.states[id];
+    this.reject(s.symbol, time, reason, s);
   }
 
   reject(symbol: string, time: number, reason: string, s?: SymbolState): void {
@@ -388,24 +392,25 @@ export class BarPath {
   /** After an awaited listener: emits the derived bars of builders from `k0` on. */
   private async emitDerivedAfter(
     pending: Promise<void>,
-    s: SymbolState,
+    id: number,
     completedBy: Int32Array,
     k0: number,
     at: number,
   ): Promise<void> {
     await pending;
-    for (let k = k0; k < completedBy.length; k++) {
+    const K = completedBy.length;
+    for (let k = k0; k < K; k++) {
       const n = completedBy[k];
       if (n === 0) continue;
-      const b = s.derived[k];
+      const b = this.forming.series[id * K + k];
       const r = this.emitRange(b, b.length - n, b.length, at);
       if (r) await r;
     }
   }
 
-  private toSlice(s: SymbolState, minutes: number, series: BarSeries, from: number, now: number): void {
+  private toSlice(id: number, minutes: number, series: BarSeries, from: number, now: number): void {
     const slice = this.sliceAt(now);
-    for (let j = from; j < series.length; j++) slice.push(s.id, minutes, series, j);
+    for (let j = from; j < series.length; j++) slice.push(id, minutes, series, j);
   }
 
   /** The slice of instant `now`. */
@@ -433,7 +438,7 @@ export class BarPath {
     for (let k = series.length - n; k < series.length; k++) {
       const apply = () =>
         this.applyBar(
-          s,
+          s.id,
           this.oneRow(
             s.symbol,
             series.time[k],

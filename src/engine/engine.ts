@@ -312,7 +312,7 @@ export class Engine {
     }
     const s = this.session.state(symbol);
     let i = 0;
-    for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.bars.applyBar(s, bars, i, false);
+    for (; i < bars.length && bars.time[i] + MINUTE_MS <= now; i++) this.bars.applyBar(s.id, bars, i, false);
     if (backtest && this.parts.replayStore !== false) backtest.storeFed.add(symbol);
     if (i < bars.length && backtest) {
       backtest.coordinator.addFeed(

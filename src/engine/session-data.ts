@@ -9,7 +9,7 @@ import { endedMinutes } from "../model/time.js";
 import type { GapCounts } from "../upkeep/index.js";
 import { BarView } from "./bar-view.js";
 import { addDailyBar } from "./daily-bar.js";
-import { PresentCounts, type SessionSlice, SymbolState } from "./symbol-state.js";
+import { type SessionSlice, SymbolRows, SymbolState } from "./symbol-state.js";
 
 const EMPTY_MINUTES = new Float64Array(0);
 
@@ -60,8 +60,8 @@ export class SessionData {
   private readonly states = new Map<string, SymbolState>();
   /** The same states as an array, in activation order, for loops over every symbol. */
   private readonly list: SymbolState[] = [];
-  /** Every state's count of present regular bars, by id (see `presentCounts`). */
-  private readonly present = new PresentCounts();
+  /** What every bar changes, of every state, by id (the bar path's side of the states). */
+  readonly rows = new SymbolRows();
   private readonly cache: DerivedCache;
   /** Forming and completed bars of the configured derived intervals, of every symbol. */
   readonly forming: FormingBars;
@@ -264,7 +264,7 @@ export class SessionData {
   ensure(symbol: string, calendar: Calendar = this.calendar): SymbolState {
     let s = this.states.get(symbol);
     if (!s) {
-      s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar), this.present);
+      s = new SymbolState(symbol, this.forming.addSymbol(symbol, calendar), this.rows);
       this.calendarById[s.id] = calendar;
       if (calendar !== this.calendar) this.otherMarkets++;
       s.session = calendar === this.calendar ? this.current : undefined;
@@ -287,7 +287,7 @@ export class SessionData {
 
   /** Regular bars present of every state, by id (`all()[id]`): a live view, do not change. */
   presentCounts(): Int32Array {
-    return this.present.of;
+    return this.rows.present;
   }
 
   /** All active states. */

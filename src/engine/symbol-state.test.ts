@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allocBarColumns } from "../model/bar.js";
 import { BarSeries } from "../model/series.js";
-import { SymbolState } from "./symbol-state.js";
+import { SymbolRows, SymbolState } from "./symbol-state.js";
 
 const M = 60_000;
 
@@ -119,5 +119,58 @@ describe("SymbolState", () => {
       present: s.present,
     }).toEqual({ open: 1.25, high: 5, low: 0, last: 4, volume: 6, present: 2 });
     expect(s.bars.length).toBe(3);
+  });
+
+  it("keeps each symbol's bars and figures apart when many states share one table, through its growth", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            who: fc.nat({ max: 19 }),
+            step: fc.integer({ min: 1, max: 3 }),
+            regular: fc.boolean(),
+          }),
+          {
+            maxLength: 300,
+          },
+        ),
+        (ops) => {
+          const table = new SymbolRows();
+          const states = Array.from({ length: 20 }, (_, id) => new SymbolState(`S${id}`, id, table));
+          const model: { t: number; regular: boolean; now: number }[][] = states.map(() => []);
+          for (const op of ops) {
+            const t = (model[op.who].at(-1)?.t ?? 0) + op.step * M;
+            const now = t + M + op.who;
+            states[op.who].append(rowOf(t), 0, op.regular, now);
+            model[op.who].push({ t, regular: op.regular, now });
+          }
+          for (const [id, s] of states.entries()) {
+            const rows = model[id].map((m) => rowOf(m.t));
+            const typical = rows.map((r) => r.volume[0] * ((r.high[0] + r.low[0] + r.close[0]) / 3));
+            expect({
+              times: Array.from(s.bars.time.subarray(0, s.bars.length)),
+              open: s.open,
+              high: s.high,
+              low: s.low,
+              last: s.last,
+              volume: s.volume,
+              pv: s.pv,
+              lastUpdate: s.lastUpdate,
+              present: s.present,
+            }).toEqual({
+              times: model[id].map((m) => m.t),
+              open: rows.length > 0 ? rows[0].open[0] : Number.NaN,
+              high: Math.max(...rows.map((r) => r.high[0])),
+              low: Math.min(...rows.map((r) => r.low[0])),
+              last: rows.at(-1)?.close[0] ?? Number.NaN,
+              volume: rows.reduce((a, r) => a + r.volume[0], 0),
+              pv: typical.reduce((a, x) => a + x, 0),
+              lastUpdate: model[id].at(-1)?.now ?? Number.NaN,
+              present: model[id].filter((m) => m.regular).length,
+            });
+          }
+        },
+      ),
+    );
   });
 });

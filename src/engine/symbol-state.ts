@@ -12,8 +12,12 @@ export interface SessionSlice {
 
 /** One-minute bars a symbol holds back before they go into its series, and floats per row. */
 const PENDING_ROWS = 8;
-const PENDING_WIDTH = 8;
-/** Where the session figures sit in `SymbolState.hot`; the pending rows follow them. */
+/** A held row: time, open, high, low, close, volume, flags (as `BarSeries.pushPacked` reads), clock time it landed. */
+const ROW = 8;
+const ROW_LANDED = 7;
+/** Floats a symbol's held rows take in `SymbolRows.rows`. */
+const HELD = PENDING_ROWS * ROW;
+/** Where the session figures sit in a symbol's row of `SymbolRows.figures` (8 floats, one spare). */
 const OPEN = 0;
 const HIGH = 1;
 const LOW = 2;
@@ -21,44 +25,111 @@ const LAST = 3;
 const VOLUME = 4;
 const PV = 5;
 const LAST_UPDATE = 6;
-const LAST_TIME = 7;
-const PENDING = 8;
+const FIGURES = 8;
 
 /**
- * Each symbol's count of regular bars present in its session, by dense id, in one array that
- * all states of an engine share: upkeep looks at every symbol's count each minute without
- * touching the states themselves.
+ * What every bar changes, for all symbols of an engine, by dense symbol id: typed arrays
+ * shared by the states, so the bar path reaches a symbol's fields by index (one load, and
+ * the ids of a minute's bars come in order) instead of through each state's own objects.
+ * Per id: the count of regular bars present (upkeep reads every symbol's each minute), the
+ * time of the session's last one-minute bar (NaN when the series must be asked), the bars
+ * appended since the series was last written (row-major, up to PENDING_ROWS), and the session
+ * figures as of the last write. Held rows go into the series (and the figures) PENDING_ROWS
+ * at a time, and whenever the state is read.
  */
-export class PresentCounts {
-  of = new Int32Array(16);
+export class SymbolRows {
+  present = new Int32Array(16);
+  held = new Int32Array(16);
+  lastTime = new Float64Array(16).fill(Number.NaN);
+  figures = new Float64Array(16 * FIGURES);
+  rows = new Float64Array(16 * HELD);
+  /** Each symbol's current session series, by id. */
+  readonly series: BarSeries[] = [];
+  /** Each symbol's name, by id. */
+  readonly symbols: string[] = [];
+
+  /** Typed-array bytes one symbol takes here. */
+  static readonly bytesPerSymbol = 4 + 4 + 8 + (FIGURES + HELD) * 8;
 
   /** Makes room for id `id`. */
   ensure(id: number): void {
-    if (id < this.of.length) return;
-    const grown = new Int32Array(Math.max(16, (id + 1) * 2));
-    grown.set(this.of);
-    this.of = grown;
+    if (id < this.present.length) return;
+    const n = Math.max(16, (id + 1) * 2);
+    this.present = grown(new Int32Array(n), this.present);
+    this.held = grown(new Int32Array(n), this.held);
+    this.lastTime = grown(new Float64Array(n).fill(Number.NaN), this.lastTime);
+    this.figures = grown(new Float64Array(n * FIGURES), this.figures);
+    this.rows = grown(new Float64Array(n * HELD), this.rows);
   }
+
+  /**
+   * Appends row `i` of bar columns to symbol `id`'s session: a one-minute bar that passed
+   * validation (in order, inside the session), landing at clock time `now`. O(1), no
+   * allocation while the series has room; the bar comes as a row index, not as values, so
+   * that no number is boxed on the way. It is held in the symbol's rows here and written into
+   * the series columns a few bars at a time: a replay appends to every symbol in turn, and one
+   * cache line a bar costs less than one a column.
+   */
+  append(id: number, src: BarRows, i: number, regular: boolean, now: number): void {
+    const h = this.rows;
+    const n = this.held[id];
+    const at = id * HELD + n * ROW;
+    const time = src.time[i];
+    h[at] = time;
+    h[at + 1] = src.open[i];
+    h[at + 2] = src.high[i];
+    h[at + 3] = src.low[i];
+    h[at + 4] = src.close[i];
+    h[at + 5] = src.volume[i];
+    h[at + 6] = src.flags[i];
+    h[at + ROW_LANDED] = now;
+    this.lastTime[id] = time;
+    if (regular) this.present[id]++;
+    this.held[id] = n + 1;
+    if (n + 1 === PENDING_ROWS) this.flush(id);
+  }
+
+  /** Writes symbol `id`'s held rows into its series and its session figures. */
+  flush(id: number): void {
+    const n = this.held[id];
+    if (n === 0) return;
+    const h = this.rows;
+    const f = this.figures;
+    const fi = id * FIGURES;
+    const from = id * HELD;
+    for (let r = 0; r < n; r++) {
+      const at = from + r * ROW;
+      const high = h[at + 2];
+      const low = h[at + 3];
+      const close = h[at + 4];
+      const volume = h[at + 5];
+      if (Number.isNaN(f[fi + OPEN])) f[fi + OPEN] = h[at + 1];
+      if (high > f[fi + HIGH]) f[fi + HIGH] = high;
+      if (low < f[fi + LOW]) f[fi + LOW] = low;
+      f[fi + LAST] = close;
+      f[fi + VOLUME] += volume;
+      f[fi + PV] += volume * ((high + low + close) / 3);
+    }
+    f[fi + LAST_UPDATE] = h[from + (n - 1) * ROW + ROW_LANDED];
+    this.series[id].pushPacked(h, from, n);
+    this.held[id] = 0;
+  }
+}
+
+function grown<T extends Float64Array | Int32Array>(into: T, from: T): T {
+  into.set(from);
+  return into;
 }
 
 /**
  * Everything kept for one symbol, and the changes made to it: bars appended as they land,
  * filled bars inserted, session figures recomputed, gap counts set. Internal to the engine;
- * read through SessionData, changed by the bar path and (through `UpkeepSymbol`) by upkeep.
+ * read through SessionData, changed by the bar path (through the shared `SymbolRows`) and by
+ * upkeep (through `UpkeepSymbol`).
  */
 export class SymbolState implements UpkeepSymbol {
-  /**
-   * What each bar changes, in one typed array (no number boxed, few cache lines a bar): the
-   * session figures (open .. last update), the time of the session's last one-minute bar (NaN
-   * when the series must be asked), then the bars appended since the series was last written,
-   * row-major (see `append`): they go into the series every PENDING_ROWS bars, and whenever
-   * the series is read.
-   */
-  private readonly hot = new Float64Array(PENDING + PENDING_ROWS * PENDING_WIDTH);
-  private pendingRows = 0;
   /** Builds one-minute bars from this symbol's ticks (config `ticks.buildBars`). */
   tickBars: TickBarBuilder | undefined;
-  private current!: BarSeries;
   /**
    * Completed bars of the configured derived intervals, in configuration order (built in
    * place by the engine's FormingBars: slot `id * derived.length + k`).
@@ -84,48 +155,54 @@ export class SymbolState implements UpkeepSymbol {
     readonly symbol: string,
     /** Small dense number of the symbol in activation order, for per-symbol arrays elsewhere. */
     readonly id: number,
-    /** Where its count of present bars is kept (shared by the engine's states). */
-    private readonly counts: PresentCounts = new PresentCounts(),
+    /** Where its per-bar fields are kept (shared by the engine's states). */
+    private readonly table: SymbolRows = new SymbolRows(),
   ) {
-    counts.ensure(id);
-    this.bars = new BarSeries(symbol, "1m", 16);
+    table.ensure(id);
+    table.symbols[id] = symbol;
+    table.series[id] = new BarSeries(symbol, "1m", 16);
     this.daily = new BarSeries(symbol, "1d", 32);
     this.resetMetrics();
-    this.hot[LAST_UPDATE] = Number.NaN;
+    table.figures[id * FIGURES + LAST_UPDATE] = Number.NaN;
   }
 
   /** Bars of the current session inside its regular hours (counted as bars land). */
   get present(): number {
-    return this.counts.of[this.id];
+    return this.table.present[this.id];
   }
   set present(n: number) {
-    this.counts.of[this.id] = n;
+    this.table.present[this.id] = n;
   }
 
   /** The session's first open (NaN before its first bar). */
   get open(): number {
-    return this.hot[OPEN];
+    return this.figure(OPEN);
   }
   get high(): number {
-    return this.hot[HIGH];
+    return this.figure(HIGH);
   }
   get low(): number {
-    return this.hot[LOW];
+    return this.figure(LOW);
   }
   /** The last bar's close (NaN before the first bar). */
   get last(): number {
-    return this.hot[LAST];
+    return this.figure(LAST);
   }
   get volume(): number {
-    return this.hot[VOLUME];
+    return this.figure(VOLUME);
   }
   /** Sum of volume x typical price, for the session's VWAP. */
   get pv(): number {
-    return this.hot[PV];
+    return this.figure(PV);
   }
   /** Clock time the last bar landed (NaN before the first). */
   get lastUpdate(): number {
-    return this.hot[LAST_UPDATE];
+    return this.figure(LAST_UPDATE);
+  }
+
+  private figure(k: number): number {
+    this.table.flush(this.id);
+    return this.table.figures[this.id * FIGURES + k];
   }
 
   /**
@@ -133,24 +210,26 @@ export class SymbolState implements UpkeepSymbol {
    * a series set here replaces the current one (at a roll).
    */
   get bars(): BarSeries {
-    if (this.pendingRows > 0) this.flush();
-    this.hot[LAST_TIME] = Number.NaN;
-    return this.current;
+    const t = this.table;
+    t.flush(this.id);
+    t.lastTime[this.id] = Number.NaN;
+    return t.series[this.id];
   }
 
   set bars(series: BarSeries) {
-    if (this.pendingRows > 0) this.flush();
-    this.current = series;
-    this.hot[LAST_TIME] = Number.NaN;
+    const t = this.table;
+    t.flush(this.id);
+    t.series[this.id] = series;
+    t.lastTime[this.id] = Number.NaN;
   }
 
   /** Time of the current session's last one-minute bar (-Infinity when it has none). */
   lastBarTime(): number {
-    const t = this.hot[LAST_TIME];
+    const t = this.table.lastTime[this.id];
     if (!Number.isNaN(t)) return t;
     const b = this.bars;
     const last = b.length > 0 ? b.time[b.length - 1] : Number.NEGATIVE_INFINITY;
-    this.hot[LAST_TIME] = last;
+    this.table.lastTime[this.id] = last;
     return last;
   }
 
@@ -158,45 +237,9 @@ export class SymbolState implements UpkeepSymbol {
     return this.tickBars !== undefined;
   }
 
-  /**
-   * Appends row `i` of bar columns, a one-minute bar that passed validation (in order, inside
-   * the session), and updates the session figures: O(1), no allocation while the series has
-   * room. The bar comes as a row index, not as values, so that no number is boxed on the way.
-   * It is held in a small row-major buffer of this symbol's and written into the series
-   * columns a few bars at a time: a replay appends to every symbol in turn, and one cache line
-   * a bar costs less than one a column.
-   */
+  /** Appends row `i` of bar columns landing at clock time `now` (see `SymbolRows.append`). */
   append(rows: BarRows, i: number, regular: boolean, now: number): void {
-    const time = rows.time[i];
-    const open = rows.open[i];
-    const high = rows.high[i];
-    const low = rows.low[i];
-    const close = rows.close[i];
-    const volume = rows.volume[i];
-    const h = this.hot;
-    const at = PENDING + this.pendingRows * PENDING_WIDTH;
-    h[at] = time;
-    h[at + 1] = open;
-    h[at + 2] = high;
-    h[at + 3] = low;
-    h[at + 4] = close;
-    h[at + 5] = volume;
-    h[at + 6] = rows.flags[i];
-    if (Number.isNaN(h[OPEN])) h[OPEN] = open;
-    if (high > h[HIGH]) h[HIGH] = high;
-    if (low < h[LOW]) h[LOW] = low;
-    h[LAST] = close;
-    h[VOLUME] += volume;
-    h[PV] += volume * ((high + low + close) / 3);
-    h[LAST_UPDATE] = now;
-    h[LAST_TIME] = time;
-    if (regular) this.present++;
-    if (++this.pendingRows === PENDING_ROWS) this.flush();
-  }
-
-  private flush(): void {
-    this.current.pushPacked(this.hot, PENDING, this.pendingRows);
-    this.pendingRows = 0;
+    this.table.append(this.id, rows, i, regular, now);
   }
 
   /** The series holding minute `time`: the current session's or a past session's kept in history. */
@@ -234,40 +277,43 @@ export class SymbolState implements UpkeepSymbol {
   /** Recomputes the session figures from the session's bars (after bars were inserted). */
   recomputeMetrics(): void {
     const b = this.bars;
-    const h = this.hot;
-    h[OPEN] = b.length > 0 ? b.open[0] : Number.NaN;
-    h[HIGH] = Number.NEGATIVE_INFINITY;
-    h[LOW] = Number.POSITIVE_INFINITY;
-    h[VOLUME] = 0;
-    h[PV] = 0;
+    const h = this.table.figures;
+    const f = this.id * FIGURES;
+    h[f + OPEN] = b.length > 0 ? b.open[0] : Number.NaN;
+    h[f + HIGH] = Number.NEGATIVE_INFINITY;
+    h[f + LOW] = Number.POSITIVE_INFINITY;
+    h[f + VOLUME] = 0;
+    h[f + PV] = 0;
     for (let i = 0; i < b.length; i++) {
-      if (b.high[i] > h[HIGH]) h[HIGH] = b.high[i];
-      if (b.low[i] < h[LOW]) h[LOW] = b.low[i];
-      h[VOLUME] += b.volume[i];
-      h[PV] += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
+      if (b.high[i] > h[f + HIGH]) h[f + HIGH] = b.high[i];
+      if (b.low[i] < h[f + LOW]) h[f + LOW] = b.low[i];
+      h[f + VOLUME] += b.volume[i];
+      h[f + PV] += b.volume[i] * ((b.high[i] + b.low[i] + b.close[i]) / 3);
     }
-    h[LAST] = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
+    h[f + LAST] = b.length > 0 ? b.close[b.length - 1] : Number.NaN;
     const session = this.session;
     this.present = session ? b.lowerBound(session.close) - b.lowerBound(session.open) : 0;
   }
 
   /** Empties the session figures (at a session start and a roll). */
   resetMetrics(): void {
-    const h = this.hot;
+    this.table.flush(this.id);
+    const h = this.table.figures;
+    const f = this.id * FIGURES;
     this.present = 0;
-    h[OPEN] = Number.NaN;
-    h[HIGH] = Number.NEGATIVE_INFINITY;
-    h[LOW] = Number.POSITIVE_INFINITY;
-    h[LAST] = Number.NaN;
-    h[VOLUME] = 0;
-    h[PV] = 0;
+    h[f + OPEN] = Number.NaN;
+    h[f + HIGH] = Number.NEGATIVE_INFINITY;
+    h[f + LOW] = Number.POSITIVE_INFINITY;
+    h[f + LAST] = Number.NaN;
+    h[f + VOLUME] = 0;
+    h[f + PV] = 0;
     this.gaps.open = 0;
     this.gaps.missingMinutes = 0;
   }
 
   /** Bytes of typed arrays held (current session, history, daily, derived). */
   byteSize(): number {
-    let n = this.bars.byteSize() + this.daily.byteSize() + this.hot.byteLength;
+    let n = this.bars.byteSize() + this.daily.byteSize() + SymbolRows.bytesPerSymbol;
     for (const h of this.history) n += h.bars.byteSize();
     for (const d of this.derived) n += d.byteSize();
     return n;
