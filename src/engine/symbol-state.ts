@@ -12,9 +12,8 @@ export interface SessionSlice {
 
 /** One-minute bars a symbol holds back before they go into its series, and floats per row. */
 const PENDING_ROWS = 8;
-/** A held row: time, open, high, low, close, volume, flags (as `BarSeries.pushPacked` reads), clock time it landed. */
+/** A held row: time, open, high, low, close, volume, flags (as `BarSeries.pushPacked` reads), one spare. */
 const ROW = 8;
-const ROW_LANDED = 7;
 /** Floats a symbol's held rows take in `SymbolRows.rows`. */
 const HELD = PENDING_ROWS * ROW;
 /** Where the session figures sit in a symbol's row of `SymbolRows.figures` (8 floats, one spare). */
@@ -34,8 +33,8 @@ const FIGURES = 8;
  * Per id: the count of regular bars present (upkeep reads every symbol's each minute), the
  * time of the session's last one-minute bar (NaN when the series must be asked), the bars
  * appended since the series was last written (row-major, up to PENDING_ROWS), and the session
- * figures as of the last write. Held rows go into the series (and the figures) PENDING_ROWS
- * at a time, and whenever the state is read.
+ * figures (open .. last update, updated as each bar lands). Held rows go into the series
+ * PENDING_ROWS at a time, and whenever the series is read.
  */
 export class SymbolRows {
   present = new Int32Array(16);
@@ -75,43 +74,38 @@ export class SymbolRows {
     const n = this.held[id];
     const at = id * HELD + n * ROW;
     const time = src.time[i];
+    const open = src.open[i];
+    const high = src.high[i];
+    const low = src.low[i];
+    const close = src.close[i];
+    const volume = src.volume[i];
     h[at] = time;
-    h[at + 1] = src.open[i];
-    h[at + 2] = src.high[i];
-    h[at + 3] = src.low[i];
-    h[at + 4] = src.close[i];
-    h[at + 5] = src.volume[i];
+    h[at + 1] = open;
+    h[at + 2] = high;
+    h[at + 3] = low;
+    h[at + 4] = close;
+    h[at + 5] = volume;
     h[at + 6] = src.flags[i];
-    h[at + ROW_LANDED] = now;
+    const f = this.figures;
+    const fi = id * FIGURES;
+    if (Number.isNaN(f[fi + OPEN])) f[fi + OPEN] = open;
+    if (high > f[fi + HIGH]) f[fi + HIGH] = high;
+    if (low < f[fi + LOW]) f[fi + LOW] = low;
+    f[fi + LAST] = close;
+    f[fi + VOLUME] += volume;
+    f[fi + PV] += volume * ((high + low + close) / 3);
+    f[fi + LAST_UPDATE] = now;
     this.lastTime[id] = time;
     if (regular) this.present[id]++;
     this.held[id] = n + 1;
     if (n + 1 === PENDING_ROWS) this.flush(id);
   }
 
-  /** Writes symbol `id`'s held rows into its series and its session figures. */
+  /** Writes symbol `id`'s held rows into its series. */
   flush(id: number): void {
     const n = this.held[id];
     if (n === 0) return;
-    const h = this.rows;
-    const f = this.figures;
-    const fi = id * FIGURES;
-    const from = id * HELD;
-    for (let r = 0; r < n; r++) {
-      const at = from + r * ROW;
-      const high = h[at + 2];
-      const low = h[at + 3];
-      const close = h[at + 4];
-      const volume = h[at + 5];
-      if (Number.isNaN(f[fi + OPEN])) f[fi + OPEN] = h[at + 1];
-      if (high > f[fi + HIGH]) f[fi + HIGH] = high;
-      if (low < f[fi + LOW]) f[fi + LOW] = low;
-      f[fi + LAST] = close;
-      f[fi + VOLUME] += volume;
-      f[fi + PV] += volume * ((high + low + close) / 3);
-    }
-    f[fi + LAST_UPDATE] = h[from + (n - 1) * ROW + ROW_LANDED];
-    this.series[id].pushPacked(h, from, n);
+    this.series[id].pushPacked(this.rows, id * HELD, n);
     this.held[id] = 0;
   }
 }
@@ -201,7 +195,6 @@ export class SymbolState implements UpkeepSymbol {
   }
 
   private figure(k: number): number {
-    this.table.flush(this.id);
     return this.table.figures[this.id * FIGURES + k];
   }
 
@@ -297,7 +290,6 @@ export class SymbolState implements UpkeepSymbol {
 
   /** Empties the session figures (at a session start and a roll). */
   resetMetrics(): void {
-    this.table.flush(this.id);
     const h = this.table.figures;
     const f = this.id * FIGURES;
     this.present = 0;
