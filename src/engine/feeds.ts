@@ -1,5 +1,5 @@
 import type { Session } from "../calendar/types.js";
-import { type Bar, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
+import { type Bar, barColumnsOver, barsToColumns, type QuoteBar, type Tick } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
 import type { Repository } from "../store/types.js";
 import type { Feed, FeedBatch } from "./types.js";
@@ -143,12 +143,15 @@ export function repositoryLoaders(
           // The replay keeps neither trades nor vwap.
           const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known, "ohlcv");
           const release = repository.releaseCodedBars;
-          return {
+          const batch: FeedBatch = {
             kind: "bar",
-            bars: { ...coded, symbol: [] },
+            bars: barColumnsOver(coded, []),
             ids: coded.code,
-            ...(release ? { release: () => release(coded) } : {}),
+            rest: undefined,
+            release: undefined,
           };
+          if (release) batch.release = () => release(coded);
+          return batch;
         };
         const at = start + Math.ceil((end - start) / MINUTE_MS / 3) * MINUTE_MS;
         const split = first && at < end;
@@ -158,7 +161,9 @@ export function repositoryLoaders(
         // Read once more at its turn if the first try failed (as a failed prefetch would be).
         const rest = read(at, end).catch(() => read(at, end));
         rest.catch(() => {});
-        return { ...(await head), rest: { at, batch: rest } };
+        const batch = await head;
+        if (batch.kind === "bar") batch.rest = { at, batch: rest };
+        return batch;
       }
       const bars = await repository.readBars({ symbols: list, interval: "1m", from: start, to: end });
       const ids = new Int32Array(bars.length);

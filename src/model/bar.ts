@@ -117,6 +117,28 @@ export function allocBarColumns(capacity: number): BarColumns {
   };
 }
 
+/**
+ * Bar columns over arrays that exist (a store read's), in `allocBarColumns`' shape: every
+ * batch then has one hidden class, so the bar path's reads of its columns stay monomorphic.
+ * (An object spread of a read's reply made a new hidden class per batch in V8, and the hot
+ * path's column reads went megamorphic.)
+ */
+export function barColumnsOver(columns: Omit<BarColumns, "symbol">, symbol: string[]): BarColumns {
+  return {
+    length: columns.length,
+    symbol,
+    time: columns.time,
+    open: columns.open,
+    high: columns.high,
+    low: columns.low,
+    close: columns.close,
+    volume: columns.volume,
+    trades: columns.trades,
+    vwap: columns.vwap,
+    flags: columns.flags,
+  };
+}
+
 /** Copies bar objects into columns. */
 export function barsToColumns(bars: readonly Bar[]): BarColumns {
   const c = allocBarColumns(bars.length);
