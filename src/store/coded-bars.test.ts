@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { type Bar, barsToColumns, columnsToBars } from "../model/bar.js";
+import { orderedRuns } from "./coded-bars.js";
 import { openRepository } from "./index.js";
 import type { CodedBarColumns, Repository } from "./types.js";
 
@@ -159,5 +160,85 @@ describe("readCodedBars", () => {
     } finally {
       await repo.close();
     }
+  });
+});
+
+describe("orderedRuns", () => {
+  /** Rows placed by runs (each run a block at its place), or undefined. */
+  function placed(rank: Int32Array, time: Float64Array, chunkRows: number[]) {
+    const runs = orderedRuns(rank, time, chunkRows);
+    if (!runs) return undefined;
+    const out: [number, number][] = new Array(time.length);
+    for (let q = 0; q < runs.from.length; q++) {
+      const until = q + 1 < runs.from.length ? runs.from[q + 1] : time.length;
+      for (let i = runs.from[q]; i < until; i++) out[runs.to[q] + i - runs.from[q]] = [time[i], rank[i]];
+    }
+    return out;
+  }
+  const sortedKeys = (rank: Int32Array, time: Float64Array) =>
+    Array.from(time, (t, i): [number, number] => [t, rank[i]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+
+  it("places rows cut into a few ordered stretches, swapped and interleaved, in (time, rank) order", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 1, max: 400 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { maxLength: 12 }),
+        fc.integer({ min: 1, max: 700 }),
+        (ranks, minutes, cuts, swaps, chunk) => {
+          // every (minute, rank) once, in order, then cut into stretches shuffled by `swaps`
+          const keys: [number, number][] = [];
+          for (let m = 0; m < minutes; m++) for (let r = 0; r < ranks; r++) keys.push([T0 + m * M, r]);
+          const pieces: [number, number][][] = [];
+          let at = 0;
+          for (const c of cuts) {
+            if (at >= keys.length) break;
+            pieces.push(keys.slice(at, at + c));
+            at += c;
+          }
+          if (at < keys.length) pieces.push(keys.slice(at));
+          for (let j = 0; j < swaps.length; j++) {
+            const a = j % pieces.length;
+            const b = swaps[j] % pieces.length;
+            [pieces[a], pieces[b]] = [pieces[b], pieces[a]];
+          }
+          const rows = pieces.flat();
+          const time = Float64Array.from(rows, (r) => r[0]);
+          const rank = Int32Array.from(rows, (r) => r[1]);
+          const chunkRows: number[] = [];
+          for (let left = rows.length; left > 0; left -= chunk) chunkRows.push(Math.min(chunk, left));
+          expect(placed(rank, time, chunkRows)).toEqual(keys);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("places any rows in order or declines (many stretches: rows grouped by symbol)", () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 9 })), {
+          selector: ([m, r]) => m * 10 + r,
+          maxLength: 300,
+        }),
+        fc.integer({ min: 1, max: 64 }),
+        (pairs, chunk) => {
+          const time = Float64Array.from(pairs, ([m]) => T0 + m * M);
+          const rank = Int32Array.from(pairs, ([, r]) => r);
+          const chunkRows: number[] = [];
+          for (let left = pairs.length; left > 0; left -= chunk) chunkRows.push(Math.min(chunk, left));
+          const out = placed(rank, time, chunkRows);
+          if (out) expect(out).toEqual(sortedKeys(rank, time));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it("declines rows grouped by symbol over many minutes (a counting sort is cheaper)", () => {
+    const time = Float64Array.from({ length: 400 * 390 }, (_, i) => T0 + (i % 390) * M);
+    const rank = Int32Array.from({ length: 400 * 390 }, (_, i) => Math.floor(i / 390));
+    expect(orderedRuns(rank, time, [time.length])).toBeUndefined();
   });
 });

@@ -60,11 +60,13 @@ export type StatementCache = Map<string, Promise<DuckDBPreparedStatement>>;
 /**
  * Runs a coded read on a connection. The symbols are bound in byte order, so a row's index
  * into them ranks it as `ORDER BY symbol` would. When every time is a whole minute
- * (one-minute bars), rows are fetched unordered (DuckDB hands them back grouped by symbol, as
- * stored) and each is put straight at its (time, symbol) place in the output columns: one
- * counting pass over (minute, rank) gives every row its place (two passes when the span
- * holds many more (minute, rank) pairs than rows), and each column is copied from DuckDB's
- * vectors to those places. Otherwise DuckDB sorts.
+ * (one-minute bars), rows are fetched unordered (DuckDB hands them back much as stored: in
+ * time order, but for a few chunks, when written a minute at a time; grouped by symbol when
+ * written a symbol at a time) and each is put straight at its (time, symbol) place in the
+ * output columns: when each chunk is in order and the chunks do not overlap, each chunk is
+ * one block; otherwise one counting pass over (minute, rank) gives every row its place (two
+ * passes when the span holds many more (minute, rank) pairs than rows). Each column is then
+ * copied from DuckDB's vectors to those places. Otherwise DuckDB sorts.
  * `statements` keeps the statements prepared on this connection for the next read; `run`
  * serializes the statements' runs when reads overlap (the next read's query then runs on
  * DuckDB's threads while this one places its rows).
@@ -114,13 +116,105 @@ export async function readCodedBars(
   };
   const ohlcv = req.ohlcv === true;
   const rows = await query(ohlcv ? OHLCV_UNORDERED_SQL : UNORDERED_SQL);
+  const out = columns(rows.time.length);
+  const runs = orderedRuns(
+    rows.rank,
+    rows.time,
+    rows.chunks.map((c) => c.rowCount),
+  );
+  if (runs) return placeRows(rows, runs, undefined, codeOfRank, out, ohlcv);
   const place = placesByMinuteAndRank(rows.rank, rows.time, order.length);
-  const sorted = place ? rows : await query(ohlcv ? OHLCV_SQL : CODED_BARS_SQL);
-  return placeRows(sorted, place, codeOfRank, columns(rows.time.length), ohlcv);
+  if (place) return placeRows(rows, undefined, place, codeOfRank, out, ohlcv);
+  const sorted = await query(ohlcv ? OHLCV_SQL : CODED_BARS_SQL);
+  return placeRows(sorted, chunkRuns(sorted.chunks), undefined, codeOfRank, out, ohlcv);
 }
 
 /** Buckets a single counting pass may use, at most (an Int32Array of 64 MB). */
 const MAX_BUCKETS = 16 * 1024 * 1024;
+
+/**
+ * Rows that are in (time, rank) order among themselves, and the place of the first:
+ * `from[r]` is the first row (in chunk order) of run `r`, `to[r]` its place; runs end at a
+ * chunk's end or where the order breaks, and are in chunk order.
+ */
+export interface Runs {
+  from: Int32Array;
+  to: Int32Array;
+}
+
+/**
+ * The rows of a result cut into runs that can be placed a block at a time, when there are
+ * few: rows come in a few ordered stretches (so a store written in time order hands them
+ * back, pieces of DuckDB's parallel scan swapped or interleaved), merged here a block at a
+ * time: the stretch with the least next row gives every row up to the next row of any
+ * other stretch. Undefined when that takes many blocks (rows grouped by symbol, say): a
+ * counting sort is then cheaper.
+ */
+export function orderedRuns(
+  rank: Int32Array,
+  time: Float64Array,
+  chunkRows: readonly number[],
+): Runs | undefined {
+  const n = time.length;
+  const maxBlocks = 8 * chunkRows.length + 64;
+  // Ordered stretches: [start[s], end[s]), cut at chunk ends and wherever the order breaks.
+  const start: number[] = [];
+  const end: number[] = [];
+  let chunkEnd = 0;
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    if (i === chunkEnd) chunkEnd += chunkRows[k++];
+    else if (time[i] > time[i - 1] || (time[i] === time[i - 1] && rank[i] > rank[i - 1])) continue;
+    if (start.length === maxBlocks) return undefined;
+    if (i > 0) end.push(i);
+    start.push(i);
+  }
+  if (n > 0) end.push(n);
+  const before = (i: number, j: number) => time[i] < time[j] || (time[i] === time[j] && rank[i] < rank[j]);
+  const from: number[] = [];
+  const to: number[] = [];
+  const head = start.slice();
+  let placed = 0;
+  for (;;) {
+    let least = -1;
+    let next = -1;
+    for (let s = 0; s < head.length; s++) {
+      if (head[s] === end[s]) continue;
+      if (least < 0 || before(head[s], head[least])) {
+        next = least;
+        least = s;
+      } else if (next < 0 || before(head[s], head[next])) next = s;
+    }
+    if (least < 0) break;
+    if (from.length === maxBlocks) return undefined;
+    // the least stretch's rows before the next stretch's head (at least one)
+    let lo = head[least] + 1;
+    let hi = end[least];
+    if (next >= 0) {
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (before(mid, head[next])) lo = mid + 1;
+        else hi = mid;
+      }
+    } else lo = hi;
+    from.push(head[least]);
+    to.push(placed);
+    placed += lo - head[least];
+    head[least] = lo;
+  }
+  const order = [...from.keys()].sort((a, b) => from[a] - from[b]);
+  return {
+    from: Int32Array.from(order, (q) => from[q]),
+    to: Int32Array.from(order, (q) => to[q]),
+  } satisfies Runs;
+}
+
+/** Every chunk a run, in order. */
+function chunkRuns(chunks: readonly DuckDBDataChunk[]): Runs {
+  const from = new Int32Array(chunks.length);
+  for (let k = 1; k < chunks.length; k++) from[k] = from[k - 1] + chunks[k - 1].rowCount;
+  return { from, to: from };
+}
 
 /**
  * The place of each row in (time, rank) order, stable; undefined when a time is not a whole
@@ -128,7 +222,6 @@ const MAX_BUCKETS = 16 * 1024 * 1024;
  */
 function placesByMinuteAndRank(rank: Int32Array, time: Float64Array, ranks: number): Int32Array | undefined {
   const n = time.length;
-  if (n === 0) return new Int32Array(0);
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < n; i++) {
@@ -184,13 +277,14 @@ function countingOrder(key: Int32Array, buckets: number, within: Int32Array | un
 }
 
 /**
- * Coded columns of a result's rows, row `i` (in chunk order) at `place[i]` (default: in
- * order), each row's rank turned into its code. The rank and time columns are those already
- * read; the others are copied from the chunks' vectors to their places in `out`. `ohlcv`: the
- * result has no trades and vwap columns (they are set NaN).
+ * Coded columns of a result's rows, each row's rank turned into its code: each of `runs`
+ * as one block at its place, or else row `i` (in chunk order) at `place[i]`. The rank and
+ * time columns are those already read; the others are copied from the chunks' vectors to
+ * their places in `out`. `ohlcv`: the result has no trades and vwap columns (they are set NaN).
  */
 function placeRows(
   rows: { chunks: readonly DuckDBDataChunk[]; rank: Int32Array; time: Float64Array },
+  runs: Runs | undefined,
   place: Int32Array | undefined,
   codeOfRank: Int32Array,
   out: CodedBarColumns,
@@ -206,29 +300,52 @@ function placeRows(
     out.vwap.fill(Number.NaN);
   } else doubles.push(out.trades, out.vwap);
   const flagsColumn = doubles.length + 2;
-  if (!place) {
-    out.code.set(code);
-    out.time.set(time);
-    let at = 0;
-    for (const chunk of chunks) {
-      const count = chunk.rowCount;
-      for (let c = 0; c < doubles.length; c++) readDoubles(chunk, c + 2, count, doubles[c], at);
-      readBytes(chunk, flagsColumn, count, out.flags, at);
-      at += count;
-    }
-    return out;
-  }
-  for (let i = 0; i < n; i++) out.code[place[i]] = code[i];
-  scatter(time, out.time, place, 0);
   let at = 0;
-  for (const chunk of chunks) {
+  let r = 0;
+  for (let k = 0; k < chunks.length; k++) {
+    const chunk = chunks[k];
     const count = chunk.rowCount;
-    for (let c = 0; c < doubles.length; c++) scatter(doublesOf(chunk, c + 2, count), doubles[c], place, at);
-    const flags = bytesOf(chunk, flagsColumn, count);
-    for (let i = 0; i < count; i++) out.flags[place[at + i]] = flags[i];
-    at += count;
+    const end = at + count;
+    if (runs) {
+      const first = r;
+      while (r < runs.from.length && runs.from[r] < end) r++;
+      copyRuns(code, out.code, runs, first, r, 0, n);
+      copyRuns(time, out.time, runs, first, r, 0, n);
+      for (let c = 0; c < doubles.length; c++) {
+        copyRuns(doublesOf(chunk, c + 2, count), doubles[c], runs, first, r, at, n);
+      }
+      copyRuns(bytesOf(chunk, flagsColumn, count), out.flags, runs, first, r, at, n);
+    } else {
+      const places = place!;
+      for (let i = 0; i < count; i++) {
+        const p = places[at + i];
+        out.code[p] = code[at + i];
+        out.time[p] = time[at + i];
+      }
+      for (let c = 0; c < doubles.length; c++)
+        scatter(doublesOf(chunk, c + 2, count), doubles[c], places, at);
+      const flags = bytesOf(chunk, flagsColumn, count);
+      for (let i = 0; i < count; i++) out.flags[places[at + i]] = flags[i];
+    }
+    at = end;
   }
   return out;
+}
+
+/** Copies runs `first .. last - 1` (of `n` rows in all) from `src`, whose item 0 is row `base`, to their places in `dst`. */
+function copyRuns<T extends Float64Array | Int32Array | Uint8Array>(
+  src: T,
+  dst: T,
+  runs: Runs,
+  first: number,
+  last: number,
+  base: number,
+  n: number,
+): void {
+  for (let q = first; q < last; q++) {
+    const until = q + 1 < runs.from.length ? runs.from[q + 1] : n;
+    dst.set(src.subarray(runs.from[q] - base, until - base) as never, runs.to[q]);
+  }
 }
 
 /** `dst[place[at + i]] = src[i]` for every item of `src`. */
