@@ -96,11 +96,12 @@ export async function readCodedBars(
       prepared.bind(params);
       return prepared.run();
     });
+    // The result is materialized: its chunks are taken synchronously (an awaited fetchChunk
+    // each cost about as much CPU as DuckDB's whole scan of a replay's reads, measured).
     const chunks: DuckDBDataChunk[] = [];
-    for (;;) {
-      const chunk = await result.fetchChunk();
-      if (!chunk || chunk.rowCount === 0) break;
-      chunks.push(chunk);
+    for (let k = 0; k < result.chunkCount; k++) {
+      const chunk = result.getChunk(k);
+      if (chunk.rowCount > 0) chunks.push(chunk);
     }
     // Each row's rank and time, which decide its place.
     const n = chunks.reduce((sum, c) => sum + c.rowCount, 0);
