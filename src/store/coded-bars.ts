@@ -63,10 +63,10 @@ export type StatementCache = Map<string, Promise<DuckDBPreparedStatement>>;
  * (one-minute bars), rows are fetched unordered (DuckDB hands them back much as stored: in
  * time order, but for a few chunks, when written a minute at a time; grouped by symbol when
  * written a symbol at a time) and each is put straight at its (time, symbol) place in the
- * output columns: when each chunk is in order and the chunks do not overlap, each chunk is
- * one block; otherwise one counting pass over (minute, rank) gives every row its place (two
- * passes when the span holds many more (minute, rank) pairs than rows). Each column is then
- * copied from DuckDB's vectors to those places. Otherwise DuckDB sorts.
+ * output columns: when the rows come in a few ordered stretches, those are merged a block
+ * at a time (`orderedRuns`); otherwise one counting pass over (minute, rank) gives every row
+ * its place (two passes when the span holds many more (minute, rank) pairs than rows). Each
+ * column is then copied from DuckDB's vectors to those places. Otherwise DuckDB sorts.
  * `statements` keeps the statements prepared on this connection for the next read; `run`
  * serializes the statements' runs when reads overlap (the next read's query then runs on
  * DuckDB's threads while this one places its rows).
@@ -134,9 +134,9 @@ export async function readCodedBars(
 const MAX_BUCKETS = 16 * 1024 * 1024;
 
 /**
- * Rows that are in (time, rank) order among themselves, and the place of the first:
- * `from[r]` is the first row (in chunk order) of run `r`, `to[r]` its place; runs end at a
- * chunk's end or where the order breaks, and are in chunk order.
+ * Blocks of rows in (time, rank) order among themselves, and the place of each block's first
+ * row: `from[r]` is the first row (in chunk order) of run `r`, `to[r]` its place. Runs are in
+ * chunk order, each ends where the next begins, and none crosses a chunk's end.
  */
 export interface Runs {
   from: Int32Array;
