@@ -314,10 +314,14 @@ export class SessionData {
     const calendar = members?.[0] ? this.calendarOf(members[0]) : this.calendar;
     if (calendar === this.calendar) this.current = session;
     const minutes = calendar.minuteCount(session, this.options.extended);
-    for (const s of members ?? this.states.values()) {
+    const states = members ?? [...this.states.values()];
+    for (const s of states) s.bars.clear();
+    BarSeries.reserveAll(
+      states.map((s) => s.bars),
+      minutes,
+    );
+    for (const s of states) {
       s.session = session;
-      s.bars.clear();
-      s.bars.reserve(minutes);
       s.resetMetrics();
       this.resetDerived(s);
     }
@@ -330,21 +334,33 @@ export class SessionData {
    */
   roll(members?: readonly SymbolState[]): void {
     const calendar = members?.[0] ? this.calendarOf(members[0]) : this.calendar;
-    for (const s of members ?? this.states.values()) {
+    const states = members ?? [...this.states.values()];
+    const keep = this.options.historySessions;
+    // the symbols whose history is not full yet get new series, all in one buffer
+    const growing = states.filter(
+      (s) => s.session && keep > 0 && s.history.length < keep && s.bars.length > 0,
+    );
+    const fresh = BarSeries.sharingBuffer(
+      growing.map((s) => s.symbol),
+      "1m",
+      growing.map((s) => s.bars.capacity),
+    );
+    let next = 0;
+    for (const s of states) {
       const session = s.session;
       if (!session) continue;
       if (s.bars.length > 0) {
         addDailyBar(s.daily, s.bars, session, calendar);
         this.trimDaily(s);
-        if (this.options.historySessions > 0) {
+        if (keep > 0) {
           s.history.push({ session, bars: s.bars });
           let recycled: BarSeries | undefined;
-          while (s.history.length > this.options.historySessions) {
+          while (s.history.length > keep) {
             const dropped = s.history.shift()!;
             this.cache.invalidate(s.symbol, dropped.session.date);
             recycled = dropped.bars;
           }
-          s.bars = recycled ?? new BarSeries(s.symbol, "1m", s.bars.capacity);
+          s.bars = recycled ?? fresh[next++];
         }
       }
       s.bars.clear();

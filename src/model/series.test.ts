@@ -86,4 +86,61 @@ describe("BarSeries", () => {
       ),
     );
   });
+
+  it("series sharing a buffer each keep their own rows, through growth, as series of their own do", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({ capacity: fc.integer({ min: 0, max: 9 }), rows: fc.integer({ min: 0, max: 20 }) }),
+          {
+            minLength: 1,
+            maxLength: 8,
+          },
+        ),
+        (specs) => {
+          const shared = BarSeries.sharingBuffer(
+            specs.map((_, i) => `S${i}`),
+            "1m",
+            specs.map((x) => x.capacity),
+          );
+          const own = specs.map((x, i) => new BarSeries(`S${i}`, "1m", x.capacity));
+          // rows pushed round-robin, so that a series writing past its piece would show in its neighbour
+          for (let r = 0; r < 20; r++) {
+            specs.forEach((x, i) => {
+              if (r >= x.rows) return;
+              const v = i * 1000 + r;
+              for (const s of [shared[i], own[i]])
+                s.push(v, v + 0.25, v + 0.5, v - 0.5, v + 0.125, r, r % 7, r % 5, 9);
+            });
+          }
+          specs.forEach((_x, i) => {
+            expect(shared[i].symbol).toBe(`S${i}`);
+            expect(shared[i].toBars()).toEqual(own[i].toBars());
+            expect(shared[i].byteSize()).toBe(own[i].byteSize());
+          });
+          if (specs.every((x) => x.rows <= Math.max(1, x.capacity)) && specs.length > 1)
+            expect(shared[0].time.buffer).toBe(shared[specs.length - 1].flags.buffer);
+        },
+      ),
+    );
+  });
+
+  it("reserveAll gives every short series the capacity in one buffer, keeping its rows and itself", () => {
+    const a = new BarSeries("A", "1m", 2);
+    const b = new BarSeries("B", "1m", 50);
+    const c = new BarSeries("C", "1m", 1);
+    a.push(1, 2, 3, 0, 2, 10);
+    a.push(2, 3, 4, 1, 3, 20, 4, 2, 3);
+    c.push(7, 7, 7, 7, 7, 70);
+    const before = [a.toBars(), b.toBars(), c.toBars()];
+    const bBuffer = b.time.buffer;
+    BarSeries.reserveAll([a, b, c], 10);
+    expect([a.capacity, b.capacity, c.capacity]).toEqual([10, 50, 10]);
+    expect([a.toBars(), b.toBars(), c.toBars()]).toEqual(before);
+    expect(a.time.buffer).toBe(c.flags.buffer);
+    expect(b.time.buffer).toBe(bBuffer);
+    for (let t = 3; t <= 10; t++) a.push(t, t, t, t, t, t);
+    expect(c.toBars()).toEqual(before[2]);
+    expect(Array.from(a.time.subarray(0, a.length))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
 });
