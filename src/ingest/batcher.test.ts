@@ -10,15 +10,21 @@ const BASE = Date.UTC(2024, 0, 2);
 const minute = (k: number) => BASE + k * 60_000;
 const rule = () => new TimeRule(getCalendar("24/7"), parseInterval("1m"));
 
-function collect(batchRows: number) {
+function collect(batchRows: number, firstBatchRows?: number) {
   const batches: { symbols: string[]; times: number[] }[] = [];
-  const batcher = new BarBatcher(rule(), batchRows, async (_interval, bars: BarColumns) => {
-    batches.push({
-      symbols: bars.symbol.slice(0, bars.length),
-      times: [...bars.time.subarray(0, bars.length)].map((t) => (t - BASE) / 60_000),
-    });
-    return bars.length;
-  });
+  const batcher = new BarBatcher(
+    rule(),
+    batchRows,
+    async (_interval, bars: BarColumns) => {
+      batches.push({
+        symbols: bars.symbol.slice(0, bars.length),
+        times: [...bars.time.subarray(0, bars.length)].map((t) => (t - BASE) / 60_000),
+      });
+      return bars.length;
+    },
+    new DuplicateIndex(),
+    { firstBatchRows },
+  );
   return { batches, batcher };
 }
 
@@ -35,6 +41,20 @@ describe("BarBatcher", () => {
       [3, 3, 3],
     ]);
     expect(batcher.stored).toBe(9);
+  });
+
+  it("hands the first batch over at firstBatchRows, the others at batchRows, minutes whole", async () => {
+    const { batches, batcher } = collect(6, 2);
+    for (let t = 1; t <= 6; t++)
+      for (const s of ["A", "B"]) batcher.add(s, minute(t), 1, 1, 1, 1, 1, Number.NaN, Number.NaN);
+    await batcher.finish();
+    expect(batches.map((b) => b.times)).toEqual([
+      [1, 1],
+      [2, 2, 3, 3],
+      [4, 4, 5, 5],
+      [6, 6],
+    ]);
+    expect(batcher.stored).toBe(12);
   });
 
   it("writes a full batch of a single minute whole", async () => {

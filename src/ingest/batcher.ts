@@ -151,6 +151,11 @@ export interface BatcherOptions {
    * copied for nothing, and scanned by the collector.
    */
   codesOnly?: boolean;
+  /**
+   * Rows of the first batch (default `batchRows`): a smaller first batch lets the store start
+   * writing while the rest is parsed, instead of waiting for a whole batch to be parsed.
+   */
+  firstBatchRows?: number;
 }
 
 /**
@@ -172,6 +177,8 @@ export class BarBatcher {
   private readonly pending: Promise<void>[] = [];
   private last: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | null = null;
+  /** Rows at which the batch being gathered is handed over. */
+  private limit: number;
   private readonly symbols = new SymbolCheck();
   /** Rows the writer reported written. */
   stored = 0;
@@ -188,6 +195,7 @@ export class BarBatcher {
     this.interval = (rule.interval ?? parseInterval("1m")).name;
     this.keepNames = options.codesOnly !== true;
     this.alloc = options.alloc ?? (() => allocBatch(batchRows, options.codesOnly));
+    this.limit = Math.min(batchRows, Math.max(1, options.firstBatchRows ?? batchRows));
     ({ cols: this.cols, codes: this.codes } = this.alloc());
   }
 
@@ -273,7 +281,7 @@ export class BarBatcher {
     c.trades[i] = v[6];
     c.vwap[i] = v[7];
     c.length = i + 1;
-    if (c.length === this.batchRows) this.emit();
+    if (c.length === this.limit) this.emit();
     return null;
   }
 
@@ -325,6 +333,7 @@ export class BarBatcher {
     }
     next.length = n - cut;
     batch.length = cut;
+    this.limit = this.batchRows;
     this.cols = next;
     this.codes = nextCodes;
     // an eager batcher's writer keeps the order itself: the batch goes out now

