@@ -91,11 +91,17 @@ async function servedReplay(bars: Bar[], config: ConfigInput, parts: EngineParts
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROME_ARGS });
   return {
     server,
-    /** The dashboard in a new page, and the page errors seen. */
-    open: async () => {
+    /** The dashboard in a new page, and the page errors seen; `slow` answers that path 500 ms late. */
+    open: async (slow?: string) => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
       const errors: string[] = [];
       page.on("pageerror", (err) => errors.push(err.message));
+      if (slow) {
+        await page.route(`**${slow}`, async (route) => {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          await route.continue();
+        });
+      }
       await page.goto(`${server.url}/`);
       return { page, errors };
     },
@@ -392,6 +398,13 @@ describe.skipIf(skipWithout("Chromium", existsSync(CHROMIUM)))(
         "boundariesoknext preOpen 2024-03-14 04:00",
       ]);
       expect(texts[5]).toMatch(/^event loop(ok|degraded)lag p99 \d+\.\d ms$/);
+      expect(errors).toEqual([]);
+    });
+
+    it("shows health's times in the exchange's zone when /api/symbols, which names the zone, answers last", async () => {
+      const { page, errors } = await served.open("/api/symbols");
+      await page.waitForFunction(componentsShown);
+      expect((await componentsOf(page))[4][2]).toBe("boundariesoknext preOpen 2024-03-14 04:00");
       expect(errors).toEqual([]);
     });
   },

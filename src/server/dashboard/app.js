@@ -487,10 +487,13 @@ el("interval").addEventListener("change", (e) => {
 });
 state.interval = el("interval").value;
 
-refreshSymbols();
-refreshHealth();
-refreshHeatmap();
-refreshGaps();
+// /api/symbols names the exchange's time zone, in which every other part shows its times, so
+// it is asked first: health, gaps and heatmap shown before it would give their times in UTC.
+refreshSymbols().finally(() => {
+  refreshHealth();
+  refreshHeatmap();
+  refreshGaps();
+});
 setInterval(refreshSymbols, 2000);
 setInterval(refreshHealth, 5000);
 setInterval(refreshHeatmap, 10000);
