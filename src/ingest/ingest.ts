@@ -25,8 +25,13 @@ import {
 } from "./types.js";
 import { DEFAULT_MAX_ENTRY_BYTES } from "./zip.js";
 
-/** Rows per write transaction unless told otherwise. */
-export const DEFAULT_BATCH_ROWS = 262_144;
+/**
+ * Rows per write transaction unless told otherwise: four of DuckDB's row groups (122,880 rows),
+ * so that each of the threads inserting a batch writes whole row groups (see the store's
+ * `ROW_GROUP_ROWS`). 1M-row CSV ingests, 12 of each alternating (AMD EPYC 2 vCPU, 2026-12-02):
+ * median 870 ms against 980 ms with 262,144 rows.
+ */
+export const DEFAULT_BATCH_ROWS = 491_520;
 
 /** Parses a `--format` value, refusing anything else by name. */
 export function parseFormat(text: string | undefined): IngestFormat {
