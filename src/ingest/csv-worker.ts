@@ -35,7 +35,7 @@ class WriteFailed extends Error {}
 /**
  * The first batch is this part of a batch: the store starts on it while the rest is parsed
  * (1M-row ingests: median 1,353 -> 1,266 ms with a quarter, AMD EPYC 2 vCPU, 2026-12-02). A
- * quarter of the default batch is one DuckDB row group.
+ * quarter of a DuckDB store's batch is one row group.
  */
 const FIRST_BATCH_PART = 4;
 

@@ -8,7 +8,7 @@ import { getCalendar } from "../calendar/index.js";
 import { type Bar, columnsToBars } from "../model/bar.js";
 import { InvalidArgumentError } from "../model/errors.js";
 import { openRepository } from "../store/index.js";
-import type { Repository } from "../store/types.js";
+import type { CodedBarColumns, Repository } from "../store/types.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
 import { ingest } from "./ingest.js";
 import { rejectsCsv } from "./rejects.js";
@@ -175,6 +175,34 @@ describe("ingest csv", () => {
       "time in no session of the calendar (not even extended hours)": 1,
       "8 fields, expected 7": 1,
     });
+  });
+
+  it("writes batches of the store's own size when not told one", async () => {
+    // 600 minutes of three symbols from 09:30 New York
+    const lines = ["time,symbol,open,high,low,close,volume"];
+    for (let i = 0; i < 1800; i++) {
+      const t = at("2024-03-08T14:30:00Z") + Math.floor(i / 3) * 60_000;
+      lines.push(`${new Date(t).toISOString()},${["SPY", "QQQ", "IBM"][i % 3]},1,2,0.5,1.5,${i}`);
+    }
+    const file = write("sized.csv", `${lines.join("\n")}\n`);
+    const sizesWritten = async (writeBatchRows: number | undefined) => {
+      const inner = await memory();
+      const sizes: number[] = [];
+      const repo: Repository = Object.assign(Object.create(inner) as Repository, {
+        writeBatchRows,
+        writeCodedBars: (interval: string, bars: CodedBarColumns, names: readonly string[]) => {
+          sizes.push(bars.length);
+          return inner.writeCodedBars!(interval, bars, names);
+        },
+      });
+      const summary = await ingest([file], { format: "csv", repository: repo });
+      expect(summary.rowsStored).toBe(1800);
+      expect(await stored(inner)).toHaveLength(1800);
+      return sizes;
+    };
+    // the first batch a quarter of the others; a batch ends with a whole minute (3 rows)
+    expect(await sizesWritten(600)).toEqual([147, 597, 597, 459]);
+    expect(await sizesWritten(undefined)).toEqual([1800]);
   });
 
   it("writes rejects as CSV: file,line,reason,raw with quoting", () => {

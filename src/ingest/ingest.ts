@@ -25,13 +25,8 @@ import {
 } from "./types.js";
 import { DEFAULT_MAX_ENTRY_BYTES } from "./zip.js";
 
-/**
- * Rows per write transaction unless told otherwise: four of DuckDB's row groups (122,880 rows),
- * so that each of the threads inserting a batch writes whole row groups (see the store's
- * `ROW_GROUP_ROWS`). 1M-row CSV ingests, 12 of each alternating (AMD EPYC 2 vCPU, 2026-12-02):
- * median 880 ms against 965 ms with 262,144 rows.
- */
-export const DEFAULT_BATCH_ROWS = 491_520;
+/** Rows per write transaction unless told otherwise or the store names its own (`writeBatchRows`). */
+export const DEFAULT_BATCH_ROWS = 262_144;
 
 /** Parses a `--format` value, refusing anything else by name. */
 export function parseFormat(text: string | undefined): IngestFormat {
@@ -157,7 +152,7 @@ export async function ingest(paths: readonly string[], opts: IngestOptions): Pro
   const format = parseFormat(opts.format);
   const repo = opts.repository;
   const interval = parseInterval(opts.interval ?? "1m");
-  const batchRows = Math.max(1, Math.floor(opts.batchRows ?? DEFAULT_BATCH_ROWS));
+  const batchRows = Math.max(1, Math.floor(opts.batchRows ?? repo.writeBatchRows ?? DEFAULT_BATCH_ROWS));
   const time = new TimeParser(format === "polygon" ? "ns" : (opts.timeFormat ?? "auto"), opts.tz);
   const calendar = opts.calendar ?? getCalendar("XNYS");
   const maxEntryBytes = opts.maxEntryBytes ?? DEFAULT_MAX_ENTRY_BYTES;

@@ -34,7 +34,7 @@ export interface IngestOptions {
   tz?: string;
   /** Interval of CSV/Parquet bars (default `1m`); LEAN and Polygon files carry their own. */
   interval?: string;
-  /** Rows per write transaction (default 262,144). */
+  /** Rows per write transaction (default: the store's `writeBatchRows`, else 262,144). */
   batchRows?: number;
   /** Sessions rows must lie in (extended hours included) and daily bars open at. Default XNYS. */
   calendar?: Calendar;

@@ -34,7 +34,7 @@ const DOUBLES: readonly DoubleColumn[] = ["time", "open", "high", "low", "close"
  * of the rows is smaller than this does not write them to the file as it inserts: they are
  * appended to the transaction's own storage and written at COMMIT, through the write-ahead
  * log. Measured (1M rows in batches of 262,144 on two threads, 2026-12-02): such commits took
- * 36-106 ms each, against 3-11 ms when every thread's share held a row group.
+ * 36-106 ms each, against 3-14 ms when every thread's share held one.
  */
 export const ROW_GROUP_ROWS = 122_880;
 

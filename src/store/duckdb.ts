@@ -20,7 +20,7 @@ import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
 import { CODED_BARS_SQL, codedColumns, copyBarValues } from "./coded-bars.js";
 import { ACTIONS_TABLE, DELETE_ACTION, INSERT_ACTION, SELECT_ACTIONS } from "./duckdb-actions.js";
-import { BATCH_SCAN, BatchScan } from "./duckdb-batch-scan.js";
+import { BATCH_SCAN, BatchScan, ROW_GROUP_ROWS } from "./duckdb-batch-scan.js";
 import { CHUNK_ROWS, readInts, resetChunk, writeColumn } from "./duckdb-vectors.js";
 import { OffThreadBarReader } from "./off-thread-reads.js";
 import type {
@@ -316,6 +316,12 @@ function num(v: DuckDBValue): number {
  */
 export class DuckDbRepository implements Repository {
   readonly kind = "duckdb";
+  /**
+   * Four row groups: each of two or four inserting threads then writes whole row groups (see
+   * `ROW_GROUP_ROWS`). 1M-row CSV ingests, 12 of each alternating (AMD EPYC 2 vCPU,
+   * 2026-12-02): median 880 ms against 965 ms with 262,144 rows.
+   */
+  readonly writeBatchRows = 4 * ROW_GROUP_ROWS;
   private writer: DuckDBConnection | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly streams = new Set<DuckDBConnection>();

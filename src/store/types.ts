@@ -72,6 +72,11 @@ export interface ActionQuery {
 export interface Repository {
   /** `duckdb` or `postgres`. */
   readonly kind: string;
+  /**
+   * Rows per write this store handles best, for bulk writers (ingest) that are not told a
+   * batch size. Optional: callers then use their own default.
+   */
+  readonly writeBatchRows?: number;
   /** Creates the schema if missing. Idempotent; called by the factory. */
   init(): Promise<void>;
   /** Upserts bars of one interval in one transaction; returns rows written. */
