@@ -3,7 +3,7 @@ import type { BarColumns } from "../model/bar.js";
 import type { RejectsTally } from "./rejects.js";
 import type { TimeFormat } from "./timestamps.js";
 
-/** What the parsing thread is started with (cloned into it). */
+/** What the parsing thread is given for one ingest (cloned into it by `start`). */
 export interface CsvThreadSettings {
   timeFormat: TimeFormat;
   tz?: string;
@@ -17,6 +17,8 @@ export interface CsvThreadSettings {
 
 /** Main thread to parsing thread. */
 export type ToCsvThread =
+  /** An ingest begins: the thread drops whatever the one before left. */
+  | { type: "start"; settings: CsvThreadSettings }
   | { type: "file"; file: string; symbol?: string }
   | { type: "finish" }
   /** A batch is stored: its arrays given back (moved) for the next batches. */
