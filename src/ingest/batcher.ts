@@ -130,8 +130,7 @@ export interface BatchBuffers {
  * (see BatcherOptions.codesOnly).
  */
 export function allocBatch(rows: number, codesOnly = false): BatchBuffers {
-  const cols = allocBarColumns(rows);
-  if (codesOnly) cols.symbol = [];
+  const cols = allocBarColumns(rows, !codesOnly);
   return { cols, codes: new Int32Array(rows) };
 }
 
