@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { generateBars } from "../ingest/index.js";
+import { allocBarColumns } from "../model/bar.js";
 import { concatBarColumns } from "../model/columns.js";
 import { partsOf, ROW_GROUP_ROWS } from "./duckdb-batch-scan.js";
 import { openRepository } from "./index.js";
@@ -71,6 +72,50 @@ describe("a batch inserted by several threads", () => {
       expect(Array.from(back.time)).toEqual(Array.from(bars.time));
       expect(Array.from(back.close)).toEqual(Array.from(bars.close));
       expect(Array.from(back.volume)).toEqual(Array.from(bars.volume));
+    } finally {
+      await repo.close();
+    }
+  });
+
+  it("stores trades and vwap where a batch has them and NULL (read as NaN) where a column has none", async () => {
+    const repo = await openRepository(join(dir, "optional.duckdb"));
+    try {
+      // four batches of four minutes, one per combination of trades/vwap present
+      for (const [k, [trades, vwap]] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ].entries()) {
+        const bars = allocBarColumns(4);
+        for (let i = 0; i < 4; i++) {
+          bars.symbol[i] = "SPY";
+          bars.time[i] = Date.parse("2024-03-08T14:30:00Z") + (k * 4 + i) * 60_000;
+          bars.open[i] = bars.high[i] = bars.low[i] = bars.close[i] = 10 + i;
+          bars.volume[i] = 100 + i;
+          // a column "present" in a batch still has a gap in it
+          bars.trades[i] = trades && i !== 1 ? 5 + i : Number.NaN;
+          bars.vwap[i] = vwap && i !== 2 ? 10.25 + i : Number.NaN;
+        }
+        bars.length = 4;
+        expect(await repo.writeBars("1m", bars)).toBe(4);
+      }
+      const back = await repo.readBars({ symbols: ["SPY"], interval: "1m", from: 0, to: 8e15 });
+      expect(back.length).toBe(16);
+      const n = (x: number) => (Number.isNaN(x) ? null : x);
+      expect(Array.from(back.trades, n)).toEqual([
+        ...[null, null, null, null],
+        ...[5, null, 7, 8],
+        ...[null, null, null, null],
+        ...[5, null, 7, 8],
+      ]);
+      expect(Array.from(back.vwap, n)).toEqual([
+        ...[null, null, null, null],
+        ...[null, null, null, null],
+        ...[10.25, 11.25, null, 13.25],
+        ...[10.25, 11.25, null, 13.25],
+      ]);
+      expect(Array.from(back.volume)).toEqual(Array.from({ length: 16 }, (_, i) => 100 + (i % 4)));
     } finally {
       await repo.close();
     }

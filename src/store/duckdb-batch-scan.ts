@@ -28,6 +28,14 @@ const COLUMNS = [
 
 type DoubleColumn = "time" | "open" | "high" | "low" | "close" | "volume" | "trades" | "vwap";
 const DOUBLES: readonly DoubleColumn[] = ["time", "open", "high", "low", "close", "volume", "trades", "vwap"];
+/** Each double column's index among the scan's columns. */
+const DOUBLE_INDEX = Object.fromEntries(DOUBLES.map((c, k) => [c, k + 1])) as Record<DoubleColumn, number>;
+
+/** Which of the optional columns a statement reads from the scan. */
+export interface ScannedColumns {
+  trades: boolean;
+  vwap: boolean;
+}
 
 /**
  * Rows of a DuckDB row group (the storage default). A thread of a parallel insert whose share
@@ -60,6 +68,8 @@ export class BatchScan {
   /** The parts of the batch being scanned, and the next one no thread has taken. */
   private parts: Part[] = [];
   private nextPart = 0;
+  /** The double columns copied into each chunk. */
+  private doubles: readonly DoubleColumn[] = DOUBLES;
   private readonly fn: DuckDBTableFunction;
 
   constructor() {
@@ -89,14 +99,19 @@ export class BatchScan {
     con.registerTableFunction(this.fn);
   }
 
-  /** Runs `work` (a statement reading `tw_batch()`) with `batch` as what the scan yields. */
-  async scan<T>(batch: CodedBarColumns, work: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `work` (a statement reading `tw_batch()`) with `batch` as what the scan yields. A
+   * column `read` says false of is not copied (the statement does not read it).
+   */
+  async scan<T>(batch: CodedBarColumns, read: ScannedColumns, work: () => Promise<T>): Promise<T> {
     this.batch = batch;
+    this.doubles = DOUBLES.filter((c) => (c !== "trades" || read.trades) && (c !== "vwap" || read.vwap));
     try {
       return await work();
     } finally {
       this.batch = null;
       this.parts = [];
+      this.doubles = DOUBLES;
     }
   }
 
@@ -117,7 +132,8 @@ export class BatchScan {
     const rows = Math.min(CHUNK_ROWS, part.end - from);
     chunk.rowCount = rows;
     writeColumn(chunk, 0, b.code, from, rows);
-    for (let c = 0; c < DOUBLES.length; c++) writeColumn(chunk, c + 1, b[DOUBLES[c]], from, rows);
+    const doubles = this.doubles;
+    for (let c = 0; c < doubles.length; c++) writeColumn(chunk, DOUBLE_INDEX[doubles[c]], b[doubles[c]], from, rows);
     writeColumn(chunk, 9, b.flags, from, rows);
     part.at = from + rows;
   }

@@ -130,11 +130,19 @@ const DELETE_BARS = `DELETE FROM bars USING tw_stage_bars s
   WHERE bars.interval = $2 AND bars.time BETWEEN $3 AND $4
     AND bars.time = CAST(s.time AS BIGINT) AND bars.symbol = ($1::VARCHAR[])[s.sym + 1]`;
 
-/** A batch none of whose keys can be stored yet, straight into the table from the batch scan. */
-const APPEND_BARS = `INSERT INTO bars
+/**
+ * A batch none of whose keys can be stored yet, straight into the table from the batch scan;
+ * a trades or vwap column with no value at all (a file without it) is inserted as NULL, not
+ * scanned (`APPEND_BARS[trades ? 1 : 0][vwap ? 1 : 0]`).
+ */
+const APPEND_BARS = [false, true].map((trades) =>
+  [false, true].map(
+    (vwap) => `INSERT INTO bars
   SELECT ($2::VARCHAR[])[sym + 1], $1, CAST(time AS BIGINT), open, high, low, close, volume,
-    NULLIF(trades, 'NaN'::DOUBLE), NULLIF(vwap, 'NaN'::DOUBLE), flags
-  FROM ${BATCH_SCAN}()`;
+    ${trades ? "NULLIF(trades, 'NaN'::DOUBLE)" : "NULL"}, ${vwap ? "NULLIF(vwap, 'NaN'::DOUBLE)" : "NULL"}, flags
+  FROM ${BATCH_SCAN}()`,
+  ),
+);
 const APPEND_TYPES: DuckDBType[] = [VARCHAR, LIST(VARCHAR)];
 
 const INSERT_BARS = `INSERT INTO bars
@@ -284,6 +292,12 @@ function batchSpans(codes: Int32Array, times: Float64Array, n: number, names: nu
   return { duplicates, minTime, maxTime, present, firstTimes, lastTimes, wholeTimes };
 }
 
+/** Whether any of the first `n` values is a number (not NaN). */
+function anyNumber(values: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (values[i] === values[i]) return true;
+  return false;
+}
+
 /** Keeps the last row of every repeated (symbol, time), in input order. */
 function lastPerKey(bars: CodedBarColumns): number[] {
   const lastRow = new Map<string, number>();
@@ -415,7 +429,10 @@ export class DuckDbRepository implements Repository {
         const any = (await con.runAndReadAll(ANY_IN_RANGE, range)).getRows()[0][0] === true;
         const stored = any ? (await con.runAndReadAll(BARS_IN_SPANS, params, SPAN_TYPES)).getRows()[0][0] : 0;
         if (stored === 0) {
-          await this.batchScan.scan(batch, () => con.run(APPEND_BARS, [name, symbols], APPEND_TYPES));
+          const trades = anyNumber(batch.trades, batch.length);
+          const vwap = anyNumber(batch.vwap, batch.length);
+          const sql = APPEND_BARS[trades ? 1 : 0][vwap ? 1 : 0];
+          await this.batchScan.scan(batch, { trades, vwap }, () => con.run(sql, [name, symbols], APPEND_TYPES));
           return batch.length;
         }
       }
