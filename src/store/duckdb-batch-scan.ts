@@ -133,7 +133,8 @@ export class BatchScan {
     chunk.rowCount = rows;
     writeColumn(chunk, 0, b.code, from, rows);
     const doubles = this.doubles;
-    for (let c = 0; c < doubles.length; c++) writeColumn(chunk, DOUBLE_INDEX[doubles[c]], b[doubles[c]], from, rows);
+    for (let c = 0; c < doubles.length; c++)
+      writeColumn(chunk, DOUBLE_INDEX[doubles[c]], b[doubles[c]], from, rows);
     writeColumn(chunk, 9, b.flags, from, rows);
     part.at = from + rows;
   }

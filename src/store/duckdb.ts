@@ -294,7 +294,7 @@ function batchSpans(codes: Int32Array, times: Float64Array, n: number, names: nu
 
 /** Whether any of the first `n` values is a number (not NaN). */
 function anyNumber(values: Float64Array, n: number): boolean {
-  for (let i = 0; i < n; i++) if (values[i] === values[i]) return true;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(values[i])) return true;
   return false;
 }
 
@@ -432,7 +432,9 @@ export class DuckDbRepository implements Repository {
           const trades = anyNumber(batch.trades, batch.length);
           const vwap = anyNumber(batch.vwap, batch.length);
           const sql = APPEND_BARS[trades ? 1 : 0][vwap ? 1 : 0];
-          await this.batchScan.scan(batch, { trades, vwap }, () => con.run(sql, [name, symbols], APPEND_TYPES));
+          await this.batchScan.scan(batch, { trades, vwap }, () =>
+            con.run(sql, [name, symbols], APPEND_TYPES),
+          );
           return batch.length;
         }
       }
