@@ -18,6 +18,10 @@ const row = fc.record({
   volume: fc.double({ min: -1, max: 1e9, noNaN: true }),
 });
 
+/** The bar with each -0 as 0, as a JSON round trip gives it. */
+const withoutNegativeZero = (b: Bar): Bar =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Object.is(v, -0) ? 0 : v])) as unknown as Bar;
+
 /** What a shard keeps of rows: the owned ones that are bars, by the raw line checks. */
 function reference(rows: readonly Bar[], owns: (s: string) => boolean) {
   const kept: Bar[] = [];
@@ -60,12 +64,12 @@ describe("binary raw batches", () => {
           expect(got).toEqual(ref.kept);
           expect(d.rejected.map(({ index, reason }) => ({ index, reason }))).toEqual(ref.rejected);
           expect(d.clock).toBe(clock ?? undefined);
-          // The JSON form of the same rows keeps the same bars.
+          // The JSON form of the same rows keeps the same bars; JSON writes -0 as 0.
           const json = batchLines(encodeRawBatch(barsToColumns(rows), 0, rows.length))
             .filter((l) => l.length > 0)
             .map((l) => decodeBatchLine(l, owns))
             .flatMap((m) => (m.type === "bar" ? [m.bar] : []));
-          expect(json).toEqual(ref.kept);
+          expect(json).toEqual(ref.kept.map(withoutNegativeZero));
         },
       ),
       { numRuns: 300 },
