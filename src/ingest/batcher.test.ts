@@ -1,8 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import type { BarColumns } from "../model/bar.js";
 import { parseInterval } from "../model/interval.js";
-import { BarBatcher, DuplicateIndex, REASON } from "./batcher.js";
+import { BarBatcher, DuplicateIndex, REASON, SeenTimes } from "./batcher.js";
 import { TIME_REASON, TimeRule } from "./time-rule.js";
 
 const BASE = Date.UTC(2024, 0, 2);
@@ -123,5 +124,49 @@ describe("DuplicateIndex", () => {
       expect(index.seen(symbol, time)).toBe(reference.has(key));
       reference.add(key);
     }
+  });
+});
+
+describe("SeenTimes", () => {
+  it("answers as a Set of every time would, for any order of times (property)", () => {
+    // stretches of evenly spaced times with gaps, repeats, times out of order and fractions
+    const step = fc.constantFrom(60_000, 60_000, 60_000, 300_000, 1, 0.5);
+    const piece = fc.oneof(
+      fc.record({ kind: fc.constant("run" as const), step, count: fc.integer({ min: 1, max: 30 }) }),
+      fc.record({ kind: fc.constant("jump" as const), by: fc.integer({ min: -50, max: 50 }) }),
+      fc.record({ kind: fc.constant("back" as const), to: fc.nat({ max: 200 }) }),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+        const seen = new SeenTimes();
+        const reference = new Set<number>();
+        const times: number[] = [];
+        let t = BASE;
+        for (const p of pieces) {
+          if (p.kind === "run") {
+            for (let i = 0; i < p.count; i++) times.push((t += p.step));
+          } else if (p.kind === "jump") times.push((t += p.by * 60_000));
+          else times.push(BASE + p.to * 60_000);
+        }
+        for (const x of times) {
+          expect(seen.seen(x)).toBe(reference.has(x));
+          reference.add(x);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("keeps one run a stretch of minutes, however many rows an ordered input has", () => {
+    const seen = new SeenTimes();
+    // 20 sessions of 390 minutes, one minute missing in each
+    for (let d = 0; d < 20; d++) {
+      for (let k = 0; k < 390; k++) if (k !== 100) expect(seen.seen(minute(d * 1440 + k))).toBe(false);
+    }
+    expect(seen.runCount).toBe(40);
+    expect(seen.seen(minute(5 * 1440 + 200))).toBe(true);
+    expect(seen.seen(minute(5 * 1440 + 100))).toBe(false);
+    expect(seen.seen(minute(5 * 1440 + 100))).toBe(true);
+    expect(seen.runCount).toBe(40);
   });
 });

@@ -36,46 +36,86 @@ export class SymbolCheck {
 }
 
 /**
- * The times seen for one symbol. Input is nearly always in time order, so a row is checked
- * against the last time only; the first out-of-order row builds a set of every time seen and
- * the set answers from then on.
+ * The times seen for one symbol, in memory that does not grow with an ordered input: times
+ * in increasing order are kept as runs of evenly spaced times (a session of one-minute bars
+ * with no gap is one run), and a time that comes out of order is checked against the runs
+ * and kept apart in a set. A row is checked against the last time and its run's step only.
  */
 export class SeenTimes {
+  /** The latest time kept in the runs (the end of the last run). */
   last = Number.NEGATIVE_INFINITY;
-  private times = new Float64Array(256);
-  private n = 0;
-  private set: Set<number> | null = null;
+  /** Run k: times first[k], first[k] + step[k], ..., up to end[k] (step 0: first alone). */
+  private first = new Float64Array(4);
+  private end = new Float64Array(4);
+  private step = new Float64Array(4);
+  private runs = 0;
+  /** Times that came before `last` and were in no run. */
+  private late: Set<number> | null = null;
 
   /** True when `t` was seen before; otherwise records it. */
   seen(t: number): boolean {
-    // the common case (a later time, room left) small enough to be inlined into the caller
-    if (t > this.last && this.n < this.times.length && this.set === null) {
-      this.times[this.n++] = t;
+    // the common case (the next time of the last run) small enough to be inlined into the caller
+    const k = this.runs - 1;
+    if (t > this.last && k >= 0 && t - this.last === this.step[k]) {
+      this.end[k] = t;
       this.last = t;
       return false;
     }
     return this.seenSlowly(t);
   }
 
+  /** Runs kept (for tests: an ordered input keeps one a stretch of evenly spaced times). */
+  get runCount(): number {
+    return this.runs;
+  }
+
   private seenSlowly(t: number): boolean {
-    const set = this.set;
-    if (set === null) {
-      if (t > this.last) {
-        const grown = new Float64Array(this.n * 2);
-        grown.set(this.times);
-        this.times = grown;
-        this.times[this.n++] = t;
-        this.last = t;
-        return false;
-      }
-      this.set = new Set(this.times.subarray(0, this.n));
-      this.times = new Float64Array(0);
-      return this.seen(t);
+    if (t > this.last) {
+      const k = this.runs - 1;
+      // a run of one time takes the next as its step, when both are whole (exact arithmetic)
+      if (k >= 0 && this.step[k] === 0 && Number.isSafeInteger(t) && Number.isSafeInteger(this.last)) {
+        this.step[k] = t - this.last;
+        this.end[k] = t;
+      } else this.addRun(t);
+      this.last = t;
+      return false;
     }
-    if (set.has(t)) return true;
-    set.add(t);
-    if (t > this.last) this.last = t;
+    if (this.inRuns(t) || this.late?.has(t)) return true;
+    (this.late ??= new Set()).add(t);
     return false;
+  }
+
+  private addRun(t: number): void {
+    const k = this.runs;
+    if (k === this.first.length) {
+      const grow = (a: Float64Array) => {
+        const b = new Float64Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.first = grow(this.first);
+      this.end = grow(this.end);
+      this.step = grow(this.step);
+    }
+    this.first[k] = t;
+    this.end[k] = t;
+    this.step[k] = 0;
+    this.runs = k + 1;
+  }
+
+  /** Whether `t` is one of the runs' times (binary search for the last run starting at or before it). */
+  private inRuns(t: number): boolean {
+    let lo = 0;
+    let hi = this.runs - 1;
+    if (hi < 0 || t < this.first[0]) return false;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.first[mid] <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    if (t > this.end[lo]) return false;
+    const step = this.step[lo];
+    return step === 0 ? t === this.first[lo] : (t - this.first[lo]) % step === 0;
   }
 }
 
