@@ -111,6 +111,12 @@ export class CsvThread {
   stored = 0;
   /** The parsing thread's id (the same for ingests the thread served one after another). */
   readonly threadId: number;
+  /** This ingest's handlers on the thread, taken off when the thread is kept for another. */
+  private readonly listeners: {
+    message: (m: FromCsvThread) => void;
+    error: (err: Error) => void;
+    exit: (code: number) => void;
+  };
 
   constructor(
     settings: CsvThreadSettings,
@@ -130,12 +136,6 @@ export class CsvThread {
       .on("exit", this.listeners.exit);
     this.send({ type: "start", settings });
   }
-
-  private readonly listeners: {
-    message: (m: FromCsvThread) => void;
-    error: (err: Error) => void;
-    exit: (code: number) => void;
-  };
 
   /** Reads one file in the thread; resolves to its data rows once its rows are handed over. */
   importFile(file: string, symbol: string | undefined, progress: (bytesRead: number, rows: number) => void) {
