@@ -18,8 +18,8 @@ const H = 3;
 const L = 4;
 const C = 5;
 const V = 6;
-/** The bucket's bar count x 256 + its inherited flags (flags < 256): one field for both. */
-const COUNT_FLAGS = 7;
+/** The bucket's bar count. */
+const COUNT = 7;
 /** Float64 fields per slot in `hot`. */
 const HOT = 8;
 const FB = 0;
@@ -29,7 +29,12 @@ const SESSION_END = 3;
 const IDLE_UNTIL = 4;
 const BREAK_START = 5;
 const BREAK_END = 6;
-/** Float64 fields per slot in `cold` (7 used, padded to 8). */
+/**
+ * The bucket's inherited flags, OR-ed in only by a bar that carries one (most carry none),
+ * so that the fast path does no integer conversion for them.
+ */
+const FLAGS = 7;
+/** Float64 fields per slot in `cold`. */
 const COLD = 8;
 
 /**
@@ -197,7 +202,8 @@ export class FormingBars {
         if (low < hot[f + L]) hot[f + L] = low;
         hot[f + C] = close;
         hot[f + V] += volume;
-        hot[f + COUNT_FLAGS] = (hot[f + COUNT_FLAGS] | flags) + 256;
+        hot[f + COUNT] += 1;
+        if (flags !== 0) this.orFlags(first + k, flags);
         if (time + MINUTE_MS >= hot[f + END]) n = this.complete(first + k);
       } else {
         n = this.addSlow(first + k, rows, i);
@@ -226,7 +232,6 @@ export class FormingBars {
     if (fb < 0) return undefined;
     const plan = this.planOf(slot);
     const series = this.series[slot];
-    const countFlags = hot[f + COUNT_FLAGS];
     return {
       symbol: series.symbol,
       interval: series.interval,
@@ -236,8 +241,8 @@ export class FormingBars {
       low: hot[f + L],
       close: hot[f + C],
       volume: hot[f + V],
-      flags: (countFlags & 255) | BarFlag.Partial,
-      count: countFlags >>> 8,
+      flags: this.cold[slot * COLD + FLAGS] | BarFlag.Partial,
+      count: hot[f + COUNT],
       expected: plan.expected[fb],
     };
   }
@@ -307,7 +312,8 @@ export class FormingBars {
       if (low < hot[f + L]) hot[f + L] = low;
       hot[f + C] = rows.close[i];
       hot[f + V] += rows.volume[i];
-      hot[f + COUNT_FLAGS] = (hot[f + COUNT_FLAGS] | (rows.flags[i] & INHERITED_FLAGS)) + 256;
+      hot[f + COUNT] += 1;
+      this.orFlags(slot, rows.flags[i] & INHERITED_FLAGS);
       return time + MINUTE_MS >= end ? this.complete(slot) : 0;
     }
     let done = cold[c + FB] >= 0 ? this.complete(slot) : 0;
@@ -328,7 +334,8 @@ export class FormingBars {
     hot[f + L] = rows.low[i];
     hot[f + C] = rows.close[i];
     hot[f + V] = rows.volume[i];
-    hot[f + COUNT_FLAGS] = 256 + (rows.flags[i] & INHERITED_FLAGS);
+    hot[f + COUNT] = 1;
+    cold[c + FLAGS] = rows.flags[i] & INHERITED_FLAGS;
     if (time + MINUTE_MS >= ends[b]) done += this.complete(slot);
     return done;
   }
@@ -373,13 +380,18 @@ export class FormingBars {
     return plan;
   }
 
+  /** ORs inherited flags into slot's forming bucket. */
+  private orFlags(slot: number, flags: number): void {
+    const at = slot * COLD + FLAGS;
+    this.cold[at] = this.cold[at] | flags;
+  }
+
   private complete(slot: number): number {
     const hot = this.hot;
     const f = slot * HOT;
     const c = slot * COLD;
     const fb = this.cold[c + FB] | 0;
     const plan = this.planOf(slot);
-    const countFlags = hot[f + COUNT_FLAGS];
     this.series[slot].push(
       plan.starts[fb],
       this.cold[c + O],
@@ -387,8 +399,8 @@ export class FormingBars {
       hot[f + L],
       hot[f + C],
       hot[f + V],
-      countFlags & 255,
-      countFlags >>> 8,
+      this.cold[c + FLAGS],
+      hot[f + COUNT],
       plan.expected[fb],
     );
     this.cold[c + FB] = -1;
