@@ -419,7 +419,13 @@ export class Engine {
       symbol: (symbol) => this.session.find(symbol),
       expectedMinutes: (state) => this.session.expectedMinutesOf(state),
       sharedExpectedMinutes: () => this.session.sharedExpectedMinutes(),
-      ...(this.config.ticks.buildBars ? {} : { presentCounts: () => this.session.presentCounts() }),
+      ...(this.config.ticks.buildBars
+        ? {}
+        : {
+            presentCounts: () => this.session.presentCounts(),
+            // a live feed's bar can land before the engine's clock ends its minute
+            presentTotal: () => (this.backtest ? this.session.presentTotal() : undefined),
+          }),
       changed: (state, time) => this.barsChanged(state, time),
       flushDerived: (states) => this.bars.flushDerived(states),
       emit: (event) => this.bars.emit(event),

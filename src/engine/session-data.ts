@@ -290,6 +290,11 @@ export class SessionData {
     return this.rows.present;
   }
 
+  /** The sum of `presentCounts()`. */
+  presentTotal(): number {
+    return this.rows.presentTotal;
+  }
+
   /** All active states. */
   all(): readonly SymbolState[] {
     return this.list;

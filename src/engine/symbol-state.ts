@@ -42,6 +42,8 @@ export class SymbolRows {
   lastTime = new Float64Array(16).fill(Number.NaN);
   figures = new Float64Array(16 * FIGURES);
   rows = new Float64Array(16 * HELD);
+  /** The sum of `present` over every id (upkeep's whole-minute check, see `UpkeepHost.presentTotal`). */
+  presentTotal = 0;
   /** Each symbol's current session series, by id. */
   readonly series: BarSeries[] = [];
   /** Each symbol's name, by id. */
@@ -96,7 +98,10 @@ export class SymbolRows {
     f[fi + PV] += volume * ((high + low + close) / 3);
     f[fi + LAST_UPDATE] = now;
     this.lastTime[id] = time;
-    if (regular) this.present[id]++;
+    if (regular) {
+      this.present[id]++;
+      this.presentTotal++;
+    }
     this.held[id] = n + 1;
     if (n + 1 === PENDING_ROWS) this.flush(id);
   }
@@ -165,7 +170,9 @@ export class SymbolState implements UpkeepSymbol {
     return this.table.present[this.id];
   }
   set present(n: number) {
-    this.table.present[this.id] = n;
+    const t = this.table;
+    t.presentTotal += n - t.present[this.id];
+    t.present[this.id] = n;
   }
 
   /** The session's first open (NaN before its first bar). */

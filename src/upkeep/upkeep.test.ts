@@ -202,6 +202,36 @@ describe("upkeep", () => {
       { numRuns: 15 },
     );
   });
+
+  it("finds every symbol's missing minutes, each once, when cycles skip the symbols while all are complete", async () => {
+    const SYMBOLS = ["AAA", "BBB", "CCC"];
+    // mostly late and sparse drops, so that many cycles find every symbol complete first
+    const skips = fc.uniqueArray(fc.integer({ min: 0, max: 389 }), { maxLength: 6 });
+    await fc.assert(
+      fc.asyncProperty(fc.tuple(skips, skips, skips), async (perSymbol) => {
+        const repo = await openRepository(":memory:");
+        repos.push(repo);
+        const engine = await createEngine(
+          { prefetch: { enabled: false }, upkeep: { fillGaps: false, intervalSeconds: 60 } },
+          { repository: repo, replayStore: false },
+        );
+        for (const [k, symbol] of SYMBOLS.entries()) {
+          engine.feed(symbol, "bar", sessionBars(XNYS, DAY, symbol, { skip: new Set(perSymbol[k]) }));
+        }
+        const gaps: GapEvent[] = [];
+        engine.on("gap", (e) => {
+          gaps.push(e);
+        });
+        await engine.run();
+        for (const [k, symbol] of SYMBOLS.entries()) {
+          const found = gaps.filter((g) => g.symbol === symbol).flatMap((g) => range(g.start, g.end));
+          const expected = [...perSymbol[k]].sort((x, y) => x - y).map((m) => DAY.open + m * MIN);
+          expect(found.sort((x, y) => x - y)).toEqual(expected);
+        }
+      }),
+      { numRuns: 20, seed: 42 },
+    );
+  });
 });
 
 function range(start: number, end: number): number[] {

@@ -120,6 +120,13 @@ export interface UpkeepHost<S extends UpkeepSymbol = UpkeepSymbol> {
    * array, not one object a symbol, each minute). Optional.
    */
   presentCounts?(): Int32Array;
+  /**
+   * The sum of `presentCounts()`, kept as bars land, where no bar lands before the clock has
+   * ended its minute (a replay), so that no count is above the minutes ended; undefined where
+   * one can (a live feed). When it is the minutes ended times the symbols, every symbol is
+   * complete and a cycle has nothing to look at. Optional, with `presentCounts`.
+   */
+  presentTotal?(): number | undefined;
   /** Called after bars were inserted into a symbol's data (rebuild derived, drop caches). */
   changed(state: S, time: number): void | Promise<void>;
   /**
@@ -177,6 +184,13 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
   private next = new Int32Array(0);
   /** Per symbol id, the expected minutes `next` indexes (a new session's start it afresh). */
   private scanned: (Float64Array | undefined)[] = [];
+  /**
+   * The shared expected minutes every symbol was last looked at against, and how many symbols
+   * there were: until either changes, a cycle whose present counts sum to every symbol
+   * complete skips the symbols (their `next` stays where it was; a later look goes on from there).
+   */
+  private lookedAt: Float64Array | undefined;
+  private lookedAtSymbols = 0;
   private readonly timers = new Set<TimerHandle>();
   private timer: TimerHandle | undefined;
   private cycles = 0;
@@ -260,6 +274,14 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
     let contiguous = shared ? onGrid(shared, ended) : false;
     // One calendar and dense counts (id i): the common case reads two arrays a symbol, no state.
     const present = shared && contiguous ? this.host.presentCounts?.() : undefined;
+    if (
+      present &&
+      this.lookedAt === shared &&
+      this.lookedAtSymbols === states.length &&
+      this.host.presentTotal?.() === ended * states.length
+    ) {
+      return this.account(t0);
+    }
     const scanned = this.scanned;
     for (let i = 0; i < states.length; i++) {
       if (present && next[i] < ended && present[i] === ended && scanned[i] === shared) {
@@ -286,6 +308,10 @@ export class Upkeep<S extends UpkeepSymbol = UpkeepSymbol> {
         complete = !s.buildsFromTicks;
       } else complete = this.scan(s, minutes, now, (found ??= []));
       if (!complete) (incomplete ??= []).push(s);
+    }
+    if (shared) {
+      this.lookedAt = shared;
+      this.lookedAtSymbols = states.length;
     }
     if (!incomplete && !found?.length) return this.account(t0);
     return this.report(found ?? [], incomplete ?? [], now, t0);
