@@ -205,7 +205,7 @@ describe("upkeep", () => {
 
   it("finds every symbol's missing minutes, each once, when cycles skip the symbols while all are complete", async () => {
     const SYMBOLS = ["AAA", "BBB", "CCC"];
-    // mostly late and sparse drops, so that many cycles find every symbol complete first
+    // sparse drops (at most 6 of 390 minutes a symbol), so that most cycles find every symbol complete
     const skips = fc.uniqueArray(fc.integer({ min: 0, max: 389 }), { maxLength: 6 });
     await fc.assert(
       fc.asyncProperty(fc.tuple(skips, skips, skips), async (perSymbol) => {
