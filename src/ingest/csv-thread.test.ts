@@ -38,12 +38,12 @@ interface Written {
 }
 
 /** One ingest's parsing through a CsvThread; `fail` makes every write throw. */
-async function parse(path: string, tz?: string, fail = false) {
+async function parse(path: string, tz?: string, fail = false, batchRows = 1000) {
   const settings = csvThreadSettings(getCalendar("XNYS"), {
     timeFormat: "auto",
     tz,
     interval: "1m",
-    batchRows: 1000,
+    batchRows,
   });
   if (settings === null) throw new Error("XNYS is a session table");
   const written: Written = { symbols: [], times: [], volumes: [] };
@@ -99,6 +99,23 @@ describe("CsvThread", () => {
       volumes: [7, 8],
     });
     expect(third.rejects.count).toBe(0);
+  });
+
+  it("fills the last ingest's batch buffers again with only the next one's rows", async () => {
+    // seven minutes in batches of three (the first of one row): the sets kept after it are
+    // filled again by an ingest of two rows
+    const seven = join(dir, "seven.csv");
+    const rows = Array.from({ length: 7 }, (_, k) => `2024-03-08T14:${30 + k}:00Z,IWM,1,2,0.5,1.5,${k + 1}`);
+    writeFileSync(seven, `time,symbol,open,high,low,close,volume\n${rows.join("\n")}\n`);
+    const first = await parse(seven, undefined, false, 3);
+    expect(first.written.volumes).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const next = await parse(naive, "America/New_York", false, 3);
+    expect(next.threadId).toBe(first.threadId);
+    expect(next.written).toEqual({
+      symbols: ["QQQ", "QQQ"],
+      times: [Date.parse("2024-03-08T14:30:00Z"), Date.parse("2024-03-08T14:31:00Z")],
+      volumes: [7, 8],
+    });
   });
 
   it("ends a thread whose ingest failed; the next ingest gets a new one", async () => {
