@@ -324,6 +324,11 @@ export class BarBatcher {
     return null;
   }
 
+  /** The buffers being filled, empty after `finish`: a thread done with the batcher keeps them for its next one. */
+  get buffers(): BatchBuffers {
+    return { cols: this.cols, codes: this.codes };
+  }
+
   /** Rows gathered and not yet handed to the writer. */
   get buffered(): number {
     return this.cols.length;

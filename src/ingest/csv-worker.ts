@@ -141,7 +141,7 @@ class ParseJob {
       case "finish":
         this.queue(async () => {
           await this.batcher.finish();
-          keepSpare(this.settings.batchRows, this.pool);
+          keepSpare(this.settings.batchRows, [...this.pool, this.batcher.buffers]);
           this.ended();
           post({ type: "finished" });
         });
