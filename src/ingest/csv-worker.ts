@@ -42,10 +42,10 @@ const FIRST_BATCH_PART = 4;
 
 /**
  * Batch buffers an ingest finished with, kept for the next ingest this thread serves (of
- * the same batch size), at most SPARE_BATCHES sets and for SPARE_MS: a new set of ~33 MB
- * is zeroed and faulted in, and the ones let go are collected, which took about a third of
- * this thread's time in a 1M-row ingest (parse alone, 8 ingests a process: 222-316 ms a
- * million rows with buffers reused, 268-684 ms with new ones; AMD EPYC 2 vCPU, 2026-12-03).
+ * the same batch size), at most SPARE_BATCHES sets and for SPARE_MS: a new set (about 34 MB
+ * at the DuckDB store's batch size) is zeroed and faulted in, and the ones let go are
+ * collected (parse alone, eight parses a process, the first left out: 222-316 ms a million
+ * rows with buffers reused, 268-684 ms with new ones; AMD EPYC 2 vCPU, 2026-12-03).
  */
 const spare: { rows: number; sets: BatchBuffers[]; timer: ReturnType<typeof setTimeout> | null } = {
   rows: 0,
