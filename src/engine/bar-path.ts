@@ -147,7 +147,12 @@ export class BarPath {
         }
         id = s.id;
       }
-      const r = this.applyBar(id, bars, i, true, now);
+      // Landing and handing on are two calls, so that V8 optimizes each on its own: the
+      // derived bars' update does not take the inlining budget the event path needs (with
+      // both in one function, the event objects were sometimes built: a third slower).
+      const completed = this.land(id, bars, i, now);
+      if (completed < 0 || !(this.slicing || this.listening)) continue;
+      const r = this.handOn(id, bars, i, completed > 0, now);
       if (r !== undefined) {
         this.waiting = r;
         return i + 1;
@@ -184,10 +189,8 @@ export class BarPath {
   }
 
   /**
-   * Applies one one-minute bar to the session of symbol `id` at clock time `now`: validates
-   * it, appends it, updates every derived interval, then hands the bar and every derived bar
-   * it completed to listeners. The symbol's state object is not touched unless the bar is
-   * rejected: what a bar changes is in the shared rows, by id.
+   * Applies one one-minute bar to the session of symbol `id` at clock time `now` (`land`),
+   * then, when `emit`, hands the bar and every derived bar it completed to listeners.
    */
   applyBar(
     id: number,
@@ -196,6 +199,19 @@ export class BarPath {
     emit: boolean,
     now = this.clock.now(),
   ): void | Promise<void> {
+    const completed = this.land(id, bars, i, now);
+    if (completed < 0 || !emit || !(this.slicing || this.listening)) return;
+    return this.handOn(id, bars, i, completed > 0, now);
+  }
+
+  /**
+   * Validates row `i` of `bars`, a one-minute bar of symbol `id` landing at clock time `now`,
+   * appends it to the symbol's session and updates every derived interval. Returns the derived
+   * bars it completed (`forming.done` per interval), or -1 when it was rejected. The symbol's
+   * state object is not touched unless the bar is rejected: what a bar changes is in the
+   * shared rows, by id.
+   */
+  private land(id: number, bars: BarColumns, i: number, now: number): number {
     const t = bars.time[i];
     const open = bars.open[i];
     const high = bars.high[i];
@@ -235,8 +251,7 @@ export class BarPath {
       const done = this.forming.done;
       for (let k = 0; k < done.length; k++) this.barsOut[this.minutes[k]] += done[k];
     }
-    if (!emit || !(this.slicing || this.listening)) return;
-    return this.handOn(id, bars, i, completed > 0, now);
+    return completed;
   }
 
   /**
@@ -334,10 +349,11 @@ export class BarPath {
     slice.reset(this.clock.now());
   }
 
-  /** A bar of symbol `id` refused. */
-  private rejectOf(id: number, time: number, reason: string): void {
+  /** A bar of symbol `id` refused; -1, as `land` returns for it. */
+  private rejectOf(id: number, time: number, reason: string): number {
     const s = this.states[id];
     this.reject(s.symbol, time, reason, s);
+    return -1;
   }
 
   reject(symbol: string, time: number, reason: string, s?: SymbolState): void {
