@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { InputError } from "../model/errors.js";
 import { isoUtc } from "../model/time.js";
 import { REPO_ROOT } from "../testing/deps.js";
 import { calendarFromJson, loadCalendarFile } from "./json.js";
 import { buildXnys } from "./xnys.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const SAMPLE = resolve(REPO_ROOT, "examples/calendars/futures-sample.json");
 
@@ -298,7 +301,6 @@ describe("calendarFromJson", () => {
     expect(() => loadCalendarFile("/no/such/calendar.json")).toThrow(
       /cannot read calendar file \/no\/such\/calendar\.json/,
     );
-    const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
     const file = join(dir, "broken.json");
     writeFileSync(file, "{ not json");
     expect(() => loadCalendarFile(file)).toThrow(/calendar file .*broken\.json is not valid JSON/);

@@ -1,9 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
 import { REPO_ROOT } from "../testing/deps.js";
+
+const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 afterEach(() => {
   process.exitCode = undefined;
@@ -121,7 +124,6 @@ describe("tickwright calendar", () => {
   });
 
   it("exits 2 naming the key path of an invalid JSON calendar", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
     const file = join(dir, "bad.json");
     writeFileSync(
       file,
@@ -166,7 +168,6 @@ describe("tickwright calendar", () => {
   });
 
   it("exports a calendar to JSON that loads back to the same sessions", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "tw-cal-"));
     const file = join(dir, "xhkg.json");
     const w = await run("calendar", "XHKG", "--export", file, "--from", "2024-01-01", "--to", "2025-12-31");
     expect(w.code).toBe(0);

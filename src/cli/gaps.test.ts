@@ -1,7 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { dirname, join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { getCalendar } from "../calendar/index.js";
 import { allocBarColumns } from "../model/bar.js";
 import { MINUTE_MS } from "../model/time.js";
@@ -14,6 +14,7 @@ afterEach(() => {
 
 const xnys = getCalendar("XNYS");
 let db: string;
+afterAll(() => rmSync(dirname(db), { recursive: true, force: true }));
 
 beforeAll(async () => {
   db = join(mkdtempSync(join(tmpdir(), "tickwright-gaps-")), "bars.duckdb");

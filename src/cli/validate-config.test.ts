@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { run } from "../testing/cli.js";
 
 afterEach(() => {
@@ -9,6 +9,7 @@ afterEach(() => {
 });
 
 const dir = mkdtempSync(join(tmpdir(), "tickwright-validate-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("tickwright validate-config", () => {
   it("exits 2 on a bad file, naming each bad key", async () => {

@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { type ConfigInput, configSchema } from "./schema.js";
 import {
   checkConfig,
@@ -114,6 +114,7 @@ describe("isLoopbackHost", () => {
 
 describe("checkConfig", () => {
   const dir = mkdtempSync(join(tmpdir(), "tickwright-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("reports every bad key of a file with its path", () => {
     const file = join(dir, "bad.yaml");
