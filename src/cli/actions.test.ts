@@ -6,10 +6,13 @@ import { run } from "../testing/cli.js";
 import { hasSharedData, LEAN_ROOT, skipWithout } from "../testing/deps.js";
 
 describe.skipIf(skipWithout("../shared/data", hasSharedData()))("tickwright actions", () => {
-  const dir = mkdtempSync(join(tmpdir(), "tw-actions-cli-"));
-  const db = join(dir, "market.duckdb");
+  // Made in beforeAll: a skipped suite still runs its body, but no hook.
+  let dir = "";
+  let db = "";
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tw-actions-cli-"));
+    db = join(dir, "market.duckdb");
     const r = await run("ingest", join(LEAN_ROOT, "equity/usa"), "--format", "lean", "--db", db);
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);

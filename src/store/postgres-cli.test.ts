@@ -15,10 +15,13 @@ const ready = hasSharedData() && (await hasPostgres());
 describe.skipIf(skipWithout("../shared/data and PostgreSQL", ready))("--db postgres:// in the CLI", () => {
   const schema = `tw_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   const pgUrl = `${TEST_PG_URL}?schema=${schema}`;
-  const dir = mkdtempSync(join(tmpdir(), "tw-pg-cli-"));
-  const duckFile = join(dir, "market.duckdb");
+  // Made in beforeAll: a skipped suite still runs its body, but no hook.
+  let dir = "";
+  let duckFile = "";
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "tw-pg-cli-"));
+    duckFile = join(dir, "market.duckdb");
     for (const db of [duckFile, pgUrl]) {
       const r = await run(
         "ingest",
