@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { DuckDBInstance } from "@duckdb/node-api";
 import { combine } from "tardis-dev";
 import { createEngine } from "../src/engine/engine.js";
 import { type GeneratedSession, generateBars } from "../src/ingest/generate.js";
@@ -172,6 +173,45 @@ function loopFloor(
   return (bars / ms) * 1000;
 }
 
+/**
+ * DuckDB's own read of the replay's rows, the store's floor: one query a session (the
+ * sessions' regular hours, as the replay reads them), its rows materialized in DuckDB's
+ * chunks, neither ordered nor copied out; the median of three passes, with the process's CPU
+ * time of that pass (DuckDB's threads included).
+ */
+async function storeReadFloor(
+  path: string,
+  sessions: GeneratedSession[],
+  days: number,
+): Promise<{ rowsPerSecond: number; cpuMs: number }> {
+  const db = await DuckDBInstance.create(path, { access_mode: "READ_ONLY" });
+  const con = await db.connect();
+  const statement = await con.prepare(
+    "SELECT time::DOUBLE, open, high, low, close, volume, flags FROM bars WHERE interval = '1m' AND time >= $1 AND time < $2",
+  );
+  try {
+    const passes: { rowsPerSecond: number; cpuMs: number }[] = [];
+    for (let pass = 0; pass < 3; pass++) {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      let rows = 0;
+      for (const s of sessions.slice(0, days)) {
+        statement.bind([BigInt(s.session.open), BigInt(s.session.close)]);
+        const result = await statement.run();
+        for (let k = 0; k < result.chunkCount; k++) rows += result.getChunk(k).rowCount;
+      }
+      const ms = performance.now() - t0;
+      const cpu = process.cpuUsage(cpu0);
+      passes.push({ rowsPerSecond: (rows / ms) * 1000, cpuMs: (cpu.user + cpu.system) / 1000 });
+    }
+    return passes.sort((a, b) => a.rowsPerSecond - b.rowsPerSecond)[1];
+  } finally {
+    statement.destroySync();
+    con.closeSync();
+    db.closeSync();
+  }
+}
+
 /** tardis-dev's combine() merging one async iterator per symbol of the same bars. */
 async function tardisCombine(
   sessions: GeneratedSession[],
@@ -203,6 +243,8 @@ interface CaseJob {
   listen: "bar" | "slice" | "none";
   /** Also the 400-symbol figures read off the engine: memory, lastBars, upkeep, the tardis peer. */
   extras: boolean;
+  /** Also DuckDB's own read of the same rows. */
+  storeRead?: boolean;
 }
 
 interface CaseResult {
@@ -217,6 +259,8 @@ interface CaseResult {
   upkeepMs?: number;
   upkeepPercent?: number;
   tardisRate?: number;
+  /** DuckDB's own read of the same rows (`storeReadFloor`), after the engine's runs. */
+  storeRead?: { rowsPerSecond: number; cpuMs: number };
 }
 
 /** The environment variable a case's process gets its job in. */
@@ -226,7 +270,8 @@ const CASE_ENV = "TICKWRIGHT_BENCH_REPLAY_CASE";
 async function runCase(job: CaseJob, dir: string): Promise<CaseResult> {
   const { symbols, days } = job;
   const sessions = generateBars({ symbols, days, seed: 7 });
-  const repo = await storeOf(join(dir, `replay-${symbols}.duckdb`), sessions);
+  const path = join(dir, `replay-${symbols}.duckdb`);
+  const repo = await storeOf(path, sessions);
   try {
     let calls = 0;
     const floorBefore = loopFloor(await readSessions(repo, sessions, days), symbols, () => void calls++);
@@ -239,6 +284,7 @@ async function runCase(job: CaseJob, dir: string): Promise<CaseResult> {
       floorBefore,
       floorAfter,
     };
+    if (job.storeRead) result.storeRead = await storeReadFloor(path, sessions, days);
     if (!job.extras) return result;
     const { engine, summary } = run;
     result.memoryPerSymbolBytes = engine.session.status().memoryPerSymbolBytes;
@@ -297,13 +343,19 @@ const group: BenchGroup = {
       figures.push(figure);
       return figure;
     };
-    const main = await inProcess({ symbols: 400, days: 20, listen: "bar", extras: true });
+    const main = await inProcess({ symbols: 400, days: 20, listen: "bar", extras: true, storeRead: true });
     rate(
       "replayBarsPerSecond",
       main,
       `400 x 20 sessions from a DuckDB file, engine created -> run() resolved, upkeep + ${DERIVED.join("/")}, no-op bar listener; target >= 5,000,000`,
     );
-    const sliced = await inProcess({ symbols: 400, days: 20, listen: "slice", extras: false });
+    const sliced = await inProcess({
+      symbols: 400,
+      days: 20,
+      listen: "slice",
+      extras: false,
+      storeRead: true,
+    });
     rate("replaySliceBarsPerSecond", sliced, "the same with a slice listener instead; target >= 8,000,000");
     const silent = await inProcess({ symbols: 400, days: 20, listen: "none", extras: false });
     rate("replayNoListenerBarsPerSecond", silent, "no listener");
@@ -318,6 +370,14 @@ const group: BenchGroup = {
       value: floorOf(main),
       unit: "bars/s",
       note: `bare loop, same bars in memory with dense ids: append, 4 derived intervals in place, one listener (in the 400-symbol bar case's process: mean of ${Math.round(main.floorBefore).toLocaleString("en-US")} before and ${Math.round(main.floorAfter).toLocaleString("en-US")} after the engine's runs)`,
+    });
+    const read = (r: CaseResult) =>
+      `${(r.storeRead!.rowsPerSecond / 1e6).toFixed(2)} M rows/s, ${r.storeRead!.cpuMs.toFixed(0)} ms of CPU`;
+    figures.push({
+      name: "replayStoreReadRowsPerSecond",
+      value: main.storeRead!.rowsPerSecond,
+      unit: "rows/s",
+      note: `DuckDB's own read of the 400 x 20 sessions' rows (a query a session, materialized, not ordered or copied out): the replay's reads and nothing else; replayBarsPerSecond is ${(main.barsPerSecond / main.storeRead!.rowsPerSecond).toFixed(2)}x of it, ${read(main)} in its process; in the slice case's process ${read(sliced)} (replaySliceBarsPerSecond ${(sliced.barsPerSecond / sliced.storeRead!.rowsPerSecond).toFixed(2)}x)`,
     });
     figures.push({
       name: "memoryPerSymbolBytes",
