@@ -74,9 +74,9 @@ export class SecurityDirectory {
           : inner.readTicks(q);
       },
       readCodedBars: inner.readCodedBars
-        ? async (q, codes, fields) => {
+        ? async (q, codes, fields, placed) => {
             const plan = await this.plan(q);
-            if (!plan) return inner.readCodedBars!(q, codes, fields);
+            if (!plan) return inner.readCodedBars!(q, codes, fields, placed);
             const bars = planBars(await inner.readBars({ ...q, symbols: plan.tickers }), plan);
             return codeBars(bars, q.symbols, codes);
           }

@@ -10,7 +10,7 @@ import {
   setBarRow,
   type Tick,
 } from "../model/bar.js";
-import type { BarSeries } from "../model/series.js";
+import type { BarSeries, PlacedBars } from "../model/series.js";
 import type { BarBatch, StreamSink } from "./coordinator.js";
 import type { EventHub } from "./events.js";
 import type { SessionData } from "./session-data.js";
@@ -150,7 +150,7 @@ export class BarPath {
       // Landing and handing on are two calls, so that V8 optimizes each on its own: the
       // derived bars' update does not take the inlining budget the event path needs (with
       // both in one function, the event objects were sometimes built: a third slower).
-      const completed = this.land(id, bars, i, now);
+      const completed = this.land(id, bars, i, now, batch.placed);
       if (completed < 0 || !(this.slicing || this.listening)) continue;
       const r = this.handOn(id, bars, i, completed > 0, now);
       if (r !== undefined) {
@@ -206,12 +206,12 @@ export class BarPath {
 
   /**
    * Validates row `i` of `bars`, a one-minute bar of symbol `id` landing at clock time `now`,
-   * appends it to the symbol's session and updates every derived interval. Returns the derived
+   * appends it to the symbol's session (counting it in place when the batch came `placed`) and updates every derived interval. Returns the derived
    * bars it completed (`forming.done` per interval), or -1 when it was rejected. The symbol's
    * state object is not touched unless the bar is rejected: what a bar changes is in the
    * shared rows, by id.
    */
-  private land(id: number, bars: BarColumns, i: number, now: number): number {
+  private land(id: number, bars: BarColumns, i: number, now: number, placed?: PlacedBars): number {
     const t = bars.time[i];
     const open = bars.open[i];
     const high = bars.high[i];
@@ -244,7 +244,7 @@ export class BarPath {
     let last = table.lastTime[id];
     if (Number.isNaN(last)) last = this.states[id].lastBarTime();
     if (t <= last) return this.rejectOf(id, t, t === last ? "duplicate time" : "out-of-order time");
-    table.append(id, bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now);
+    table.append(id, bars, i, t >= this.regularStart[id] && t < this.regularEnd[id], now, placed);
     this.barsIn++;
     const completed = this.forming.addRow(id, bars, i);
     if (completed > 0) {

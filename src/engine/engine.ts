@@ -102,7 +102,8 @@ export class Engine {
         readQuotes: (q) => this.reads.time(() => repository.readQuotes(q)),
         readTicks: (q) => this.reads.time(() => repository.readTicks(q)),
         readCodedBars: repository.readCodedBars
-          ? (q, codes, fields) => this.reads.time(() => repository.readCodedBars!(q, codes, fields))
+          ? (q, codes, fields, placed) =>
+              this.reads.time(() => repository.readCodedBars!(q, codes, fields, placed))
           : undefined,
       }),
       releaseCodedBars: repository.releaseCodedBars,

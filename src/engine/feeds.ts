@@ -141,7 +141,8 @@ export function repositoryLoaders(
       if (readCoded && list.length > 0 && known.every((id) => id >= 0)) {
         const read = async (from: number, to: number): Promise<FeedBatch> => {
           // The replay keeps neither trades nor vwap.
-          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known, "ohlcv");
+          // The rows come placed per symbol too: a session's series then takes them as they are.
+          const coded = await readCoded({ symbols: list, interval: "1m", from, to }, known, "ohlcv", true);
           const release = repository.releaseCodedBars;
           const batch: FeedBatch = {
             kind: "bar",
@@ -149,6 +150,7 @@ export function repositoryLoaders(
             ids: coded.code,
             rest: undefined,
             release: undefined,
+            placed: coded.placed,
           };
           if (release) batch.release = () => release(coded);
           return batch;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { allocBarColumns } from "../model/bar.js";
-import { BarSeries } from "../model/series.js";
+import { BarSeries, placeBySymbol } from "../model/series.js";
 import { SymbolRows, SymbolState } from "./symbol-state.js";
 
 const M = 60_000;
@@ -168,6 +168,94 @@ describe("SymbolState", () => {
               lastUpdate: model[id].at(-1)?.now ?? Number.NaN,
               present: model[id].filter((m) => m.regular).length,
             });
+          }
+        },
+      ),
+    );
+  });
+
+  it("counts the rows of a placed batch into its series and holds the same bars as appending them, through rejected rows, fills, reads and clears", () => {
+    type Step = { kind: "land" } | { kind: "skip" } | { kind: "fill" } | { kind: "read" } | { kind: "clear" };
+    const step = fc.oneof(
+      { weight: 12, arbitrary: fc.constant<Step>({ kind: "land" }) },
+      { weight: 2, arbitrary: fc.constant<Step>({ kind: "skip" }) },
+      { weight: 1, arbitrary: fc.constant<Step>({ kind: "fill" }) },
+      { weight: 1, arbitrary: fc.constant<Step>({ kind: "read" }) },
+      { weight: 1, arbitrary: fc.constant<Step>({ kind: "clear" }) },
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ id: fc.nat({ max: 3 }), gap: fc.integer({ min: 0, max: 2 }), step }), {
+          maxLength: 120,
+        }),
+        (rows) => {
+          // a batch: each row a minute of one of four symbols (ids as codes), in time order per symbol
+          const n = rows.length;
+          const batch = allocBarColumns(n);
+          batch.length = n;
+          const code = new Int32Array(n);
+          const last = [0, 0, 0, 0];
+          for (const [i, r] of rows.entries()) {
+            const t = (last[r.id] += (1 + r.gap) * M);
+            batch.time[i] = t;
+            batch.open[i] = r.id * 1000 + t / M + 0.25;
+            batch.high[i] = r.id * 1000 + t / M + 2;
+            batch.low[i] = r.id * 1000 + t / M - 1;
+            batch.close[i] = r.id * 1000 + t / M + 1;
+            batch.volume[i] = t / M + r.id;
+            batch.flags[i] = (t / M + r.id) % 3;
+            code[i] = r.id;
+          }
+          const placed = placeBySymbol({ ...batch, code });
+          const table = new SymbolRows();
+          const states = [0, 1, 2, 3].map((id) => new SymbolState(`S${id}`, id, table));
+          const model: { time: number; row: number }[][] = [[], [], [], []];
+          for (const [i, r] of rows.entries()) {
+            const s = states[r.id];
+            const kind = r.step.kind;
+            if (kind === "skip") continue;
+            if (kind === "fill") {
+              const at = batch.time[i] - M / 2;
+              s.bars.insert(at, 1, 1, 1, 1, 1, 4);
+              model[r.id].push({ time: at, row: -1 });
+              model[r.id].sort((a, b) => a.time - b.time);
+            } else if (kind === "read") {
+              expect(Array.from(s.bars.time.subarray(0, s.bars.length))).toEqual(
+                model[r.id].map((m) => m.time),
+              );
+            } else if (kind === "clear") {
+              s.bars.clear();
+              model[r.id] = [];
+              continue;
+            }
+            s.append(batch, i, true, batch.time[i] + M, placed);
+            model[r.id].push({ time: batch.time[i], row: i });
+          }
+          for (const [id, s] of states.entries()) {
+            const bars = s.bars;
+            expect(bars.length).toBe(model[id].length);
+            for (const [k, m] of model[id].entries()) {
+              const i = m.row;
+              const want =
+                i < 0
+                  ? { time: m.time, open: 1, high: 1, low: 1, close: 1, volume: 1, flags: 4 }
+                  : {
+                      time: batch.time[i],
+                      open: batch.open[i],
+                      high: batch.high[i],
+                      low: batch.low[i],
+                      close: batch.close[i],
+                      volume: batch.volume[i],
+                      flags: batch.flags[i],
+                    };
+              expect(bars.at(k)).toEqual({
+                symbol: `S${id}`,
+                interval: "1m",
+                ...want,
+                count: 1,
+                expected: 1,
+              });
+            }
           }
         },
       ),

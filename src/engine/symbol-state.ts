@@ -1,7 +1,7 @@
 import type { DerivedBarBuilder, TickBarBuilder } from "../aggregate/index.js";
 import type { Session } from "../calendar/types.js";
 import type { BarRows, QuoteBar, Tick } from "../model/bar.js";
-import { BarSeries } from "../model/series.js";
+import { BarSeries, type PlacedBars } from "../model/series.js";
 import type { GapCounts, UpkeepSymbol } from "../upkeep/index.js";
 
 /** One past session of a symbol, kept in memory. */
@@ -69,25 +69,17 @@ export class SymbolRows {
    * allocation while the series has room; the bar comes as a row index, not as values, so
    * that no number is boxed on the way. It is held in the symbol's rows here and written into
    * the series columns a few bars at a time: a replay appends to every symbol in turn, and one
-   * cache line a bar costs less than one a column.
+   * cache line a bar costs less than one a column. When the batch comes `placed` (its rows
+   * already written per symbol in series columns where it was read), the series takes its
+   * symbol's piece and the row is only counted, as long as the symbol's rows land in order.
    */
-  append(id: number, src: BarRows, i: number, regular: boolean, now: number): void {
-    const h = this.rows;
-    const n = this.held[id];
-    const at = id * HELD + n * ROW;
+  append(id: number, src: BarRows, i: number, regular: boolean, now: number, placed?: PlacedBars): void {
     const time = src.time[i];
     const open = src.open[i];
     const high = src.high[i];
     const low = src.low[i];
     const close = src.close[i];
     const volume = src.volume[i];
-    h[at] = time;
-    h[at + 1] = open;
-    h[at + 2] = high;
-    h[at + 3] = low;
-    h[at + 4] = close;
-    h[at + 5] = volume;
-    h[at + 6] = src.flags[i];
     const f = this.figures;
     const fi = id * FIGURES;
     if (Number.isNaN(f[fi + OPEN])) f[fi + OPEN] = open;
@@ -102,6 +94,30 @@ export class SymbolRows {
       this.present[id]++;
       this.presentTotal++;
     }
+    const n = this.held[id];
+    if (placed !== undefined && n === 0) {
+      // the row is in place already when the series holds the batch's piece up to it
+      const series = this.series[id];
+      const p = placed.row[i];
+      if (series.readAhead === placed && series.length === p) {
+        series.length = p + 1;
+        return;
+      }
+      if (p === 0 && series.adopt(placed, id)) {
+        series.length = 1;
+        return;
+      }
+      // otherwise held as any row (writing the held rows ends the series' read-ahead)
+    }
+    const h = this.rows;
+    const at = id * HELD + n * ROW;
+    h[at] = time;
+    h[at + 1] = open;
+    h[at + 2] = high;
+    h[at + 3] = low;
+    h[at + 4] = close;
+    h[at + 5] = volume;
+    h[at + 6] = src.flags[i];
     this.held[id] = n + 1;
     if (n + 1 === PENDING_ROWS) this.flush(id);
   }
@@ -238,8 +254,8 @@ export class SymbolState implements UpkeepSymbol {
   }
 
   /** Appends row `i` of bar columns landing at clock time `now` (see `SymbolRows.append`). */
-  append(rows: BarRows, i: number, regular: boolean, now: number): void {
-    this.table.append(this.id, rows, i, regular, now);
+  append(rows: BarRows, i: number, regular: boolean, now: number, placed?: PlacedBars): void {
+    this.table.append(this.id, rows, i, regular, now, placed);
   }
 
   /** The series holding minute `time`: the current session's or a past session's kept in history. */

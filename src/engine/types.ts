@@ -1,5 +1,6 @@
 import type { LiveFeed, LiveSink } from "../live/index.js";
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import type { PlacedBars } from "../model/series.js";
 import type { GapEvent } from "../upkeep/index.js";
 import type { BarEvent } from "./bar-event.js";
 import type { Slice } from "./slice.js";
@@ -107,6 +108,11 @@ export type FeedBatch =
        * from `at` on, read meanwhile (a feed hands them over as its next batch, due at `at`).
        */
       rest?: { at: number; batch: Promise<FeedBatch> };
+      /**
+       * The same rows placed per symbol id in series columns (where the batch was read): a
+       * symbol's session takes its piece, so landing a row only counts it.
+       */
+      placed?: PlacedBars;
       /**
        * Called once the coordinator has delivered every row (the batch is not read again):
        * the store may reuse its memory.

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BarSeries } from "./series.js";
+import { BarSeries, placeBySymbol } from "./series.js";
 
 type Op = { kind: "insert"; t: number } | { kind: "drop"; n: number };
 
@@ -142,5 +142,87 @@ describe("BarSeries", () => {
     for (let t = 3; t <= 10; t++) a.push(t, t, t, t, t, t);
     expect(c.toBars()).toEqual(before[2]);
     expect(Array.from(a.time.subarray(0, a.length))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("placeBySymbol gives each code a piece that a series adopts holding that code's rows in batch order, as pushing them does", () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1, max: 5 }), { maxLength: 200 }), (codes) => {
+        const n = codes.length;
+        const col = (f: (i: number) => number) => Float64Array.from(codes, (_, i) => f(i));
+        const bars = {
+          length: n,
+          code: Int32Array.from(codes),
+          time: col((i) => i * 60_000),
+          open: col((i) => i + 0.5),
+          high: col((i) => i + 2),
+          low: col((i) => i - 1),
+          close: col((i) => i + 1),
+          volume: col((i) => i * 10),
+          flags: Uint8Array.from(codes, (_, i) => i % 7),
+        };
+        const placed = placeBySymbol(bars);
+        for (let c = -1; c <= 5; c++) {
+          const mine = [...codes.keys()].filter((i) => codes[i] === c);
+          const want = new BarSeries("S", "1m", 1);
+          for (const i of mine)
+            want.push(
+              bars.time[i],
+              bars.open[i],
+              bars.high[i],
+              bars.low[i],
+              bars.close[i],
+              bars.volume[i],
+              bars.flags[i],
+            );
+          expect(mine.map((i) => placed.row[i])).toEqual(c < 0 ? mine.map(() => -1) : mine.map((_, k) => k));
+          const got = new BarSeries("S", "1m", 4);
+          expect(got.adopt(placed, c)).toBe(c >= 0 && mine.length > 0);
+          if (c < 0 || mine.length === 0) continue;
+          expect(got.readAhead).toBe(placed);
+          expect(got.capacity).toBe(mine.length);
+          got.length = mine.length;
+          expect(got.toBars()).toEqual(want.toBars());
+        }
+      }),
+    );
+  });
+
+  it("adopts a piece only when empty, and forgets it at any change but counting its rows", () => {
+    const bars = {
+      length: 2,
+      code: Int32Array.of(0, 0),
+      time: Float64Array.of(60_000, 120_000),
+      open: Float64Array.of(1, 2),
+      high: Float64Array.of(1, 2),
+      low: Float64Array.of(1, 2),
+      close: Float64Array.of(1, 2),
+      volume: Float64Array.of(1, 2),
+      flags: Uint8Array.of(0, 0),
+    };
+    const placed = placeBySymbol(bars);
+    expect(new BarSeries("S", "1m", 4).sharesBuffer).toBe(false);
+    expect(BarSeries.sharingBuffer(["A", "B"], "1m", [4, 4]).map((x) => x.sharesBuffer)).toEqual([
+      true,
+      true,
+    ]);
+    const busy = new BarSeries("S", "1m", 4);
+    busy.push(1, 1, 1, 1, 1, 1);
+    expect(busy.adopt(placed, 0)).toBe(false);
+    expect(busy.readAhead).toBe(undefined);
+    const changes: ((s: BarSeries) => void)[] = [
+      (s) => s.push(180_000, 3, 3, 3, 3, 3),
+      (s) => s.insert(30_000, 3, 3, 3, 3, 3),
+      (s) => s.clear(),
+      (s) => s.dropFirst(1),
+      (s) => s.reserve(100),
+      (s) => s.pushPacked(new Float64Array(8), 0, 1),
+    ];
+    for (const change of changes) {
+      const s = new BarSeries("S", "1m", 4);
+      expect(s.adopt(placed, 0)).toBe(true);
+      s.length = 2;
+      change(s);
+      expect(s.readAhead).toBe(undefined);
+    }
   });
 });

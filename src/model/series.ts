@@ -1,4 +1,4 @@
-import type { SessionBar } from "./bar.js";
+import type { BarRows, SessionBar } from "./bar.js";
 
 /** Bytes per row: six float64 columns, two uint16 and one uint8. */
 const BYTES_PER_ROW = 6 * 8 + 2 * 2 + 1;
@@ -7,6 +7,66 @@ const pieceBytes = (capacity: number) => Math.ceil((capacity * BYTES_PER_ROW) / 
 const EMPTY_F64 = new Float64Array(0);
 const EMPTY_U16 = new Uint16Array(0);
 const EMPTY_U8 = new Uint8Array(0);
+
+/**
+ * One-minute bars of a batch read ahead into series columns, one piece per symbol code:
+ * each code's rows, in batch order, laid out in `buffer` as a BarSeries over that piece
+ * holds them (see `BarSeries.adopt`). A reader that appends the batch's rows in order then
+ * only counts them: the columns were written where the batch was read (a worker thread).
+ */
+export interface PlacedBars {
+  buffer: ArrayBuffer;
+  /** Byte offset of each code's piece in `buffer` (-1: no rows of that code). */
+  offset: Float64Array;
+  /** Rows of each code's piece. */
+  rows: Int32Array;
+  /** Per batch row: its index in its code's piece. */
+  row: Int32Array;
+}
+
+/** Columns `placeBySymbol` reads: a batch of one-minute bars with each row's symbol code (-1: none). */
+type CodedRows = BarRows & { length: number; code: Int32Array };
+
+/** Each code's rows of a batch (in batch order) placed in series columns of one buffer; rows of code -1 are not placed (`row` -1). */
+export function placeBySymbol(bars: CodedRows): PlacedBars {
+  const n = bars.length;
+  const code = bars.code;
+  let codes = 0;
+  for (let i = 0; i < n; i++) if (code[i] >= codes) codes = code[i] + 1;
+  const rows = new Int32Array(codes);
+  const row = new Int32Array(n);
+  for (let i = 0; i < n; i++) row[i] = code[i] >= 0 ? rows[code[i]]++ : -1;
+  const offset = new Float64Array(codes).fill(-1);
+  let bytes = 0;
+  for (let c = 0; c < codes; c++) {
+    if (rows[c] === 0) continue;
+    offset[c] = bytes;
+    bytes += pieceBytes(rows[c]);
+  }
+  const buffer = new ArrayBuffer(bytes);
+  // every piece laid out as `allocate` lays out a series' columns
+  const f64 = new Float64Array(buffer);
+  const u16 = new Uint16Array(buffer);
+  const u8 = new Uint8Array(buffer);
+  for (let i = 0; i < n; i++) {
+    const c = code[i];
+    if (c < 0) continue;
+    const cap = rows[c];
+    const base = offset[c];
+    const f = base / 8 + row[i];
+    f64[f] = bars.time[i];
+    f64[f + cap] = bars.open[i];
+    f64[f + 2 * cap] = bars.high[i];
+    f64[f + 3 * cap] = bars.low[i];
+    f64[f + 4 * cap] = bars.close[i];
+    f64[f + 5 * cap] = bars.volume[i];
+    const s = (base + 48 * cap) / 2 + row[i];
+    u16[s] = 1;
+    u16[s + cap] = 1;
+    u8[base + 52 * cap + row[i]] = bars.flags[i];
+  }
+  return { buffer, offset, rows, row };
+}
 
 /**
  * A growable columnar series of bars of one symbol and interval, kept in time order.
@@ -32,6 +92,12 @@ export class BarSeries {
    */
   private floats: Float64Array = EMPTY_F64;
   private shorts: Uint16Array = EMPTY_U16;
+  /**
+   * The read-ahead batch whose piece these columns are (`adopt`), while the series holds
+   * exactly its first `length` rows of that piece and nothing changed it otherwise: row
+   * `length` is then already in place. Any change of the series but that count clears it.
+   */
+  readAhead: PlacedBars | undefined = undefined;
 
   /**
    * `within`: the columns are placed in that buffer at `byteOffset` (`pieceBytes(capacity)`
@@ -87,6 +153,23 @@ export class BarSeries {
     return this.time.length;
   }
 
+  /** True when the columns are a piece of a larger buffer (`sharingBuffer`, `adopt`), which they keep alive. */
+  get sharesBuffer(): boolean {
+    return this.time.buffer.byteLength > pieceBytes(this.capacity);
+  }
+
+  /**
+   * Takes code `code`'s piece of a read-ahead batch as the columns of this empty series (no
+   * copy): its rows are then appended by counting them (see `readAhead`). False, changing
+   * nothing, when the series is not empty or the batch holds no row of that code.
+   */
+  adopt(placed: PlacedBars, code: number): boolean {
+    if (this.length !== 0 || !(placed.offset[code] >= 0)) return false;
+    this.allocate(placed.rows[code], placed.buffer, placed.offset[code]);
+    this.readAhead = placed;
+    return true;
+  }
+
   /** Appends a bar; its time must not be before the last one (use `insert` for fills). */
   push(
     time: number,
@@ -101,6 +184,7 @@ export class BarSeries {
   ): void {
     const i = this.length;
     if (i === this.flags.length) this.grow(i * 2);
+    this.readAhead = undefined;
     const cap = this.flags.length;
     const floats = this.floats;
     floats[i] = time;
@@ -123,6 +207,7 @@ export class BarSeries {
   pushPacked(packed: Float64Array, from: number, n: number): void {
     const at = this.length;
     if (at + n > this.flags.length) this.grow(Math.max(at + n, at * 2));
+    this.readAhead = undefined;
     const cap = this.flags.length;
     const floats = this.floats;
     for (let c = 0; c < 6; c++) {
@@ -161,6 +246,7 @@ export class BarSeries {
       return true;
     }
     if (this.length === this.time.length) this.grow(this.length * 2);
+    this.readAhead = undefined;
     for (const col of this.columns()) col.copyWithin(at + 1, at, this.length);
     this.time[at] = time;
     this.open[at] = open;
@@ -207,11 +293,13 @@ export class BarSeries {
   /** Drops every bar (keeps the allocated capacity). */
   clear(): void {
     this.length = 0;
+    this.readAhead = undefined;
   }
 
   /** Drops the first `n` bars. */
   dropFirst(n: number): void {
     if (n <= 0) return;
+    this.readAhead = undefined;
     if (n >= this.length) {
       this.length = 0;
       return;
@@ -285,6 +373,7 @@ export class BarSeries {
    * or of `pieceBytes(capacity)` bytes of `buffer` from `base` (a multiple of 8).
    */
   private allocate(capacity: number, buffer = new ArrayBuffer(capacity * BYTES_PER_ROW), base = 0): void {
+    this.readAhead = undefined;
     const f64 = (k: number, old: Float64Array) => {
       const a = new Float64Array(buffer, base + k * 8 * capacity, capacity);
       a.set(old.subarray(0, this.length));

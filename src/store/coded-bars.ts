@@ -41,6 +41,8 @@ export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   codes?: Int32Array;
   /** Read time, OHLCV and flags only: trades and vwap come back NaN. */
   ohlcv?: boolean;
+  /** Also each code's rows in series columns (`CodedBarColumns.placed`). */
+  placed?: boolean;
 }
 
 /** Buffers of columns the main thread hands back to the worker (`codedColumnList` order). */
@@ -375,6 +377,13 @@ export function copyBarValues(
 /** The ten columns of coded bars, in a fixed order (for handing their buffers over). */
 export function codedColumnList(c: CodedBarColumns): ArrayBufferView[] {
   return [c.code, c.time, c.open, c.high, c.low, c.close, c.volume, c.trades, c.vwap, c.flags];
+}
+
+/** The buffers of a read's placed rows, if any (handed over, never reused for another read). */
+export function placedBuffers(c: CodedBarColumns): ArrayBuffer[] {
+  const p = c.placed;
+  if (!p) return [];
+  return [p.buffer, p.offset.buffer, p.rows.buffer, p.row.buffer] as ArrayBuffer[];
 }
 
 /**

@@ -11,11 +11,13 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { type DuckDBConnection, DuckDBInstance } from "@duckdb/node-api";
+import { placeBySymbol } from "../model/series.js";
 import {
   type CodedBarsReply,
   type CodedBarsRequest,
   codedColumnList,
   codedColumnsIn,
+  placedBuffers,
   type RecycleMessage,
   readCodedBars,
   type StatementCache,
@@ -65,7 +67,9 @@ function columnsFor(n: number) {
 
 async function read(req: CodedBarsRequest): Promise<CodedBarsReply> {
   const { con, statements } = await connect();
-  return { id: req.id, ...(await readCodedBars(con, req, statements, inTurn, columnsFor)) };
+  const bars = await readCodedBars(con, req, statements, inTurn, columnsFor);
+  if (req.placed) bars.placed = placeBySymbol(bars);
+  return { id: req.id, ...bars };
 }
 
 async function close(closing: Promise<Open> | undefined): Promise<void> {
@@ -93,10 +97,10 @@ port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number } | Recy
   }
   read(msg).then(
     (reply) => {
-      port.postMessage(
-        reply,
-        codedColumnList(reply).map((c) => c.buffer as ArrayBuffer),
-      );
+      port.postMessage(reply, [
+        ...codedColumnList(reply).map((c) => c.buffer as ArrayBuffer),
+        ...placedBuffers(reply),
+      ]);
     },
     (err: unknown) =>
       port.postMessage({ id: msg.id, error: err instanceof Error ? err.message : String(err) }),

@@ -352,6 +352,7 @@ export class DuckDbRepository implements Repository {
     query: BarQuery,
     codes?: Int32Array,
     fields?: "ohlcv",
+    placed?: boolean,
   ) => Promise<CodedBarColumns>;
   /** Hands `readCodedBars` columns back to the worker, which reads the next rows into them. */
   readonly releaseCodedBars?: (bars: CodedBarColumns) => void;
@@ -365,7 +366,8 @@ export class DuckDbRepository implements Repository {
     this.instance = shared.instance;
     const reader = shared.reader;
     if (reader) {
-      this.readCodedBars = (query, codes, fields) => this.readOffThread(reader, query, codes, fields);
+      this.readCodedBars = (query, codes, fields, placed) =>
+        this.readOffThread(reader, query, codes, fields, placed === true);
       this.releaseCodedBars = (bars) => reader.recycle(bars);
     }
   }
@@ -484,6 +486,7 @@ export class DuckDbRepository implements Repository {
     query: BarQuery,
     codes: Int32Array | undefined,
     fields: "ohlcv" | undefined,
+    placed: boolean,
   ): Promise<CodedBarColumns> {
     if (this.closed) throw new StoreError("the repository is closed");
     if (query.symbols.length === 0) return codedColumns(0);
@@ -500,6 +503,7 @@ export class DuckDbRepository implements Repository {
       to: Number(msParam(query.to)),
       codes: Int32Array.from(symbols, (symbol) => codeOf.get(symbol)!),
       ohlcv: fields === "ohlcv",
+      placed,
     });
   }
 

@@ -1,4 +1,5 @@
 import type { BarColumns, QuoteBar, Tick } from "../model/bar.js";
+import type { PlacedBars } from "../model/series.js";
 import type { DateString } from "../model/time.js";
 
 /** A range read: bars of these symbols and interval whose START lies in [from, to) (epoch ms UTC). */
@@ -15,6 +16,8 @@ export interface BarQuery {
  */
 export interface CodedBarColumns extends Omit<BarColumns, "symbol"> {
   code: Int32Array;
+  /** The same rows placed per code in series columns, when the read was asked for them. */
+  placed?: PlacedBars;
 }
 
 /** A range read of quotes or ticks: rows whose time lies in [from, to). */
@@ -92,9 +95,16 @@ export interface Repository {
    * The same rows as `readBars` with symbols as numbers (`codes[k]`, default k, for
    * `query.symbols[k]`, which must be given and distinct); a store may read them off the
    * main thread. Optional: callers fall back to `readBars`. `fields` "ohlcv": trades and vwap
-   * may come back NaN (a caller that keeps neither saves reading them).
+   * may come back NaN (a caller that keeps neither saves reading them). `placed`: also every
+   * code's rows in series columns of their own (`CodedBarColumns.placed`, codes >= 0), made
+   * where the read runs, so that a reader appending them to per-symbol series copies nothing.
    */
-  readCodedBars?(query: BarQuery, codes?: Int32Array, fields?: "ohlcv"): Promise<CodedBarColumns>;
+  readCodedBars?(
+    query: BarQuery,
+    codes?: Int32Array,
+    fields?: "ohlcv",
+    placed?: boolean,
+  ): Promise<CodedBarColumns>;
   /**
    * Hands back columns `readCodedBars` returned, once nothing reads them any more: a store
    * reading off the main thread reuses their memory for the next read (they become unusable
