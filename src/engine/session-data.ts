@@ -369,7 +369,7 @@ export class SessionData {
         }
       } else if (s.bars.sharesBuffer) {
         // a symbol without bars this session lets go of the buffer its empty series is a piece of
-        s.bars = new BarSeries(s.symbol, "1m", 16);
+        s.bars.unshare();
       }
       s.bars.clear();
       s.session = undefined;

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { BarSeries, placeBySymbol } from "./series.js";
+import { BarSeries, letGoOf, placeBySymbol } from "./series.js";
 
 type Op = { kind: "insert"; t: number } | { kind: "drop"; n: number };
 
@@ -224,5 +224,32 @@ describe("BarSeries", () => {
       change(s);
       expect(s.readAhead).toBe(undefined);
     }
+  });
+
+  it("releases a placed batch's buffer once, when the batch and every series over one of its pieces let go", () => {
+    const bars = {
+      length: 3,
+      code: Int32Array.of(0, 1, 0),
+      time: Float64Array.of(60_000, 60_000, 120_000),
+      open: Float64Array.of(1, 2, 3),
+      high: Float64Array.of(1, 2, 3),
+      low: Float64Array.of(1, 2, 3),
+      close: Float64Array.of(1, 2, 3),
+      volume: Float64Array.of(1, 2, 3),
+      flags: Uint8Array.of(0, 0, 0),
+    };
+    const placed = placeBySymbol(bars);
+    const released: ArrayBuffer[] = [];
+    placed.release = (buffer) => released.push(buffer);
+    const a = new BarSeries("A", "1m", 1);
+    const b = new BarSeries("B", "1m", 1);
+    expect([a.adopt(placed, 0), b.adopt(placed, 1), placed.users]).toEqual([true, true, 3]);
+    a.length = 2;
+    letGoOf(placed); // the batch is delivered
+    a.push(180_000, 4, 4, 4, 4, 4); // grows onto columns of its own, keeping its rows
+    expect([released.length, placed.users, a.time.buffer === placed.buffer]).toEqual([0, 1, false]);
+    expect(Array.from(a.time.subarray(0, 3))).toEqual([60_000, 120_000, 180_000]);
+    b.unshare();
+    expect([released, placed.users, b.length, b.sharesBuffer]).toEqual([[placed.buffer], 0, 0, false]);
   });
 });

@@ -22,13 +22,29 @@ export interface PlacedBars {
   rows: Int32Array;
   /** Per batch row: its index in its code's piece. */
   row: Int32Array;
+  /** Holders of `buffer`: the batch until it is delivered, and each series over one of its pieces. */
+  users: number;
+  /** Called once the last holder lets go (`letGoOf`): the buffer may then be written again. */
+  release?: (buffer: ArrayBuffer) => void;
+}
+
+/** One holder of a placed batch's buffer lets go of it; the last one releases it. */
+export function letGoOf(placed: PlacedBars): void {
+  if (--placed.users === 0) placed.release?.(placed.buffer);
 }
 
 /** Columns `placeBySymbol` reads: a batch of one-minute bars with each row's symbol code (-1: none). */
 type CodedRows = BarRows & { length: number; code: Int32Array };
 
-/** Each code's rows of a batch (in batch order) placed in series columns of one buffer; rows of code -1 are not placed (`row` -1). */
-export function placeBySymbol(bars: CodedRows): PlacedBars {
+/**
+ * Each code's rows of a batch (in batch order) placed in series columns of one buffer (of
+ * at least the bytes asked of `bufferOf`; pieces are written whole, nothing else); rows of
+ * code -1 are not placed (`row` -1). The batch is its buffer's one user.
+ */
+export function placeBySymbol(
+  bars: CodedRows,
+  bufferOf: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes),
+): PlacedBars {
   const n = bars.length;
   const code = bars.code;
   let codes = 0;
@@ -43,7 +59,7 @@ export function placeBySymbol(bars: CodedRows): PlacedBars {
     offset[c] = bytes;
     bytes += pieceBytes(rows[c]);
   }
-  const buffer = new ArrayBuffer(bytes);
+  const buffer = bufferOf(bytes);
   // every piece laid out as `allocate` lays out a series' columns
   const f64 = new Float64Array(buffer);
   const u16 = new Uint16Array(buffer);
@@ -65,7 +81,7 @@ export function placeBySymbol(bars: CodedRows): PlacedBars {
     u16[s + cap] = 1;
     u8[base + 52 * cap + row[i]] = bars.flags[i];
   }
-  return { buffer, offset, rows, row };
+  return { buffer, offset, rows, row, users: 1 };
 }
 
 /**
@@ -98,6 +114,8 @@ export class BarSeries {
    * `length` is then already in place. Any change of the series but that count clears it.
    */
   readAhead: PlacedBars | undefined = undefined;
+  /** The placed batch whose buffer the columns are a piece of (adopted; held until they are replaced). */
+  private piece: PlacedBars | undefined = undefined;
 
   /**
    * `within`: the columns are placed in that buffer at `byteOffset` (`pieceBytes(capacity)`
@@ -167,7 +185,15 @@ export class BarSeries {
     if (this.length !== 0 || !(placed.offset[code] >= 0)) return false;
     this.allocate(placed.rows[code], placed.buffer, placed.offset[code]);
     this.readAhead = placed;
+    this.piece = placed;
+    placed.users++;
     return true;
+  }
+
+  /** Empties the series onto small columns of its own, letting go of a buffer it shared. */
+  unshare(): void {
+    this.length = 0;
+    this.allocate(16);
   }
 
   /** Appends a bar; its time must not be before the last one (use `insert` for fills). */
@@ -397,6 +423,9 @@ export class BarSeries {
     this.flags = flags;
     this.floats = new Float64Array(buffer, base, 6 * capacity);
     this.shorts = new Uint16Array(buffer, base + 48 * capacity, 2 * capacity);
+    const piece = this.piece;
+    this.piece = undefined;
+    if (piece) letGoOf(piece);
   }
 
   private grow(capacity: number): void {

@@ -45,10 +45,14 @@ export interface CodedBarsRequest extends Omit<BarQuery, "from" | "to"> {
   placed?: boolean;
 }
 
-/** Buffers of columns the main thread hands back to the worker (`codedColumnList` order). */
+/**
+ * Buffers the main thread hands back to the worker: a read's columns (`codedColumnList`
+ * order), or the buffer of a read's placed rows (`placed`).
+ */
 export interface RecycleMessage {
   type: "recycle";
   buffers: ArrayBuffer[];
+  placed?: boolean;
 }
 
 /** A coded read's columns as the worker thread hands them back. */

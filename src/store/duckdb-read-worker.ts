@@ -65,10 +65,23 @@ function columnsFor(n: number) {
   return codedColumnsIn(n, best < 0 ? undefined : pool.splice(best, 1)[0]);
 }
 
+/** Buffers of placed rows handed back (a few are kept). */
+const placedPool: ArrayBuffer[] = [];
+
+/** The smallest pooled buffer of placed rows of `bytes` or more, or a new one. */
+function placedBuffer(bytes: number): ArrayBuffer {
+  let best = -1;
+  for (let k = 0; k < placedPool.length; k++) {
+    const size = placedPool[k].byteLength;
+    if (size >= bytes && (best < 0 || size < placedPool[best].byteLength)) best = k;
+  }
+  return best < 0 ? new ArrayBuffer(bytes) : placedPool.splice(best, 1)[0];
+}
+
 async function read(req: CodedBarsRequest): Promise<CodedBarsReply> {
   const { con, statements } = await connect();
   const bars = await readCodedBars(con, req, statements, inTurn, columnsFor);
-  if (req.placed) bars.placed = placeBySymbol(bars);
+  if (req.placed) bars.placed = placeBySymbol(bars, placedBuffer);
   return { id: req.id, ...bars };
 }
 
@@ -86,7 +99,9 @@ async function close(closing: Promise<Open> | undefined): Promise<void> {
 
 port.on("message", (msg: CodedBarsRequest | { type: "close"; id: number } | RecycleMessage) => {
   if (msg.type === "recycle") {
-    if (pool.length < POOL_SETS) pool.push(msg.buffers);
+    if (msg.placed) {
+      if (placedPool.length < POOL_SETS) placedPool.push(msg.buffers[0]);
+    } else if (pool.length < POOL_SETS) pool.push(msg.buffers);
     return;
   }
   if (msg.type === "close") {

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { StoreError } from "../model/errors.js";
+import { letGoOf } from "../model/series.js";
 import {
   type CodedBarsReply,
   type CodedBarsRequest,
@@ -54,8 +55,15 @@ export class OffThreadBarReader {
   async read(query: Omit<CodedBarsRequest, "type" | "id">): Promise<CodedBarColumns> {
     while (this.held) await this.held;
     this.open = true;
-    const reply = await this.request({ ...query, type: "read", id: this.nextId++ });
-    return reply as CodedBarsReply;
+    const reply = (await this.request({ ...query, type: "read", id: this.nextId++ })) as CodedBarsReply;
+    if (reply.placed) reply.placed.release = (buffer) => this.recyclePlaced(buffer);
+    return reply;
+  }
+
+  /** Hands the buffer of a read's placed rows back to the worker, once nothing views it. */
+  private recyclePlaced(buffer: ArrayBuffer): void {
+    const msg: RecycleMessage = { type: "recycle", buffers: [buffer], placed: true };
+    this.worker?.postMessage(msg, msg.buffers);
   }
 
   /**
@@ -64,6 +72,8 @@ export class OffThreadBarReader {
    * not one per column are left alone.
    */
   recycle(columns: CodedBarColumns): void {
+    // the batch is delivered: it no longer holds its placed rows (the series over them may)
+    if (columns.placed) letGoOf(columns.placed);
     const worker = this.worker;
     if (!worker) return;
     const buffers = codedColumnList(columns).map((c) => c.buffer);
