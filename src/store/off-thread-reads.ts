@@ -72,8 +72,13 @@ export class OffThreadBarReader {
    * not one per column are left alone.
    */
   recycle(columns: CodedBarColumns): void {
-    // the batch is delivered: it no longer holds its placed rows (the series over them may)
-    if (columns.placed) letGoOf(columns.placed);
+    // the batch is delivered: it no longer holds its placed rows (the series over them may),
+    // and no row of it will land again (its rows' places are not needed)
+    const placed = columns.placed;
+    if (placed) {
+      placed.row = new Int32Array(0);
+      letGoOf(placed);
+    }
     const worker = this.worker;
     if (!worker) return;
     const buffers = codedColumnList(columns).map((c) => c.buffer);
