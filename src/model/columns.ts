@@ -43,21 +43,34 @@ export function concatBarColumns(parts: readonly BarColumns[]): BarColumns {
   const out = allocBarColumns(total);
   let at = 0;
   for (const p of parts) {
-    const n = p.length;
-    for (let i = 0; i < n; i++) out.symbol[at + i] = p.symbol[i];
-    out.time.set(p.time.subarray(0, n), at);
-    out.open.set(p.open.subarray(0, n), at);
-    out.high.set(p.high.subarray(0, n), at);
-    out.low.set(p.low.subarray(0, n), at);
-    out.close.set(p.close.subarray(0, n), at);
-    out.volume.set(p.volume.subarray(0, n), at);
-    out.trades.set(p.trades.subarray(0, n), at);
-    out.vwap.set(p.vwap.subarray(0, n), at);
-    out.flags.set(p.flags.subarray(0, n), at);
-    at += n;
+    copyRows(p, out, at);
+    at += p.length;
   }
   out.length = total;
   return out;
+}
+
+/** The same rows in new columns with room for `capacity` rows (at least `c.length`). */
+export function grownColumns(c: BarColumns, capacity: number): BarColumns {
+  const out = allocBarColumns(Math.max(capacity, c.length));
+  copyRows(c, out, 0);
+  out.length = c.length;
+  return out;
+}
+
+/** Copies the rows of `p` into `out` from row `at`. */
+function copyRows(p: BarColumns, out: BarColumns, at: number): void {
+  const n = p.length;
+  for (let i = 0; i < n; i++) out.symbol[at + i] = p.symbol[i];
+  out.time.set(p.time.subarray(0, n), at);
+  out.open.set(p.open.subarray(0, n), at);
+  out.high.set(p.high.subarray(0, n), at);
+  out.low.set(p.low.subarray(0, n), at);
+  out.close.set(p.close.subarray(0, n), at);
+  out.volume.set(p.volume.subarray(0, n), at);
+  out.trades.set(p.trades.subarray(0, n), at);
+  out.vwap.set(p.vwap.subarray(0, n), at);
+  out.flags.set(p.flags.subarray(0, n), at);
 }
 
 /** The given rows of bar columns, in the given order, as new columns. */

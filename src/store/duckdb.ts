@@ -14,7 +14,7 @@ import {
   VARCHAR,
 } from "@duckdb/node-api";
 import { allocBarColumns, type BarColumns, type QuoteBar, type Tick } from "../model/bar.js";
-import { concatBarColumns, pickColumns, trimColumns } from "../model/columns.js";
+import { concatBarColumns, grownColumns, pickColumns, trimColumns } from "../model/columns.js";
 import { StoreError } from "../model/errors.js";
 import { parseInterval } from "../model/interval.js";
 import { ALL_DATES, actionFromRow, actionValues, lastActionPerKey } from "./action-rows.js";
@@ -527,7 +527,9 @@ export class DuckDbRepository implements Repository {
         msParam(query.to),
       ]);
       const codes = new Int32Array(CHUNK_ROWS);
-      let out = allocBarColumns(size);
+      // room for one DuckDB chunk at first, doubled as rows come: a read of a few rows (a gap
+      // fill's) does not allocate a whole part of `size` rows
+      let out = allocBarColumns(Math.min(size, CHUNK_ROWS));
       pending = result.fetchChunk();
       for (;;) {
         const chunk: DuckDBDataChunk | null = await pending;
@@ -538,6 +540,9 @@ export class DuckDbRepository implements Repository {
         let done = 0;
         while (done < rows) {
           const take = Math.min(rows - done, size - out.length);
+          if (out.length + take > out.time.length) {
+            out = grownColumns(out, Math.min(size, Math.max(2 * out.time.length, out.length + take)));
+          }
           if (done === 0 && take === rows) {
             copyChunk(chunk, rows, out, out.length, codes, symbols);
           } else {
@@ -547,7 +552,7 @@ export class DuckDbRepository implements Repository {
           done += take;
           if (out.length === size) {
             yield out;
-            out = allocBarColumns(size);
+            out = allocBarColumns(Math.min(size, CHUNK_ROWS));
           }
         }
       }
