@@ -206,8 +206,8 @@ export class BarPath {
 
   /**
    * Validates row `i` of `bars`, a one-minute bar of symbol `id` landing at clock time `now`,
-   * appends it to the symbol's session (counting it in place when the batch came `placed`) and updates every derived interval. Returns the derived
-   * bars it completed (`forming.done` per interval), or -1 when it was rejected. The symbol's
+   * appends it to the symbol's session (counting it in place when the batch came `placed`)
+   * and updates every derived interval. Returns the derived bars it completed (`forming.done` per interval), or -1 when it was rejected. The symbol's
    * state object is not touched unless the bar is rejected: what a bar changes is in the
    * shared rows, by id.
    */

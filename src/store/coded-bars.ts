@@ -383,7 +383,7 @@ export function codedColumnList(c: CodedBarColumns): ArrayBufferView[] {
   return [c.code, c.time, c.open, c.high, c.low, c.close, c.volume, c.trades, c.vwap, c.flags];
 }
 
-/** The buffers of a read's placed rows, if any (handed over, never reused for another read). */
+/** The buffers of a read's placed rows, if any (handed over with the reply). */
 export function placedBuffers(c: CodedBarColumns): ArrayBuffer[] {
   const p = c.placed;
   if (!p) return [];

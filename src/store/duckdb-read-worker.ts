@@ -55,14 +55,22 @@ function inTurn<T>(task: () => Promise<T>): Promise<T> {
 const pool: ArrayBuffer[][] = [];
 const POOL_SETS = 4;
 
-/** Columns of `n` rows over the smallest pooled set that holds them, or new ones. */
-function columnsFor(n: number) {
+/** Takes the smallest item of `from` whose `size` is `n` or more, if any. */
+function takeSmallest<T>(from: T[], size: (item: T) => number, n: number): T | undefined {
   let best = -1;
-  for (let k = 0; k < pool.length; k++) {
-    const rows = pool[k][9].byteLength;
-    if (rows >= n && (best < 0 || rows < pool[best][9].byteLength)) best = k;
+  for (let k = 0; k < from.length; k++) {
+    const s = size(from[k]);
+    if (s >= n && (best < 0 || s < size(from[best]))) best = k;
   }
-  return codedColumnsIn(n, best < 0 ? undefined : pool.splice(best, 1)[0]);
+  return best < 0 ? undefined : from.splice(best, 1)[0];
+}
+
+/** Columns of `n` rows over the smallest pooled set that holds them (flags: a byte a row), or new ones. */
+function columnsFor(n: number) {
+  return codedColumnsIn(
+    n,
+    takeSmallest(pool, (set) => set[9].byteLength, n),
+  );
 }
 
 /** Buffers of placed rows handed back (a few are kept). */
@@ -70,12 +78,7 @@ const placedPool: ArrayBuffer[] = [];
 
 /** The smallest pooled buffer of placed rows of `bytes` or more, or a new one. */
 function placedBuffer(bytes: number): ArrayBuffer {
-  let best = -1;
-  for (let k = 0; k < placedPool.length; k++) {
-    const size = placedPool[k].byteLength;
-    if (size >= bytes && (best < 0 || size < placedPool[best].byteLength)) best = k;
-  }
-  return best < 0 ? new ArrayBuffer(bytes) : placedPool.splice(best, 1)[0];
+  return takeSmallest(placedPool, (b) => b.byteLength, bytes) ?? new ArrayBuffer(bytes);
 }
 
 async function read(req: CodedBarsRequest): Promise<CodedBarsReply> {
